@@ -1,0 +1,92 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One job per target: the folder layout is the architecture.
+//   WebSocket      sans-IO RFC 6455 codec (no NIO import)
+//   Gateway        SwiftNIO HTTP/WebSocket server that wires the codec to sockets
+//   CHiredis/Redis hiredis-backed, NIO-driven Redis client (commands + pub/sub)
+//   Monopoly       pure rules engine (no I/O)
+//   RelayProtocol  wire messages, envelopes and Redis channel names shared by gateway and authority
+//   Authority      the process that applies commands to games and publishes state
+//   Benchmarks     load generators and comparisons printed by `monopoly bench`
+//   MonopolyCLI    the `monopoly` executable: subcommands only, no logic
+let package = Package(
+    name: "MonopolyRelay",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "monopoly", targets: ["MonopolyCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+    ],
+    targets: [
+        .target(name: "WebSocket"),
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(name: "Redis", dependencies: [
+            "CHiredis",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Atomics", package: "swift-atomics"),
+        ]),
+        .target(name: "Monopoly"),
+        .target(name: "RelayProtocol", dependencies: ["Monopoly"]),
+        .target(name: "Gateway", dependencies: [
+            "WebSocket", "Redis", "RelayProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Atomics", package: "swift-atomics"),
+        ], resources: [.copy("Public")]),
+        .target(name: "Authority", dependencies: [
+            "Monopoly", "Redis", "RelayProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "Benchmarks", dependencies: [
+            "WebSocket", "Redis", "Monopoly",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "MonopolyCLI", dependencies: [
+            "Gateway", "Authority", "Benchmarks",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Shared by the integration tests: starts a real redis-server on an ephemeral port.
+        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport"),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"]),
+        .testTarget(name: "MonopolyTests", dependencies: ["Monopoly"]),
+        .testTarget(name: "GatewayTests", dependencies: [
+            "Gateway", "WebSocket", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "AuthorityTests", dependencies: ["Authority", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "WebSocket", "RelayProtocol"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// The Authority module. See README.md, "Architecture".

@@ -1,0 +1,1 @@
+// The Monopoly module. See README.md, "Architecture".

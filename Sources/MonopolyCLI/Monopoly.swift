@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Monopoly: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monopoly",
+        abstract: "MonopolyRelay: real-time multiplayer Monopoly over WebSocket, Redis in between.",
+        subcommands: []
+    )
+}

@@ -1,0 +1,1 @@
+// The RelayProtocol module. See README.md, "Architecture".

@@ -1,0 +1,1 @@
+// The WebSocket module. See README.md, "Architecture".

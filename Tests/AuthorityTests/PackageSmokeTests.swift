@@ -1,0 +1,5 @@
+import Testing
+
+@Suite struct AuthorityPackageSmokeTests {
+    @Test func targetBuilds() { #expect(Bool(true)) }
+}

@@ -1,0 +1,5 @@
+import Testing
+
+@Suite struct EndToEndPackageSmokeTests {
+    @Test func targetBuilds() { #expect(Bool(true)) }
+}

@@ -1,0 +1,5 @@
+import Testing
+
+@Suite struct GatewayPackageSmokeTests {
+    @Test func targetBuilds() { #expect(Bool(true)) }
+}

@@ -1,0 +1,5 @@
+import Testing
+
+@Suite struct MonopolyPackageSmokeTests {
+    @Test func targetBuilds() { #expect(Bool(true)) }
+}

@@ -1,0 +1,5 @@
+import Testing
+
+@Suite struct RedisPackageSmokeTests {
+    @Test func targetBuilds() { #expect(Bool(true)) }
+}

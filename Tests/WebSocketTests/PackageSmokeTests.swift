@@ -1,0 +1,5 @@
+import Testing
+
+@Suite struct WebSocketPackageSmokeTests {
+    @Test func targetBuilds() { #expect(Bool(true)) }
+}
