@@ -80,6 +80,7 @@ let package = Package(
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"]),
         .testTarget(name: "MonopolyTests", dependencies: ["Monopoly"]),
+        .testTarget(name: "RelayProtocolTests", dependencies: ["RelayProtocol"]),
         .testTarget(name: "GatewayTests", dependencies: [
             "Gateway", "WebSocket", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

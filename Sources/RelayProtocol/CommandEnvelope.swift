@@ -1,0 +1,116 @@
+import Foundation
+
+/// What a gateway publishes on `monopoly:{GAME}:cmd`: the client's message wrapped with who sent it.
+///
+/// `player` comes from the gateway's connection table (set by a `welcome`), never from the client;
+/// `seat` is the SHA-256 of the client's seat token, so the token itself never crosses Redis.
+public struct CommandEnvelope: Sendable, Equatable, Codable {
+    /// Unique per gateway ("gw1-42"): the authority's acknowledgement names it.
+    public var id: String
+    public var gateway: String
+    public var connection: String
+    public var game: GameID
+    public var player: String?
+    public var seat: String?
+    /// The client's message: `type` plus its fields (`create`, `join`, `rejoin`, `roll`, `bid`, ...),
+    /// or `disconnect` when the gateway lost the connection.
+    public var message: JSONValue
+
+    public init(id: String, gateway: String, connection: String, game: GameID,
+                player: String? = nil, seat: String? = nil, message: JSONValue) {
+        self.id = id
+        self.gateway = gateway
+        self.connection = connection
+        self.game = game
+        self.player = player
+        self.seat = seat
+        self.message = message
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, gateway, connection = "conn", game, player, seat, message = "msg"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(gateway, forKey: .gateway)
+        try container.encode(connection, forKey: .connection)
+        try container.encode(game, forKey: .game)
+        try container.encode(player, forKey: .player)
+        try container.encode(seat, forKey: .seat)
+        try container.encode(message, forKey: .message)
+    }
+
+    public var type: String { message["type"]?.stringValue ?? "" }
+}
+
+/// What the authority publishes to one gateway's reply channel. Every command gets exactly one.
+public struct AuthorityReply: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        /// The command produced the state with `seq` (published on the game's state channel first).
+        case ack
+        /// `join`, `create` or `rejoin` seated `player`; the gateway adds the token it minted.
+        case welcome
+        /// The command was rejected; nothing changed.
+        case error
+        /// Another connection took this seat: the gateway forgets the seat of `connection`.
+        case revoke
+    }
+
+    public var kind: Kind
+    public var command: String?
+    public var connection: String
+    public var game: GameID
+    public var seq: Int?
+    public var player: String?
+    public var code: String?
+    public var message: String?
+
+    public init(kind: Kind, command: String?, connection: String, game: GameID, seq: Int? = nil,
+                player: String? = nil, code: String? = nil, message: String? = nil) {
+        self.kind = kind
+        self.command = command
+        self.connection = connection
+        self.game = game
+        self.seq = seq
+        self.player = player
+        self.code = code
+        self.message = message
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind = "type", command = "cmd", connection = "conn", game, seq, player, code, message
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(command, forKey: .command)
+        try container.encode(connection, forKey: .connection)
+        try container.encode(game, forKey: .game)
+        try container.encode(seq, forKey: .seq)
+        try container.encode(player, forKey: .player)
+        try container.encode(code, forKey: .code)
+        try container.encode(message, forKey: .message)
+    }
+}
+
+/// One-line JSON for Redis payloads and client frames: sorted keys so operators see a stable shape.
+public enum WireJSON {
+    public static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding our own value types cannot fail; a failure here is a programming error.
+        let data = try! encoder.encode(value)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from text: some StringProtocol) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        try JSONDecoder().decode(type, from: Data(bytes))
+    }
+}

@@ -1,0 +1,24 @@
+/// Every channel and key name of the system, in one place. All start with `monopoly:` and carry
+/// the game id in a Redis Cluster hash tag, so one game's keys and channels live on one shard.
+/// Every payload is one line of UTF-8 JSON: `redis-cli PSUBSCRIBE 'monopoly:*'` is a live feed.
+public enum RedisChannels {
+    /// Gateway -> authority: command envelopes for one game.
+    public static func commands(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:cmd" }
+    /// The authority subscribes to every game's command channel with this pattern.
+    public static let allCommandsPattern = "monopoly:{*}:cmd"
+    /// Authority -> gateways: every accepted command's new state, `seq` increasing by one.
+    public static func state(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:state" }
+    /// Authority -> one gateway: acknowledgements, welcomes, errors, seat revocations.
+    public static func replies(gateway: String) -> String { "monopoly:gateway:{\(gateway)}:reply" }
+    /// Authority -> gateways: the open-games list changed.
+    public static let lobby = "monopoly:lobby"
+
+    /// The game's snapshot: {"game","seq","state"} as JSON, written atomically with the publish.
+    public static func snapshotKey(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:snapshot" }
+    /// The game's last published sequence number (checked by the publish script: a fence).
+    public static func sequenceKey(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:seq" }
+    /// Hash game id -> lobby entry JSON of every game not finished.
+    public static let lobbyKey = "monopoly:lobby:games"
+    /// The authority lease: value = the holder's id, set with NX PX and renewed.
+    public static let authorityLeaseKey = "monopoly:authority:lease"
+}

@@ -1,1 +1,0 @@
-// The RelayProtocol module. See README.md, "Architecture".

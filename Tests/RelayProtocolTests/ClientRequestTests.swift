@@ -1,0 +1,83 @@
+import Testing
+@testable import RelayProtocol
+
+@Suite struct ClientRequestTests {
+    @Test func parsesJoinWithGameAndName() throws {
+        let request = try ClientRequest.parse(#"{"type":"join","game":"ABC234","name":" Ada ","id":7}"#).get()
+        #expect(request.kind == .join(game: GameID(rawValue: "ABC234")!, name: "Ada"))
+        #expect(request.id == .number(7))
+    }
+
+    @Test func rejectsInvalidJSONWithoutClosing() {
+        #expect(ClientRequest.parse("{not json").failure?.code == .invalidJSON)
+        #expect(ClientRequest.parse("[1,2]").failure?.code == .invalidJSON)
+        #expect(ClientRequest.parse("\"roll\"").failure?.code == .invalidJSON)
+    }
+
+    @Test func rejectsUnknownTypeAndEchoesId() {
+        let error = ClientRequest.parse(#"{"type":"teleport","id":"x1"}"#).failure
+        #expect(error?.code == .unknownType)
+        #expect(error?.re == .string("x1"))
+    }
+
+    @Test func rejectsGameIdsThatCouldEscapeAChannelName() {
+        for game in ["*", "AB}:cmd", "ab", "", "A B", "ABCDEFGHJKMNPQRST9", "{X}"] {
+            let text = WireJSON.encode(JSONValue.object(["type": .string("spectate"), "game": .string(game)]))
+            #expect(ClientRequest.parse(text).failure?.code == .invalidGame, "\(game)")
+        }
+    }
+
+    @Test func stripsPlayerAndGameFromCommandsSoIdentityComesFromTheConnection() throws {
+        let request = try ClientRequest.parse(#"{"type":"bid","amount":50,"player":"p2","game":"ZZZZZZ"}"#).get()
+        #expect(request.kind == .command(type: "bid", message: .object(["type": .string("bid"), "amount": .number(50)])))
+    }
+
+    @Test func rejectsNamesThatAreEmptyTooLongOrControlCharacters() {
+        #expect(ClientRequest.parse(#"{"type":"create","name":"   "}"#).failure?.code == .badRequest)
+        #expect(ClientRequest.parse(#"{"type":"create","name":"\#(String(repeating: "x", count: 25))"}"#).failure?.code == .badRequest)
+        #expect(ClientRequest.parse(#"{"type":"create","name":"a\u0007b"}"#).failure?.code == .badRequest)
+        #expect(ClientRequest.parse(#"{"type":"create","name":"Bob","options":3}"#).failure?.code == .badRequest)
+    }
+
+    @Test func rejoinNeedsAWellFormedToken() throws {
+        #expect(ClientRequest.parse(#"{"type":"rejoin","game":"ABC234","token":"short"}"#).failure?.code == .badRequest)
+        let token = String(repeating: "ab", count: 16)
+        let request = try ClientRequest.parse(#"{"type":"rejoin","game":"ABC234","token":"\#(token)"}"#).get()
+        #expect(request.kind == .rejoin(game: GameID(rawValue: "ABC234")!, token: token))
+    }
+
+    @Test func chatTextIsBounded() {
+        #expect(ClientRequest.parse(#"{"type":"chat","text":""}"#).failure?.code == .badRequest)
+        #expect((try? ClientRequest.parse(#"{"type":"chat","text":"hi"}"#).get()) != nil)
+    }
+}
+
+@Suite struct WireFormatTests {
+    @Test func envelopeEncodesMissingValuesAsNull() throws {
+        let envelope = CommandEnvelope(id: "gw1-1", gateway: "gw1", connection: "c1", game: GameID(rawValue: "ABC234")!,
+                                       message: .object(["type": .string("roll")]))
+        let text = WireJSON.encode(envelope)
+        #expect(text == #"{"conn":"c1","game":"ABC234","gateway":"gw1","id":"gw1-1","msg":{"type":"roll"},"player":null,"seat":null}"#)
+        #expect(try WireJSON.decode(CommandEnvelope.self, from: text) == envelope)
+    }
+
+    @Test func channelNamesCarryTheGameInAHashTag() {
+        let game = GameID(rawValue: "ABC234")!
+        #expect(RedisChannels.commands(game) == "monopoly:{ABC234}:cmd")
+        #expect(RedisChannels.state(game) == "monopoly:{ABC234}:state")
+        #expect(RedisChannels.replies(gateway: "gw1") == "monopoly:gateway:{gw1}:reply")
+    }
+
+    @Test func serverErrorAlwaysCarriesRe() {
+        #expect(ServerMessage.error(code: "x", message: "y", re: .null) == #"{"code":"x","message":"y","re":null,"type":"error"}"#)
+    }
+
+    @Test func generatedGameIdsAreValid() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<100 { #expect(GameID(rawValue: GameID.random(using: &generator).rawValue) != nil) }
+    }
+}
+
+extension Result {
+    var failure: Failure? { if case .failure(let error) = self { return error }; return nil }
+}
