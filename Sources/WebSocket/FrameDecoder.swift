@@ -1,0 +1,152 @@
+/// Splits a byte stream into frame headers and payload chunks, enforcing every per-frame rule of
+/// RFC 6455 section 5. It knows nothing of messages or of the close handshake (see
+/// `MessageAssembler` and `ServerConnection`).
+///
+/// The payload is never buffered here: each chunk is a slice of the caller's bytes, still masked,
+/// along with the mask at the right phase, so the consumer unmasks while it copies.
+struct FrameDecoder: Sendable {
+    enum State: Sendable, Equatable {
+        /// Waiting for (the rest of) a header; the bytes seen so far are in `partialHeader`.
+        case header
+        /// Inside a payload with `remaining` bytes to go; `mask.phase` tracks the key position.
+        case payload(remaining: Int, mask: WebSocketMask)
+        /// A protocol error was reported: the stream has no usable framing any more.
+        case failed
+    }
+
+    enum Event {
+        case header(FrameHeader)
+        /// Masked payload bytes (a slice of the received bytes) and the mask to apply to them.
+        case payload(UnsafeRawBufferPointer, WebSocketMask)
+        case frameEnd
+        case error(WebSocketCloseCode, reason: String)
+    }
+
+    private(set) var state: State = .header
+    /// Header bytes of a header split across reads (at most 14).
+    private var partialHeader: [UInt8] = []
+    let maxFrameSize: Int
+
+    init(maxFrameSize: Int) {
+        self.maxFrameSize = maxFrameSize
+    }
+
+    /// The next event, or nil when `cursor` is exhausted and more bytes are needed.
+    mutating func next(_ cursor: inout ReceiveCursor) -> Event? {
+        switch state {
+        case .failed:
+            return nil
+        case .payload(let remaining, var mask):
+            if remaining == 0 {
+                state = .header
+                return .frameEnd
+            }
+            if cursor.isEmpty { return nil }
+            let chunk = cursor.consume(atMost: remaining)
+            let chunkMask = mask
+            mask.phase = (mask.phase + chunk.count) & 3
+            state = .payload(remaining: remaining - chunk.count, mask: mask)
+            return .payload(chunk, chunkMask)
+        case .header:
+            return nextHeader(&cursor)
+        }
+    }
+
+    private mutating func nextHeader(_ cursor: inout ReceiveCursor) -> Event? {
+        // Fast path: the whole header is in this read, parse it in place.
+        if partialHeader.isEmpty, cursor.remaining >= 2 {
+            let first = cursor.peek(0), second = cursor.peek(1)
+            if let error = Self.checkFirstBytes(first, second) { return fail(error) }
+            let length = Self.headerLength(second)
+            if cursor.remaining >= length {
+                let header = cursor.consume(atMost: length)
+                return parse(header)
+            }
+        }
+        // Slow path: keep header bytes until the header is complete.
+        if partialHeader.capacity < 14 { partialHeader.reserveCapacity(14) }
+        while !cursor.isEmpty {
+            partialHeader.append(cursor.peek(0))
+            _ = cursor.consume(atMost: 1)
+            if partialHeader.count == 2,
+               let error = Self.checkFirstBytes(partialHeader[0], partialHeader[1]) {
+                return fail(error)
+            }
+            if partialHeader.count >= 2, partialHeader.count == Self.headerLength(partialHeader[1]) {
+                let event = partialHeader.withUnsafeBytes { parse($0) }
+                partialHeader.removeAll(keepingCapacity: true)
+                return event
+            }
+        }
+        return nil
+    }
+
+    /// Bytes of the header given its second byte: 2, plus 2 or 8 for the extended length, plus 4
+    /// for the masking key.
+    private static func headerLength(_ second: UInt8) -> Int {
+        let lengthCode = second & 0x7F
+        let extended = lengthCode == 126 ? 2 : (lengthCode == 127 ? 8 : 0)
+        return 2 + extended + (second & 0x80 != 0 ? 4 : 0)
+    }
+
+    /// Rules decidable from the first two bytes, checked before waiting for the rest so a bad
+    /// frame fails at once.
+    private static func checkFirstBytes(_ first: UInt8, _ second: UInt8) -> (WebSocketCloseCode, String)? {
+        if first & 0x70 != 0 {
+            // No extension was negotiated, so RSV1-3 must be zero (section 5.2).
+            return (.protocolError, "reserved bits set")
+        }
+        guard let opcode = WebSocketOpcode(rawValue: first & 0x0F) else {
+            return (.protocolError, "reserved opcode")
+        }
+        if second & 0x80 == 0 {
+            // Section 5.1: a server MUST close on an unmasked client frame.
+            return (.protocolError, "unmasked client frame")
+        }
+        if opcode.isControl {
+            if first & 0x80 == 0 { return (.protocolError, "fragmented control frame") }
+            if second & 0x7F > 125 { return (.protocolError, "control frame too long") }
+        }
+        return nil
+    }
+
+    /// Parses a complete header whose first two bytes already passed `checkFirstBytes`.
+    private mutating func parse(_ header: UnsafeRawBufferPointer) -> Event {
+        let first = header[0], second = header[1]
+        let lengthCode = second & 0x7F
+        var length: UInt64
+        var position = 2
+        switch lengthCode {
+        case 126:
+            length = UInt64(header[2]) << 8 | UInt64(header[3])
+            position = 4
+            // Section 5.2: "the minimal number of bytes MUST be used to encode the length".
+            if length < 126 { return fail((.protocolError, "non-minimal length")) }
+        case 127:
+            length = 0
+            for i in 2..<10 { length = length << 8 | UInt64(header[i]) }
+            position = 10
+            if length & (1 << 63) != 0 { return fail((.protocolError, "length MSB set")) }
+            if length <= 0xFFFF { return fail((.protocolError, "non-minimal length")) }
+        default:
+            length = UInt64(lengthCode)
+        }
+        if length > UInt64(maxFrameSize) { return fail((.messageTooBig, "frame too big")) }
+        let key = (header[position], header[position + 1], header[position + 2], header[position + 3])
+        let mask = WebSocketMask(key: key)
+        let frame = FrameHeader(
+            fin: first & 0x80 != 0,
+            opcode: WebSocketOpcode(rawValue: first & 0x0F)!,
+            payloadLength: Int(length),
+            mask: mask
+        )
+        state = .payload(remaining: Int(length), mask: mask)
+        return .header(frame)
+    }
+
+    private mutating func fail(_ error: (WebSocketCloseCode, String)) -> Event {
+        state = .failed
+        partialHeader = []
+        return .error(error.0, reason: error.1)
+    }
+}

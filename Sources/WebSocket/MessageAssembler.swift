@@ -1,0 +1,97 @@
+/// The fragmentation state machine (RFC 6455 section 5.4): joins data frames into messages,
+/// validates text incrementally and enforces `maxMessageSize`. Control frames never reach it.
+struct MessageAssembler: Sendable {
+    enum State: Sendable, Equatable {
+        /// Between messages: the next data frame must be text or binary.
+        case idle
+        /// Inside a message whose first frame had FIN clear: only continuations may follow.
+        case text
+        case binary
+    }
+
+    enum Completion: Equatable {
+        case incomplete
+        case message(WebSocketMessage)
+        case error(WebSocketCloseCode, reason: String)
+    }
+
+    private(set) var state: State = .idle
+    /// The current message so far, unmasked. Handed over (not copied) when the message completes.
+    private var payload: [UInt8] = []
+    private var utf8 = UTF8Validator()
+    /// Whether the frame being received ends its message.
+    private var frameIsFinal = false
+    let maxMessageSize: Int
+
+    init(maxMessageSize: Int) {
+        self.maxMessageSize = maxMessageSize
+    }
+
+    /// Starts a data frame. Checks sequencing and the message size before any payload is stored.
+    mutating func beginFrame(_ header: FrameHeader) -> (WebSocketCloseCode, String)? {
+        switch (state, header.opcode) {
+        case (.idle, .text):
+            state = .text
+            utf8 = UTF8Validator()
+        case (.idle, .binary):
+            state = .binary
+        case (.idle, .continuation):
+            return (.protocolError, "continuation without a message")
+        case (.text, .continuation), (.binary, .continuation):
+            break
+        case (.text, _), (.binary, _):
+            return (.protocolError, "new message inside a fragmented message")
+        default:
+            preconditionFailure("control frames are not assembled")
+        }
+        if header.payloadLength > maxMessageSize - payload.count {
+            return (.messageTooBig, "message too big")
+        }
+        if payload.isEmpty {
+            // Reserving per frame would grow linearly and copy quadratically; the first frame is the
+            // whole message in the common unfragmented case.
+            payload.reserveCapacity(header.payloadLength)
+        }
+        frameIsFinal = header.fin
+        return nil
+    }
+
+    /// Adds masked payload bytes: one copy into the message, unmasked in place, then validated.
+    mutating func append(_ chunk: UnsafeRawBufferPointer, mask: WebSocketMask) -> (WebSocketCloseCode, String)? {
+        let start = payload.count
+        payload.append(contentsOf: chunk.assumingMemoryBound(to: UInt8.self))
+        let isText = state == .text
+        var mask = mask
+        let valid = payload.withUnsafeMutableBytes { all -> Bool in
+            let added = UnsafeMutableRawBufferPointer(rebasing: all[start...])
+            mask.apply(to: added)
+            return isText ? utf8.validate(UnsafeRawBufferPointer(added)) : true
+        }
+        return valid ? nil : (.invalidPayloadData, "invalid UTF-8")
+    }
+
+    /// Ends the current frame; returns the message when the frame had FIN set.
+    mutating func endFrame() -> Completion {
+        guard frameIsFinal else { return .incomplete }
+        let kind = state
+        state = .idle
+        let bytes = payload
+        payload = []
+        switch kind {
+        case .text:
+            guard utf8.isComplete else { return .error(.invalidPayloadData, reason: "truncated UTF-8") }
+            return .message(.text(String(decoding: bytes, as: UTF8.self)))
+        case .binary:
+            return .message(.binary(bytes))
+        case .idle:
+            preconditionFailure("endFrame without beginFrame")
+        }
+    }
+
+    /// Drops a partial message (the connection is closing and no longer delivers data).
+    mutating func reset() {
+        state = .idle
+        payload = []
+        frameIsFinal = false
+    }
+}

@@ -1,0 +1,174 @@
+/// The server side of one WebSocket connection, sans-IO: bytes in through `receive`, actions out
+/// through `nextAction`. It owns no socket and never blocks, so every rule is a unit test.
+///
+/// The close handshake is an enum state machine:
+/// - `open`: data flows. A peer close is validated and echoed, then `.closeTransport` (RFC 6455
+///   section 7.1.1: the server closes TCP first). A protocol error sends a close with its code,
+///   then `.closeTransport` (section 7.1.7, _Fail the WebSocket Connection_).
+/// - `closing`: we sent a close (`close(code:reason:)`); data is ignored until the peer's close
+///   arrives, then `.closeTransport`.
+/// - `closed`: everything received is ignored.
+public struct ServerConnection: Sendable {
+    public enum State: Sendable, Equatable { case open, closing, closed }
+
+    public private(set) var state: State = .open
+
+    private var decoder: FrameDecoder
+    private var assembler: MessageAssembler
+    /// The frame being received, when it is a control frame (payload <= 125 bytes, buffered).
+    private var controlOpcode: WebSocketOpcode?
+    private var controlPayload: [UInt8] = []
+    /// Whether the data frame being received is dropped (we are closing).
+    private var discardingFrame = false
+    /// Actions produced by `receive`, drained by `nextAction`.
+    private var pending: [ServerConnectionAction] = []
+    private var pendingHead = 0
+
+    public init(configuration: WebSocketConfiguration = .init()) {
+        decoder = FrameDecoder(maxFrameSize: configuration.maxFrameSize)
+        assembler = MessageAssembler(maxMessageSize: configuration.maxMessageSize)
+    }
+
+    /// Appends received bytes (any split: one byte, or many frames at once). Bytes are processed
+    /// at once, so the buffer only needs to live for the duration of the call.
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer) {
+        var cursor = ReceiveCursor(bytes)
+        while state != .closed, let event = decoder.next(&cursor) {
+            handle(event)
+        }
+    }
+
+    public mutating func receive(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { receive($0) }
+    }
+
+    /// Next action, or nil when more bytes are needed. Call until nil after each receive.
+    public mutating func nextAction() -> ServerConnectionAction? {
+        guard pendingHead < pending.count else { return nil }
+        let action = pending[pendingHead]
+        pendingHead += 1
+        if pendingHead == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            pendingHead = 0
+        }
+        return action
+    }
+
+    /// Server-initiated close (shutdown 1001, policy 1008, slow 1013 ...): returns the close frame
+    /// to write, or nil when a close was already sent. After the peer's close reply, nextAction()
+    /// yields .closeTransport.
+    public mutating func close(code: WebSocketCloseCode, reason: String) -> [UInt8]? {
+        guard state == .open else { return nil }
+        state = .closing
+        assembler.reset()
+        return WebSocketFrameEncoder.close(code: code, reason: reason)
+    }
+
+    // MARK: - Events
+
+    private mutating func handle(_ event: FrameDecoder.Event) {
+        switch event {
+        case .header(let header):
+            if header.opcode.isControl {
+                controlOpcode = header.opcode
+                controlPayload.removeAll(keepingCapacity: true)
+            } else if state == .closing {
+                // Section 1.4: after sending a close we ignore data, but keep parsing frames to
+                // find the peer's close.
+                discardingFrame = true
+            } else if let error = assembler.beginFrame(header) {
+                fail(error.0, reason: error.1)
+            }
+        case .payload(let chunk, var mask):
+            if controlOpcode != nil {
+                let start = controlPayload.count
+                controlPayload.append(contentsOf: chunk.assumingMemoryBound(to: UInt8.self))
+                controlPayload.withUnsafeMutableBytes {
+                    mask.apply(to: UnsafeMutableRawBufferPointer(rebasing: $0[start...]))
+                }
+            } else if !discardingFrame, let error = assembler.append(chunk, mask: mask) {
+                fail(error.0, reason: error.1)
+            }
+        case .frameEnd:
+            if let opcode = controlOpcode {
+                controlOpcode = nil
+                handleControlFrame(opcode)
+            } else if discardingFrame {
+                discardingFrame = false
+            } else {
+                switch assembler.endFrame() {
+                case .incomplete: break
+                case .message(let message): pending.append(.message(message))
+                case .error(let code, let reason): fail(code, reason: reason)
+                }
+            }
+        case .error(let code, let reason):
+            fail(code, reason: reason)
+        }
+    }
+
+    private mutating func handleControlFrame(_ opcode: WebSocketOpcode) {
+        switch opcode {
+        case .ping:
+            // Section 5.5.3: answer with a pong carrying the same payload, unless we already sent
+            // a close (nothing may follow our close frame).
+            if state == .open {
+                pending.append(.write(WebSocketFrameEncoder.frame(opcode: .pong, payload: controlPayload)))
+            }
+        case .pong:
+            if state == .open { pending.append(.pongReceived(controlPayload)) }
+        case .close:
+            receivedClose()
+        default:
+            preconditionFailure("not a control opcode")
+        }
+    }
+
+    private mutating func receivedClose() {
+        if state == .closing {
+            // The peer answered our close: the handshake is complete.
+            state = .closed
+            pending.append(.closeTransport)
+            return
+        }
+        let payload = controlPayload
+        if payload.isEmpty {
+            reply(.normalClosure)
+            return
+        }
+        // Section 5.5.1: if there is a body, its first two bytes are the status code.
+        guard payload.count >= 2 else {
+            return fail(.protocolError, reason: "close payload of 1 byte")
+        }
+        let code = WebSocketCloseCode(rawValue: UInt16(payload[0]) << 8 | UInt16(payload[1]))
+        guard code.isValidOnWire else {
+            return fail(.protocolError, reason: "invalid close code")
+        }
+        let reasonIsValid = payload.withUnsafeBytes {
+            UTF8Validator.isValid(UnsafeRawBufferPointer(rebasing: $0[2...]))
+        }
+        // Autobahn 7.5.1 accepts 1002 or 1007 here; 1007 says precisely what was wrong.
+        guard reasonIsValid else {
+            return fail(.invalidPayloadData, reason: "invalid UTF-8 in close reason")
+        }
+        reply(code)
+    }
+
+    /// Echoes the peer's close code and ends the connection.
+    private mutating func reply(_ code: WebSocketCloseCode) {
+        state = .closed
+        assembler.reset()
+        pending.append(.write(WebSocketFrameEncoder.close(code: code, reason: "")))
+        pending.append(.closeTransport)
+    }
+
+    /// Fails the connection: close frame with `code` (unless we already sent one), then close TCP.
+    private mutating func fail(_ code: WebSocketCloseCode, reason: String) {
+        if state == .open {
+            pending.append(.write(WebSocketFrameEncoder.close(code: code, reason: reason)))
+        }
+        state = .closed
+        assembler.reset()
+        pending.append(.closeTransport)
+    }
+}

@@ -1,1 +1,0 @@
-// The WebSocket module. See README.md, "Architecture".

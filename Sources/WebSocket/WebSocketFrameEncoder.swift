@@ -1,0 +1,87 @@
+/// Encodes frames. Server frames are unmasked (RFC 6455 section 5.1), so one encoding can be
+/// written to many connections.
+public enum WebSocketFrameEncoder {
+    public static func frame(opcode: WebSocketOpcode, payload: some Collection<UInt8>, fin: Bool = true) -> [UInt8] {
+        encode(opcode: opcode, payload: payload, fin: fin, maskingKey: nil)
+    }
+
+    public static func text(_ text: String) -> [UInt8] {
+        var text = text
+        return text.withUTF8 { frame(opcode: .text, payload: $0) }
+    }
+
+    public static func binary(_ bytes: [UInt8]) -> [UInt8] {
+        frame(opcode: .binary, payload: bytes)
+    }
+
+    public static func ping(_ payload: [UInt8]) -> [UInt8] {
+        frame(opcode: .ping, payload: payload.prefix(125))
+    }
+
+    /// A close frame. The reason is cut (on a character boundary) so the payload fits the 125 bytes
+    /// allowed for control frames.
+    public static func close(code: WebSocketCloseCode, reason: String) -> [UInt8] {
+        var payload: [UInt8] = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xFF)]
+        var budget = 123
+        for scalar in reason.unicodeScalars {
+            let utf8 = UTF8.encode(scalar)!
+            if utf8.count > budget { break }
+            payload.append(contentsOf: utf8)
+            budget -= utf8.count
+        }
+        return frame(opcode: .close, payload: payload)
+    }
+
+    /// Client role (tests, `monopoly bench`): masked with the given key.
+    public static func maskedFrame(
+        opcode: WebSocketOpcode, payload: some Collection<UInt8>, fin: Bool = true,
+        maskingKey: (UInt8, UInt8, UInt8, UInt8)
+    ) -> [UInt8] {
+        encode(opcode: opcode, payload: payload, fin: fin, maskingKey: maskingKey)
+    }
+
+    private static func encode(
+        opcode: WebSocketOpcode, payload: some Collection<UInt8>, fin: Bool,
+        maskingKey: (UInt8, UInt8, UInt8, UInt8)?
+    ) -> [UInt8] {
+        let length = payload.count
+        let lengthBytes = length < 126 ? 0 : (length <= 0xFFFF ? 2 : 8)
+        let headerLength = 2 + lengthBytes + (maskingKey == nil ? 0 : 4)
+        return [UInt8](unsafeUninitializedCapacity: headerLength + length) { buffer, initialized in
+            buffer[0] = (fin ? 0x80 : 0) | opcode.rawValue
+            let maskBit: UInt8 = maskingKey == nil ? 0 : 0x80
+            switch lengthBytes {
+            case 0:
+                buffer[1] = maskBit | UInt8(length)
+            case 2:
+                buffer[1] = maskBit | 126
+                buffer[2] = UInt8(length >> 8)
+                buffer[3] = UInt8(length & 0xFF)
+            default:
+                buffer[1] = maskBit | 127
+                for i in 0..<8 { buffer[2 + i] = UInt8(truncatingIfNeeded: UInt64(length) >> (56 - 8 * i)) }
+            }
+            if let key = maskingKey {
+                buffer[headerLength - 4] = key.0
+                buffer[headerLength - 3] = key.1
+                buffer[headerLength - 2] = key.2
+                buffer[headerLength - 1] = key.3
+            }
+            let body = UnsafeMutableBufferPointer(rebasing: buffer[headerLength...])
+            let copied = payload.withContiguousStorageIfAvailable { source -> Int in
+                if let base = source.baseAddress, let destination = body.baseAddress, !source.isEmpty {
+                    destination.initialize(from: base, count: source.count)
+                }
+                return source.count
+            }
+            if copied == nil {
+                _ = body.initialize(from: payload)
+            }
+            if let key = maskingKey {
+                var mask = WebSocketMask(key: key)
+                mask.apply(to: UnsafeMutableRawBufferPointer(body))
+            }
+            initialized = headerLength + length
+        }
+    }
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct WebSocketPackageSmokeTests {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}
