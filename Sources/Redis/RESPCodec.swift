@@ -1,0 +1,117 @@
+import CHiredis
+import NIOCore
+
+/// hiredis's RESP reader behind a Swift face. One per connection (after a protocol error the
+/// reader is unusable; the connection is dropped and the next one gets a fresh reader).
+/// Not thread-safe: used only on the connection's event loop.
+final class HiredisReader {
+    private let reader: UnsafeMutablePointer<redisReader>
+    private let maximumReplyBytes: Int
+
+    init(maximumReplyBytes: Int) {
+        guard let reader = redisReaderCreate() else { fatalError("hiredis: out of memory creating a reader") }
+        self.reader = reader
+        self.maximumReplyBytes = maximumReplyBytes
+        // Keep up to 64 KiB of consumed buffer before compacting (hiredis default 16 KiB).
+        chiredis_reader_set_maxbuf(reader, 64 * 1024)
+    }
+
+    deinit { redisReaderFree(reader) }
+
+    /// Feeds bytes, then calls `body` for each complete reply, in order.
+    /// Throws ``RedisError/protocolError(_:)`` on malformed input or a reply over the limits;
+    /// replies decoded before the bad bytes have already been delivered.
+    func feed(_ buffer: ByteBuffer, _ body: (RESPValue) throws -> Void) throws {
+        let status = buffer.withUnsafeReadableBytes { raw -> Int32 in
+            guard let base = raw.baseAddress, raw.count > 0 else { return REDIS_OK }
+            return redisReaderFeed(reader, base.assumingMemoryBound(to: CChar.self), raw.count)
+        }
+        guard status == REDIS_OK else { throw readerError() }
+        while true {
+            var replyPointer: UnsafeMutableRawPointer?
+            guard redisReaderGetReply(reader, &replyPointer) == REDIS_OK else { throw readerError() }
+            guard let replyPointer else { break }
+            let reply = replyPointer.assumingMemoryBound(to: redisReply.self)
+            let value = Self.convert(reply)
+            freeReplyObject(replyPointer)
+            try body(value)
+        }
+        let unparsed = chiredis_reader_unparsed_bytes(reader)
+        if unparsed > maximumReplyBytes {
+            throw RedisError.protocolError("reply exceeds the \(maximumReplyBytes)-byte limit (\(unparsed) bytes buffered and still incomplete)")
+        }
+    }
+
+    private func readerError() -> RedisError {
+        let message = String(cString: chiredis_reader_error(reader))
+        return .protocolError(message.isEmpty ? "hiredis reader error \(chiredis_reader_error_code(reader))" : message)
+    }
+
+    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_STRING:
+            return .bulkString(bytes(r.str, r.len))
+        case REDIS_REPLY_STATUS:
+            return .simpleString(String(decoding: bytes(r.str, r.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: bytes(r.str, r.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int(r.integer))
+        case REDIS_REPLY_NIL:
+            return .null
+        case REDIS_REPLY_ARRAY:
+            var values: [RESPValue] = []
+            values.reserveCapacity(r.elements)
+            for i in 0..<r.elements {
+                if let element = r.element[i] { values.append(convert(element)) } else { values.append(.null) }
+            }
+            return .array(values)
+        default:
+            return .error("unknown hiredis reply type \(r.type)")
+        }
+    }
+
+    @inline(__always)
+    private static func bytes(_ str: UnsafeMutablePointer<CChar>?, _ len: Int) -> [UInt8] {
+        guard let str, len > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: str, count: len))
+    }
+}
+
+/// Encodes commands with hiredis's `redisFormatCommandArgv` (binary-safe: every argument is a
+/// length-prefixed bulk string, so \r\n and NUL are fine).
+enum RESPEncoder {
+    static func encode(_ arguments: [RedisArgument], into buffer: inout ByteBuffer) {
+        precondition(!arguments.isEmpty, "a Redis command needs at least one argument")
+        var lengths: [Int] = []
+        lengths.reserveCapacity(arguments.count)
+        var total = 0
+        for argument in arguments {
+            lengths.append(argument.bytes.count)
+            total += argument.bytes.count
+        }
+        // One contiguous copy of all arguments, argv pointing into it.
+        var storage: [UInt8] = []
+        storage.reserveCapacity(max(total, 1))
+        for argument in arguments { storage.append(contentsOf: argument.bytes) }
+        if storage.isEmpty { storage.append(0) }
+        storage.withUnsafeBufferPointer { base in
+            let start = UnsafeRawPointer(base.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var argv: [UnsafePointer<CChar>?] = []
+            argv.reserveCapacity(arguments.count)
+            var offset = 0
+            for length in lengths {
+                argv.append(start + offset)
+                offset += length
+            }
+            var target: UnsafeMutablePointer<CChar>?
+            let written = argv.withUnsafeMutableBufferPointer { argvPointer in
+                redisFormatCommandArgv(&target, Int32(arguments.count), argvPointer.baseAddress, lengths)
+            }
+            guard written >= 0, let target else { fatalError("hiredis: out of memory formatting a command") }
+            buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(written)))
+            redisFreeCommand(target)
+        }
+    }
+}

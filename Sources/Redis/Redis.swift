@@ -1,1 +1,0 @@
-// The Redis module. See README.md, "Architecture".

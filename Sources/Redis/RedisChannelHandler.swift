@@ -1,0 +1,212 @@
+import NIOCore
+
+/// Where one expected reply goes.
+enum ReplySink {
+    /// A single command: the raw reply (error replies included) completes the promise.
+    case promise(EventLoopPromise<RESPValue>)
+    /// One reply of a pipelined batch (also used for the N confirmations of `SUBSCRIBE a b c`).
+    case batch(BatchCollector)
+    /// A liveness probe (PING): any reply proves the connection alive.
+    case probe
+}
+
+/// Collects the replies of a batch in order and completes once with all of them.
+final class BatchCollector {
+    private(set) var results: [RESPValue] = []
+    private let expected: Int
+    private let promise: EventLoopPromise<[RESPValue]>
+    private var finished = false
+
+    init(expected: Int, promise: EventLoopPromise<[RESPValue]>) {
+        self.expected = expected
+        self.promise = promise
+        results.reserveCapacity(expected)
+    }
+
+    func append(_ value: RESPValue) {
+        guard !finished else { return }
+        results.append(value)
+        if results.count == expected {
+            finished = true
+            promise.succeed(results)
+        }
+    }
+
+    func fail(_ error: Error) {
+        guard !finished else { return }
+        finished = true
+        promise.fail(error)
+    }
+}
+
+struct PendingReply {
+    var sink: ReplySink
+    var deadline: NIODeadline
+}
+
+/// The NIO handler of one Redis connection: encodes commands into a single outbound buffer
+/// (flushed once per event-loop tick or when it grows past a threshold), feeds every inbound
+/// byte to hiredis's reader and matches replies to the FIFO of pending sinks.
+/// Everything here runs on the channel's event loop (hence `@unchecked Sendable`).
+final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Timeout { case command, probe }
+
+    private let reader: HiredisReader
+    private let subscriberMode: Bool
+    private let flushThreshold: Int
+    private(set) var pending = CircularBuffer<PendingReply>(initialCapacity: 64)
+    private var outbound: ByteBuffer
+    private var flushScheduled = false
+    private var context: ChannelHandlerContext?
+    private var failure: RedisError?
+    /// Set just before this side closes the channel; becomes the error of every pending reply.
+    var closeReason: RedisError?
+    private(set) var lastReadTime = NIODeadline.now()
+
+    /// Pub/sub pushes (`message` / `pmessage` arrays) in subscriber mode.
+    var onPush: ((RESPValue) -> Void)?
+    /// A protocol error (malformed / oversized reply). The handler closes the channel itself.
+    var onProtocolError: ((RedisError) -> Void)?
+
+    init(maximumReplyBytes: Int, subscriberMode: Bool, flushThreshold: Int) {
+        self.reader = HiredisReader(maximumReplyBytes: maximumReplyBytes)
+        self.subscriberMode = subscriberMode
+        self.flushThreshold = flushThreshold
+        self.outbound = ByteBufferAllocator().buffer(capacity: 4096)
+    }
+
+    var hasPendingProbe: Bool {
+        pending.contains { if case .probe = $0.sink { return true } else { return false } }
+    }
+
+    // MARK: Outbound
+
+    /// Queues `commands`, expecting `replies` replies for them, each to `sink(i)`.
+    /// Returns false (and queues nothing) if the connection is already failing.
+    func enqueue(_ commands: [[RedisArgument]], sinks: [ReplySink], deadline: NIODeadline) -> RedisError? {
+        if let failure { return failure }
+        guard context != nil else { return .connectionClosed(reason: "channel not active") }
+        for command in commands { RESPEncoder.encode(command, into: &outbound) }
+        for sink in sinks { pending.append(PendingReply(sink: sink, deadline: deadline)) }
+        scheduleFlush()
+        return nil
+    }
+
+    /// Fast path for one command with one reply.
+    func enqueue(_ command: [RedisArgument], sink: ReplySink, deadline: NIODeadline) -> RedisError? {
+        if let failure { return failure }
+        guard context != nil else { return .connectionClosed(reason: "channel not active") }
+        RESPEncoder.encode(command, into: &outbound)
+        pending.append(PendingReply(sink: sink, deadline: deadline))
+        scheduleFlush()
+        return nil
+    }
+
+    private func scheduleFlush() {
+        if outbound.readableBytes >= flushThreshold {
+            flush()
+        } else if !flushScheduled, let context {
+            // Let every command already queued on this event loop join the batch first.
+            flushScheduled = true
+            context.eventLoop.execute { self.flush() }
+        }
+    }
+
+    private func flush() {
+        flushScheduled = false
+        guard let context, outbound.readableBytes > 0 else { return }
+        let buffer = outbound
+        outbound = context.channel.allocator.buffer(capacity: max(4096, min(buffer.readableBytes, flushThreshold)))
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    // MARK: Inbound
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        failAll(closeReason ?? .connectionClosed(reason: "handler removed"))
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard failure == nil else { return }
+        let buffer = unwrapInboundIn(data)
+        lastReadTime = .now()
+        do {
+            try reader.feed(buffer) { value in try deliver(value) }
+        } catch let error as RedisError {
+            fail(error, context: context)
+            onProtocolError?(error)
+        } catch {
+            let wrapped = RedisError.protocolError("\(error)")
+            fail(wrapped, context: context)
+            onProtocolError?(wrapped)
+        }
+    }
+
+    private func deliver(_ value: RESPValue) throws {
+        if subscriberMode, case .array(let parts) = value, parts.count >= 3,
+           case .bulkString(let kind) = parts[0], Self.isPush(kind) {
+            onPush?(value)
+            return
+        }
+        guard let head = pending.popFirst() else {
+            throw RedisError.protocolError("unsolicited reply with no command waiting: \(value)")
+        }
+        switch head.sink {
+        case .promise(let promise): promise.succeed(value)
+        case .batch(let collector): collector.append(value)
+        case .probe: break
+        }
+    }
+
+    private static let message = Array("message".utf8)
+    private static let pmessage = Array("pmessage".utf8)
+    private static func isPush(_ kind: [UInt8]) -> Bool { kind == message || kind == pmessage }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(closeReason ?? .connectionClosed(reason: "connection lost (EOF or reset by peer)"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        fail(closeReason ?? .connectionClosed(reason: "\(error)"), context: context)
+    }
+
+    // MARK: Failure
+
+    /// Fails every pending reply with `error` and closes the channel. Idempotent.
+    func fail(_ error: RedisError, context: ChannelHandlerContext? = nil) {
+        if closeReason == nil { closeReason = error }
+        failAll(error)
+        (context ?? self.context)?.close(promise: nil)
+    }
+
+    private func failAll(_ error: RedisError) {
+        if failure == nil { failure = error }
+        outbound.clear()
+        while let head = pending.popFirst() {
+            switch head.sink {
+            case .promise(let promise): promise.fail(error)
+            case .batch(let collector): collector.fail(error)
+            case .probe: break
+            }
+        }
+    }
+
+    /// Called periodically: if the oldest pending reply is overdue, fail everything and close
+    /// (replies are matched in order, so nothing behind it can be answered first).
+    func checkDeadlines(now: NIODeadline, commandTimeout: TimeAmount) -> Timeout? {
+        guard failure == nil, let head = pending.first, head.deadline <= now else { return nil }
+        if case .probe = head.sink {
+            fail(.connectionClosed(reason: "liveness probe (PING) unanswered: connection half-dead"))
+            return .probe
+        }
+        fail(.timeout(milliseconds: commandTimeout.nanoseconds / 1_000_000))
+        return .command
+    }
+}

@@ -1,0 +1,190 @@
+import Logging
+import NIOCore
+
+/// One pub/sub message.
+public struct RedisPubSubMessage: Sendable, Equatable {
+    /// The channel it was published to.
+    public var channel: String
+    /// The pattern that matched, for PSUBSCRIBE deliveries; nil for SUBSCRIBE deliveries.
+    public var pattern: String?
+    /// The payload, byte for byte.
+    public var payload: [UInt8]
+
+    public init(channel: String, pattern: String? = nil, payload: [UInt8]) {
+        self.channel = channel
+        self.pattern = pattern
+        self.payload = payload
+    }
+
+    /// The payload decoded as UTF-8.
+    public var string: String { String(decoding: payload, as: UTF8.self) }
+}
+
+/// A dedicated pub/sub connection (RESP2 subscribed mode).
+///
+/// Channels and patterns are remembered once confirmed; after a reconnect they are all subscribed
+/// again (in the same round trip as AUTH) before the state returns to `.ready`. A PING probe in
+/// subscribed mode (answered with a `pong` message) detects a half-dead connection.
+///
+/// Messages published while the connection was down are lost (Redis pub/sub is at-most-once):
+/// watch ``stateChanges`` and resynchronise from stored state after a reconnect.
+public final class RedisSubscriber: Sendable {
+    let connection: RedisConnection
+    private let subscriptions: Subscriptions
+
+    /// Every message, in arrival order (single consumer). Empty and finished if the subscriber was
+    /// created with an `onMessage` callback. Finishes on `close()`.
+    public let messages: AsyncStream<RedisPubSubMessage>
+
+    public var eventLoop: EventLoop { connection.eventLoop }
+    public var state: RedisConnectionState { connection.state }
+    public var stateChanges: AsyncStream<RedisConnectionState> { connection.stateChanges() }
+    public var statistics: RedisConnectionStatistics { connection.statistics }
+
+    /// Channels and patterns currently subscribed (confirmed), as of the last event-loop tick.
+    public var channels: Set<String> { get async { (try? await eventLoop.submit { self.subscriptions.channels }.get()) ?? [] } }
+    public var patterns: Set<String> { get async { (try? await eventLoop.submit { self.subscriptions.patterns }.get()) ?? [] } }
+
+    /// Connects a subscriber. Messages go to ``messages`` unless `onMessage` is given, in which
+    /// case it is called on the connection's event loop for every message (no buffering).
+    public static func connect(configuration: RedisConfiguration, eventLoopGroup: EventLoopGroup,
+                               logger: Logger = Logger(label: "redis.subscriber"),
+                               bufferingPolicy: AsyncStream<RedisPubSubMessage>.Continuation.BufferingPolicy = .unbounded,
+                               onMessage: (@Sendable (RedisPubSubMessage) -> Void)? = nil) async throws -> RedisSubscriber {
+        let subscriber = RedisSubscriber(configuration: configuration, eventLoop: eventLoopGroup.next(), logger: logger,
+                                         bufferingPolicy: bufferingPolicy, onMessage: onMessage)
+        do {
+            try await subscriber.connection.start().get()
+        } catch {
+            subscriber.subscriptions.continuation.finish()
+            throw error
+        }
+        return subscriber
+    }
+
+    public static func connect(url: String, eventLoopGroup: EventLoopGroup,
+                               logger: Logger = Logger(label: "redis.subscriber"),
+                               onMessage: (@Sendable (RedisPubSubMessage) -> Void)? = nil) async throws -> RedisSubscriber {
+        try await connect(configuration: RedisConfiguration(url: url), eventLoopGroup: eventLoopGroup,
+                          logger: logger, onMessage: onMessage)
+    }
+
+    private init(configuration: RedisConfiguration, eventLoop: EventLoop, logger: Logger,
+                 bufferingPolicy: AsyncStream<RedisPubSubMessage>.Continuation.BufferingPolicy,
+                 onMessage: (@Sendable (RedisPubSubMessage) -> Void)?) {
+        let connection = RedisConnection(configuration: configuration, eventLoop: eventLoop, logger: logger, subscriberMode: true)
+        let (stream, continuation) = AsyncStream<RedisPubSubMessage>.makeStream(bufferingPolicy: bufferingPolicy)
+        let subscriptions = Subscriptions(continuation: continuation)
+        self.connection = connection
+        self.subscriptions = subscriptions
+        self.messages = stream
+        if onMessage != nil { continuation.finish() }
+        connection.onPush = { [connection] value in
+            guard let message = Self.parse(value) else { return }
+            connection.messagesReceived.wrappingIncrement(ordering: .relaxed)
+            if let onMessage { onMessage(message) } else { continuation.yield(message) }
+        }
+        connection.extraHandshake = { [subscriptions] in
+            var commands: [(command: [RedisArgument], replies: Int)] = []
+            if !subscriptions.channels.isEmpty {
+                let channels = subscriptions.channels.sorted()
+                commands.append((["SUBSCRIBE"] + channels.map { RedisArgument($0) }, channels.count))
+            }
+            if !subscriptions.patterns.isEmpty {
+                let patterns = subscriptions.patterns.sorted()
+                commands.append((["PSUBSCRIBE"] + patterns.map { RedisArgument($0) }, patterns.count))
+            }
+            return commands
+        }
+    }
+
+    private static func parse(_ value: RESPValue) -> RedisPubSubMessage? {
+        guard case .array(let parts) = value else { return nil }
+        switch parts.count {
+        case 3:  // message, channel, payload
+            guard case .bulkString(let payload) = parts[2], let channel = parts[1].string else { return nil }
+            return RedisPubSubMessage(channel: channel, payload: payload)
+        case 4:  // pmessage, pattern, channel, payload
+            guard case .bulkString(let payload) = parts[3], let pattern = parts[1].string,
+                  let channel = parts[2].string else { return nil }
+            return RedisPubSubMessage(channel: channel, pattern: pattern, payload: payload)
+        default:
+            return nil
+        }
+    }
+
+    // MARK: Subscribing
+
+    /// SUBSCRIBE; returns once Redis confirmed every channel. Fails fast with `.notConnected`
+    /// while disconnected (nothing is remembered then: call again after `.ready`).
+    public func subscribe(_ channels: [String]) async throws {
+        try await change("SUBSCRIBE", channels, add: \.channels)
+    }
+
+    /// PSUBSCRIBE (glob patterns such as `game.*`); deliveries carry the matching `pattern`.
+    public func psubscribe(_ patterns: [String]) async throws {
+        try await change("PSUBSCRIBE", patterns, add: \.patterns)
+    }
+
+    /// UNSUBSCRIBE. Forgotten at once (never resubscribed after a reconnect), so it succeeds even
+    /// while disconnected. An empty list unsubscribes from every channel.
+    public func unsubscribe(_ channels: [String]) async throws {
+        try await remove("UNSUBSCRIBE", channels, from: \.channels)
+    }
+
+    /// PUNSUBSCRIBE; same rules as ``unsubscribe(_:)``.
+    public func punsubscribe(_ patterns: [String]) async throws {
+        try await remove("PUNSUBSCRIBE", patterns, from: \.patterns)
+    }
+
+    public func subscribe(_ channel: String) async throws { try await subscribe([channel]) }
+    public func psubscribe(_ pattern: String) async throws { try await psubscribe([pattern]) }
+    public func unsubscribe(_ channel: String) async throws { try await unsubscribe([channel]) }
+    public func punsubscribe(_ pattern: String) async throws { try await punsubscribe([pattern]) }
+
+    /// Round trip to Redis through the subscribed connection (PING); true if it answered.
+    public func ping() async throws {
+        _ = try await connection.send(["PING"]).get()
+    }
+
+    private func change(_ command: String, _ names: [String],
+                        add keyPath: ReferenceWritableKeyPath<Subscriptions, Set<String>> & Sendable) async throws {
+        guard !names.isEmpty else { return }
+        let unique = Array(Set(names)).sorted()
+        let replies = try await connection.sendBatch([[RedisArgument(command)] + unique.map { RedisArgument($0) }],
+                                                     replies: unique.count).get()
+        if let error = replies.compactMap(\.errorMessage).first { throw RedisError.server(error) }
+        try await eventLoop.submit { self.subscriptions[keyPath: keyPath].formUnion(unique) }.get()
+    }
+
+    private func remove(_ command: String, _ names: [String],
+                        from keyPath: ReferenceWritableKeyPath<Subscriptions, Set<String>> & Sendable) async throws {
+        let targets = try await eventLoop.submit { () -> [String] in
+            let targets = names.isEmpty ? Array(self.subscriptions[keyPath: keyPath]) : Array(Set(names))
+            self.subscriptions[keyPath: keyPath].subtract(targets)
+            return targets.sorted()
+        }.get()
+        guard !targets.isEmpty, connection.state == .ready else { return }
+        do {
+            _ = try await connection.sendBatch([[RedisArgument(command)] + targets.map { RedisArgument($0) }],
+                                               replies: targets.count).get()
+        } catch RedisError.notConnected, RedisError.connectionClosed {
+            // Already forgotten: the next connection won't subscribe to them.
+        }
+    }
+
+    /// Closes the connection, stops reconnecting and finishes ``messages``.
+    public func close() async {
+        try? await connection.close().get()
+        subscriptions.continuation.finish()
+    }
+}
+
+/// Confirmed subscriptions; touched only on the subscriber's event loop.
+final class Subscriptions: @unchecked Sendable {
+    var channels: Set<String> = []
+    var patterns: Set<String> = []
+    let continuation: AsyncStream<RedisPubSubMessage>.Continuation
+
+    init(continuation: AsyncStream<RedisPubSubMessage>.Continuation) { self.continuation = continuation }
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct RedisPackageSmokeTests {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}

@@ -1,1 +1,0 @@
-// Helpers shared by integration tests (real redis-server and real processes).
