@@ -5,6 +5,8 @@ struct Monopoly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monopoly",
         abstract: "MonopolyRelay: real-time multiplayer Monopoly over WebSocket, Redis in between.",
-        subcommands: []
+        subcommands: [
+            Bench.self,
+        ]
     )
 }

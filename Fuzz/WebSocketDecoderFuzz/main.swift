@@ -1,0 +1,86 @@
+// libFuzzer entry for the WebSocket codec. Not a package target: scripts/fuzz-websocket compiles it
+// together with Sources/WebSocket/*.swift (one module, so internals are visible) using
+// `swiftc -sanitize=fuzzer,address -parse-as-library`.
+//
+// Oracles, beyond "no crash, no sanitizer report":
+// - the same bytes split into input-derived pieces give exactly the actions of one receive;
+// - nothing follows .closeTransport, every close we write carries a code valid on the wire;
+// - the incremental UTF-8 validator agrees with the standard library;
+// - the handshake and base64 decoder take arbitrary text without trapping.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let input = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let control = input.first else { return 0 }
+    let stream = Array(input.dropFirst())
+
+    // Small limits so 1009 paths are reached and memory stays bounded.
+    let configuration = WebSocketConfiguration(
+        maxFrameSize: 1 << Int(control & 0x0F),
+        maxMessageSize: 1 << (Int(control >> 4) + 2)
+    )
+
+    let whole = decode(stream, configuration: configuration, pieces: [stream.count])
+    var pieces: [Int] = []
+    var state = UInt64(control) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(size)
+    var covered = 0
+    while covered < stream.count {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        let piece = Int(state >> 59) + 1  // 1...32 bytes
+        pieces.append(piece)
+        covered += piece
+    }
+    let split = decode(stream, configuration: configuration, pieces: pieces)
+    precondition(whole == split, "actions depend on how the stream was split")
+    let oneByte = decode(stream, configuration: configuration, pieces: Array(repeating: 1, count: stream.count))
+    precondition(whole == oneByte, "actions differ when fed one byte at a time")
+    checkInvariants(whole)
+
+    var validator = UTF8Validator()
+    let ours = validator.validate(stream) && validator.isComplete
+    precondition(ours == (String(validating: stream, as: UTF8.self) != nil), "UTF-8 validator disagrees with the standard library")
+
+    let text = String(decoding: stream, as: UTF8.self)
+    if let decoded = Base64.decode(text) {
+        precondition(Base64.encode(decoded) == text, "base64 is not canonical")
+    }
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    let headers = lines.map { line -> HTTPHeaderField in
+        let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        return HTTPHeaderField(name: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
+    }
+    _ = OpeningHandshake.evaluate(method: control & 1 == 0 ? "GET" : text, httpVersion: (1, Int(control >> 6)),
+                                  headers: headers, allowedOrigins: control & 2 == 0 ? nil : ["https://a.example"])
+    return 0
+}
+
+private func decode(_ stream: [UInt8], configuration: WebSocketConfiguration, pieces: [Int]) -> [ServerConnectionAction] {
+    var connection = ServerConnection(configuration: configuration)
+    var actions: [ServerConnectionAction] = []
+    var start = 0
+    stream.withUnsafeBytes { all in
+        for piece in pieces where start < all.count {
+            let end = min(all.count, start + piece)
+            connection.receive(UnsafeRawBufferPointer(rebasing: all[start..<end]))
+            while let action = connection.nextAction() { actions.append(action) }
+            start = end
+        }
+    }
+    return actions
+}
+
+private func checkInvariants(_ actions: [ServerConnectionAction]) {
+    if let end = actions.firstIndex(of: .closeTransport) {
+        precondition(end == actions.count - 1, "actions after closeTransport")
+    }
+    for case .write(let frame) in actions {
+        precondition(frame.count >= 2 && frame[1] & 0x80 == 0, "server frames are unmasked")
+        if frame[0] == 0x88 {
+            precondition(frame.count >= 4, "our close frames carry a code")
+            let code = WebSocketCloseCode(rawValue: UInt16(frame[2]) << 8 | UInt16(frame[3]))
+            precondition(code.isValidOnWire, "we sent an invalid close code")
+        } else {
+            precondition(frame[0] == 0x8A && frame.count <= 127, "only pongs and closes are written")
+        }
+    }
+}
