@@ -1,0 +1,126 @@
+import NIOCore
+import NIOPosix
+import Redis
+import Testing
+import TestSupport
+
+/// Restarts, half-dead connections and fail-fast behaviour, against a real redis-server.
+@Suite struct RedisResilienceTests {
+    @Test func subscriberSurvivesRedisRestartWithoutBeingRecreated() async throws {
+        let server = try RedisServerProcess()
+        let config = try testConfiguration(server.url)
+        let subscriber = try await RedisSubscriber.connect(configuration: config, eventLoopGroup: group)
+        let client = try await RedisClient.connect(configuration: config, eventLoopGroup: group)
+        let reader = MessageReader(subscriber)
+        let states = StateRecorder(subscriber.stateChanges)
+        try await subscriber.subscribe(["game:1", "game:2"])
+        try await subscriber.psubscribe(["lobby.*"])
+        #expect(try await client.publish("game:1", "before") == 1)
+        #expect(try await reader.next().string == "before")
+
+        server.stop()
+        try await eventually(5, "subscriber notices the loss") { subscriber.state != .ready }
+        try await eventually(5, "client notices the loss") { client.state != .ready }
+        // Commands while disconnected fail fast, never hang.
+        let clock = ContinuousClock()
+        let started = clock.now
+        await #expect(throws: RedisError.self) { try await client.publish("game:1", "lost") }
+        await #expect(throws: RedisError.self) { try await client.get("x") }
+        await #expect(throws: RedisError.self) { try await subscriber.subscribe(["late"]) }
+        #expect(clock.now - started < .milliseconds(500))
+        #expect(client.statistics.publishErrors >= 1)
+
+        try server.restart()
+        try await eventually(10, "subscriber back to ready") { subscriber.state == .ready }
+        try await eventually(10, "client back to ready") { client.state == .ready }
+        // Every channel and pattern was subscribed again on the new server.
+        #expect(try await client.publish("game:2", "after") == 1)
+        #expect(try await reader.next().string == "after")
+        #expect(try await client.publish("game:1", "after1") == 1)
+        #expect(try await reader.next().channel == "game:1")
+        #expect(try await client.publish("lobby.3", "pattern after") == 1)
+        let p = try await reader.next()
+        #expect(p.pattern == "lobby.*" && p.string == "pattern after")
+        #expect(try await client.publish("late", "x") == 0)
+        #expect(subscriber.statistics.reconnects >= 1)
+        #expect(subscriber.statistics.connectionLosses >= 1)
+        #expect(client.statistics.reconnects >= 1)
+        let seen = await states.snapshot()
+        #expect(seen.first == .ready)
+        #expect(seen.contains(.disconnected) || seen.contains(.connecting))
+        #expect(seen.last == .ready)
+        await subscriber.close()
+        await client.close()
+        #expect(subscriber.state == .closed)
+    }
+
+    @Test func halfDeadConnectionIsDetectedByTheProbe() async throws {
+        let server = try RedisServerProcess()
+        let config = try testConfiguration(server.url)
+        let subscriber = try await RedisSubscriber.connect(configuration: config, eventLoopGroup: group)
+        let reader = MessageReader(subscriber)
+        try await subscriber.subscribe(["ch"])
+        // Paused: the TCP connection stays open but nothing answers (no EOF, no RST).
+        server.pause()
+        try await eventually(5, "probe failure marks the subscriber not ready") { subscriber.state != .ready }
+        #expect(subscriber.statistics.failedProbes >= 1)
+        server.resume()
+        try await eventually(10, "subscriber recovers") { subscriber.state == .ready }
+        let client = try await RedisClient.connect(configuration: config, eventLoopGroup: group)
+        #expect(try await client.publish("ch", "alive") == 1)
+        #expect(try await reader.next().string == "alive")
+        await subscriber.close()
+        await client.close()
+    }
+
+    @Test func commandTimeoutFailsAndReconnects() async throws {
+        let server = try RedisServerProcess()
+        var config = try testConfiguration(server.url)
+        config.commandTimeout = .milliseconds(300)
+        config.healthCheckInterval = nil
+        let client = try await RedisClient.connect(configuration: config, eventLoopGroup: group)
+        server.pause()
+        let clock = ContinuousClock()
+        let started = clock.now
+        await #expect(throws: RedisError.timeout(milliseconds: 300)) { try await client.ping() }
+        #expect(clock.now - started < .seconds(2))
+        #expect(client.statistics.timeouts == 1)
+        server.resume()
+        try await eventually(10, "client reconnects") { client.state == .ready }
+        #expect(try await client.ping() == "PONG")
+        await client.close()
+    }
+
+    @Test func closeFailsInFlightAndLaterCommands() async throws {
+        let server = try RedisServerProcess()
+        let client = try await RedisClient.connect(url: server.url, eventLoopGroup: group)
+        server.pause()
+        let inFlight = Task { try await client.send(["PING"]) }
+        try await Task.sleep(for: .milliseconds(50))
+        await client.close()
+        await #expect(throws: RedisError.clientClosed) { try await inFlight.value }
+        await #expect(throws: RedisError.clientClosed) { try await client.send(["PING"]) }
+        server.resume()
+    }
+}
+
+/// Records a state stream in the background.
+final class StateRecorder: @unchecked Sendable {
+    private let task: Task<[RedisConnectionState], Never>
+    private let box = Box()
+    final class Box: @unchecked Sendable { var states: [RedisConnectionState] = [] }
+
+    init(_ stream: AsyncStream<RedisConnectionState>) {
+        let box = self.box
+        task = Task {
+            for await state in stream { box.states.append(state) }
+            return box.states
+        }
+    }
+
+    /// The states seen so far (read on the main path after the subscriber was closed or quiescent).
+    func snapshot() async -> [RedisConnectionState] {
+        try? await Task.sleep(for: .milliseconds(50))
+        return box.states
+    }
+}
