@@ -1,1 +1,0 @@
-// The Monopoly module. See README.md, "Architecture".

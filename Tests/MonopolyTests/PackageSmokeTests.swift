@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct MonopolyPackageSmokeTests {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}

@@ -1,0 +1,58 @@
+@testable import Monopoly
+
+/// A started game with `n` players ("p1"...), printed card order, and the given options.
+func newGame(_ n: Int = 2, _ options: GameOptions = GameOptions(shuffleCards: false), seed: UInt64 = 42) -> GameState {
+    var g = GameState(options: options, seed: seed)
+    let names = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi"]
+    for k in 0..<n { _ = try! g.join(name: names[k]) }
+    _ = try! g.apply(.start, by: "p1")
+    return g
+}
+
+extension GameState {
+    /// Applies a command with scripted dice; fails the test on a broken invariant.
+    @discardableResult
+    mutating func run(_ c: Command, _ p: PlayerID, dice: [Int] = []) throws(RuleViolation) -> [Event] {
+        var d = ScriptedDice(dice)
+        let events = try apply(c, by: p, dice: &d)
+        let broken = checkInvariants()
+        precondition(broken.isEmpty, "invariants broken after \(c): \(broken)")
+        return events
+    }
+
+    /// Sets a player's cash, keeping the money ledger balanced (the bank pays or receives the difference).
+    mutating func setCash(_ p: PlayerID, _ cash: Int) {
+        let i = index(of: p)!
+        bank.cash -= cash - players[i].cash
+        players[i].cash = cash
+    }
+
+    /// Gives squares to a player directly (test setup).
+    mutating func give(_ squares: [Int], to p: PlayerID) {
+        for s in squares { self.squares[s].owner = p }
+    }
+
+    /// Puts `count` buildings on a lot, taking them from the bank (test setup).
+    mutating func setHouses(_ sq: Int, _ count: Int) {
+        let old = squares[sq].houses
+        if old == 5 { bank.hotels += 1 } else { bank.houses += old }
+        if count == 5 { bank.hotels -= 1 } else { bank.houses -= count }
+        squares[sq].houses = count
+    }
+
+    mutating func place(_ p: PlayerID, at sq: Int) { players[index(of: p)!].position = sq }
+
+    func cash(_ p: PlayerID) -> Int { player(p)!.cash }
+}
+
+/// The violation code thrown by `body`, or nil.
+func violation<T>(_ body: () throws -> T) -> RuleViolation.Code? {
+    do {
+        _ = try body()
+        return nil
+    } catch let e as RuleViolation {
+        return e.code
+    } catch {
+        return nil
+    }
+}
