@@ -8,6 +8,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Benchmarks, each printed beside the figure it is compared with.",
         subcommands: [
             BenchCodec.self,
+            BenchRules.self,
         ]
     )
 }
