@@ -17,6 +17,9 @@ public enum RedisChannels {
     public static func snapshotKey(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:snapshot" }
     /// The game's last published sequence number (checked by the publish script: a fence).
     public static func sequenceKey(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:seq" }
+    /// The last published state message, exactly as sent: what a spectator or a rejoining player
+    /// gets at once (the snapshot holds secrets such as the deck order; this does not).
+    public static func lastStateKey(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:last" }
     /// Hash game id -> lobby entry JSON of every game not finished.
     public static let lobbyKey = "monopoly:lobby:games"
     /// The authority lease: value = the holder's id, set with NX PX and renewed.

@@ -1,1 +1,0 @@
-// The Authority module. See README.md, "Architecture".

@@ -1,0 +1,66 @@
+import Logging
+import Redis
+import RelayProtocol
+
+/// Only the holder of `monopoly:authority:lease` consumes commands. The lease is a key set with
+/// NX and a TTL and renewed well before it expires; a standby keeps trying to take it, so when the
+/// active authority dies its lease runs out and the standby takes over within one TTL.
+/// Gateways read the same key: no holder means `authority_unavailable` at once.
+public actor AuthorityLease {
+    public let holder: String
+    public let ttlMilliseconds: Int
+    private let redis: RedisClient
+    private(set) public var isHeld = false
+
+    /// Renews only our own lease (a stale holder must never extend someone else's).
+    static let renewScript = RedisScript("""
+    if redis.call('GET', KEYS[1]) == ARGV[1] then
+      return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    end
+    return 0
+    """)
+
+    static let releaseScript = RedisScript("""
+    if redis.call('GET', KEYS[1]) == ARGV[1] then
+      return redis.call('DEL', KEYS[1])
+    end
+    return 0
+    """)
+
+    public init(holder: String, redis: RedisClient, ttlMilliseconds: Int = 3000) {
+        self.holder = holder
+        self.redis = redis
+        self.ttlMilliseconds = ttlMilliseconds
+    }
+
+    /// Takes the lease if free, renews it if ours. Returns whether we hold it now.
+    @discardableResult
+    public func refresh() async -> Bool {
+        do {
+            if isHeld {
+                let renewed = try await redis.eval(Self.renewScript, keys: [RedisChannels.authorityLeaseKey],
+                                                   arguments: [RedisArgument(holder), RedisArgument(ttlMilliseconds)])
+                isHeld = renewed.int == 1
+            }
+            if !isHeld {
+                isHeld = try await redis.set(RedisChannels.authorityLeaseKey, holder, onlyIfNotExists: true,
+                                             expiryMilliseconds: ttlMilliseconds)
+            }
+        } catch {
+            // Without Redis we cannot prove we hold it: behave as if we don't.
+            isHeld = false
+        }
+        return isHeld
+    }
+
+    public func release() async {
+        guard isHeld else { return }
+        _ = try? await redis.eval(Self.releaseScript, keys: [RedisChannels.authorityLeaseKey], arguments: [RedisArgument(holder)])
+        isHeld = false
+    }
+
+    /// Who holds it now, as Redis says (operators and tests).
+    public static func currentHolder(redis: RedisClient) async throws -> String? {
+        try await redis.getString(RedisChannels.authorityLeaseKey)
+    }
+}

@@ -1,0 +1,265 @@
+import Foundation
+import Monopoly
+import RelayProtocol
+
+/// What handling one command produced. The shell publishes it atomically: snapshot, state, replies.
+public struct Outcome: Sendable {
+    public struct Reply: Sendable, Equatable {
+        public var gateway: String
+        public var reply: AuthorityReply
+    }
+
+    /// The record to persist, with `seq` already advanced; nil when nothing changed.
+    public var record: GameRecord?
+    /// The state message for `record` (same seq).
+    public var stateMessage: String?
+    /// Published on the game's state channel without changing state (chat).
+    public var broadcast: String?
+    public var replies: [Reply] = []
+
+    static func error(_ envelope: CommandEnvelope, code: String, message: String) -> Outcome {
+        var outcome = Outcome()
+        outcome.replies = [Reply(gateway: envelope.gateway, reply: AuthorityReply(
+            kind: .error, command: envelope.id, connection: envelope.connection, game: envelope.game,
+            code: code, message: message))]
+        return outcome
+    }
+}
+
+/// The authority's pure core: one command envelope and the game's record in, an `Outcome` out.
+/// No I/O, so every relay rule (seats, tokens, identity, spectators) is a unit test.
+public struct CommandProcessor: Sendable {
+    public var dice: SharedDiceScript
+    /// Seed of new games; nil draws one from the system generator.
+    public var seed: UInt64?
+    /// `--cards unshuffled`: new games keep the printed card order.
+    public var unshuffledCards: Bool
+
+    public init(dice: SharedDiceScript = SharedDiceScript(), seed: UInt64? = nil, unshuffledCards: Bool = false) {
+        self.dice = dice
+        self.seed = seed
+        self.unshuffledCards = unshuffledCards
+    }
+
+    public mutating func handle(_ envelope: CommandEnvelope, record: GameRecord?, now: Double) -> Outcome {
+        switch envelope.type {
+        case "create": return create(envelope, existing: record)
+        case "join": return join(envelope, record: record)
+        case "rejoin": return rejoin(envelope, record: record)
+        case "disconnect": return disconnect(envelope, record: record, now: now)
+        default: break
+        }
+        guard var record else {
+            return .error(envelope, code: RelayErrorCode.unknownGame, message: "there is no game \(envelope.game)")
+        }
+        // Identity is the gateway's word (from its connection table), checked against our seats.
+        guard let player = envelope.player,
+              let seat = record.seats[player],
+              seat.gateway == envelope.gateway, seat.connection == envelope.connection
+        else {
+            return .error(envelope, code: RelayErrorCode.notSeated, message: "this connection holds no seat in game \(envelope.game)")
+        }
+        switch envelope.type {
+        case "chat":
+            let text = envelope.message["text"]?.stringValue ?? ""
+            let name = record.state.player(player)?.name ?? player
+            var outcome = Outcome()
+            outcome.broadcast = WireJSON.encode(ChatMessage(game: record.game, player: player, name: name, text: text))
+            outcome.replies = [ack(envelope, seq: nil)]
+            return outcome
+        case "add_bot":
+            return addBot(envelope, record: &record, by: player)
+        case "leave" where record.state.phase == .lobby:
+            return leaveLobby(envelope, record: &record, player: player)
+        default:
+            break
+        }
+        let command: Command
+        do {
+            var message = envelope.message
+            if envelope.type == "leave" { message = .object(["type": .string("resign")]) }
+            command = try JSONDecoder().decode(Command.self, from: Data(WireJSON.encode(message).utf8))
+        } catch {
+            return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: "malformed \(envelope.type) command")
+        }
+        guard !command.isSystem else {
+            return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: "\(command.type) is issued by the authority only")
+        }
+        return apply(command, by: player, to: record, cause: envelope)
+    }
+
+    /// Applies a command on behalf of `player` (a client, a bot or the turn clock) and publishes the result.
+    public mutating func apply(_ command: Command, by player: PlayerID, to record: GameRecord, cause envelope: CommandEnvelope?) -> Outcome {
+        var record = record
+        let events: [Event]
+        do {
+            events = try record.state.apply(command, by: player, dice: &dice)
+        } catch {
+            guard let envelope else { return Outcome() }
+            return .error(envelope, code: error.code.rawValue, message: error.message)
+        }
+        // A player who acts in person is no longer timing out.
+        if envelope != nil, record.seats[player]?.timeouts != 0 {
+            record.seats[player]?.timeouts = 0
+        }
+        var outcome = publish(&record, events: events, cause: .init(id: envelope?.id, type: command.type, player: player))
+        if let envelope { outcome.replies = [ack(envelope, seq: record.seq)] }
+        return outcome
+    }
+
+    // MARK: - Seats
+
+    private mutating func create(_ envelope: CommandEnvelope, existing: GameRecord?) -> Outcome {
+        guard existing == nil else {
+            return .error(envelope, code: "game_exists", message: "game \(envelope.game) already exists")
+        }
+        guard let tokenHash = envelope.seat else {
+            return .error(envelope, code: RelayErrorCode.invalidToken, message: "create needs a seat token")
+        }
+        var options = GameOptions()
+        if let raw = envelope.message["options"], raw != .null {
+            do {
+                options = try JSONDecoder().decode(GameOptions.self, from: Data(WireJSON.encode(raw).utf8))
+            } catch {
+                return .error(envelope, code: RuleViolation.Code.invalidOptions.rawValue, message: "options could not be read")
+            }
+        }
+        if unshuffledCards { options.shuffleCards = false }
+        do {
+            options = try options.validated()
+        } catch {
+            return .error(envelope, code: error.code.rawValue, message: error.message)
+        }
+        var generator = SystemRandomNumberGenerator()
+        var record = GameRecord(game: envelope.game, state: GameState(options: options, seed: seed ?? generator.next()))
+        let name = envelope.message["name"]?.stringValue ?? "Player"
+        let player: PlayerID
+        do {
+            player = try record.state.join(name: name)
+        } catch {
+            return .error(envelope, code: error.code.rawValue, message: error.message)
+        }
+        let events = [Event(.joined, player: player, text: "\(name) created the game.")]
+        record.seats[player] = .init(tokenHash: tokenHash, gateway: envelope.gateway, connection: envelope.connection)
+        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "create", player: player))
+        outcome.replies = [welcome(envelope, player: player)]
+        return outcome
+    }
+
+    private mutating func join(_ envelope: CommandEnvelope, record: GameRecord?) -> Outcome {
+        guard var record else {
+            return .error(envelope, code: RelayErrorCode.unknownGame, message: "there is no game \(envelope.game)")
+        }
+        guard let tokenHash = envelope.seat else {
+            return .error(envelope, code: RelayErrorCode.invalidToken, message: "join needs a seat token")
+        }
+        if record.seats.values.contains(where: { $0.gateway == envelope.gateway && $0.connection == envelope.connection }) {
+            return .error(envelope, code: RelayErrorCode.alreadySeated, message: "this connection already holds a seat in game \(envelope.game)")
+        }
+        let name = envelope.message["name"]?.stringValue ?? "Player"
+        let player: PlayerID
+        do {
+            player = try record.state.join(name: name)
+        } catch {
+            return .error(envelope, code: error.code.rawValue, message: error.message)
+        }
+        let events = [Event(.joined, player: player, text: "\(name) joined.")]
+        record.seats[player] = .init(tokenHash: tokenHash, gateway: envelope.gateway, connection: envelope.connection)
+        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "join", player: player))
+        outcome.replies = [welcome(envelope, player: player)]
+        return outcome
+    }
+
+    /// Takes a seat back with its token, through any gateway. The seat's previous connection (if
+    /// any, wherever it is) loses it: a seat is held by one connection at a time.
+    private mutating func rejoin(_ envelope: CommandEnvelope, record: GameRecord?) -> Outcome {
+        guard var record else {
+            return .error(envelope, code: RelayErrorCode.unknownGame, message: "there is no game \(envelope.game)")
+        }
+        guard let tokenHash = envelope.seat, let player = record.player(holding: tokenHash) else {
+            return .error(envelope, code: RelayErrorCode.invalidToken, message: "that token holds no seat in game \(envelope.game)")
+        }
+        let previous = record.seats[player]!
+        record.seats[player]?.gateway = envelope.gateway
+        record.seats[player]?.connection = envelope.connection
+        record.seats[player]?.disconnectedAt = nil
+        record.seats[player]?.timeouts = 0
+        record.state.setConnected(player, true)
+        record.state.setAway(player, false)
+        let name = record.state.player(player)?.name ?? player
+        var outcome = publish(&record, events: [Event(.joined, player: player, text: "\(name) is back.")],
+                              cause: .init(id: envelope.id, type: "rejoin", player: player))
+        outcome.replies = [welcome(envelope, player: player)]
+        if let gateway = previous.gateway, let connection = previous.connection,
+           gateway != envelope.gateway || connection != envelope.connection {
+            outcome.replies.append(.init(gateway: gateway, reply: AuthorityReply(
+                kind: .revoke, command: nil, connection: connection, game: record.game, player: player,
+                code: RelayErrorCode.seatTaken, message: "your seat was taken over by another connection")))
+        }
+        return outcome
+    }
+
+    private mutating func disconnect(_ envelope: CommandEnvelope, record: GameRecord?, now: Double) -> Outcome {
+        guard var record,
+              let player = record.seats.first(where: { $0.value.gateway == envelope.gateway && $0.value.connection == envelope.connection })?.key
+        else { return Outcome() }
+        record.seats[player]?.gateway = nil
+        record.seats[player]?.connection = nil
+        record.seats[player]?.disconnectedAt = now
+        guard let name = record.state.player(player)?.name else { return Outcome() }
+        record.state.setConnected(player, false)
+        return publish(&record, events: [Event(.left, player: player, text: "\(name) lost the connection.")],
+                       cause: .init(id: envelope.id, type: "disconnect", player: player))
+    }
+
+    private mutating func addBot(_ envelope: CommandEnvelope, record: inout GameRecord, by player: PlayerID) -> Outcome {
+        guard record.state.host == player else {
+            return .error(envelope, code: RuleViolation.Code.notHost.rawValue, message: "only the host adds bots")
+        }
+        let number = record.seats.values.filter(\.isBot).count + 1
+        let bot: PlayerID
+        do {
+            bot = try record.state.join(name: "Bot \(number)")
+        } catch {
+            return .error(envelope, code: error.code.rawValue, message: error.message)
+        }
+        let events = [Event(.joined, player: bot, text: "Bot \(number) joined.")]
+        record.seats[bot] = .init(tokenHash: nil)
+        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "add_bot", player: player))
+        outcome.replies = [ack(envelope, seq: record.seq)]
+        return outcome
+    }
+
+    private mutating func leaveLobby(_ envelope: CommandEnvelope, record: inout GameRecord, player: PlayerID) -> Outcome {
+        let events: [Event]
+        do {
+            events = try record.state.leave(player)
+        } catch {
+            return .error(envelope, code: error.code.rawValue, message: error.message)
+        }
+        record.seats[player] = nil
+        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "leave", player: player))
+        outcome.replies = [ack(envelope, seq: record.seq)]
+        return outcome
+    }
+
+    // MARK: - Output
+
+    private func publish(_ record: inout GameRecord, events: [Event], cause: StateMessage.Cause) -> Outcome {
+        record.seq += 1
+        var outcome = Outcome()
+        outcome.stateMessage = WireJSON.encode(StateMessage(game: record.game, seq: record.seq, state: record.state, events: events, cause: cause))
+        outcome.record = record
+        return outcome
+    }
+
+    private func ack(_ envelope: CommandEnvelope, seq: Int?) -> Outcome.Reply {
+        .init(gateway: envelope.gateway, reply: AuthorityReply(
+            kind: .ack, command: envelope.id, connection: envelope.connection, game: envelope.game, seq: seq))
+    }
+
+    private func welcome(_ envelope: CommandEnvelope, player: PlayerID) -> Outcome.Reply {
+        .init(gateway: envelope.gateway, reply: AuthorityReply(
+            kind: .welcome, command: envelope.id, connection: envelope.connection, game: envelope.game, player: player))
+    }
+}

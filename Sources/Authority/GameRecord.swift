@@ -1,0 +1,62 @@
+import Monopoly
+import RelayProtocol
+
+/// Everything the authority persists for one game, in `monopoly:{GAME}:snapshot`: the rules
+/// engine's state plus who may sit where. Seat tokens are stored only as hashes.
+public struct GameRecord: Codable, Sendable, Equatable {
+    public struct Seat: Codable, Sendable, Equatable {
+        /// SHA-256 of the seat token (hex); nil for a bot.
+        public var tokenHash: String?
+        /// Where the seat's connection lives now; nil while disconnected.
+        public var gateway: String?
+        public var connection: String?
+        /// Consecutive turns the clock ran out on (two in a row mark the player away).
+        public var timeouts: Int = 0
+        /// When the seat's connection was lost (seconds since 1970), for the grace period.
+        public var disconnectedAt: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case tokenHash = "token_hash", gateway, connection = "conn", timeouts, disconnectedAt = "disconnected_at"
+        }
+
+        public var isBot: Bool { tokenHash == nil }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(tokenHash, forKey: .tokenHash)
+            try container.encode(gateway, forKey: .gateway)
+            try container.encode(connection, forKey: .connection)
+            try container.encode(timeouts, forKey: .timeouts)
+            try container.encode(disconnectedAt, forKey: .disconnectedAt)
+        }
+    }
+
+    public var game: GameID
+    /// Sequence number of the last published state; the first published state has seq 1.
+    public var seq: Int
+    public var state: GameState
+    public var seats: [PlayerID: Seat]
+
+    public init(game: GameID, seq: Int = 0, state: GameState, seats: [PlayerID: Seat] = [:]) {
+        self.game = game
+        self.seq = seq
+        self.state = state
+        self.seats = seats
+    }
+
+    /// The seat whose token hashes to `tokenHash`.
+    public func player(holding tokenHash: String) -> PlayerID? {
+        seats.first { $0.value.tokenHash == tokenHash }?.key
+    }
+
+    /// What browsers see in the lobby list.
+    public var lobbyEntry: JSONValue {
+        .object([
+            "game": .string(game.rawValue),
+            "host": state.players.first.map { .string($0.name) } ?? .null,
+            "players": .number(Double(state.players.count)),
+            "max_players": .number(Double(state.options.maxPlayers)),
+            "phase": .string(state.phase.rawValue),
+        ])
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+import Logging
+import Monopoly
+import RelayProtocol
+
+/// Timings of the authority's own moves (bots, clocks, grace periods).
+public struct AuthorityTiming: Sendable {
+    /// Pause before a bot (or the bot standing in for a player) acts, so people can follow.
+    public var botDelay: Duration
+    /// How long a disconnected player keeps the seat before the bot plays their turns.
+    public var disconnectGrace: Duration
+
+    public init(botDelay: Duration = .milliseconds(700), disconnectGrace: Duration = .seconds(30)) {
+        self.botDelay = botDelay
+        self.disconnectGrace = disconnectGrace
+    }
+}
+
+/// One game's serial executor: commands, bot moves and clock expiries of a game are applied one at
+/// a time, in arrival order; different games run in parallel on their own runners.
+final class GameRunner: Sendable {
+    enum Input: Sendable {
+        case envelope(CommandEnvelope)
+        case tick
+    }
+
+    let game: GameID
+    private let inputs: AsyncStream<Input>.Continuation
+    private let task: Task<Void, Never>
+
+    init(game: GameID, processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger) {
+        self.game = game
+        let (stream, continuation) = AsyncStream<Input>.makeStream()
+        self.inputs = continuation
+        var logger = logger
+        logger[metadataKey: "game"] = "\(game)"
+        let loop = GameLoop(game: game, processor: processor, store: store, timing: timing, metrics: metrics,
+                            logger: logger, inputs: continuation)
+        self.task = Task { await loop.run(stream) }
+    }
+
+    func submit(_ envelope: CommandEnvelope) { inputs.yield(.envelope(envelope)) }
+
+    /// Loads the game (if needed) and lets bots and clocks pick up where they were.
+    func wake() { inputs.yield(.tick) }
+
+    /// Finishes the command in hand, then stops.
+    func stop() async {
+        inputs.finish()
+        await task.value
+    }
+}
+
+/// The state a runner's loop owns. Only its own task touches it.
+private struct GameLoop: Sendable {
+    let game: GameID
+    var processor: CommandProcessor
+    let store: GameStore
+    let timing: AuthorityTiming
+    let metrics: AuthorityMetrics
+    let logger: Logger
+    let inputs: AsyncStream<GameRunner.Input>.Continuation
+
+    init(game: GameID, processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics,
+         logger: Logger, inputs: AsyncStream<GameRunner.Input>.Continuation) {
+        self.game = game
+        self.processor = processor
+        self.store = store
+        self.timing = timing
+        self.metrics = metrics
+        self.logger = logger
+        self.inputs = inputs
+    }
+
+    func run(_ stream: AsyncStream<GameRunner.Input>) async {
+        var state = LoopState()
+        var timer: Task<Void, Never>?
+        var processor = self.processor
+        for await input in stream {
+            if !state.loaded {
+                do {
+                    state.record = try await store.load(game)
+                    state.loaded = true
+                } catch {
+                    logger.error("cannot load game: \(error)")
+                    if case .envelope(let envelope) = input {
+                        await publishUnavailable(envelope, reason: "the game could not be loaded")
+                    }
+                    continue
+                }
+            }
+            switch input {
+            case .envelope(let envelope):
+                let started = ContinuousClock.now
+                let outcome = processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
+                await commit(outcome, into: &state)
+                metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: outcome.record != nil || outcome.broadcast != nil)
+            case .tick:
+                await automaticMove(&state, processor: &processor)
+            }
+            timer?.cancel()
+            timer = nil
+            if let delay = nextWake(&state) {
+                let inputs = self.inputs
+                timer = Task {
+                    try? await Task.sleep(for: delay)
+                    if !Task.isCancelled { inputs.yield(.tick) }
+                }
+            }
+        }
+        timer?.cancel()
+    }
+
+    struct LoopState {
+        var loaded = false
+        var record: GameRecord?
+        /// The auction whose clock runs, and since when (restarts on every bid: `auction.seq`).
+        var auctionClock: (seq: Int, square: Int?, since: ContinuousClock.Instant)?
+        /// The turn whose clock runs: (turn number, player), since when.
+        var turnClock: (turn: Int, player: PlayerID, since: ContinuousClock.Instant)?
+        /// The turn whose clock ran out: the bot plays the rest of it.
+        var expiredTurn: (turn: Int, player: PlayerID)?
+        /// Consecutive automatic moves that were rejected (a guard against a stuck loop).
+        var failedMoves = 0
+    }
+
+    private func commit(_ outcome: Outcome, into state: inout LoopState) async {
+        let previousSeq = state.record?.seq ?? 0
+        do {
+            try await store.commit(outcome, previousSeq: previousSeq)
+            if let record = outcome.record { state.record = record }
+        } catch let failure as GameStore.Failure {
+            // Another authority advanced this game: take its state and drop our command.
+            logger.warning("\(failure); reloading")
+            state.loaded = false
+            state.record = nil
+        } catch {
+            // Redis is down: nothing was written or published. The gateway's acknowledgement
+            // timeout tells the client; the command can be sent again once Redis is back.
+            logger.error("cannot commit: \(error)")
+            metrics.commitFailed()
+        }
+    }
+
+    private func publishUnavailable(_ envelope: CommandEnvelope, reason: String) async {
+        try? await store.commit(.error(envelope, code: RelayErrorCode.authorityUnavailable, message: reason), previousSeq: 0)
+    }
+
+    /// Who the authority must play for right now, and why.
+    private func standIn(_ state: inout LoopState, now: ContinuousClock.Instant) -> PlayerID? {
+        guard let record = state.record, record.state.phase == .playing else { return nil }
+        let wall = Date().timeIntervalSince1970
+        let grace = Double(timing.disconnectGrace.components.seconds)
+        for player in record.state.awaiting {
+            guard let seat = record.seats[player], let info = record.state.player(player), !info.bankrupt else { continue }
+            if seat.isBot || info.away { return player }
+            if let since = seat.disconnectedAt, wall - since >= grace { return player }
+            if let expired = state.expiredTurn, expired.player == player, expired.turn == record.state.turnNumber { return player }
+        }
+        return nil
+    }
+
+    /// The next moment something must happen without a command: a bot's move, a clock running out.
+    private func nextWake(_ state: inout LoopState) -> Duration? {
+        guard let record = state.record, record.state.phase == .playing, state.failedMoves < 8 else { return nil }
+        let now = ContinuousClock.now
+        var wakes: [Duration] = []
+        if standIn(&state, now: now) != nil { wakes.append(timing.botDelay) }
+        if let auction = record.state.auction, let seconds = record.state.options.auctionSeconds {
+            if state.auctionClock?.seq != auction.seq || state.auctionClock?.square != auction.square {
+                state.auctionClock = (auction.seq, auction.square, now)
+            }
+            wakes.append(state.auctionClock!.since + .seconds(seconds) - now)
+        } else {
+            state.auctionClock = nil
+        }
+        if let seconds = record.state.options.turnSeconds, let current = record.state.current {
+            if state.turnClock?.turn != record.state.turnNumber || state.turnClock?.player != current {
+                state.turnClock = (record.state.turnNumber, current, now)
+            }
+            if state.expiredTurn?.turn != record.state.turnNumber {
+                wakes.append(state.turnClock!.since + .seconds(seconds) - now)
+            }
+        }
+        // Disconnected players' grace periods.
+        let wall = Date().timeIntervalSince1970
+        let grace = Double(timing.disconnectGrace.components.seconds)
+        for player in record.state.awaiting {
+            if let since = record.seats[player]?.disconnectedAt, wall - since < grace {
+                wakes.append(.milliseconds(Int64((since + grace - wall) * 1000) + 10))
+            }
+        }
+        return wakes.min().map { max($0, .zero) }
+    }
+
+    /// A tick: a clock may have run out, or a bot (or the bot standing in for someone) moves.
+    private func automaticMove(_ state: inout LoopState, processor: inout CommandProcessor) async {
+        guard var record = state.record, record.state.phase == .playing else { return }
+        let now = ContinuousClock.now
+
+        if let auction = record.state.auction, let seconds = record.state.options.auctionSeconds,
+           let clock = state.auctionClock, clock.seq == auction.seq, now >= clock.since + .seconds(seconds) {
+            let actor = record.state.current ?? auction.bidders.first ?? ""
+            let outcome = processor.apply(.auctionTimeout, by: actor, to: record, cause: nil)
+            await commit(outcome, into: &state)
+            state.auctionClock = nil
+            return
+        }
+
+        if let seconds = record.state.options.turnSeconds, let clock = state.turnClock,
+           clock.turn == record.state.turnNumber, state.expiredTurn?.turn != clock.turn,
+           now >= clock.since + .seconds(seconds), let index = record.state.index(of: clock.player) {
+            // The clock ran out: the bot plays the rest of this turn; two in a row mark the player away.
+            state.expiredTurn = (clock.turn, clock.player)
+            let timeouts = (record.seats[clock.player]?.timeouts ?? 0) + 1
+            record.seats[clock.player]?.timeouts = timeouts
+            if timeouts >= 2 { record.state.players[index].away = true }
+            state.record = record
+            metrics.turnTimedOut()
+        }
+
+        guard let player = standIn(&state, now: now) else { return }
+        let candidates = [Bot.nextCommand(for: player, in: record.state)].compactMap { $0 }
+            + [.roll, .buy, .endTurn, .pass, .decline, .jailPay, .bankrupt]
+        for command in candidates {
+            let outcome = processor.apply(command, by: player, to: record, cause: nil)
+            if outcome.record != nil {
+                await commit(outcome, into: &state)
+                state.failedMoves = 0
+                return
+            }
+        }
+        state.failedMoves += 1
+        logger.warning("no legal automatic move for \(player)")
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Monopoly
+import Redis
+import RelayProtocol
+
+/// The authority's Redis I/O: reading snapshots, and writing a new state atomically with its
+/// publication. The Lua script is the only writer of a game's keys, and it is fenced by `seq`: a
+/// stale authority (one that lost its lease but hasn't noticed yet) cannot overwrite a newer state.
+public struct GameStore: Sendable {
+    public enum Failure: Error, CustomStringConvertible {
+        /// Someone else advanced the game: our copy is stale and must be reloaded.
+        case stale(game: GameID, expected: Int, found: String)
+        case corruptSnapshot(game: GameID, underlying: any Error)
+
+        public var description: String {
+            switch self {
+            case .stale(let game, let expected, let found): "game \(game): expected seq \(expected), Redis has \(found)"
+            case .corruptSnapshot(let game, let error): "game \(game): snapshot unreadable: \(error)"
+            }
+        }
+    }
+
+    /// KEYS: seq, snapshot, last state. ARGV: previous seq, snapshot, state message, state channel,
+    /// then (reply channel, reply) pairs. Writes, publishes the state, then the replies: a gateway
+    /// always sees the state before the acknowledgement that names it.
+    static let commitScript = RedisScript("""
+    local current = redis.call('GET', KEYS[1])
+    if (current or '0') ~= ARGV[1] then
+      return redis.error_reply('STALE ' .. (current or 'none'))
+    end
+    redis.call('SET', KEYS[1], tostring(tonumber(ARGV[1]) + 1))
+    redis.call('SET', KEYS[2], ARGV[2])
+    redis.call('SET', KEYS[3], ARGV[3])
+    redis.call('PUBLISH', ARGV[4], ARGV[3])
+    for i = 5, #ARGV, 2 do
+      redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+    end
+    return tonumber(ARGV[1]) + 1
+    """)
+
+    /// Games the authority must keep ticking (bots, clocks) after a restart or a takeover.
+    public static let activeGamesKey = "monopoly:games:active"
+
+    let redis: RedisClient
+
+    public init(redis: RedisClient) {
+        self.redis = redis
+    }
+
+    public func load(_ game: GameID) async throws -> GameRecord? {
+        guard let bytes = try await redis.get(RedisChannels.snapshotKey(game)) else { return nil }
+        do {
+            return try WireJSON.decode(GameRecord.self, from: bytes)
+        } catch {
+            throw Failure.corruptSnapshot(game: game, underlying: error)
+        }
+    }
+
+    public func activeGames() async throws -> [GameID] {
+        let reply = try await redis.send(["SMEMBERS", RedisArgument(Self.activeGamesKey)])
+        return (reply.array ?? []).compactMap { $0.string.flatMap(GameID.init(rawValue:)) }
+    }
+
+    /// Persists and publishes an outcome. `previousSeq` is the seq the record had before the command.
+    public func commit(_ outcome: Outcome, previousSeq: Int) async throws {
+        if let record = outcome.record, let stateMessage = outcome.stateMessage {
+            var arguments: [RedisArgument] = [
+                RedisArgument(previousSeq), RedisArgument(WireJSON.encode(record)),
+                RedisArgument(stateMessage), RedisArgument(RedisChannels.state(record.game)),
+            ]
+            for reply in outcome.replies {
+                arguments.append(RedisArgument(RedisChannels.replies(gateway: reply.gateway)))
+                arguments.append(RedisArgument(WireJSON.encode(reply.reply)))
+            }
+            let game = record.game
+            let result: RESPValue
+            do {
+                result = try await redis.eval(Self.commitScript, keys: [
+                    RedisChannels.sequenceKey(game), RedisChannels.snapshotKey(game), RedisChannels.lastStateKey(game),
+                ], arguments: arguments)
+            } catch let error as RedisError where error.isServerError("STALE") {
+                throw Failure.stale(game: game, expected: previousSeq, found: "\(error)")
+            }
+            if let message = result.errorMessage {
+                if message.hasPrefix("STALE") { throw Failure.stale(game: game, expected: previousSeq, found: message) }
+                throw RedisError.server(message)
+            }
+            try await updateLobby(record)
+        } else {
+            var commands: [[RedisArgument]] = outcome.replies.map {
+                ["PUBLISH", RedisArgument(RedisChannels.replies(gateway: $0.gateway)), RedisArgument(WireJSON.encode($0.reply))]
+            }
+            if let broadcast = outcome.broadcast, let game = outcome.replies.first?.reply.game {
+                commands.insert(["PUBLISH", RedisArgument(RedisChannels.state(game)), RedisArgument(broadcast)], at: 0)
+            }
+            if !commands.isEmpty { _ = try await redis.pipeline(commands) }
+        }
+    }
+
+    /// The lobby list lives in a hash (game -> entry) that gateways read; a message on the lobby
+    /// channel tells them to read it again. Finished games leave the list and the active set.
+    private func updateLobby(_ record: GameRecord) async throws {
+        let game = RedisArgument(record.game.rawValue)
+        var commands: [[RedisArgument]]
+        switch record.state.phase {
+        case .lobby:
+            commands = [
+                ["HSET", RedisArgument(RedisChannels.lobbyKey), game, RedisArgument(WireJSON.encode(record.lobbyEntry))],
+                ["SADD", RedisArgument(Self.activeGamesKey), game],
+            ]
+        case .playing:
+            commands = [
+                ["HDEL", RedisArgument(RedisChannels.lobbyKey), game],
+                ["SADD", RedisArgument(Self.activeGamesKey), game],
+            ]
+        case .finished:
+            commands = [
+                ["HDEL", RedisArgument(RedisChannels.lobbyKey), game],
+                ["SREM", RedisArgument(Self.activeGamesKey), game],
+            ]
+        }
+        commands.append(["PUBLISH", RedisArgument(RedisChannels.lobby), RedisArgument(WireJSON.encode(JSONValue.object([
+            "type": .string("lobby_changed"), "game": .string(record.game.rawValue), "phase": .string(record.state.phase.rawValue),
+        ])))])
+        _ = try await redis.pipeline(commands)
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Monopoly
+import RelayProtocol
+import Testing
+@testable import Authority
+
+/// The relay rules of the authority's pure core: seats, tokens, identity. No Redis needed.
+@Suite struct CommandProcessorTests {
+    let game = GameID(rawValue: "TEST23")!
+    let aliceSeat = String(repeating: "a", count: 64)
+    let bobSeat = String(repeating: "b", count: 64)
+
+    func envelope(_ type: String, connection: String = "1", gateway: String = "gw1", player: String? = nil,
+                  seat: String? = nil, fields: [String: JSONValue] = [:], id: String = "gw1-1") -> CommandEnvelope {
+        var message = fields
+        message["type"] = .string(type)
+        return CommandEnvelope(id: id, gateway: gateway, connection: connection, game: game, player: player, seat: seat, message: .object(message))
+    }
+
+    /// Alice creates on gw1 connection 1, Bob joins on gw2 connection 7.
+    func twoPlayerLobby(_ processor: inout CommandProcessor) -> GameRecord {
+        let created = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("Alice")]), record: nil, now: 0)
+        let joined = processor.handle(envelope("join", connection: "7", gateway: "gw2", seat: bobSeat, fields: ["name": .string("Bob")], id: "gw2-1"),
+                                      record: created.record, now: 0)
+        return joined.record!
+    }
+
+    @Test func createSeatsTheCreatorAsHostAndPublishesSeqOne() throws {
+        var processor = CommandProcessor(seed: 1)
+        let outcome = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("Alice")]), record: nil, now: 0)
+        let record = try #require(outcome.record)
+        #expect(record.seq == 1)
+        #expect(record.state.host == "p1")
+        #expect(record.seats["p1"]?.tokenHash == aliceSeat)
+        #expect(outcome.replies.map(\.reply.kind) == [.welcome])
+        #expect(outcome.replies.first?.reply.player == "p1")
+        let message = try WireJSON.decode(JSONValue.self, from: try #require(outcome.stateMessage))
+        #expect(message["type"] == .string("state"))
+        #expect(message["seq"] == .number(1))
+        #expect(message["cmd"]?["type"] == .string("create"))
+    }
+
+    @Test func stateSentToClientsHidesTheGeneratorAndDecks() throws {
+        var processor = CommandProcessor(seed: 42)
+        let outcome = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("Alice")]), record: nil, now: 0)
+        let message = try WireJSON.decode(JSONValue.self, from: try #require(outcome.stateMessage))
+        #expect(message["state"]?["chance_deck"] == .array([]))
+        #expect(message["state"]?["rng_state"] == .number(0))
+        // ...while the persisted record keeps them, so a restarted authority resumes exactly.
+        #expect(outcome.record?.state.rng == SplitMix64(seed: 42))
+    }
+
+    @Test func commandsCarryTheEnvelopesPlayerNotThePayloads() throws {
+        var processor = CommandProcessor(seed: 1)
+        var record = twoPlayerLobby(&processor)
+        // Bob's connection claims to be p1 (the host) to start the game: the seat check refuses.
+        let impersonation = processor.handle(envelope("start", connection: "7", gateway: "gw2", player: "p1"), record: record, now: 0)
+        #expect(impersonation.record == nil)
+        #expect(impersonation.replies.first?.reply.code == RelayErrorCode.notSeated)
+        // Bob as himself is not the host.
+        let notHost = processor.handle(envelope("start", connection: "7", gateway: "gw2", player: "p2"), record: record, now: 0)
+        #expect(notHost.replies.first?.reply.code == "not_host")
+        let started = processor.handle(envelope("start", player: "p1"), record: record, now: 0)
+        record = try #require(started.record)
+        #expect(record.state.phase == .playing)
+        #expect(record.seq == 3)
+    }
+
+    @Test func rejoinWithTheTokenMovesTheSeatAndRevokesTheOldConnection() throws {
+        var processor = CommandProcessor(seed: 1)
+        let record = twoPlayerLobby(&processor)
+        let rejoined = processor.handle(envelope("rejoin", connection: "99", gateway: "gw1", seat: bobSeat, id: "gw1-9"), record: record, now: 0)
+        let updated = try #require(rejoined.record)
+        #expect(updated.seats["p2"]?.gateway == "gw1")
+        #expect(updated.seats["p2"]?.connection == "99")
+        #expect(rejoined.replies.map(\.reply.kind) == [.welcome, .revoke])
+        #expect(rejoined.replies[1].gateway == "gw2")
+        #expect(rejoined.replies[1].reply.connection == "7")
+        // The old connection can no longer act for p2.
+        let stale = processor.handle(envelope("roll", connection: "7", gateway: "gw2", player: "p2"), record: updated, now: 0)
+        #expect(stale.replies.first?.reply.code == RelayErrorCode.notSeated)
+    }
+
+    @Test func rejoinWithAWrongTokenOrGameIsRejected() {
+        var processor = CommandProcessor(seed: 1)
+        let record = twoPlayerLobby(&processor)
+        let wrong = processor.handle(envelope("rejoin", connection: "5", seat: String(repeating: "c", count: 64)), record: record, now: 0)
+        #expect(wrong.record == nil)
+        #expect(wrong.replies.first?.reply.code == RelayErrorCode.invalidToken)
+        let noGame = processor.handle(envelope("rejoin", connection: "5", seat: aliceSeat), record: nil, now: 0)
+        #expect(noGame.replies.first?.reply.code == RelayErrorCode.unknownGame)
+    }
+
+    @Test func aStolenGameIdWithoutASeatChangesNothing() {
+        var processor = CommandProcessor(seed: 1)
+        let record = twoPlayerLobby(&processor)
+        let outcome = processor.handle(envelope("roll", connection: "666", gateway: "gw1"), record: record, now: 0)
+        #expect(outcome.record == nil)
+        #expect(outcome.replies.first?.reply.code == RelayErrorCode.notSeated)
+    }
+
+    @Test func disconnectKeepsTheSeatAndMarksThePlayer() throws {
+        var processor = CommandProcessor(seed: 1)
+        let record = twoPlayerLobby(&processor)
+        let outcome = processor.handle(envelope("disconnect", connection: "7", gateway: "gw2", player: "p2"), record: record, now: 1234)
+        let updated = try #require(outcome.record)
+        #expect(updated.state.player("p2")?.connected == false)
+        #expect(updated.seats["p2"]?.disconnectedAt == 1234)
+        #expect(updated.seats["p2"]?.tokenHash == bobSeat)
+        #expect(outcome.replies.isEmpty)
+    }
+
+    @Test func oneConnectionCannotTakeTwoSeats() {
+        var processor = CommandProcessor(seed: 1)
+        let record = twoPlayerLobby(&processor)
+        let outcome = processor.handle(envelope("join", connection: "7", gateway: "gw2", seat: String(repeating: "d", count: 64),
+                                                fields: ["name": .string("Again")]), record: record, now: 0)
+        #expect(outcome.replies.first?.reply.code == RelayErrorCode.alreadySeated)
+    }
+
+    @Test func illegalGameCommandsAreRejectedWithTheRulesCode() {
+        var processor = CommandProcessor(seed: 1)
+        var record = twoPlayerLobby(&processor)
+        record = processor.handle(envelope("start", player: "p1"), record: record, now: 0).record!
+        let current = record.state.current!
+        let other = current == "p1" ? ("p2", "7", "gw2") : ("p1", "1", "gw1")
+        let outOfTurn = processor.handle(envelope("roll", connection: other.1, gateway: other.2, player: other.0), record: record, now: 0)
+        #expect(outOfTurn.record == nil)
+        #expect(outOfTurn.replies.first?.reply.code == "not_your_turn")
+        let system = processor.handle(envelope("auction_timeout", connection: other.1, gateway: other.2, player: other.0), record: record, now: 0)
+        #expect(system.replies.first?.reply.code == "bad_request")
+    }
+
+    @Test func chatIsBroadcastWithoutChangingState() {
+        var processor = CommandProcessor(seed: 1)
+        let record = twoPlayerLobby(&processor)
+        let outcome = processor.handle(envelope("chat", player: "p1", fields: ["text": .string("hello")]), record: record, now: 0)
+        #expect(outcome.record == nil)
+        #expect(outcome.broadcast?.contains("\"text\":\"hello\"") == true)
+        #expect(outcome.replies.first?.reply.kind == .ack)
+    }
+
+    @Test func scriptedDiceAreConsumedByRollsAcrossGames() throws {
+        var processor = CommandProcessor(dice: SharedDiceScript([3, 4]), seed: 1)
+        var record = twoPlayerLobby(&processor)
+        record = processor.handle(envelope("start", player: "p1"), record: record, now: 0).record!
+        let current = record.state.current!
+        let seat = current == "p1" ? ("1", "gw1") : ("7", "gw2")
+        let rolled = processor.handle(envelope("roll", connection: seat.0, gateway: seat.1, player: current), record: record, now: 0)
+        #expect(rolled.record?.state.dice == [3, 4])
+        #expect(rolled.record?.state.player(current)?.position == 7)
+        #expect(processor.dice.remaining == 0)
+    }
+}

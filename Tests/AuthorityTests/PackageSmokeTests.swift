@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct AuthorityPackageSmokeTests {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}
