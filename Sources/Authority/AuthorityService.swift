@@ -71,7 +71,7 @@ public final class AuthorityService: Service, Sendable {
                     }
                 }
             }
-            await gracefulShutdown()
+            try? await gracefulShutdown()
             tasks.cancelAll()
             // Runners finish the command in hand; then the lease goes, so a standby takes over at once.
             try? await subscriber.punsubscribe([RedisChannels.allCommandsPattern])
