@@ -20,7 +20,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         maxMessageSize: 1 << (Int(control >> 4) + 2)
     )
 
-    let whole = decode(stream, configuration: configuration, pieces: [stream.count])
+    // One input in four also has the server start the close handshake part-way through.
+    let closeAt: Int? = size % 4 == 0 ? (size &* 7919) % (stream.count + 1) : nil
+    let whole = decode(stream, configuration: configuration, pieces: [stream.count], closeAt: closeAt)
     var pieces: [Int] = []
     var state = UInt64(control) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(size)
     var covered = 0
@@ -30,9 +32,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         pieces.append(piece)
         covered += piece
     }
-    let split = decode(stream, configuration: configuration, pieces: pieces)
+    let split = decode(stream, configuration: configuration, pieces: pieces, closeAt: closeAt)
     precondition(whole == split, "actions depend on how the stream was split")
-    let oneByte = decode(stream, configuration: configuration, pieces: Array(repeating: 1, count: stream.count))
+    let oneByte = decode(stream, configuration: configuration, pieces: Array(repeating: 1, count: stream.count), closeAt: closeAt)
     precondition(whole == oneByte, "actions differ when fed one byte at a time")
     checkInvariants(whole)
 
@@ -54,15 +56,31 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-private func decode(_ stream: [UInt8], configuration: WebSocketConfiguration, pieces: [Int]) -> [ServerConnectionAction] {
+/// Feeds `stream` in `pieces`; when `closeAt` is set, the server calls `close` once that many bytes
+/// have been received (the same offset whatever the split, so the oracle still holds).
+private func decode(_ stream: [UInt8], configuration: WebSocketConfiguration, pieces: [Int], closeAt: Int?) -> [ServerConnectionAction] {
     var connection = ServerConnection(configuration: configuration)
     var actions: [ServerConnectionAction] = []
+    var cuts: [Int] = []
+    var position = 0
+    for piece in pieces where position < stream.count {
+        position = min(stream.count, position + piece)
+        cuts.append(position)
+    }
+    if let closeAt { cuts.append(closeAt) }
+    cuts = Array(Set(cuts)).sorted()
+    func closeIfDue(_ offset: Int) {
+        guard offset == closeAt else { return }
+        if let frame = connection.close(code: .goingAway, reason: "fuzz") { actions.append(.write(frame)) }
+        while let action = connection.nextAction() { actions.append(action) }
+    }
+    closeIfDue(0)
     var start = 0
     stream.withUnsafeBytes { all in
-        for piece in pieces where start < all.count {
-            let end = min(all.count, start + piece)
+        for end in cuts where end > start {
             connection.receive(UnsafeRawBufferPointer(rebasing: all[start..<end]))
             while let action = connection.nextAction() { actions.append(action) }
+            closeIfDue(end)
             start = end
         }
     }
@@ -73,12 +91,17 @@ private func checkInvariants(_ actions: [ServerConnectionAction]) {
     if let end = actions.firstIndex(of: .closeTransport) {
         precondition(end == actions.count - 1, "actions after closeTransport")
     }
-    for case .write(let frame) in actions {
+    var sentClose = false
+    for action in actions {
+        if case .message = action { precondition(!sentClose, "message delivered after our close") }
+        guard case .write(let frame) = action else { continue }
+        precondition(!sentClose, "a frame written after our close frame")
         precondition(frame.count >= 2 && frame[1] & 0x80 == 0, "server frames are unmasked")
         if frame[0] == 0x88 {
             precondition(frame.count >= 4, "our close frames carry a code")
             let code = WebSocketCloseCode(rawValue: UInt16(frame[2]) << 8 | UInt16(frame[3]))
             precondition(code.isValidOnWire, "we sent an invalid close code")
+            sentClose = true
         } else {
             precondition(frame[0] == 0x8A && frame.count <= 127, "only pongs and closes are written")
         }

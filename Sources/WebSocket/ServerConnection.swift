@@ -18,8 +18,6 @@ public struct ServerConnection: Sendable {
     /// The frame being received, when it is a control frame (payload <= 125 bytes, buffered).
     private var controlOpcode: WebSocketOpcode?
     private var controlPayload: [UInt8] = []
-    /// Whether the data frame being received is dropped (we are closing).
-    private var discardingFrame = false
     /// Actions produced by `receive`, drained by `nextAction`.
     private var pending: [ServerConnectionAction] = []
     private var pendingHead = 0
@@ -60,6 +58,8 @@ public struct ServerConnection: Sendable {
     public mutating func close(code: WebSocketCloseCode, reason: String) -> [UInt8]? {
         guard state == .open else { return nil }
         state = .closing
+        // A partial message is dropped, even one whose current frame is still arriving: the
+        // decoder keeps framing it, but its bytes no longer reach the assembler.
         assembler.reset()
         return WebSocketFrameEncoder.close(code: code, reason: reason)
     }
@@ -72,10 +72,9 @@ public struct ServerConnection: Sendable {
             if header.opcode.isControl {
                 controlOpcode = header.opcode
                 controlPayload.removeAll(keepingCapacity: true)
-            } else if state == .closing {
+            } else if state != .open {
                 // Section 1.4: after sending a close we ignore data, but keep parsing frames to
                 // find the peer's close.
-                discardingFrame = true
             } else if let error = assembler.beginFrame(header) {
                 fail(error.0, reason: error.1)
             }
@@ -86,15 +85,15 @@ public struct ServerConnection: Sendable {
                 controlPayload.withUnsafeMutableBytes {
                     mask.apply(to: UnsafeMutableRawBufferPointer(rebasing: $0[start...]))
                 }
-            } else if !discardingFrame, let error = assembler.append(chunk, mask: mask) {
+            } else if state == .open, let error = assembler.append(chunk, mask: mask) {
                 fail(error.0, reason: error.1)
             }
         case .frameEnd:
             if let opcode = controlOpcode {
                 controlOpcode = nil
                 handleControlFrame(opcode)
-            } else if discardingFrame {
-                discardingFrame = false
+            } else if state != .open {
+                // A data frame that began before or after our close: dropped (see `close`).
             } else {
                 switch assembler.endFrame() {
                 case .incomplete: break

@@ -70,6 +70,15 @@ import Testing
         #expect(feed(&connection, clientFrame(.continuation, Array("tial".utf8)) + clientClose(code: 1000)) == [.closeTransport])
     }
 
+    @Test func serverCloseInsideAFrameDropsTheRestOfIt() {
+        var connection = ServerConnection()
+        let frame = clientText("half of this arrives before our close")
+        #expect(feed(&connection, Array(frame.prefix(12))) == [])
+        _ = connection.close(code: .goingAway, reason: "")
+        #expect(feed(&connection, Array(frame.dropFirst(12)) + clientText("more")) == [])
+        #expect(feed(&connection, clientClose(code: 1000)) == [.closeTransport])
+    }
+
     @Test func protocolErrorWhileClosingOnlyClosesTransport() {
         var connection = ServerConnection()
         _ = connection.close(code: .goingAway, reason: "")
