@@ -16,8 +16,9 @@ struct FrameDecoder: Sendable {
 
     enum Event {
         case header(FrameHeader)
-        /// Masked payload bytes (a slice of the received bytes) and the mask to apply to them.
-        case payload(UnsafeRawBufferPointer, WebSocketMask)
+        /// Masked payload bytes (a slice of the received bytes), the mask to apply to them, and
+        /// whether they are the last bytes of the frame.
+        case payload(UnsafeRawBufferPointer, WebSocketMask, endsFrame: Bool)
         case frameEnd
         case error(WebSocketCloseCode, reason: String)
     }
@@ -46,7 +47,7 @@ struct FrameDecoder: Sendable {
             let chunkMask = mask
             mask.phase = (mask.phase + chunk.count) & 3
             state = .payload(remaining: remaining - chunk.count, mask: mask)
-            return .payload(chunk, chunkMask)
+            return .payload(chunk, chunkMask, endsFrame: chunk.count == remaining)
         case .header:
             return nextHeader(&cursor)
         }

@@ -57,15 +57,20 @@ struct MessageAssembler: Sendable {
     }
 
     /// Adds masked payload bytes: one copy into the message, unmasked in place, then validated.
-    mutating func append(_ chunk: UnsafeRawBufferPointer, mask: WebSocketMask) -> (WebSocketCloseCode, String)? {
+    ///
+    /// Text is validated incrementally so an invalid byte fails the connection as soon as it
+    /// arrives (Autobahn 6.4.x), except for the chunk that ends the message: all its bytes are
+    /// here, and building the String validates them anyway, so checking twice would only halve
+    /// text throughput.
+    mutating func append(_ chunk: UnsafeRawBufferPointer, mask: WebSocketMask, endsFrame: Bool) -> (WebSocketCloseCode, String)? {
         let start = payload.count
         payload.append(contentsOf: chunk.assumingMemoryBound(to: UInt8.self))
-        let isText = state == .text
+        let validateNow = state == .text && !(endsFrame && frameIsFinal)
         var mask = mask
         let valid = payload.withUnsafeMutableBytes { all -> Bool in
             let added = UnsafeMutableRawBufferPointer(rebasing: all[start...])
             mask.apply(to: added)
-            return isText ? utf8.validate(UnsafeRawBufferPointer(added)) : true
+            return validateNow ? utf8.validate(UnsafeRawBufferPointer(added)) : true
         }
         return valid ? nil : (.invalidPayloadData, "invalid UTF-8")
     }
@@ -75,17 +80,35 @@ struct MessageAssembler: Sendable {
         guard frameIsFinal else { return .incomplete }
         let kind = state
         state = .idle
-        let bytes = payload
-        payload = []
         switch kind {
         case .text:
-            guard utf8.isComplete else { return .error(.invalidPayloadData, reason: "truncated UTF-8") }
-            return .message(.text(String(decoding: bytes, as: UTF8.self)))
+            let text = Self.validatedString(payload)
+            // The text buffer is reused for the next message (the String has its own copy), unless
+            // it grew large: an idle connection should not keep a 16 MiB buffer.
+            if payload.capacity > Self.retainedTextCapacity { payload = [] } else { payload.removeAll(keepingCapacity: true) }
+            guard let text else { return .error(.invalidPayloadData, reason: "invalid UTF-8") }
+            return .message(.text(text))
         case .binary:
+            // Handed over, not copied: the next message starts a new array.
+            let bytes = payload
+            payload = []
             return .message(.binary(bytes))
         case .idle:
             preconditionFailure("endFrame without beginFrame")
         }
+    }
+
+    static let retainedTextCapacity = 64 * 1024
+
+    /// The message as a String, or nil when it is not valid UTF-8 (including a truncated final
+    /// character).
+    static func validatedString(_ bytes: [UInt8]) -> String? {
+        if #available(macOS 15, iOS 18, tvOS 18, watchOS 11, visionOS 2, *) {
+            return String(validating: bytes, as: UTF8.self)
+        }
+        var validator = UTF8Validator()
+        guard validator.validate(bytes), validator.isComplete else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Drops a partial message (the connection is closing and no longer delivers data).

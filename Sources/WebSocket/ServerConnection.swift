@@ -78,14 +78,14 @@ public struct ServerConnection: Sendable {
             } else if let error = assembler.beginFrame(header) {
                 fail(error.0, reason: error.1)
             }
-        case .payload(let chunk, var mask):
+        case .payload(let chunk, var mask, let endsFrame):
             if controlOpcode != nil {
                 let start = controlPayload.count
                 controlPayload.append(contentsOf: chunk.assumingMemoryBound(to: UInt8.self))
                 controlPayload.withUnsafeMutableBytes {
                     mask.apply(to: UnsafeMutableRawBufferPointer(rebasing: $0[start...]))
                 }
-            } else if state == .open, let error = assembler.append(chunk, mask: mask) {
+            } else if state == .open, let error = assembler.append(chunk, mask: mask, endsFrame: endsFrame) {
                 fail(error.0, reason: error.1)
             }
         case .frameEnd:
