@@ -65,7 +65,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Benchmarks", dependencies: [
-            "WebSocket", "Redis", "Monopoly",
+            "WebSocket", "Redis", "Monopoly", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
