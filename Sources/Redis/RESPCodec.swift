@@ -82,36 +82,37 @@ final class HiredisReader {
 /// Encodes commands with hiredis's `redisFormatCommandArgv` (binary-safe: every argument is a
 /// length-prefixed bulk string, so \r\n and NUL are fine).
 enum RESPEncoder {
+    nonisolated(unsafe) private static let empty: UnsafePointer<CChar> = {
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return UnsafePointer(p)
+    }()
+
     static func encode(_ arguments: [RedisArgument], into buffer: inout ByteBuffer) {
         precondition(!arguments.isEmpty, "a Redis command needs at least one argument")
-        var lengths: [Int] = []
-        lengths.reserveCapacity(arguments.count)
-        var total = 0
-        for argument in arguments {
-            lengths.append(argument.bytes.count)
-            total += argument.bytes.count
+        let count = arguments.count
+        withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { argv in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
+                // argv points straight into each argument's storage (no copy): pin them all, then format.
+                pin(arguments, 0, argv.baseAddress!, lengths.baseAddress!) {
+                    var target: UnsafeMutablePointer<CChar>?
+                    let written = redisFormatCommandArgv(&target, Int32(count), argv.baseAddress!, lengths.baseAddress!)
+                    guard written >= 0, let target else { fatalError("hiredis: out of memory formatting a command") }
+                    buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(written)))
+                    redisFreeCommand(target)
+                }
+            }
         }
-        // One contiguous copy of all arguments, argv pointing into it.
-        var storage: [UInt8] = []
-        storage.reserveCapacity(max(total, 1))
-        for argument in arguments { storage.append(contentsOf: argument.bytes) }
-        if storage.isEmpty { storage.append(0) }
-        storage.withUnsafeBufferPointer { base in
-            let start = UnsafeRawPointer(base.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var argv: [UnsafePointer<CChar>?] = []
-            argv.reserveCapacity(arguments.count)
-            var offset = 0
-            for length in lengths {
-                argv.append(start + offset)
-                offset += length
-            }
-            var target: UnsafeMutablePointer<CChar>?
-            let written = argv.withUnsafeMutableBufferPointer { argvPointer in
-                redisFormatCommandArgv(&target, Int32(arguments.count), argvPointer.baseAddress, lengths)
-            }
-            guard written >= 0, let target else { fatalError("hiredis: out of memory formatting a command") }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(written)))
-            redisFreeCommand(target)
+    }
+
+    private static func pin(_ arguments: [RedisArgument], _ index: Int,
+                            _ argv: UnsafeMutablePointer<UnsafePointer<CChar>?>, _ lengths: UnsafeMutablePointer<Int>,
+                            _ body: () -> Void) {
+        if index == arguments.count { return body() }
+        arguments[index].bytes.withUnsafeBufferPointer { bytes in
+            argv[index] = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } ?? empty
+            lengths[index] = bytes.count
+            pin(arguments, index + 1, argv, lengths, body)
         }
     }
 }
