@@ -206,45 +206,41 @@ public enum RedisBenchmark {
     static func pipelinedAsync(_ clients: [RedisClient], requests: Int, depth: Int,
                                channel: String, payload: RedisArgument) async throws -> Figures {
         let batch: [[RedisArgument]] = Array(repeating: ["PUBLISH", RedisArgument(channel), payload], count: depth)
-        let batches = split(requests / depth, into: clients.count)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
-            for (client, count) in zip(clients, batches) {
-                group.addTask {
-                    var latencies: [UInt64] = []
-                    latencies.reserveCapacity(count)
-                    for _ in 0..<count {
-                        let started = DispatchTime.now().uptimeNanoseconds
-                        let replies = try await client.pipeline(batch)
-                        precondition(replies.count == batch.count)
-                        latencies.append(DispatchTime.now().uptimeNanoseconds - started)
-                    }
-                    return latencies
-                }
-            }
-            var all: [UInt64] = []
-            for try await part in group { all += part }
-            return all
+        return try await timedTasks(split(requests / depth, into: clients.count), requestsPerCall: depth) { task in
+            let replies = try await clients[task].pipeline(batch)
+            precondition(replies.count == batch.count)
         }
-        return figures(requests: batches.reduce(0, +) * depth, elapsed: clock.now - start, latencies: latencies)
     }
 
     /// Many tasks each awaiting single `publish` calls on ONE connection: no explicit pipeline, the
     /// client batches their writes itself (one flush per event-loop tick).
     static func autoBatched(_ client: RedisClient, tasks: Int, requests: Int,
                             channel: String, payload: RedisArgument) async throws -> Figures {
-        let perTask = split(requests, into: tasks)
+        try await timedTasks(split(requests, into: tasks), requestsPerCall: 1) { _ in
+            _ = try await client.publish(channel, payload)
+        }
+    }
+
+    static func sequential(_ client: RedisClient, requests: Int, channel: String, payload: RedisArgument) async throws -> Figures {
+        try await timedTasks([requests], requestsPerCall: 1) { _ in
+            _ = try await client.publish(channel, payload)
+        }
+    }
+
+    /// Runs one task per entry of `calls`, task i awaiting `call(i)` calls[i] times in a row; times
+    /// each call and the whole.
+    static func timedTasks(_ calls: [Int], requestsPerCall: Int,
+                           _ call: @escaping @Sendable (Int) async throws -> Void) async throws -> Figures {
         let clock = ContinuousClock()
         let start = clock.now
         let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
-            for count in perTask {
+            for (task, count) in calls.enumerated() {
                 group.addTask {
                     var latencies: [UInt64] = []
                     latencies.reserveCapacity(count)
                     for _ in 0..<count {
                         let started = DispatchTime.now().uptimeNanoseconds
-                        _ = try await client.publish(channel, payload)
+                        try await call(task)
                         latencies.append(DispatchTime.now().uptimeNanoseconds - started)
                     }
                     return latencies
@@ -254,20 +250,7 @@ public enum RedisBenchmark {
             for try await part in group { all += part }
             return all
         }
-        return figures(requests: perTask.reduce(0, +), elapsed: clock.now - start, latencies: latencies)
-    }
-
-    static func sequential(_ client: RedisClient, requests: Int, channel: String, payload: RedisArgument) async throws -> Figures {
-        var latencies: [UInt64] = []
-        latencies.reserveCapacity(requests)
-        let clock = ContinuousClock()
-        let start = clock.now
-        for _ in 0..<requests {
-            let started = DispatchTime.now().uptimeNanoseconds
-            _ = try await client.publish(channel, payload)
-            latencies.append(DispatchTime.now().uptimeNanoseconds - started)
-        }
-        return figures(requests: requests, elapsed: clock.now - start, latencies: latencies)
+        return figures(requests: calls.reduce(0, +) * requestsPerCall, elapsed: clock.now - start, latencies: latencies)
     }
 
     // MARK: redis-benchmark
