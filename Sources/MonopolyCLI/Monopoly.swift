@@ -6,6 +6,7 @@ struct Monopoly: AsyncParsableCommand {
         commandName: "monopoly",
         abstract: "MonopolyRelay: real-time multiplayer Monopoly over WebSocket, Redis in between.",
         subcommands: [
+            GatewayCommand.self,
             Bench.self,
         ]
     )

@@ -1,0 +1,300 @@
+import Logging
+import NIOCore
+import WebSocket
+
+/// The shell around the sans-IO codec for one upgraded connection: feeds inbound bytes to
+/// `ServerConnection`, performs its actions, delivers messages to the endpoint, and owns the
+/// connection's timers (ping/pong, idle, close) and its bounded outbound queue.
+final class WebSocketChannelHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    struct Settings {
+        var route: WebSocketRoute
+        var pingInterval: TimeAmount?
+        var pongTimeout: TimeAmount
+        var idleTimeout: TimeAmount?
+        var closeTimeout: TimeAmount
+    }
+
+    private var codec: ServerConnection
+    private let settings: Settings
+    private let endpoint: any WebSocketEndpoint
+    private let metrics: GatewayMetrics
+    private let registry: ConnectionRegistry
+    private var logger: Logger
+    private var outbound: OutboundQueue
+    private let id: ConnectionID
+    private let request: WebSocketRequest
+
+    private(set) var handle: WebSocketConnection?
+    private var context: ChannelHandlerContext?
+
+    /// True while actions of one read are being performed: writes are flushed once at the end.
+    private var inActionLoop = false
+    private var needsFlush = false
+    /// A read() was held back because the channel was not writable.
+    private var pendingRead = false
+    /// The close code we sent, once we did.
+    private var closeCodeSent: WebSocketCloseCode?
+    private var closedReported = false
+
+    private var pingTask: Scheduled<Void>?
+    private var pongDeadline: Scheduled<Void>?
+    private var awaitedPong: [UInt8]?
+    private var pingCounter: UInt64 = 0
+    private var idleTask: Scheduled<Void>?
+    private var lastInbound = NIODeadline.now()
+    private var closeTimer: Scheduled<Void>?
+
+    init(
+        id: ConnectionID, request: WebSocketRequest, settings: Settings,
+        metrics: GatewayMetrics, registry: ConnectionRegistry, logger: Logger
+    ) {
+        self.id = id
+        self.request = request
+        self.settings = settings
+        self.codec = ServerConnection(configuration: settings.route.limits)
+        self.endpoint = settings.route.endpoint
+        self.outbound = OutboundQueue(policy: settings.route.outbound)
+        self.metrics = metrics
+        self.registry = registry
+        self.logger = logger
+        self.logger[metadataKey: "connection"] = "\(id)"
+    }
+
+    // MARK: lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let handle = WebSocketConnection(id: id, request: request, channel: context.channel, handler: self)
+        self.handle = handle
+        let policy = settings.route.outbound
+        try? context.channel.syncOptions?.setOption(
+            ChannelOptions.writeBufferWaterMark,
+            value: .init(low: policy.lowWatermark, high: policy.highWatermark)
+        )
+        let admitted = registry.register(handle)
+        metrics.connectionsAccepted.increment()
+        metrics.connectionsOpen.increment()
+        logger.debug("websocket open", metadata: ["path": "\(request.path)"])
+        schedulePing(context: context)
+        scheduleIdleCheck(context: context, after: settings.idleTimeout)
+        endpoint.connectionOpened(handle)
+        if !admitted {
+            initiateClose(code: .goingAway, reason: "server shutting down")
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish()
+        context.fireChannelInactive()
+    }
+
+    private func finish() {
+        guard !closedReported else { return }
+        closedReported = true
+        pingTask?.cancel()
+        pongDeadline?.cancel()
+        idleTask?.cancel()
+        closeTimer?.cancel()
+        outbound.removeAll()
+        metrics.connectionsOpen.decrement()
+        guard let handle else { return }
+        registry.unregister(handle)
+        logger.debug("websocket closed", metadata: ["code": "\(closeCodeSent.map { String($0.rawValue) } ?? "none")"])
+        endpoint.connectionClosed(handle, code: closeCodeSent)
+        handle.detach()
+    }
+
+    // MARK: inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        metrics.bytesIn.increment(by: buffer.readableBytes)
+        lastInbound = .now()
+        buffer.withUnsafeReadableBytes { codec.receive($0) }
+        performActions(context: context)
+    }
+
+    private func performActions(context: ChannelHandlerContext) {
+        inActionLoop = true
+        defer { inActionLoop = false }
+        while let action = codec.nextAction() {
+            switch action {
+            case .message(let message):
+                metrics.messagesIn.increment()
+                if let handle { endpoint.connection(handle, received: message) }
+            case .write(let bytes):
+                noteCloseFrame(bytes, context: context)
+                write(ByteBuffer(bytes: bytes), context: context)
+            case .pongReceived(let payload):
+                if let awaited = awaitedPong, awaited == payload {
+                    awaitedPong = nil
+                    pongDeadline?.cancel()
+                    pongDeadline = nil
+                }
+            case .closeTransport:
+                closeTransport(context: context)
+                return
+            }
+        }
+        flushIfNeeded(context: context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("websocket channel error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: outbound
+
+    /// Application frames (already encoded) go through the bounded queue.
+    func send(_ bytes: ByteBuffer, conflationKey: ConflationKey?) {
+        guard let context, codec.state == .open, closeTimer == nil else { return }
+        switch outbound.submit(bytes, key: conflationKey, channelWritable: context.channel.isWritable) {
+        case .writeNow:
+            metrics.messagesOut.increment()
+            write(bytes, context: context)
+            flushIfNeeded(context: context)
+        case .queued(let replaced):
+            metrics.messagesOut.increment()
+            if replaced { metrics.conflatedFrames.increment() }
+        case .overflow:
+            metrics.slowConsumerCloses.increment()
+            logger.info("closing slow consumer", metadata: ["queued": "\(outbound.queuedBytes)"])
+            outbound.removeAll()
+            initiateClose(code: settings.route.outbound.slowConsumerCloseCode, reason: "slow consumer")
+        }
+    }
+
+    /// Server-initiated close: sends the close frame and waits (bounded) for the peer's reply.
+    func initiateClose(code: WebSocketCloseCode, reason: String) {
+        guard let context else { return }
+        outbound.removeAll()
+        guard let bytes = codec.close(code: code, reason: reason) else { return }
+        closeCodeSent = code
+        metrics.closeSent(code.rawValue)
+        write(ByteBuffer(bytes: bytes), context: context)
+        flushIfNeeded(context: context)
+        armCloseTimer(context: context)
+    }
+
+    func dropTransport() {
+        context?.close(promise: nil)
+    }
+
+    private func write(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        metrics.bytesOut.increment(by: buffer.readableBytes)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        needsFlush = true
+    }
+
+    private func flushIfNeeded(context: ChannelHandlerContext) {
+        guard needsFlush, !inActionLoop else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    private func closeTransport(context: ChannelHandlerContext) {
+        needsFlush = false
+        context.flush()
+        context.close(promise: nil)
+    }
+
+    /// Records the code of a close frame the codec asked us to write (its reply or its error close).
+    private func noteCloseFrame(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        guard bytes.count >= 2, bytes[0] == 0x88 else { return }
+        outbound.removeAll()
+        let code: UInt16 = bytes[1] & 0x7F >= 2 && bytes.count >= 4 ? UInt16(bytes[2]) << 8 | UInt16(bytes[3]) : 1005
+        if closeCodeSent == nil {
+            closeCodeSent = WebSocketCloseCode(rawValue: code)
+            metrics.closeSent(code)
+        }
+        armCloseTimer(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            while context.channel.isWritable, let next = outbound.popFirst() {
+                write(next, context: context)
+            }
+            flushIfNeeded(context: context)
+            if context.channel.isWritable && pendingRead {
+                pendingRead = false
+                context.read()
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Back-pressure: while the client is not draining what we send, stop reading what it sends.
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            pendingRead = true
+        }
+    }
+
+    // MARK: timers
+
+    private func armCloseTimer(context: ChannelHandlerContext) {
+        guard closeTimer == nil else { return }
+        pingTask?.cancel()
+        pongDeadline?.cancel()
+        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.closeTimeout) {
+            self.logger.debug("close handshake timed out")
+            context.close(promise: nil)
+        }
+    }
+
+    private func schedulePing(context: ChannelHandlerContext) {
+        guard let interval = settings.pingInterval, interval > .zero else { return }
+        pingTask = context.eventLoop.assumeIsolated().scheduleTask(in: interval) {
+            self.sendPing(context: context)
+            self.schedulePing(context: context)
+        }
+    }
+
+    private func sendPing(context: ChannelHandlerContext) {
+        guard codec.state == .open, closeTimer == nil else { return }
+        pingCounter += 1
+        let payload = withUnsafeBytes(of: pingCounter.bigEndian) { Array($0) }
+        if awaitedPong == nil {
+            awaitedPong = payload
+            pongDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: settings.pongTimeout) {
+                self.pingTimedOut(context: context)
+            }
+        }
+        write(ByteBuffer(bytes: WebSocketFrameEncoder.ping(payload)), context: context)
+        flushIfNeeded(context: context)
+    }
+
+    private func pingTimedOut(context: ChannelHandlerContext) {
+        metrics.pingTimeouts.increment()
+        logger.info("no pong in time, closing")
+        initiateClose(code: .policyViolation, reason: "ping timeout")
+        // The peer is unresponsive: do not wait for its close reply.
+        closeTransport(context: context)
+    }
+
+    private func scheduleIdleCheck(context: ChannelHandlerContext, after delay: TimeAmount?) {
+        guard let delay, let idle = settings.idleTimeout, idle > .zero else { return }
+        idleTask = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+            let quietFor = NIODeadline.now() - self.lastInbound
+            if quietFor >= idle {
+                self.logger.info("idle timeout, closing")
+                self.initiateClose(code: .goingAway, reason: "idle timeout")
+            } else {
+                self.scheduleIdleCheck(context: context, after: idle - quietFor)
+            }
+        }
+    }
+}

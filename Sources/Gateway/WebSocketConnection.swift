@@ -1,0 +1,112 @@
+import NIOCore
+import WebSocket
+
+/// Process-unique id of one WebSocket connection (the relay prefixes it with the gateway id).
+public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public var description: String { String(rawValue) }
+}
+
+/// A server frame encoded once (server frames are unmasked) and written as the same bytes to any
+/// number of connections, e.g. one game state fanned out to every local client of that game.
+public struct PreEncodedFrame: Sendable {
+    public let bytes: ByteBuffer
+
+    public init(encoded bytes: ByteBuffer) { self.bytes = bytes }
+
+    public init(text: String) {
+        self.bytes = ByteBuffer(bytes: WebSocketFrameEncoder.text(text))
+    }
+
+    public init(binary: [UInt8]) {
+        self.bytes = ByteBuffer(bytes: WebSocketFrameEncoder.binary(binary))
+    }
+
+    public init(_ message: WebSocketMessage) {
+        switch message {
+        case .text(let text): self.init(text: text)
+        case .binary(let bytes): self.init(binary: bytes)
+        }
+    }
+}
+
+/// What the client's upgrade request said, for endpoints that care (relay: query parameters, origin).
+public struct WebSocketRequest: Sendable {
+    public let uri: String
+    public let path: String
+    public let headers: [HTTPHeaderField]
+    public let remoteAddress: SocketAddress?
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// The endpoint's handle on one connection. Safe to use from any thread; calls made off the
+/// connection's event loop hop onto it. Sends after the connection closed are dropped.
+public final class WebSocketConnection: Sendable, Hashable, CustomStringConvertible {
+    public let id: ConnectionID
+    public let request: WebSocketRequest
+    public let eventLoop: any EventLoop
+    /// Succeeds when the TCP connection has closed.
+    public let closeFuture: EventLoopFuture<Void>
+    /// Cleared when the channel closes, which also breaks the handler <-> handle cycle.
+    private let handler: NIOLoopBoundBox<WebSocketChannelHandler?>
+
+    init(id: ConnectionID, request: WebSocketRequest, channel: any Channel, handler: WebSocketChannelHandler) {
+        self.id = id
+        self.request = request
+        self.eventLoop = channel.eventLoop
+        self.closeFuture = channel.closeFuture
+        self.handler = NIOLoopBoundBox(handler, eventLoop: channel.eventLoop)
+    }
+
+    public var description: String { "ws#\(id)" }
+
+    public static func == (lhs: WebSocketConnection, rhs: WebSocketConnection) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+
+    public func send(text: String) {
+        send(PreEncodedFrame(text: text))
+    }
+
+    public func send(binary: [UInt8]) {
+        send(PreEncodedFrame(binary: binary))
+    }
+
+    public func send(_ message: WebSocketMessage) {
+        send(PreEncodedFrame(message))
+    }
+
+    /// Writes pre-encoded frame bytes. With a `conflationKey`, a frame that is still queued for this
+    /// connection under the same key (the client is reading slowly) is replaced by this one.
+    public func send(_ frame: PreEncodedFrame, conflationKey: ConflationKey? = nil) {
+        onLoop { $0.send(frame.bytes, conflationKey: conflationKey) }
+    }
+
+    /// Starts the closing handshake with `code`; the TCP connection ends when the client answers or
+    /// after the close timeout.
+    public func close(code: WebSocketCloseCode = .normalClosure, reason: String = "") {
+        onLoop { $0.initiateClose(code: code, reason: reason) }
+    }
+
+    /// Closes TCP without a handshake (end of the shutdown drain).
+    func dropTransport() {
+        onLoop { $0.dropTransport() }
+    }
+
+    func detach() {
+        handler.value = nil
+    }
+
+    private func onLoop(_ body: @escaping @Sendable (WebSocketChannelHandler) -> Void) {
+        if eventLoop.inEventLoop {
+            if let handler = handler.value { body(handler) }
+        } else {
+            eventLoop.execute {
+                if let handler = self.handler.value { body(handler) }
+            }
+        }
+    }
+}
