@@ -70,7 +70,9 @@ final class ConnectionRegistry: Sendable {
         _ = state.withLockedValue { $0.webSockets.removeValue(forKey: connection.id) }
     }
 
-    var webSocketCount: Int { state.withLockedValue { $0.webSockets.count } }
+    /// Open WebSocket connections, counting those whose 101 is out but whose handler is not yet
+    /// installed.
+    var webSocketCount: Int { state.withLockedValue { $0.webSockets.count + $0.reservedSlots } }
     var httpCount: Int { state.withLockedValue { $0.httpChannels.count } }
     var isDraining: Bool { state.withLockedValue { $0.draining } }
 

@@ -36,6 +36,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     private var needsFlush = false
     /// A read() was held back because the channel was not writable.
     private var pendingRead = false
+    /// A close frame has been written: nothing may follow it.
+    private var closeFrameWritten = false
     /// The close code we sent, once we did.
     private var closeCodeSent: WebSocketCloseCode?
     private var closedReported = false
@@ -125,7 +127,6 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
 
     private func performActions(context: ChannelHandlerContext) {
         inActionLoop = true
-        defer { inActionLoop = false }
         while let action = codec.nextAction() {
             switch action {
             case .message(let message):
@@ -141,10 +142,12 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
                     pongDeadline = nil
                 }
             case .closeTransport:
+                inActionLoop = false
                 closeTransport(context: context)
                 return
             }
         }
+        inActionLoop = false
         flushIfNeeded(context: context)
     }
 
@@ -157,7 +160,10 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
 
     /// Application frames (already encoded) go through the bounded queue.
     func send(_ bytes: ByteBuffer, conflationKey: ConflationKey?) {
-        guard let context, codec.state == .open, closeTimer == nil else { return }
+        // Our own view, not the codec's: the codec processes a whole read at once, so it may already
+        // be closed (an error later in the same read) while earlier messages are still being
+        // answered, and those answers must go out before the close frame.
+        guard let context, !closeFrameWritten else { return }
         switch outbound.submit(bytes, key: conflationKey, channelWritable: context.channel.isWritable) {
         case .writeNow:
             metrics.messagesOut.increment()
@@ -180,6 +186,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         outbound.removeAll()
         guard let bytes = codec.close(code: code, reason: reason) else { return }
         closeCodeSent = code
+        closeFrameWritten = true
         metrics.closeSent(code.rawValue)
         write(ByteBuffer(bytes: bytes), context: context)
         flushIfNeeded(context: context)
@@ -211,6 +218,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     /// Records the code of a close frame the codec asked us to write (its reply or its error close).
     private func noteCloseFrame(_ bytes: [UInt8], context: ChannelHandlerContext) {
         guard bytes.count >= 2, bytes[0] == 0x88 else { return }
+        closeFrameWritten = true
         outbound.removeAll()
         let code: UInt16 = bytes[1] & 0x7F >= 2 && bytes.count >= 4 ? UInt16(bytes[2]) << 8 | UInt16(bytes[3]) : 1005
         if closeCodeSent == nil {
@@ -264,7 +272,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     }
 
     private func sendPing(context: ChannelHandlerContext) {
-        guard codec.state == .open, closeTimer == nil else { return }
+        guard codec.state == .open, !closeFrameWritten else { return }
         pingCounter += 1
         let payload = withUnsafeBytes(of: pingCounter.bigEndian) { Array($0) }
         if awaitedPong == nil {

@@ -1,0 +1,146 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import Testing
+import WebSocket
+@testable import Gateway
+
+@Suite("Outbound: bounded queue, conflation, slow readers")
+struct OutboundTests {
+    private func frame(_ text: String) -> ByteBuffer { PreEncodedFrame(text: text).bytes }
+
+    @Test func writesStraightThroughWhileWritable() {
+        var queue = OutboundQueue(policy: .init(maxQueuedBytes: 100))
+        #expect(queue.submit(frame("a"), key: nil, channelWritable: true) == .writeNow)
+        #expect(queue.isEmpty)
+    }
+
+    @Test func queuesInOrderWhileNotWritableAndKeepsOrderAfterwards() {
+        var queue = OutboundQueue(policy: .init(maxQueuedBytes: 1000))
+        #expect(queue.submit(frame("1"), key: nil, channelWritable: false) == .queued(replaced: false))
+        // Writable again but frames are waiting: the new one queues behind them.
+        #expect(queue.submit(frame("2"), key: nil, channelWritable: true) == .queued(replaced: false))
+        #expect(queue.popFirst() == frame("1"))
+        #expect(queue.popFirst() == frame("2"))
+        #expect(queue.popFirst() == nil)
+        #expect(queue.queuedBytes == 0)
+    }
+
+    @Test func conflationKeepsOnlyTheNewestStatePerKey() {
+        var queue = OutboundQueue(policy: .init(maxQueuedBytes: 1000))
+        let game = ConflationKey("state:g1")
+        _ = queue.submit(frame("state 1"), key: game, channelWritable: false)
+        _ = queue.submit(frame("chat"), key: nil, channelWritable: false)
+        _ = queue.submit(frame("other game"), key: ConflationKey("state:g2"), channelWritable: false)
+        #expect(queue.submit(frame("state 2"), key: game, channelWritable: false) == .queued(replaced: true))
+        #expect(queue.submit(frame("state 3"), key: game, channelWritable: false) == .queued(replaced: true))
+        #expect(queue.count == 3)
+        // The newest state moves behind what was sent after the state it replaces.
+        #expect(queue.popFirst() == frame("chat"))
+        #expect(queue.popFirst() == frame("other game"))
+        #expect(queue.popFirst() == frame("state 3"))
+    }
+
+    @Test func overflowBeyondTheBound() {
+        var queue = OutboundQueue(policy: .init(maxQueuedBytes: 10))
+        #expect(queue.submit(frame("12345"), key: nil, channelWritable: false) == .queued(replaced: false))
+        #expect(queue.submit(frame("123456789"), key: nil, channelWritable: false) == .overflow)
+        // Conflated frames do not accumulate: a keyed stream stays within the bound.
+        var keyed = OutboundQueue(policy: .init(maxQueuedBytes: 10))
+        for i in 0..<100 {
+            #expect(keyed.submit(frame("s\(i % 10)"), key: ConflationKey("k"), channelWritable: false) != .overflow)
+        }
+        #expect(keyed.count == 1)
+    }
+
+    /// Pushes `frameSize`-byte frames to every client as fast as the connection accepts them.
+    struct FloodEndpoint: WebSocketEndpoint {
+        let frameSize: Int
+        let conflationKey: ConflationKey?
+        let closed = NIOLockedValueBox<[WebSocketCloseCode?]>([])
+
+        func connectionOpened(_ connection: WebSocketConnection) {
+            let frame = PreEncodedFrame(binary: [UInt8](repeating: 0x5A, count: frameSize))
+            let key = conflationKey
+            @Sendable func pump(_ remaining: Int) {
+                guard remaining > 0 else { return }
+                for _ in 0..<16 { connection.send(frame, conflationKey: key) }
+                connection.eventLoop.scheduleTask(in: .milliseconds(1)) { pump(remaining - 1) }
+            }
+            pump(2_000)
+        }
+
+        func connection(_ connection: WebSocketConnection, received message: WebSocketMessage) {}
+
+        func connectionClosed(_ connection: WebSocketConnection, code: WebSocketCloseCode?) {
+            closed.withLockedValue { $0.append(code) }
+        }
+    }
+
+    @Test func slowReaderIsClosedInsteadOfGrowingMemory() async throws {
+        let flood = FloodEndpoint(frameSize: 16 << 10, conflationKey: nil)
+        let route = WebSocketRoute(
+            path: "/flood", endpoint: flood,
+            outbound: .init(highWatermark: 64 << 10, lowWatermark: 16 << 10, maxQueuedBytes: 256 << 10)
+        )
+        try await withServer(configure: { $0.closeTimeout = .milliseconds(300) }, routes: [route]) { server, port in
+            let client = try await offload {
+                let client = try TestClient(port: port, receiveBufferSize: 4096)
+                try client.upgrade(path: "/flood")
+                return client  // and never read again
+            }
+            #expect(server.connectionCount == 1)
+            #expect(await eventually(timeout: .seconds(10)) { server.connectionCount == 0 })
+            #expect(flood.closed.withLockedValue { $0 } == [.policyViolation])
+            let metrics = String(decoding: server.metrics.render(), as: UTF8.self)
+            #expect(metricValue(metrics, "monopoly_gateway_slow_consumer_closes_total") == 1)
+            #expect(metrics.contains(#"monopoly_gateway_close_codes_sent_total{code="1008"} 1"#))
+            _ = client
+        }
+    }
+
+    @Test func slowReaderOfConflatedStatesStaysConnected() async throws {
+        let flood = FloodEndpoint(frameSize: 16 << 10, conflationKey: ConflationKey("state:g1"))
+        let route = WebSocketRoute(
+            path: "/flood", endpoint: flood,
+            outbound: .init(highWatermark: 64 << 10, lowWatermark: 16 << 10, maxQueuedBytes: 256 << 10)
+        )
+        try await withServer(routes: [route]) { server, port in
+            let client = try await offload {
+                let client = try TestClient(port: port, receiveBufferSize: 4096)
+                try client.upgrade(path: "/flood")
+                return client
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(server.connectionCount == 1)
+            let metrics = String(decoding: server.metrics.render(), as: UTF8.self)
+            #expect((metricValue(metrics, "monopoly_gateway_conflated_frames_total") ?? 0) > 0)
+            #expect(metricValue(metrics, "monopoly_gateway_slow_consumer_closes_total") == 0)
+            // It can still read: frames arrive intact.
+            let frame = try await offload { try client.readFrame() }
+            #expect(frame.opcode == 2 && frame.payload.count == 16 << 10)
+        }
+    }
+
+    @Test func echoFloodFromANonReadingClientIsBounded() async throws {
+        // A client that writes echo requests but never reads: the server stops reading it once its
+        // answers back up, so neither side's buffers grow without bound.
+        try await withServer { server, port in
+            let client = try await offload {
+                let client = try TestClient(port: port, receiveBufferSize: 4096)
+                try client.upgrade()
+                client.setTimeout(0.5)
+                let message = TestClient.frame(.binary, [UInt8](repeating: 1, count: 32 << 10))
+                var sent = 0
+                // Eventually our sends block (the server stopped reading): the socket send times out.
+                var timeout = timeval(tv_sec: 1, tv_usec: 0)
+                setsockopt(client.fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                while sent < 4_000, (try? client.send(message)) != nil { sent += 1 }
+                #expect(sent < 4_000, "the server kept reading although its answers were not consumed")
+                return client
+            }
+            #expect(server.connectionCount == 1)
+            _ = client
+        }
+    }
+}

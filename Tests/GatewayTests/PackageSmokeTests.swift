@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct GatewayPackageSmokeTests {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}

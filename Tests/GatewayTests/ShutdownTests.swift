@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import Testing
+@testable import Gateway
+
+@Suite("Graceful shutdown")
+struct ShutdownTests {
+    @Test func shutdownSendsGoingAwayAndWaitsForClients() async throws {
+        var config = GatewayConfiguration(host: "127.0.0.1", port: 0)
+        config.eventLoopThreads = 1
+        var logger = Logger(label: "gateway-test")
+        logger.logLevel = .critical
+        let server = GatewayServer(configuration: config, routes: [.echo()], logger: logger)
+        try await server.start()
+        let port = try #require(server.localPort)
+
+        let clients = try await offload {
+            try (0..<3).map { _ in
+                let client = try TestClient(port: port)
+                try client.upgrade()
+                return client
+            }
+        }
+        #expect(await eventually { server.connectionCount == 3 })
+
+        let started = ContinuousClock.now
+        async let stopped: Void = server.shutdown(drainTimeout: .seconds(5))
+        let codes = try await offload {
+            try clients.map { client -> UInt16? in
+                let close = try client.readDataOrClose()
+                try client.sendClose(code: 1001)
+                #expect(try client.waitForEOF())
+                return close.closeCode
+            }
+        }
+        await stopped
+        #expect(codes == [1001, 1001, 1001])
+        // Everyone answered, so shutdown did not sit out the drain timeout.
+        #expect(ContinuousClock.now - started < .seconds(3))
+        // No longer accepting.
+        #expect(throws: (any Error).self) { try TestClient(port: port) }
+    }
+
+    @Test func drainTimeoutDropsClientsThatDoNotAnswer() async throws {
+        var config = GatewayConfiguration(host: "127.0.0.1", port: 0)
+        config.eventLoopThreads = 1
+        config.closeTimeout = .seconds(30)
+        var logger = Logger(label: "gateway-test")
+        logger.logLevel = .critical
+        let server = GatewayServer(configuration: config, routes: [.echo()], logger: logger)
+        try await server.start()
+        let port = try #require(server.localPort)
+        let client = try await offload {
+            let client = try TestClient(port: port)
+            try client.upgrade()
+            return client
+        }
+        let started = ContinuousClock.now
+        await server.shutdown(drainTimeout: .milliseconds(300))
+        #expect(ContinuousClock.now - started < .seconds(3))
+        try await offload { () throws in
+            #expect(try client.readDataOrClose().closeCode == 1001)
+            #expect(try client.waitForEOF())
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import Logging
+import NIOCore
+@testable import Gateway
+
+/// Starts a real `GatewayServer` on an ephemeral port for the duration of `body`, then shuts it down.
+func withServer<T: Sendable>(
+    configure: (inout GatewayConfiguration) -> Void = { _ in },
+    routes: [WebSocketRoute] = [.game(endpoint: UnavailableEndpoint()), .echo(maxMessageSize: 1 << 20)],
+    healthChecks: HealthChecks = HealthChecks(timeout: .seconds(1)),
+    staticFiles: StaticFiles = .bundled(),
+    _ body: (GatewayServer, Int) async throws -> T
+) async throws -> T {
+    var config = GatewayConfiguration(host: "127.0.0.1", port: 0)
+    config.eventLoopThreads = 1
+    config.drainTimeout = .seconds(2)
+    configure(&config)
+    var logger = Logger(label: "gateway-test")
+    logger.logLevel = .critical
+    let server = GatewayServer(
+        configuration: config, routes: routes, staticFiles: staticFiles,
+        healthChecks: healthChecks, logger: logger
+    )
+    try await server.start()
+    let port = try #require(server.localPort)
+    do {
+        let result = try await body(server, port)
+        await server.shutdown()
+        return result
+    } catch {
+        await server.shutdown()
+        throw error
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable () async -> Bool) async -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while clock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return await condition()
+}
+
+/// A metric sample from the Prometheus text (first line starting with `name`).
+func metricValue(_ text: String, _ name: String) -> Double? {
+    for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+        return Double(line.split(separator: " ").last ?? "")
+    }
+    return nil
+}
