@@ -6,11 +6,7 @@ import Testing
 @Suite("Graceful shutdown")
 struct ShutdownTests {
     @Test func shutdownSendsGoingAwayAndWaitsForClients() async throws {
-        var config = GatewayConfiguration(host: "127.0.0.1", port: 0)
-        config.eventLoopThreads = 1
-        var logger = Logger(label: "gateway-test")
-        logger.logLevel = .critical
-        let server = GatewayServer(configuration: config, routes: [.echo()], logger: logger)
+        let server = makeTestServer(routes: [.echo()])
         try await server.start()
         let port = try #require(server.localPort)
 
@@ -42,12 +38,7 @@ struct ShutdownTests {
     }
 
     @Test func drainTimeoutDropsClientsThatDoNotAnswer() async throws {
-        var config = GatewayConfiguration(host: "127.0.0.1", port: 0)
-        config.eventLoopThreads = 1
-        config.closeTimeout = .seconds(30)
-        var logger = Logger(label: "gateway-test")
-        logger.logLevel = .critical
-        let server = GatewayServer(configuration: config, routes: [.echo()], logger: logger)
+        let server = makeTestServer(configure: { $0.closeTimeout = .seconds(30) }, routes: [.echo()])
         try await server.start()
         let port = try #require(server.localPort)
         let client = try await offload {

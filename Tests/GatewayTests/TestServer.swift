@@ -4,24 +4,33 @@ import Logging
 import NIOCore
 @testable import Gateway
 
-/// Starts a real `GatewayServer` on an ephemeral port for the duration of `body`, then shuts it down.
-func withServer<T: Sendable>(
+/// A real `GatewayServer` on an ephemeral port, one event loop thread, quiet logs.
+func makeTestServer(
     configure: (inout GatewayConfiguration) -> Void = { _ in },
     routes: [WebSocketRoute] = [.game(endpoint: UnavailableEndpoint()), .echo(maxMessageSize: 1 << 20)],
     healthChecks: HealthChecks = HealthChecks(timeout: .seconds(1)),
-    staticFiles: StaticFiles = .bundled(),
-    _ body: (GatewayServer, Int) async throws -> T
-) async throws -> T {
+    staticFiles: StaticFiles = .bundled()
+) -> GatewayServer {
     var config = GatewayConfiguration(host: "127.0.0.1", port: 0)
     config.eventLoopThreads = 1
     config.drainTimeout = .seconds(2)
     configure(&config)
     var logger = Logger(label: "gateway-test")
     logger.logLevel = .critical
-    let server = GatewayServer(
+    return GatewayServer(
         configuration: config, routes: routes, staticFiles: staticFiles,
         healthChecks: healthChecks, logger: logger
     )
+}
+
+/// Starts a test server for the duration of `body`, then shuts it down.
+func withServer<T: Sendable>(
+    configure: (inout GatewayConfiguration) -> Void = { _ in },
+    routes: [WebSocketRoute] = [.game(endpoint: UnavailableEndpoint()), .echo(maxMessageSize: 1 << 20)],
+    healthChecks: HealthChecks = HealthChecks(timeout: .seconds(1)),
+    _ body: (GatewayServer, Int) async throws -> T
+) async throws -> T {
+    let server = makeTestServer(configure: configure, routes: routes, healthChecks: healthChecks)
     try await server.start()
     let port = try #require(server.localPort)
     do {
