@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+
+/// The `monopoly` executable built next to the test bundle.
+private let monopolyBinary: URL? = {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var dir = exe.deletingLastPathComponent()
+    // The test binary lives in (or under) the build products directory.
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("monopoly")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return nil
+}()
+
+private func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+    }
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+@Suite("monopoly gateway process", .enabled(if: monopolyBinary != nil, "monopoly executable not built"))
+struct ProcessTests {
+    @Test func sigtermClosesClientsWith1001AndExits() async throws {
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = monopolyBinary
+        process.arguments = ["gateway", "--host", "127.0.0.1", "--port", String(port), "--echo", "--log-level", "warning"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        let clients = try await offload { () throws -> [TestClient] in
+            var ready = false
+            for _ in 0..<200 where !ready {
+                if let client = try? TestClient(port: port), (try? client.get("/healthz"))?.status == 200 {
+                    ready = true
+                } else {
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+            }
+            #expect(ready, "gateway did not come up")
+            let echo = try TestClient(port: port)
+            try echo.upgrade(path: "/echo")
+            let game = try TestClient(port: port)
+            try game.upgrade(path: "/ws")
+            return [echo, game]
+        }
+
+        kill(process.processIdentifier, SIGTERM)
+        let codes = try await offload {
+            try clients.map { client -> UInt16? in
+                let close = try client.readDataOrClose()
+                try client.sendClose(code: 1001)
+                #expect(try client.waitForEOF())
+                return close.closeCode
+            }
+        }
+        #expect(codes == [1001, 1001])
+        let exited = await eventually(timeout: .seconds(10)) { !process.isRunning }
+        #expect(exited)
+        if exited {
+            #expect(process.terminationReason == .exit)
+            #expect(process.terminationStatus == 0)
+        }
+    }
+}
