@@ -4,7 +4,7 @@ extension GameState {
     // MARK: Lobby and seats (called by the authority)
 
     /// Seats a new player in the lobby and returns the id the engine assigned ("p1", "p2", ...).
-    public mutating func join(name: String) throws(RuleViolation) -> PlayerID {
+    public mutating func join(name: String, bot: Bool = false) throws(RuleViolation) -> PlayerID {
         guard phase == .lobby else { throw RuleViolation(.gameNotInLobby, "Players can only join before the game starts.") }
         let trimmed = String(name.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
         guard !trimmed.isEmpty, trimmed.count <= 32 else { throw RuleViolation(.invalidName, "A name has 1 to 32 characters.") }
@@ -13,7 +13,9 @@ extension GameState {
         }
         let id = "p\(nextPlayerNumber)"
         nextPlayerNumber += 1
-        players.append(Player(id: id, name: trimmed))
+        var player = Player(id: id, name: trimmed)
+        player.bot = bot
+        players.append(player)
         return id
     }
 

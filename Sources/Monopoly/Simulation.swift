@@ -18,7 +18,7 @@ public enum Simulator {
     public static func play(seed: UInt64, players: Int = 4, options: GameOptions = GameOptions(),
                             checkInvariants: Bool = true, maxCommands: Int = 200_000) -> SimulationOutcome {
         var g = GameState(options: options, seed: seed)
-        for k in 0..<players { _ = try! g.join(name: "Bot \(k + 1)") }
+        for k in 0..<players { _ = try! g.join(name: "Bot \(k + 1)", bot: true) }
         _ = try! g.apply(.start, by: g.host!)
         var out = SimulationOutcome(seed: seed, finished: false, turns: 0, commands: 0, violations: [])
         while g.phase == .playing {

@@ -63,6 +63,8 @@ public struct Player: Codable, Sendable, Equatable {
     public var connected: Bool = true
     /// Set by the authority when a player is away (a bot plays for them).
     public var away: Bool = false
+    /// A seat filled by the bot policy (set at join).
+    public var bot: Bool = false
     /// Doubles rolled in a row this turn.
     public var doubles: Int = 0
     /// Turn number of this player's last trade proposal (the bot proposes at most once a turn).
@@ -75,7 +77,7 @@ public struct Player: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, cash, position, inJail = "in_jail", jailTurns = "jail_turns", jailCards = "jail_cards"
-        case jailCardDecks = "jail_card_decks", bankrupt, connected, away, doubles, lastProposalTurn = "last_proposal_turn"
+        case jailCardDecks = "jail_card_decks", bankrupt, connected, away, bot, doubles, lastProposalTurn = "last_proposal_turn"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -90,6 +92,7 @@ public struct Player: Codable, Sendable, Equatable {
         bankrupt = try c.decode(Bool.self, forKey: .bankrupt)
         connected = try c.decodeIfPresent(Bool.self, forKey: .connected) ?? true
         away = try c.decodeIfPresent(Bool.self, forKey: .away) ?? false
+        bot = try c.decodeIfPresent(Bool.self, forKey: .bot) ?? false
         doubles = try c.decodeIfPresent(Int.self, forKey: .doubles) ?? 0
         lastProposalTurn = try c.decodeIfPresent(Int.self, forKey: .lastProposalTurn)
     }
@@ -107,6 +110,7 @@ public struct Player: Codable, Sendable, Equatable {
         try c.encode(bankrupt, forKey: .bankrupt)
         try c.encode(connected, forKey: .connected)
         try c.encode(away, forKey: .away)
+        try c.encode(bot, forKey: .bot)
         try c.encode(doubles, forKey: .doubles)
         try c.encode(lastProposalTurn, forKey: .lastProposalTurn)
     }

@@ -56,3 +56,29 @@ func violation<T>(_ body: () throws -> T) -> RuleViolation.Code? {
         return nil
     }
 }
+
+extension GameState {
+    /// Puts card `id` on top of its deck (test setup; deck content unchanged).
+    mutating func stack(_ deck: DeckKind, _ id: Int) {
+        if deck == .chance {
+            chanceDeck.removeAll { $0 == id }
+            chanceDeck.insert(id, at: 0)
+        } else {
+            communityChestDeck.removeAll { $0 == id }
+            communityChestDeck.insert(id, at: 0)
+        }
+    }
+
+    /// Hands a Get Out of Jail Free card from its deck to a player (test setup).
+    mutating func giveJailCard(_ deck: DeckKind, to p: PlayerID) {
+        if deck == .chance { chanceDeck.removeAll { $0 == Cards.jailCardID(.chance) } } else { communityChestDeck.removeAll { $0 == Cards.jailCardID(.communityChest) } }
+        players[index(of: p)!].jailCards.append(deck)
+    }
+
+    mutating func jail(_ p: PlayerID, turns: Int = 0) {
+        let i = index(of: p)!
+        players[i].position = Board.jailIndex
+        players[i].inJail = true
+        players[i].jailTurns = turns
+    }
+}

@@ -1,0 +1,114 @@
+import Testing
+@testable import Monopoly
+
+@Suite struct BuildingTests {
+    func brown(_ options: GameOptions = GameOptions(shuffleCards: false), players: Int = 2) -> GameState {
+        var g = newGame(players, options)
+        g.give([1, 3], to: "p1")
+        return g
+    }
+
+    /// p2 holds 28 of the 32 houses (orange and red fully built, dark blue 2+2).
+    func hoard(_ g: inout GameState, leave: Int) {
+        g.give([16, 18, 19, 21, 23, 24, 37, 39], to: "p2")
+        for l in [16, 18, 19, 21, 23, 24] { g.setHouses(l, 4) }
+        let rest = 32 - 24 - leave
+        g.setHouses(37, (rest + 1) / 2)
+        g.setHouses(39, rest / 2)
+    }
+
+    @Test func buildingNeedsTheCompleteGroup() {
+        var g = newGame(2)
+        g.give([1], to: "p1")
+        #expect(violation { try g.run(.build(square: 1), "p1") } == .incompleteGroup)
+        #expect(violation { try g.run(.build(square: 5), "p1") } == .notBuildable)
+    }
+
+    @Test func buildingNeedsAnUnmortgagedGroup() throws {
+        var g = brown()
+        try g.run(.mortgage(square: 3), "p1")
+        #expect(violation { try g.run(.build(square: 1), "p1") } == .groupMortgaged)
+    }
+
+    @Test func evenBuildRuleWhenBuilding() throws {
+        var g = brown()
+        try g.run(.build(square: 1), "p1")
+        #expect(g.cash("p1") == 1450 && g.bank.houses == 31)
+        #expect(violation { try g.run(.build(square: 1), "p1") } == .mustBuildEvenly)
+        try g.run(.build(square: 3), "p1")
+        try g.run(.build(square: 1), "p1")
+    }
+
+    @Test func evenBuildRuleWhenSelling() throws {
+        var g = brown()
+        g.setHouses(1, 2)
+        g.setHouses(3, 1)
+        #expect(violation { try g.run(.sell(square: 3), "p1") } == .mustSellEvenly)
+        try g.run(.sell(square: 1), "p1")
+        #expect(g.squares[1].houses == 1)
+    }
+
+    @Test func fourHousesThenAHotel() throws {
+        var g = brown()
+        g.setHouses(1, 4)
+        g.setHouses(3, 4)
+        try g.run(.build(square: 1), "p1")
+        #expect(g.squares[1].houses == 5 && g.bank.hotels == 11 && g.bank.houses == 32 - 4)
+        #expect(violation { try g.run(.build(square: 1), "p1") } == .maxBuildings)
+    }
+
+    @Test func theHouseShortageIsReal() throws {
+        var g = brown()
+        hoard(&g, leave: 0)
+        #expect(g.bank.houses == 0)
+        #expect(violation { try g.run(.build(square: 1), "p1") } == .bankOutOfHouses)
+    }
+
+    @Test func theLastBuildingsAreAuctionedWhenSeveralPlayersWantThem() throws {
+        var g = brown(players: 3)
+        hoard(&g, leave: 1)
+        #expect(g.bank.houses == 1)
+        try g.run(.build(square: 1), "p1")
+        #expect(g.stage == .auction && g.auction?.kind == .house && g.auction?.bidders == ["p1", "p2"])
+        try g.run(.bid(amount: 60), "p1")
+        try g.run(.pass, "p2")
+        #expect(g.stage == .placement && g.placement == Placement(player: "p1", kind: .house))
+        #expect(violation { try g.run(.endTurn, "p1") } == .mustPlaceBuilding)
+        try g.run(.build(square: 3), "p1")
+        #expect(g.squares[3].houses == 1 && g.bank.houses == 0 && g.cash("p1") == 1440)
+    }
+
+    @Test func sellingBuildingsBackAtHalfPrice() throws {
+        var g = brown()
+        g.setHouses(1, 1)
+        g.setHouses(3, 1)
+        try g.run(.sell(square: 3), "p1")
+        #expect(g.cash("p1") == 1525 && g.bank.houses == 31)
+    }
+
+    @Test func aHotelBreaksDownIntoHousesOnlyIfTheBankHasThem() throws {
+        var g = brown()
+        hoard(&g, leave: 4)
+        g.setHouses(1, 5)
+        g.setHouses(3, 5)
+        try g.run(.sell(square: 1), "p1") // the bank has 4 houses: hotel -> 4 houses
+        #expect(g.squares[1].houses == 4 && g.bank.houses == 0 && g.cash("p1") == 1525)
+        try g.run(.sell(square: 3), "p1") // no houses left: the group comes down evenly to 2 + 2
+        #expect(g.squares[1].houses == 2 && g.squares[3].houses == 2 && g.bank.houses == 0)
+        #expect(g.cash("p1") == 1525 + 125)
+    }
+
+    @Test func evenBuildOptionOffAllowsUnevenBuilding() throws {
+        var g = brown(GameOptions(evenBuild: false, shuffleCards: false))
+        try g.run(.build(square: 1), "p1")
+        try g.run(.build(square: 1), "p1")
+        #expect(g.squares[1].houses == 2 && g.squares[3].houses == 0)
+    }
+
+    @Test func noBuildingWhileADebtIsUnpaid() throws {
+        var g = brown()
+        g.setCash("p1", 100)
+        try g.run(.roll, "p1", dice: [1, 3]) // Income Tax $200
+        #expect(violation { try g.run(.build(square: 1), "p1") } == .debtPending)
+    }
+}

@@ -1,0 +1,54 @@
+import Testing
+@testable import Monopoly
+
+@Suite struct MortgageTests {
+    @Test func mortgageAtTheMortgageValue() throws {
+        var g = newGame(2)
+        g.give([39], to: "p1")
+        try g.run(.mortgage(square: 39), "p1")
+        #expect(g.squares[39].mortgaged && g.cash("p1") == 1700)
+        #expect(violation { try g.run(.mortgage(square: 39), "p1") } == .alreadyMortgaged)
+        #expect(violation { try g.run(.mortgage(square: 1), "p1") } == .notOwner)
+    }
+
+    @Test func unmortgageAtValuePlus10PercentRoundedUp() throws {
+        var g = newGame(2)
+        g.give([12], to: "p1")
+        try g.run(.mortgage(square: 12), "p1")
+        try g.run(.unmortgage(square: 12), "p1")
+        #expect(!g.squares[12].mortgaged && g.cash("p1") == 1500 + 75 - 83)
+        #expect(violation { try g.run(.unmortgage(square: 12), "p1") } == .notMortgaged)
+    }
+
+    @Test func noMortgageWithBuildingsInTheGroup() throws {
+        var g = newGame(2)
+        g.give([1, 3], to: "p1")
+        g.setHouses(1, 1)
+        #expect(violation { try g.run(.mortgage(square: 3), "p1") } == .buildingsInGroup)
+    }
+
+    func receiveMortgaged() throws -> GameState {
+        var g = newGame(2)
+        g.give([39], to: "p2")
+        try g.run(.mortgage(square: 39), "p2")
+        try g.run(.tradePropose(to: "p1", give: TradeOffer(properties: [39]), get: TradeOffer(cash: 100)), "p2")
+        try g.run(.tradeAccept(trade: "t1"), "p1")
+        return g
+    }
+
+    @Test func aReceivedMortgageCosts10PercentAtOnceWhenKept() throws {
+        var g = try receiveMortgaged()
+        #expect(g.squares[39].owner == "p1" && g.stage == .mortgageChoice && g.awaiting == ["p1"])
+        #expect(violation { try g.run(.roll, "p1") } == .decisionPending)
+        try g.run(.keepMortgage(square: 39), "p1")
+        #expect(g.cash("p1") == 1400 - 20 && g.squares[39].mortgaged && g.stage == .roll)
+        try g.run(.unmortgage(square: 39), "p1") // later: value + 10% again
+        #expect(g.cash("p1") == 1380 - 220)
+    }
+
+    @Test func aReceivedMortgageMayBeLiftedAtOnce() throws {
+        var g = try receiveMortgaged()
+        try g.run(.liftMortgage(square: 39), "p1")
+        #expect(g.cash("p1") == 1400 - 220 && !g.squares[39].mortgaged && g.mortgageChoices.isEmpty)
+    }
+}
