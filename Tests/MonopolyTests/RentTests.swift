@@ -23,9 +23,7 @@ import Testing
     @Test func doubleRentAlsoWhenAnotherLotOfTheGroupIsMortgaged() throws {
         let g = try landOnBaltic { g in
             g.give([1, 3], to: "p2")
-            g.squares[1].mortgaged = true
-            g.bank.cash -= 30
-            g.players[1].cash += 30
+            g.setMortgaged(1)
         }
         #expect(g.cash("p1") == 1492)
     }
@@ -33,9 +31,7 @@ import Testing
     @Test func noRentOnAMortgagedProperty() throws {
         let g = try landOnBaltic { g in
             g.give([3], to: "p2")
-            g.squares[3].mortgaged = true
-            g.bank.cash -= 30
-            g.players[1].cash += 30
+            g.setMortgaged(3)
         }
         #expect(g.cash("p1") == 1500)
     }

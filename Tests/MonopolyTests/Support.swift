@@ -40,6 +40,12 @@ extension GameState {
         squares[sq].houses = count
     }
 
+    /// Mortgages an owned square, the owner receiving the mortgage value (test setup).
+    mutating func setMortgaged(_ sq: Int) {
+        squares[sq].mortgaged = true
+        setCash(squares[sq].owner!, cash(squares[sq].owner!) + Board.squares[sq].mortgage)
+    }
+
     mutating func place(_ p: PlayerID, at sq: Int) { players[index(of: p)!].position = sq }
 
     func cash(_ p: PlayerID) -> Int { player(p)!.cash }
