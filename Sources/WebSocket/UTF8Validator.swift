@@ -45,6 +45,29 @@ struct UTF8Validator: Sendable, Equatable {
                     index += 8
                 }
                 if index == count { break }
+                // Whole sequences at once while 4 bytes remain: no state to carry between bytes.
+                if index + 4 <= count {
+                    let b0 = base.load(fromByteOffset: index, as: UInt8.self)
+                    let b1 = base.load(fromByteOffset: index + 1, as: UInt8.self)
+                    if b0 < 0x80 {
+                        index += 1
+                        continue
+                    }
+                    let length = Self.sequenceLength(lead: b0, second: b1)
+                    if length == 0 {
+                        state = .invalid
+                        return false
+                    }
+                    // Bytes 3 and 4 (when present) are plain continuation bytes.
+                    let b2 = base.load(fromByteOffset: index + 2, as: UInt8.self)
+                    let b3 = base.load(fromByteOffset: index + 3, as: UInt8.self)
+                    if (length >= 3 && b2 & 0xC0 != 0x80) || (length == 4 && b3 & 0xC0 != 0x80) {
+                        state = .invalid
+                        return false
+                    }
+                    index += length
+                    continue
+                }
             }
             let byte = base.load(fromByteOffset: index, as: UInt8.self)
             index += 1
@@ -77,6 +100,22 @@ struct UTF8Validator: Sendable, Equatable {
         }
         state = s
         return true
+    }
+
+    /// Length of the sequence starting with `lead`, given its second byte, or 0 when these two
+    /// bytes cannot start a valid sequence. Same ranges as the state machine (RFC 3629 table).
+    @inline(__always)
+    static func sequenceLength(lead: UInt8, second: UInt8) -> Int {
+        switch lead {
+        case 0xC2...0xDF: return second & 0xC0 == 0x80 ? 2 : 0
+        case 0xE0: return (0xA0...0xBF).contains(second) ? 3 : 0
+        case 0xED: return (0x80...0x9F).contains(second) ? 3 : 0
+        case 0xE1...0xEF: return second & 0xC0 == 0x80 ? 3 : 0
+        case 0xF0: return (0x90...0xBF).contains(second) ? 4 : 0
+        case 0xF4: return (0x80...0x8F).contains(second) ? 4 : 0
+        case 0xF1...0xF3: return second & 0xC0 == 0x80 ? 4 : 0
+        default: return 0
+        }
     }
 
     mutating func validate(_ bytes: [UInt8]) -> Bool {

@@ -59,6 +59,21 @@ import Testing
         #expect(!accepted5)
     }
 
+    @Test func wholeSequencePathAgreesInsideLongBuffers() {
+        // With ASCII around them, sequences are checked whole rather than byte by byte.
+        let padding = Array("padding-".utf8)
+        for bytes in Self.valid {
+            var validator = UTF8Validator()
+            let accepted = validator.validate(padding + bytes + padding)
+            #expect(accepted && validator.isComplete, "\(bytes)")
+        }
+        for (bytes, _) in Self.invalid {
+            var validator = UTF8Validator()
+            let accepted = validator.validate(padding + bytes + padding)
+            #expect(!accepted, "\(bytes)")
+        }
+    }
+
     @Test func staysInvalidOnceBroken() {
         var validator = UTF8Validator()
         let accepted6 = validator.validate([0xFF])
