@@ -220,7 +220,7 @@ private struct GameLoop: Sendable {
         }
 
         guard let player = standIn(&state, now: now) else { return }
-        let candidates: [Command] = []
+        let candidates = [Bot.nextCommand(for: player, in: record.state)].compactMap { $0 }
             + [.roll, .buy, .endTurn, .pass, .decline, .jailPay, .bankrupt]
         for command in candidates {
             let outcome = processor.apply(command, by: player, to: record, cause: nil)

@@ -1,0 +1,84 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Redis
+import RelayProtocol
+import ServiceLifecycle
+
+/// The gateway's Redis side as a service: connects (retrying, so the gateway serves static files,
+/// /healthz and /echo even while Redis is down), subscribes to this gateway's reply channel and the
+/// lobby channel, and delivers everything that arrives to the hub.
+public final class Relay: Service, Sendable {
+    public let configuration: RelayConfiguration
+    let hub: RelayHub
+    private let logger: Logger
+
+    /// Creates the Redis connections without waiting for Redis: they connect in the background.
+    public init(configuration: RelayConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "gateway"] = "\(configuration.gatewayID)"
+        self.logger = logger
+        self.redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
+        self.eventLoopGroup = eventLoopGroup
+        self.hub = RelayHub(configuration: configuration, logger: logger)
+    }
+
+    private let redisConfiguration: RedisConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+
+    /// `/healthz`: healthy only while both Redis connections are up (the publisher and the
+    /// subscriber: delivery stops if either is down). The authority's presence is reported, not
+    /// judged: a gateway without an authority still serves and answers `authority_unavailable`.
+    public var healthCheck: HealthCheck {
+        HealthCheck(name: "redis") { [hub] in
+            guard let link = hub.currentLink else { return .failing("connecting to Redis") }
+            let publisher = link.client.state
+            let subscriber = link.subscriber.state
+            let authority = hub.authority.currentHolder.map { "authority \($0)" } ?? "no authority"
+            let detail = "publisher \(publisher), subscriber \(subscriber), \(authority)"
+            return publisher == .ready && subscriber == .ready ? HealthCheckResult(healthy: true, detail: detail) : .failing(detail)
+        }
+    }
+
+    public func run() async throws {
+        let hub = self.hub
+        let (redisConfiguration, group, logger) = (self.redisConfiguration, self.eventLoopGroup, self.logger)
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                // Until Redis answers the first time, keep trying; after that the connections
+                // reconnect (and re-subscribe) by themselves.
+                var delay = Duration.milliseconds(100)
+                while !Task.isCancelled {
+                    do {
+                        let client = try await RedisClient.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: logger)
+                        let subscriber = try await RedisSubscriber.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: logger,
+                                                                           onMessage: { hub.deliver($0) })
+                        try await subscriber.subscribe([RedisChannels.replies(gateway: hub.configuration.gatewayID), RedisChannels.lobby])
+                        hub.attach(.init(client: client, subscriber: subscriber))
+                        logger.info("connected to Redis", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
+                        // Pub/sub is at-most-once: what was published while the subscriber was
+                        // away is caught up from the stored states after each reconnect.
+                        var wasReady = true
+                        for await state in subscriber.stateChanges {
+                            if state == .ready && !wasReady { await hub.resynchronize() }
+                            wasReady = state == .ready
+                        }
+                        return
+                    } catch {
+                        logger.warning("Redis not reachable: \(error); retrying in \(delay)")
+                        try? await Task.sleep(for: delay)
+                        delay = min(delay * 2, .seconds(2))
+                    }
+                }
+            }
+            tasks.addTask { await hub.authority.run() }
+            try? await gracefulShutdown()
+            tasks.cancelAll()
+            if let link = hub.currentLink {
+                await link.subscriber.close()
+                await link.client.close()
+            }
+        }
+    }
+}

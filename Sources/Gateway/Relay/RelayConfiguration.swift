@@ -1,0 +1,21 @@
+/// What the relay needs besides the transport's own configuration.
+public struct RelayConfiguration: Sendable {
+    public var redisURL: String
+    /// This gateway's id: names its reply channel and prefixes its command ids.
+    public var gatewayID: String
+    /// How long a command may wait for the authority's acknowledgement before the client gets
+    /// `authority_unavailable`.
+    public var acknowledgementTimeout: Duration = .seconds(2)
+    /// How often the authority lease is read (a missing lease answers `authority_unavailable` at once).
+    public var leaseCheckInterval: Duration = .milliseconds(250)
+    /// Per-connection rate limit (token bucket).
+    public var messagesPerSecond: Double = 20
+    public var messageBurst: Double = 40
+    /// Rate-limited messages in a row after which the connection is closed with 1008.
+    public var rateLimitStrikes = 50
+
+    public init(redisURL: String, gatewayID: String) {
+        self.redisURL = redisURL
+        self.gatewayID = gatewayID
+    }
+}

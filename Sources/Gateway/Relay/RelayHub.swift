@@ -1,0 +1,406 @@
+import Foundation
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+import Redis
+import RelayProtocol
+import WebSocket
+
+/// The gateway's side of the relay. It keeps no game state, only routing:
+/// which local connection holds which seat or watches which game, and which commands await an
+/// acknowledgement. Client messages become envelopes on `monopoly:{GAME}:cmd`; states arriving on
+/// `monopoly:{GAME}:state` are encoded once and written to every local member of the game.
+public final class RelayHub: Sendable {
+    let configuration: RelayConfiguration
+    let logger: Logger
+    let authority: AuthorityMonitor
+    /// The Redis connections, once the first connect succeeded (the gateway starts without Redis).
+    private let link = NIOLockedValueBox<RedisLink?>(nil)
+    private let state = NIOLockedValueBox(HubState())
+    private let commandCounter = NIOLockedValueBox<UInt64>(0)
+    private let published = Counter(label: "monopoly_gateway_commands_published_total")
+    private let publishErrors = Counter(label: "monopoly_gateway_publish_errors_total")
+    private let unavailable = Counter(label: "monopoly_gateway_authority_unavailable_total")
+    private let fanOutLatency = Metrics.Timer(label: "monopoly_gateway_state_fanout_seconds")
+
+    struct Session {
+        let connection: WebSocketConnection
+        var game: GameID?
+        var player: String?
+        var spectating = false
+        var inLobby = false
+        var bucket: TokenBucket
+        var strikes = 0
+        /// Client messages waiting their turn: one connection's messages are handled in order.
+        var queue: [ClientRequest] = []
+        var draining = false
+    }
+
+    struct Pending {
+        let connection: ConnectionID
+        let re: JSONValue
+        let game: GameID
+        let type: String
+        /// The token minted for a `create`/`join`/`rejoin`, handed over with the welcome.
+        let token: String?
+        let timeout: Scheduled<Void>?
+    }
+
+    struct GameSubscription {
+        /// Local connections that receive this game's states.
+        var members: Set<ConnectionID> = []
+        /// Members plus seat requests and spectate requests in flight: the subscription's reference count.
+        var interest = 0
+        /// The newest state seen, for anyone who enters the game (seq, frame).
+        var last: (seq: Int, frame: PreEncodedFrame)?
+    }
+
+    struct HubState {
+        var sessions: [ConnectionID: Session] = [:]
+        var pending: [String: Pending] = [:]
+        var games: [GameID: GameSubscription] = [:]
+        var lobbyWatchers: Set<ConnectionID> = []
+    }
+
+    struct RedisLink: Sendable {
+        let client: RedisClient
+        let subscriber: RedisSubscriber
+    }
+
+    init(configuration: RelayConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        let link = self.link
+        self.authority = AuthorityMonitor(interval: configuration.leaseCheckInterval) {
+            guard let client = link.withLockedValue({ $0 })?.client else { throw RedisError.notConnected(.connecting) }
+            return client
+        }
+    }
+
+    func attach(_ link: RedisLink) {
+        self.link.withLockedValue { $0 = link }
+    }
+
+    var currentLink: RedisLink? { link.withLockedValue { $0 } }
+
+    var redis: RedisClient {
+        get throws {
+            guard let client = currentLink?.client else { throw RedisError.notConnected(.connecting) }
+            return client
+        }
+    }
+
+    var subscriber: RedisSubscriber {
+        get throws {
+            guard let subscriber = currentLink?.subscriber else { throw RedisError.notConnected(.connecting) }
+            return subscriber
+        }
+    }
+
+    // MARK: - Connections
+
+    func opened(_ connection: WebSocketConnection) {
+        let bucket = TokenBucket(perSecond: configuration.messagesPerSecond, burst: configuration.messageBurst)
+        state.withLockedValue { $0.sessions[connection.id] = Session(connection: connection, bucket: bucket) }
+    }
+
+    func closed(_ connection: WebSocketConnection) {
+        let seat = state.withLockedValue { hub -> (GameID, String)? in
+            guard let session = hub.sessions.removeValue(forKey: connection.id) else { return nil }
+            hub.lobbyWatchers.remove(connection.id)
+            if let game = session.game { leave(game, connection.id, &hub) }
+            if let game = session.game, let player = session.player { return (game, player) }
+            return nil
+        }
+        // The authority keeps the seat for a grace period; it only needs to know.
+        if let (game, player) = seat {
+            let envelope = CommandEnvelope(id: nextCommandID(), gateway: configuration.gatewayID, connection: "\(connection.id)",
+                                           game: game, player: player, message: .object(["type": .string("disconnect")]))
+            currentLink?.client.publishFuture(RedisChannels.commands(game), RedisArgument(WireJSON.encode(envelope))).whenFailure { error in
+                self.logger.warning("could not report a disconnect: \(error)")
+            }
+        }
+    }
+
+    func received(_ text: String, from connection: WebSocketConnection) {
+        enum Verdict { case handle, limited, close }
+        let verdict = state.withLockedValue { hub -> Verdict in
+            guard var session = hub.sessions[connection.id] else { return .close }
+            defer { hub.sessions[connection.id] = session }
+            if session.bucket.take() {
+                session.strikes = 0
+                return .handle
+            }
+            session.strikes += 1
+            return session.strikes >= configuration.rateLimitStrikes ? .close : .limited
+        }
+        switch verdict {
+        case .close:
+            connection.close(code: .policyViolation, reason: "rate limit")
+            return
+        case .limited:
+            connection.send(text: ServerMessage.error(code: RelayErrorCode.rateLimited, message: "slow down: at most \(Int(configuration.messagesPerSecond)) messages per second", re: .null))
+            return
+        case .handle:
+            break
+        }
+        switch ClientRequest.parse(text) {
+        case .failure(let error):
+            connection.send(text: ServerMessage.error(code: error.code.rawValue, message: error.message, re: error.re))
+        case .success(let request):
+            enqueue(request, for: connection)
+        }
+    }
+
+    /// One connection's requests run one after another (a join must finish before the next
+    /// command can name the seat); different connections run concurrently.
+    private func enqueue(_ request: ClientRequest, for connection: WebSocketConnection) {
+        let start = state.withLockedValue { hub -> Bool in
+            guard hub.sessions[connection.id] != nil else { return false }
+            hub.sessions[connection.id]!.queue.append(request)
+            if hub.sessions[connection.id]!.draining { return false }
+            hub.sessions[connection.id]!.draining = true
+            return true
+        }
+        guard start else { return }
+        Task {
+            while let next = self.state.withLockedValue({ hub -> ClientRequest? in
+                guard hub.sessions[connection.id] != nil else { return nil }
+                if hub.sessions[connection.id]!.queue.isEmpty {
+                    hub.sessions[connection.id]!.draining = false
+                    return nil
+                }
+                return hub.sessions[connection.id]!.queue.removeFirst()
+            }) {
+                await self.handle(next, from: connection)
+            }
+        }
+    }
+
+    // MARK: - Requests
+
+    private func handle(_ request: ClientRequest, from connection: WebSocketConnection) async {
+        let session = state.withLockedValue { $0.sessions[connection.id] }
+        guard let session else { return }
+        let re = request.id
+        func fail(_ code: String, _ message: String) {
+            connection.send(text: ServerMessage.error(code: code, message: message, re: re))
+        }
+        switch request.kind {
+        case .lobby:
+            state.withLockedValue { _ = $0.lobbyWatchers.insert(connection.id) }
+            do {
+                connection.send(text: ServerMessage.lobby(games: try await lobbyGames()))
+            } catch {
+                fail(RelayErrorCode.redisUnavailable, "the lobby cannot be read right now")
+            }
+
+        case .create(let name, let options):
+            guard session.game == nil else { return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first") }
+            let game = GameID.random()
+            await requestSeat(game: game, message: .object(["type": .string("create"), "name": .string(name), "options": options]),
+                              token: SeatToken.mint(), connection: connection, re: re)
+
+        case .join(let game, let name):
+            guard session.game == nil else { return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first") }
+            await requestSeat(game: game, message: .object(["type": .string("join"), "name": .string(name)]),
+                              token: SeatToken.mint(), connection: connection, re: re)
+
+        case .rejoin(let game, let token):
+            guard session.game == nil || (session.game == game && session.player == nil) else {
+                return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first")
+            }
+            if session.spectating { state.withLockedValue { leave(game, connection.id, &$0) } }
+            await requestSeat(game: game, message: .object(["type": .string("rejoin")]), token: token,
+                              connection: connection, re: re)
+
+        case .spectate(let game):
+            guard session.game == nil else { return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first") }
+            await spectate(game, connection: connection, re: re)
+
+        case .leave:
+            guard let game = session.game else { return fail(RelayErrorCode.notSeated, "you are not in a game") }
+            if session.player == nil {
+                state.withLockedValue { leave(game, connection.id, &$0) }
+                connection.send(text: ServerMessage.ack(game: game, seq: nil, re: re))
+            } else {
+                await forward(game: game, player: session.player, message: .object(["type": .string("leave")]),
+                              connection: connection, re: re)
+            }
+
+        case .command(let type, let message):
+            guard let game = session.game, let player = session.player else {
+                return fail(RelayErrorCode.notSeated, "\(type) needs a seat: join or rejoin a game first")
+            }
+            await forward(game: game, player: player, message: message, connection: connection, re: re)
+        }
+    }
+
+    /// `create`, `join`, `rejoin`: subscribe to the game's states first, so the state the
+    /// authority publishes before its welcome is already here when the welcome arrives.
+    private func requestSeat(game: GameID, message: JSONValue, token: String, connection: WebSocketConnection, re: JSONValue) async {
+        do {
+            try await retain(game)
+        } catch {
+            connection.send(text: ServerMessage.error(code: RelayErrorCode.redisUnavailable, message: "cannot reach Redis", re: re))
+            return
+        }
+        let sent = await forward(game: game, player: nil, message: message, connection: connection, re: re, token: token)
+        if !sent { await release(game) }
+    }
+
+    private func spectate(_ game: GameID, connection: WebSocketConnection, re: JSONValue) async {
+        do {
+            try await retain(game)
+            let stored = try await self.redis.get(RedisChannels.lastStateKey(game))
+            let entered = state.withLockedValue { hub -> Bool in
+                guard hub.sessions[connection.id] != nil else { return false }
+                var subscription = hub.games[game] ?? GameSubscription()
+                if let stored, let seq = Self.sequenceNumber(in: stored), seq > (subscription.last?.seq ?? 0) {
+                    subscription.last = (seq, PreEncodedFrame(encoded: ByteBuffer(bytes: WebSocketFrameEncoder.frame(opcode: .text, payload: stored))))
+                }
+                guard let last = subscription.last else { return false }
+                subscription.members.insert(connection.id)
+                hub.games[game] = subscription
+                hub.sessions[connection.id]!.game = game
+                hub.sessions[connection.id]!.spectating = true
+                hub.lobbyWatchers.remove(connection.id)
+                connection.send(text: ServerMessage.welcome(game: game, player: nil, token: nil, re: re))
+                connection.send(last.frame)
+                return true
+            }
+            if !entered {
+                await release(game)
+                connection.send(text: ServerMessage.error(code: RelayErrorCode.unknownGame, message: "there is no game \(game)", re: re))
+            }
+        } catch {
+            await release(game)
+            connection.send(text: ServerMessage.error(code: RelayErrorCode.redisUnavailable, message: "cannot reach Redis", re: re))
+        }
+    }
+
+    /// Publishes one envelope and registers the wait for its acknowledgement. Returns whether it
+    /// was sent to a live authority; otherwise the client already has its error.
+    @discardableResult
+    private func forward(game: GameID, player: String?, message: JSONValue, connection: WebSocketConnection,
+                         re: JSONValue, token: String? = nil) async -> Bool {
+        func unavailable(_ why: String) -> Bool {
+            self.unavailable.increment()
+            connection.send(text: ServerMessage.error(code: RelayErrorCode.authorityUnavailable, message: why, re: re))
+            return false
+        }
+        guard authority.isAlive else { return unavailable("no game authority holds the lease right now; try again shortly") }
+        let id = nextCommandID()
+        let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection.id)", game: game,
+                                       player: player, seat: token.map(SeatToken.hash), message: message)
+        let timeout = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(configuration.acknowledgementTimeout.components.seconds) * 1_000_000_000
+                                                                            + configuration.acknowledgementTimeout.components.attoseconds / 1_000_000_000)) {
+            self.acknowledgementTimedOut(id)
+        }
+        state.withLockedValue {
+            $0.pending[id] = Pending(connection: connection.id, re: re, game: game, type: envelope.type, token: token, timeout: timeout)
+        }
+        do {
+            let receivers = try await self.redis.publish(RedisChannels.commands(game), WireJSON.encode(envelope))
+            published.increment()
+            if receivers == 0 {
+                timeout.cancel()
+                state.withLockedValue { _ = $0.pending.removeValue(forKey: id) }
+                return unavailable("no game authority is listening")
+            }
+            return true
+        } catch {
+            publishErrors.increment()
+            timeout.cancel()
+            state.withLockedValue { _ = $0.pending.removeValue(forKey: id) }
+            return unavailable("the command could not be published: Redis is unreachable")
+        }
+    }
+
+    private func acknowledgementTimedOut(_ id: String) {
+        guard let pending = state.withLockedValue({ $0.pending.removeValue(forKey: id) }) else { return }
+        unavailable.increment()
+        let connection = state.withLockedValue { $0.sessions[pending.connection]?.connection }
+        connection?.send(text: ServerMessage.error(code: RelayErrorCode.authorityUnavailable,
+                                                   message: "the game authority did not answer in time; try again", re: pending.re))
+        if pending.token != nil { Task { await self.release(pending.game) } }
+    }
+
+    func nextCommandID() -> String {
+        let number = commandCounter.withLockedValue { counter -> UInt64 in
+            counter += 1
+            return counter
+        }
+        return "\(configuration.gatewayID)-\(number)"
+    }
+
+    // MARK: - Membership and subscriptions
+
+    /// Counts interest in a game and subscribes to its state channel on the first.
+    func retain(_ game: GameID) async throws {
+        let first = state.withLockedValue { hub -> Bool in
+            hub.games[game, default: GameSubscription()].interest += 1
+            return hub.games[game]!.interest == 1
+        }
+        if first {
+            do {
+                try await self.subscriber.subscribe(RedisChannels.state(game))
+            } catch {
+                await release(game)
+                throw error
+            }
+        }
+    }
+
+    func release(_ game: GameID) async {
+        let last = state.withLockedValue { hub -> Bool in
+            guard hub.games[game] != nil else { return false }
+            hub.games[game]!.interest -= 1
+            if hub.games[game]!.interest <= 0 {
+                hub.games[game] = nil
+                return true
+            }
+            return false
+        }
+        if last { try? await self.subscriber.unsubscribe(RedisChannels.state(game)) }
+    }
+
+    /// Removes a member (under the lock) and schedules the unsubscribe when it was the last.
+    private func leave(_ game: GameID, _ connection: ConnectionID, _ hub: inout HubState) {
+        guard hub.games[game]?.members.remove(connection) != nil else { return }
+        hub.sessions[connection]?.game = nil
+        hub.sessions[connection]?.player = nil
+        hub.sessions[connection]?.spectating = false
+        Task { await self.release(game) }
+    }
+
+    // MARK: - Lobby
+
+    func lobbyGames() async throws -> [JSONValue] {
+        let reply = try await self.redis.send(["HVALS", RedisArgument(RedisChannels.lobbyKey)])
+        return (reply.array ?? []).compactMap { value in
+            value.bytes.flatMap { try? WireJSON.decode(JSONValue.self, from: $0) }
+        }.sorted { ($0["game"]?.stringValue ?? "") < ($1["game"]?.stringValue ?? "") }
+    }
+
+    static func sequenceNumber(in payload: [UInt8]) -> Int? {
+        // States are ours and small; a full decode would be wasteful only for `seq`.
+        guard let value = try? WireJSON.decode(StateHeader.self, from: payload) else { return nil }
+        return value.seq
+    }
+
+    struct StateHeader: Decodable {
+        var type: String
+        var seq: Int?
+    }
+
+    func withState<T>(_ body: (inout HubState) -> T) -> T {
+        state.withLockedValue(body)
+    }
+
+    func recordFanOut(since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        fanOutLatency.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+}

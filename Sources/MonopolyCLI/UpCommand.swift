@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+
+/// `monopoly up`: the whole stack on one machine, for a newcomer's first run and for demos.
+struct Up: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start redis-server, one authority and gateways on consecutive ports; Ctrl-C stops everything."
+    )
+
+    @Option(help: "Port of the first gateway; the others follow.") var port = 8080
+    @Option(help: "How many gateways to start.") var gateways = 2
+    @Option(help: "Port for the stack's own redis-server (ephemeral data).") var redisPort = 6390
+    @Option(help: "Test only: a file of die values consumed in order by `roll`.") var diceScript: String?
+    @Option(help: "Test only: the authority's RNG seed.") var seed: UInt64?
+    @Option(help: "Test only: `unshuffled` keeps the printed card order.") var cards: String?
+    @Flag(help: "Also serve /echo on every gateway.") var echo = false
+
+    func run() throws {
+        guard let redisServer = LocalStack.findOnPath("redis-server") else {
+            throw ValidationError("redis-server is not on PATH (scripts/bootstrap installs it)")
+        }
+        guard !LocalStack.canConnect(port: redisPort) else {
+            throw ValidationError("port \(redisPort) is taken; choose another with --redis-port")
+        }
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let stack = LocalStack()
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let signals = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
+        for source in signals {
+            source.setEventHandler { stack.stopAll() }
+            source.resume()
+        }
+
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("monopoly-up-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try stack.start(name: "redis-server", executable: redisServer, arguments: [
+            "--port", "\(redisPort)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dataDirectory,
+        ])
+        guard LocalStack.waitForPort(redisPort) else {
+            stack.stopAll()
+            throw ValidationError("redis-server did not start on port \(redisPort)")
+        }
+        let redisURL = "redis://127.0.0.1:\(redisPort)"
+
+        var authorityArguments = ["authority", "--redis", redisURL, "--id", "authority-1"]
+        if let diceScript { authorityArguments += ["--dice-script", diceScript] }
+        if let seed { authorityArguments += ["--seed", "\(seed)"] }
+        if let cards { authorityArguments += ["--cards", cards] }
+        try stack.start(name: "authority", executable: me, arguments: authorityArguments)
+
+        for index in 0..<gateways {
+            var arguments = ["gateway", "--port", "\(port + index)", "--redis", redisURL, "--id", "gw\(index + 1)"]
+            if echo { arguments.append("--echo") }
+            try stack.start(name: "gateway gw\(index + 1)", executable: me, arguments: arguments)
+        }
+        for index in 0..<gateways where !LocalStack.waitForPort(port + index) {
+            stack.stopAll()
+            throw ValidationError("gateway gw\(index + 1) did not start on port \(port + index)")
+        }
+
+        print("MonopolyRelay is up:")
+        for index in 0..<gateways { print("  gateway gw\(index + 1): http://127.0.0.1:\(port + index)/") }
+        print("  redis:          \(redisURL)   (watch it: redis-cli -p \(redisPort) PSUBSCRIBE 'monopoly:*')")
+        print("Ctrl-C stops everything.")
+        stack.waitUntilAllExited()
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+}

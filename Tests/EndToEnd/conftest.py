@@ -1,0 +1,63 @@
+import subprocess
+import threading
+
+import pytest
+
+from stack import Stack
+
+
+@pytest.fixture
+def make_stack(request):
+    """Builds a stack on demand; on failure the processes' logs are printed."""
+    stacks = []
+
+    def make(**kwargs):
+        stack = Stack(**kwargs)
+        stacks.append(stack)
+        return stack
+
+    yield make
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for stack in stacks:
+        if failed:
+            print(stack.logs())
+        stack.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
+
+
+class Observer:
+    """`redis-cli PSUBSCRIBE 'monopoly:*'`, left running as an operator would."""
+
+    def __init__(self, port: int):
+        self.proc = subprocess.Popen(["redis-cli", "-p", str(port), "PSUBSCRIBE", "monopoly:*"],
+                                     stdout=subprocess.PIPE, text=True)
+        self.lines = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def messages(self):
+        """(channel, payload) of every pmessage seen."""
+        found = []
+        lines = self.lines
+        i = 0
+        while i + 3 < len(lines):
+            if lines[i] == "pmessage":
+                found.append((lines[i + 2], lines[i + 3]))
+                i += 4
+            else:
+                i += 1
+        return found
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(5)

@@ -1,0 +1,149 @@
+"""Real processes for end-to-end tests: redis-server, authorities and gateways on free ports.
+
+Nothing is mocked: each process is the `monopoly` binary (or redis-server) started as an
+operator would, and killed with signals the way failures happen.
+"""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def monopoly_binary() -> str:
+    explicit = os.environ.get("MONOPOLY_BIN")
+    if explicit:
+        return explicit
+    bin_path = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout.strip()
+    path = os.path.join(bin_path, "monopoly")
+    if not os.path.exists(path):
+        raise RuntimeError(f"{path} is missing: run `swift build` first")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+class Process:
+    def __init__(self, name, args, log_dir, env=None):
+        self.name, self.args, self.env = name, args, env
+        self.log_path = os.path.join(log_dir, f"{name}.log")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **(self.env or {})}, start_new_session=True)
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def terminate(self, timeout=10):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+    def log(self) -> str:
+        try:
+            return Path(self.log_path).read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+
+class Stack:
+    """redis-server + authority + N gateways, all on loopback ports chosen at random."""
+
+    def __init__(self, gateways=2, dice=(), seed=7, authority_args=(), gateway_args=()):
+        self.dir = tempfile.mkdtemp(prefix="monopoly-e2e-")
+        self.binary = monopoly_binary()
+        self.redis_port = free_port()
+        self.redis_url = f"redis://127.0.0.1:{self.redis_port}"
+        self.redis = Process("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                                       "--save", "", "--appendonly", "no", "--dir", self.dir], self.dir)
+        wait_for_port(self.redis_port)
+        self.dice_path = os.path.join(self.dir, "dice.txt")
+        Path(self.dice_path).write_text(" ".join(str(d) for d in dice))
+        self.authority_args = list(authority_args)
+        self.authorities = {}
+        self.start_authority("authority-1")
+        self.gateway_ports = []
+        self.gateways = []
+        for index in range(gateways):
+            port = free_port()
+            self.gateway_ports.append(port)
+            self.gateways.append(Process(f"gateway-{index + 1}", [
+                self.binary, "gateway", "--port", str(port), "--redis", self.redis_url, "--id", f"gw{index + 1}",
+                *gateway_args], self.dir))
+        for port in self.gateway_ports:
+            wait_for_port(port)
+        self.wait_for_authority()
+
+    def start_authority(self, name, extra=()):
+        self.authorities[name] = Process(name, [
+            self.binary, "authority", "--redis", self.redis_url, "--id", name, "--dice-script", self.dice_path,
+            "--seed", "7", "--cards", "unshuffled", "--bot-delay-ms", "50", *self.authority_args, *extra], self.dir)
+        return self.authorities[name]
+
+    def redis_cli(self, *args) -> str:
+        return subprocess.run(["redis-cli", "-p", str(self.redis_port), *args], check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    def wait_for_authority(self, holder=None, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = self.redis_cli("GET", "monopoly:authority:lease")
+            if value and (holder is None or value == holder):
+                return value
+            time.sleep(0.05)
+        raise TimeoutError("no authority took the lease; logs:\n" + "\n".join(p.log() for p in self.authorities.values()))
+
+    def ws_url(self, gateway_index: int) -> str:
+        return f"ws://127.0.0.1:{self.gateway_ports[gateway_index]}/ws"
+
+    def http_get(self, gateway_index: int, path: str):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.gateway_ports[gateway_index]}{path}", timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def restart_redis(self, down_seconds: float):
+        self.redis.kill9()
+        time.sleep(down_seconds)
+        self.redis.start()
+        wait_for_port(self.redis_port)
+
+    def logs(self) -> str:
+        parts = [f"--- {p.name}\n{p.log()}" for p in [self.redis, *self.authorities.values(), *self.gateways]]
+        return "\n".join(parts)
+
+    def close(self):
+        for p in [*self.gateways, *self.authorities.values()]:
+            p.terminate(timeout=8)
+        self.redis.kill9()
