@@ -97,7 +97,6 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AuthorityTests", dependencies: ["Authority", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "WebSocket", "RelayProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,6 +18,18 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "TCP port to listen on (0 picks a free one).")
     var port = 8080
 
+    @Option(help: "Redis URL: redis://[user:password@]host:port[/db] (default: $REDIS_URL or redis://127.0.0.1:6379).")
+    var redis: String?
+
+    @Option(help: "This gateway's id: names its reply channel (default: gw-HOSTNAME-PID).")
+    var id: String?
+
+    @Option(help: "Client messages per second per connection (token bucket rate).")
+    var rateLimit: Double = 20
+
+    @Option(help: "Seconds a command waits for the authority's acknowledgement before `authority_unavailable`.")
+    var ackTimeout: Double = 2
+
     @Flag(help: "Enable /echo, an endpoint that echoes every message (conformance and benchmarks).")
     var echo = false
 
@@ -57,6 +69,10 @@ struct GatewayCommand: AsyncParsableCommand {
         guard pingInterval >= 0, pongTimeout > 0, handshakeTimeout > 0, idleTimeout >= 0, drainTimeout >= 0 else {
             throw ValidationError("timeouts must not be negative")
         }
+        guard rateLimit > 0, ackTimeout > 0 else { throw ValidationError("--rate-limit and --ack-timeout must be positive") }
+        guard id.map({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } }) ?? true else {
+            throw ValidationError("--id takes letters, digits, - and _")
+        }
         guard maxMessageSize > 0 else { throw ValidationError("--max-message-size must be positive") }
         _ = try CLILogging.level(flag: logLevel)
     }
@@ -77,7 +93,16 @@ struct GatewayCommand: AsyncParsableCommand {
         let logger = try CLILogging.bootstrap(label: "monopoly.gateway", flag: logLevel)
         let metrics = GatewayMetrics.bootstrappingMetricsSystem()
 
-        var routes = [WebSocketRoute.game(endpoint: UnavailableEndpoint())]
+        let environment = ProcessInfo.processInfo.environment
+        var relayConfiguration = RelayConfiguration(
+            redisURL: redis ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379",
+            gatewayID: id ?? "gw-\(ProcessInfo.processInfo.hostName)-\(getpid())")
+        relayConfiguration.messagesPerSecond = rateLimit
+        relayConfiguration.messageBurst = rateLimit * 2
+        relayConfiguration.acknowledgementTimeout = .milliseconds(Int64(ackTimeout * 1000))
+        let relay = try Relay(configuration: relayConfiguration, logger: logger)
+
+        var routes = [WebSocketRoute.game(endpoint: RelayEndpoint(relay: relay))]
         routes[0].limits = .init(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize)
         if echo { routes.append(.echo()) }
 
@@ -86,8 +111,10 @@ struct GatewayCommand: AsyncParsableCommand {
             configuration: gatewayConfiguration(), routes: routes, staticFiles: staticFiles,
             metrics: metrics, logger: logger
         )
+        server.healthChecks.register(relay.healthCheck)
+        // Services stop in reverse order: clients are drained (close 1001) before Redis goes.
         let group = ServiceGroup(
-            services: [GatewayService(server: server)],
+            services: [relay, GatewayService(server: server)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

@@ -7,6 +7,8 @@ struct Monopoly: AsyncParsableCommand {
         abstract: "MonopolyRelay: real-time multiplayer Monopoly over WebSocket, Redis in between.",
         subcommands: [
             GatewayCommand.self,
+            AuthorityCommand.self,
+            Up.self,
             Bench.self,
         ]
     )

@@ -103,6 +103,18 @@ class Stack:
         for port in self.gateway_ports:
             wait_for_port(port)
         self.wait_for_authority()
+        for index in range(gateways):
+            self.wait_for_gateway(index)
+
+    def wait_for_gateway(self, index, timeout=15):
+        """Until the gateway is healthy (Redis up) and has seen the authority's lease."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status, body = self.http_get(index, "/healthz")
+            if status == 200 and "no authority" not in body:
+                return body
+            time.sleep(0.05)
+        raise TimeoutError(f"gateway {index + 1} never became ready: {self.http_get(index, '/healthz')}")
 
     def start_authority(self, name, extra=()):
         self.authorities[name] = Process(name, [

@@ -89,7 +89,7 @@ async def scripted_game(stack):
     before = alice.seq
     await bob.rejected("roll", "not_your_turn")
     await bob.rejected("roll", "not_your_turn", player="p1")          # impersonation: the field is ignored
-    await carol.rejected("buy", "wrong_stage")
+    await carol.rejected("buy", "not_your_turn")
     stranger = await GameClient.connect(stack.ws_url(1), "stranger")
     await stranger.rejected("roll", "not_seated")
     await stranger.rejected("rejoin", "invalid_token", game=game, token=secrets.token_hex(16))

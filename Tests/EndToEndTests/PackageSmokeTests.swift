@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct EndToEndPackageSmokeTests {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}
