@@ -81,38 +81,66 @@ final class HiredisReader {
 
 /// Encodes commands with hiredis's `redisFormatCommandArgv` (binary-safe: every argument is a
 /// length-prefixed bulk string, so \r\n and NUL are fine).
-enum RESPEncoder {
-    nonisolated(unsafe) private static let empty: UnsafePointer<CChar> = {
-        let p = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
-        p.initialize(to: 0)
-        return UnsafePointer(p)
-    }()
+///
+/// One per connection (used only on its event loop): the arguments are copied into a reusable
+/// scratch area and argv/lengths live in reusable arrays, so encoding a command allocates nothing
+/// on the Swift side (hiredis mallocs the formatted command, which is copied out and freed).
+final class RESPEncoder {
+    private var scratch: UnsafeMutableRawPointer
+    private var scratchCapacity: Int
+    private var argv: UnsafeMutablePointer<UnsafePointer<CChar>?>
+    private var lengths: UnsafeMutablePointer<Int>
+    private var argvCapacity: Int
 
-    static func encode(_ arguments: [RedisArgument], into buffer: inout ByteBuffer) {
-        precondition(!arguments.isEmpty, "a Redis command needs at least one argument")
-        let count = arguments.count
-        withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { argv in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
-                // argv points straight into each argument's storage (no copy): pin them all, then format.
-                pin(arguments, 0, argv.baseAddress!, lengths.baseAddress!) {
-                    var target: UnsafeMutablePointer<CChar>?
-                    let written = redisFormatCommandArgv(&target, Int32(count), argv.baseAddress!, lengths.baseAddress!)
-                    guard written >= 0, let target else { fatalError("hiredis: out of memory formatting a command") }
-                    buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(written)))
-                    redisFreeCommand(target)
-                }
-            }
-        }
+    init() {
+        scratchCapacity = 4096
+        scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
+        argvCapacity = 16
+        argv = .allocate(capacity: argvCapacity)
+        lengths = .allocate(capacity: argvCapacity)
     }
 
-    private static func pin(_ arguments: [RedisArgument], _ index: Int,
-                            _ argv: UnsafeMutablePointer<UnsafePointer<CChar>?>, _ lengths: UnsafeMutablePointer<Int>,
-                            _ body: () -> Void) {
-        if index == arguments.count { return body() }
-        arguments[index].bytes.withUnsafeBufferPointer { bytes in
-            argv[index] = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } ?? empty
-            lengths[index] = bytes.count
-            pin(arguments, index + 1, argv, lengths, body)
+    deinit {
+        scratch.deallocate()
+        argv.deallocate()
+        lengths.deallocate()
+    }
+
+    func encode(_ arguments: [RedisArgument], into buffer: inout ByteBuffer) {
+        precondition(!arguments.isEmpty, "a Redis command needs at least one argument")
+        let count = arguments.count
+        var total = 0
+        for argument in arguments { total += argument.bytes.count }
+        reserve(arguments: count, bytes: total)
+        var offset = 0
+        for (index, argument) in arguments.enumerated() {
+            let length = argument.bytes.count
+            argument.bytes.withUnsafeBytes { bytes in
+                if length > 0 { (scratch + offset).copyMemory(from: bytes.baseAddress!, byteCount: length) }
+            }
+            argv[index] = UnsafePointer((scratch + offset).assumingMemoryBound(to: CChar.self))
+            lengths[index] = length
+            offset += length
+        }
+        var target: UnsafeMutablePointer<CChar>?
+        let written = redisFormatCommandArgv(&target, Int32(count), argv, lengths)
+        guard written >= 0, let target else { fatalError("hiredis: out of memory formatting a command") }
+        buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(written)))
+        redisFreeCommand(target)
+    }
+
+    private func reserve(arguments: Int, bytes: Int) {
+        if bytes > scratchCapacity {
+            scratch.deallocate()
+            scratchCapacity = max(bytes, scratchCapacity * 2)
+            scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
+        }
+        if arguments > argvCapacity {
+            argv.deallocate()
+            lengths.deallocate()
+            argvCapacity = max(arguments, argvCapacity * 2)
+            argv = .allocate(capacity: argvCapacity)
+            lengths = .allocate(capacity: argvCapacity)
         }
     }
 }

@@ -55,6 +55,7 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     enum Timeout { case command, probe }
 
     private let reader: HiredisReader
+    private let encoder = RESPEncoder()
     private let subscriberMode: Bool
     private let flushThreshold: Int
     private(set) var pending = CircularBuffer<PendingReply>(initialCapacity: 64)
@@ -84,13 +85,13 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: Outbound
 
-    /// Queues `commands`, expecting `replies` replies for them, each to `sink(i)`.
-    /// Returns false (and queues nothing) if the connection is already failing.
-    func enqueue(_ commands: [[RedisArgument]], sinks: [ReplySink], deadline: NIODeadline) -> RedisError? {
+    /// Queues `commands` back to back, expecting `replies` replies for them, all to `sink`.
+    /// Returns the error (and queues nothing) if the connection is already failing.
+    func enqueue(_ commands: [[RedisArgument]], replies: Int, sink: ReplySink, deadline: NIODeadline) -> RedisError? {
         if let failure { return failure }
         guard context != nil else { return .connectionClosed(reason: "channel not active") }
-        for command in commands { RESPEncoder.encode(command, into: &outbound) }
-        for sink in sinks { pending.append(PendingReply(sink: sink, deadline: deadline)) }
+        for command in commands { encoder.encode(command, into: &outbound) }
+        for _ in 0..<replies { pending.append(PendingReply(sink: sink, deadline: deadline)) }
         scheduleFlush()
         return nil
     }
@@ -99,7 +100,7 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     func enqueue(_ command: [RedisArgument], sink: ReplySink, deadline: NIODeadline) -> RedisError? {
         if let failure { return failure }
         guard context != nil else { return .connectionClosed(reason: "channel not active") }
-        RESPEncoder.encode(command, into: &outbound)
+        encoder.encode(command, into: &outbound)
         pending.append(PendingReply(sink: sink, deadline: deadline))
         scheduleFlush()
         return nil

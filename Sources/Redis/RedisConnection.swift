@@ -193,7 +193,7 @@ final class RedisConnection: @unchecked Sendable {
         let promise = eventLoop.makePromise(of: [RESPValue].self)
         let collector = BatchCollector(expected: expected, promise: promise)
         let deadline = NIODeadline.now() + config.commandTimeout
-        if let error = handler.enqueue(commands, sinks: Array(repeating: .batch(collector), count: expected), deadline: deadline) {
+        if let error = handler.enqueue(commands, replies: expected, sink: .batch(collector), deadline: deadline) {
             return eventLoop.makeFailedFuture(error)
         }
         let finalSteps = steps
@@ -360,7 +360,7 @@ final class RedisConnection: @unchecked Sendable {
                 return
             }
             let collector = BatchCollector(expected: expected, promise: promise)
-            if let error = handler.enqueue(commands, sinks: Array(repeating: .batch(collector), count: expected),
+            if let error = handler.enqueue(commands, replies: expected, sink: .batch(collector),
                                            deadline: .now() + self.configuration.commandTimeout) {
                 promise.fail(error)
             }
