@@ -139,13 +139,10 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         lastReadTime = .now()
         do {
             try reader.feed(buffer) { value in try deliver(value) }
-        } catch let error as RedisError {
-            fail(error, context: context)
-            onProtocolError?(error)
         } catch {
-            let wrapped = RedisError.protocolError("\(error)")
-            fail(wrapped, context: context)
-            onProtocolError?(wrapped)
+            let redisError = error as? RedisError ?? .protocolError("\(error)")
+            onProtocolError?(redisError)  // counted before anyone sees the failure
+            fail(redisError, context: context)
         }
     }
 
@@ -199,15 +196,11 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    /// Called periodically: if the oldest pending reply is overdue, fail everything and close
-    /// (replies are matched in order, so nothing behind it can be answered first).
-    func checkDeadlines(now: NIODeadline, commandTimeout: TimeAmount) -> Timeout? {
+    /// Called periodically: is the oldest pending reply overdue? (Replies are matched in order, so
+    /// nothing behind it can be answered first: the caller fails everything and closes.)
+    func overdue(now: NIODeadline) -> Timeout? {
         guard failure == nil, let head = pending.first, head.deadline <= now else { return nil }
-        if case .probe = head.sink {
-            fail(.connectionClosed(reason: "liveness probe (PING) unanswered: connection half-dead"))
-            return .probe
-        }
-        fail(.timeout(milliseconds: commandTimeout.nanoseconds / 1_000_000))
+        if case .probe = head.sink { return .probe }
         return .command
     }
 }

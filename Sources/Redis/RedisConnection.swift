@@ -128,8 +128,10 @@ final class RedisConnection: @unchecked Sendable {
                                           flushThreshold: config.flushThresholdBytes)
         handler.onPush = { [weak self] value in self?.onPush?(value) }
         handler.onProtocolError = { [weak self] error in
-            self?.protocolErrors.wrappingIncrement(ordering: .relaxed)
-            self?.logger.error("redis protocol error, dropping connection: \(error)")
+            guard let self else { return }
+            self.protocolErrors.wrappingIncrement(ordering: .relaxed)
+            self.logger.error("redis protocol error, dropping connection: \(error)")
+            self.markLost()
         }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(config.connectTimeout)
@@ -230,20 +232,25 @@ final class RedisConnection: @unchecked Sendable {
         return false
     }
 
-    /// The channel went away (EOF, reset, protocol error, timeout, probe failure).
+    /// The channel went away (EOF, reset, or closed by us after a protocol error, timeout or probe failure).
     private func channelClosed(_ closed: Channel) {
         eventLoop.assertInEventLoop()
         guard channel === closed else { return }
         channel = nil
         handler = nil
-        guard !isClosed else { return }
-        if loopState == .ready {
-            connectionLosses.wrappingIncrement(ordering: .relaxed)
-            logger.warning("redis connection lost; reconnecting")
-            setState(.disconnected)
-            scheduleReconnect()
-        }
-        // While .connecting, connectOnce's failure path schedules the retry.
+        markLost()
+    }
+
+    /// An established connection is gone or being dropped: not ready from this instant (before any
+    /// pending command's failure is delivered), reconnect in the background. While .connecting,
+    /// connectOnce's failure path schedules the retry instead.
+    private func markLost() {
+        eventLoop.assertInEventLoop()
+        guard !isClosed, loopState == .ready else { return }
+        connectionLosses.wrappingIncrement(ordering: .relaxed)
+        logger.warning("redis connection lost; reconnecting")
+        setState(.disconnected)
+        scheduleReconnect()
     }
 
     private func scheduleReconnect() {
@@ -291,21 +298,28 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private func tick() {
-        guard let handler, loopState == .ready else { return }
+        // Deadlines are checked while connecting too: a handshake to a server that accepts TCP but
+        // never answers (paused, wedged) must time out and be retried, not hang.
+        guard let handler, loopState == .ready || loopState == .connecting else { return }
         let now = NIODeadline.now()
-        switch handler.checkDeadlines(now: now, commandTimeout: configuration.commandTimeout) {
+        // Count first, then fail: a caller resuming from the failure must see the counter.
+        switch handler.overdue(now: now) {
         case .command?:
             timeouts.wrappingIncrement(ordering: .relaxed)
             logger.warning("redis command timed out after \(configuration.commandTimeout); dropping connection")
+            markLost()
+            handler.fail(.timeout(milliseconds: configuration.commandTimeout.nanoseconds / 1_000_000))
             return
         case .probe?:
             failedProbes.wrappingIncrement(ordering: .relaxed)
             logger.warning("redis liveness probe unanswered after \(configuration.healthCheckTimeout); dropping connection")
+            markLost()
+            handler.fail(.connectionClosed(reason: "liveness probe (PING) unanswered: connection half-dead"))
             return
         case nil:
             break
         }
-        guard let interval = configuration.healthCheckInterval, handler.pending.isEmpty,
+        guard loopState == .ready, let interval = configuration.healthCheckInterval, handler.pending.isEmpty,
               now - handler.lastReadTime >= interval, now - lastProbe >= interval else { return }
         lastProbe = now
         _ = handler.enqueue(["PING"], sink: .probe, deadline: now + configuration.healthCheckTimeout)

@@ -56,7 +56,8 @@ import TestSupport
 
     @Test func halfDeadConnectionIsDetectedByTheProbe() async throws {
         let server = try RedisServerProcess()
-        let config = try testConfiguration(server.url)
+        var config = try testConfiguration(server.url)
+        config.commandTimeout = .milliseconds(300)
         let subscriber = try await RedisSubscriber.connect(configuration: config, eventLoopGroup: group)
         let reader = MessageReader(subscriber)
         try await subscriber.subscribe(["ch"])
@@ -64,6 +65,10 @@ import TestSupport
         server.pause()
         try await eventually(5, "probe failure marks the subscriber not ready") { subscriber.state != .ready }
         #expect(subscriber.statistics.failedProbes >= 1)
+        // The kernel still accepts TCP connections for the paused server; the handshake must time
+        // out and be retried rather than hang.
+        try await eventually(5, "reconnect handshakes time out") { subscriber.statistics.failedConnectAttempts >= 2 }
+        #expect(subscriber.state != .ready)
         server.resume()
         try await eventually(10, "subscriber recovers") { subscriber.state == .ready }
         let client = try await RedisClient.connect(configuration: config, eventLoopGroup: group)
