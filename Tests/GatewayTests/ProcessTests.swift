@@ -64,12 +64,7 @@ struct ProcessTests {
 
         kill(process.processIdentifier, SIGTERM)
         let codes = try await offload {
-            try clients.map { client -> UInt16? in
-                let close = try client.readDataOrClose()
-                try client.sendClose(code: 1001)
-                #expect(try client.waitForEOF())
-                return close.closeCode
-            }
+            try clients.map { try $0.answerServerClose() }
         }
         #expect(codes == [1001, 1001])
         let exited = await eventually(timeout: .seconds(10)) { !process.isRunning }

@@ -22,12 +22,7 @@ struct ShutdownTests {
         let started = ContinuousClock.now
         async let stopped: Void = server.shutdown(drainTimeout: .seconds(5))
         let codes = try await offload {
-            try clients.map { client -> UInt16? in
-                let close = try client.readDataOrClose()
-                try client.sendClose(code: 1001)
-                #expect(try client.waitForEOF())
-                return close.closeCode
-            }
+            try clients.map { try $0.answerServerClose() }
         }
         await stopped
         #expect(codes == [1001, 1001, 1001])

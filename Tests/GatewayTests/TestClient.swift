@@ -202,6 +202,16 @@ final class TestClient: @unchecked Sendable {
         return Frame(fin: head[0] & 0x80 != 0, opcode: head[0] & 0x0F, payload: try take(length))
     }
 
+    /// Waits for the server's close frame, answers it like a well-behaved client and waits for the
+    /// server to drop TCP. Returns the server's close code.
+    func answerServerClose() throws -> UInt16? {
+        let close = try readDataOrClose()
+        guard close.opcode == 8 else { throw Failure.protocolError("expected close, got opcode \(close.opcode)") }
+        try sendClose(code: close.closeCode ?? 1000)
+        guard try waitForEOF() else { throw Failure.protocolError("server kept the connection open") }
+        return close.closeCode
+    }
+
     /// The next frame that is not a server ping.
     func readDataOrClose() throws -> Frame {
         while true {

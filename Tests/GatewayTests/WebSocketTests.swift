@@ -309,3 +309,58 @@ struct WebSocketTests {
         }
     }
 }
+
+@Suite("Random bad input never crashes or leaks")
+struct RandomInputTests {
+    @Test func randomBytesAfterTheUpgrade() async throws {
+        try await withServer { server, port in
+            try await offload {
+                var rng = SystemRandomNumberGenerator()
+                for round in 0..<60 {
+                    let client = try TestClient(port: port, timeout: 2)
+                    try client.upgrade(path: round.isMultiple(of: 2) ? "/ws" : "/echo")
+                    // Some valid frames, then garbage, in random splits.
+                    var bytes = TestClient.frame(.text, Array("ok".utf8))
+                    bytes += (0..<Int.random(in: 1...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                    var offset = 0
+                    while offset < bytes.count {
+                        let n = Int.random(in: 1...64, using: &rng)
+                        guard (try? client.send(Array(bytes[offset..<min(bytes.count, offset + n)]))) != nil else { break }
+                        offset += n
+                    }
+                    // Either the server fails the connection (close frame then EOF) or it waits for
+                    // more bytes of a frame that looks valid so far; both are fine. It must never hang
+                    // on a close: after our own close it drops TCP.
+                    client.setTimeout(0.3)
+                    var sawClose = false
+                    while let frame = try? client.readFrame() {
+                        if frame.opcode == 8 { sawClose = true; break }
+                    }
+                    if !sawClose { client.shutdownWrite() }
+                    client.setTimeout(3)
+                    #expect(try client.waitForEOF(), "round \(round)")
+                }
+            }
+            #expect(await eventually { server.connectionCount == 0 })
+            let health = try await offload { try TestClient(port: port).get("/healthz") }
+            #expect(health.status == 200)
+        }
+    }
+
+    @Test func randomBytesInsteadOfHTTP() async throws {
+        try await withServer { server, port in
+            try await offload {
+                for _ in 0..<30 {
+                    let client = try TestClient(port: port, timeout: 3)
+                    let garbage = (0..<Int.random(in: 1...500)).map { _ in UInt8.random(in: 0...255) } + [13, 10, 13, 10]
+                    try? client.send(garbage)
+                    // A 400 and close, or just a close: never a hang past the handshake timeout.
+                    #expect(try client.waitForEOF())
+                }
+            }
+            let health = try await offload { try TestClient(port: port).get("/healthz") }
+            #expect(health.status == 200)
+            _ = server
+        }
+    }
+}
