@@ -120,6 +120,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         metrics.bytesIn.increment(by: buffer.readableBytes)
+        if lingering { return }
         lastInbound = .now()
         buffer.withUnsafeReadableBytes { codec.receive($0) }
         performActions(context: context)
@@ -209,11 +210,32 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         context.flush()
     }
 
+    /// Ends the TCP connection after the close exchange (or a failure). The write side is shut first
+    /// (FIN after our close frame) and whatever the peer still sends is read and discarded until it
+    /// closes too, or `lingerTimeout` passes: closing a socket with unread input makes the kernel
+    /// send RST, which can destroy our close frame before the peer reads it (e.g. after 1009 on a
+    /// message whose bytes are still arriving).
     private func closeTransport(context: ChannelHandlerContext) {
         needsFlush = false
         context.flush()
-        context.close(promise: nil)
+        guard !lingering else { return }
+        lingering = true
+        pingTask?.cancel()
+        pongDeadline?.cancel()
+        idleTask?.cancel()
+        closeTimer?.cancel()
+        context.close(mode: .output).assumeIsolated().whenFailure { _ in
+            context.close(promise: nil)
+        }
+        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTimeout) {
+            context.close(promise: nil)
+        }
+        context.read()
     }
+
+    private static let lingerTimeout: TimeAmount = .seconds(2)
+    /// Output is shut; input is drained and dropped until the peer closes.
+    private var lingering = false
 
     /// Records the code of a close frame the codec asked us to write (its reply or its error close).
     private func noteCloseFrame(_ bytes: [UInt8], context: ChannelHandlerContext) {
@@ -244,7 +266,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
 
     /// Back-pressure: while the client is not draining what we send, stop reading what it sends.
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        if context.channel.isWritable || lingering {
             context.read()
         } else {
             pendingRead = true
@@ -290,7 +312,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         logger.info("no pong in time, closing")
         initiateClose(code: .policyViolation, reason: "ping timeout")
         // The peer is unresponsive: do not wait for its close reply.
-        closeTransport(context: context)
+        context.flush()
+        context.close(promise: nil)
     }
 
     private func scheduleIdleCheck(context: ChannelHandlerContext, after delay: TimeAmount?) {
