@@ -39,7 +39,11 @@ struct ProcessTests {
         let port = try freePort()
         let process = Process()
         process.executableURL = monopolyBinary
-        process.arguments = ["gateway", "--host", "127.0.0.1", "--port", String(port), "--echo", "--log-level", "warning"]
+        // Redis on a port where nothing listens: the gateway must still start and serve.
+        process.arguments = [
+            "gateway", "--host", "127.0.0.1", "--port", String(port), "--echo", "--log-level", "warning",
+            "--redis", "redis://127.0.0.1:\(try freePort())",
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -48,15 +52,20 @@ struct ProcessTests {
         let clients = try await offload { () throws -> [TestClient] in
             var ready = false
             for _ in 0..<200 where !ready {
-                if let client = try? TestClient(port: port), (try? client.get("/healthz"))?.status == 200 {
+                // Up means answering; /healthz is 503 here when no Redis is reachable.
+                if let client = try? TestClient(port: port), (try? client.get("/healthz")) != nil {
                     ready = true
                 } else {
                     Thread.sleep(forTimeInterval: 0.05)
                 }
             }
             #expect(ready, "gateway did not come up")
+            let index = try TestClient(port: port).get("/")
+            #expect(index.status == 200)
             let echo = try TestClient(port: port)
             try echo.upgrade(path: "/echo")
+            try echo.sendText("without redis")
+            #expect(try echo.readDataOrClose().text == "without redis")
             let game = try TestClient(port: port)
             try game.upgrade(path: "/ws")
             return [echo, game]
