@@ -85,18 +85,28 @@ public struct CommandProcessor: Sendable {
         guard !command.isSystem else {
             return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: "\(command.type) is issued by the authority only")
         }
-        return apply(command, by: player, to: record, cause: envelope)
+        return apply(command, by: player, to: record, cause: envelope, now: now)
     }
 
     /// Applies a command on behalf of `player` (a client, a bot or the turn clock) and publishes the result.
-    public mutating func apply(_ command: Command, by player: PlayerID, to record: GameRecord, cause envelope: CommandEnvelope?) -> Outcome {
+    public mutating func apply(_ command: Command, by player: PlayerID, to record: GameRecord, cause envelope: CommandEnvelope?,
+                               now: Double) -> Outcome {
         var record = record
+        let previousAuction = record.state.auction
         let events: [Event]
         do {
             events = try record.state.apply(command, by: player, dice: &dice)
         } catch {
             guard let envelope else { return Outcome() }
             return .error(envelope, code: error.code.rawValue, message: error.message)
+        }
+        // The auction clock restarts on every bid or pass; its deadline (wall clock) is part of
+        // the state, so browsers can show it and a restarted authority keeps it.
+        if let auction = record.state.auction, let seconds = record.state.options.auctionSeconds {
+            let restarted = previousAuction.map { $0.seq != auction.seq || $0.square != auction.square || $0.kind != auction.kind } ?? true
+            if restarted || auction.deadline == nil {
+                record.state.setAuctionDeadline(now + Double(seconds))
+            }
         }
         // A player who acts in person is no longer timing out.
         if envelope != nil, record.seats[player]?.timeouts != 0 {

@@ -114,8 +114,6 @@ private struct GameLoop: Sendable {
     struct LoopState {
         var loaded = false
         var record: GameRecord?
-        /// The auction whose clock runs, and since when (restarts on every bid: `auction.seq`).
-        var auctionClock: (seq: Int, square: Int?, since: ContinuousClock.Instant)?
         /// The turn whose clock runs: (turn number, player), since when.
         var turnClock: (turn: Int, player: PlayerID, since: ContinuousClock.Instant)?
         /// The turn whose clock ran out: the bot plays the rest of it.
@@ -166,13 +164,8 @@ private struct GameLoop: Sendable {
         let now = ContinuousClock.now
         var wakes: [Duration] = []
         if standIn(&state, now: now) != nil { wakes.append(timing.botDelay) }
-        if let auction = record.state.auction, let seconds = record.state.options.auctionSeconds {
-            if state.auctionClock?.seq != auction.seq || state.auctionClock?.square != auction.square {
-                state.auctionClock = (auction.seq, auction.square, now)
-            }
-            wakes.append(state.auctionClock!.since + .seconds(seconds) - now)
-        } else {
-            state.auctionClock = nil
+        if let deadline = record.state.auction?.deadline {
+            wakes.append(.milliseconds(Int64((deadline - Date().timeIntervalSince1970) * 1000) + 5))
         }
         if let seconds = record.state.options.turnSeconds, let current = record.state.current {
             if state.turnClock?.turn != record.state.turnNumber || state.turnClock?.player != current {
@@ -198,12 +191,10 @@ private struct GameLoop: Sendable {
         guard var record = state.record, record.state.phase == .playing else { return }
         let now = ContinuousClock.now
 
-        if let auction = record.state.auction, let seconds = record.state.options.auctionSeconds,
-           let clock = state.auctionClock, clock.seq == auction.seq, now >= clock.since + .seconds(seconds) {
+        if let auction = record.state.auction, let deadline = auction.deadline, Date().timeIntervalSince1970 >= deadline {
             let actor = record.state.current ?? auction.bidders.first ?? ""
-            let outcome = processor.apply(.auctionTimeout, by: actor, to: record, cause: nil)
+            let outcome = processor.apply(.auctionTimeout, by: actor, to: record, cause: nil, now: Date().timeIntervalSince1970)
             await commit(outcome, into: &state)
-            state.auctionClock = nil
             return
         }
 
@@ -223,7 +214,7 @@ private struct GameLoop: Sendable {
         let candidates = [Bot.nextCommand(for: player, in: record.state)].compactMap { $0 }
             + [.roll, .buy, .endTurn, .pass, .decline, .jailPay, .bankrupt]
         for command in candidates {
-            let outcome = processor.apply(command, by: player, to: record, cause: nil)
+            let outcome = processor.apply(command, by: player, to: record, cause: nil, now: Date().timeIntervalSince1970)
             if outcome.record != nil {
                 await commit(outcome, into: &state)
                 state.failedMoves = 0

@@ -79,13 +79,15 @@ class Process:
 class Stack:
     """redis-server + authority + N gateways, all on loopback ports chosen at random."""
 
-    def __init__(self, gateways=2, dice=(), seed=7, authority_args=(), gateway_args=()):
+    def __init__(self, gateways=2, dice=(), seed=7, authority_args=(), gateway_args=(), durable_redis=False):
         self.dir = tempfile.mkdtemp(prefix="monopoly-e2e-")
         self.binary = monopoly_binary()
         self.redis_port = free_port()
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}"
+        # Durable only for tests that restart Redis (as production runs it: AOF, fsync always).
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if durable_redis else ["--appendonly", "no"]
         self.redis = Process("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-                                       "--save", "", "--appendonly", "no", "--dir", self.dir], self.dir)
+                                       "--save", "", *persistence, "--dir", self.dir], self.dir)
         wait_for_port(self.redis_port)
         self.dice_path = os.path.join(self.dir, "dice.txt")
         Path(self.dice_path).write_text(" ".join(str(d) for d in dice))
@@ -115,6 +117,10 @@ class Stack:
                 return body
             time.sleep(0.05)
         raise TimeoutError(f"gateway {index + 1} never became ready: {self.http_get(index, '/healthz')}")
+
+    def set_dice(self, values):
+        """The dice script a (re)started authority will read."""
+        Path(self.dice_path).write_text(" ".join(str(d) for d in values))
 
     def start_authority(self, name, extra=()):
         self.authorities[name] = Process(name, [

@@ -1,0 +1,54 @@
+"""The authority's clocks: the turn clock plays for a player who does not act, and two timed-out
+turns in a row mark them away; an auction nobody finishes ends on its own timer."""
+import asyncio
+
+from client import GameClient
+
+
+async def lobby_of_two(stack, options):
+    alice = await GameClient.connect(stack.ws_url(0), "alice")
+    bob = await GameClient.connect(stack.ws_url(1), "bob")
+    game = (await alice.ok("create", name="Alice", options=options))["game"]
+    await bob.ok("join", game=game, name="Bob")
+    return alice, bob
+
+
+def test_turn_clock_lets_the_bot_play_and_marks_a_player_away_after_two_timeouts(make_stack):
+    stack = make_stack(dice=[1, 2, 2, 4, 3, 4, 1, 3])
+
+    async def scenario():
+        alice, bob = await lobby_of_two(stack, {"turn_seconds": 1})
+        await alice.ok("start")
+        # Nobody acts: the clock runs out on p1, then p2, then p1 again.
+        away = await bob.wait_state(lambda m: next(p for p in m["state"]["players"] if p["id"] == "p1")["away"], timeout=20)
+        players = {p["id"]: p for p in away["state"]["players"]}
+        assert players["p1"]["away"] is True
+        assert away["state"]["turn_number"] >= 3
+        # Moves were made for the absent players (by the authority, not by a client).
+        assert any(m["cmd"]["id"] is None and m["cmd"]["type"] == "roll" for m in bob.states)
+        await alice.close()
+        await bob.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_auction_ends_on_its_own_timer_and_the_high_bidder_wins(make_stack):
+    stack = make_stack(dice=[1, 2])
+
+    async def scenario():
+        alice, bob = await lobby_of_two(stack, {"auction_seconds": 1})
+        await alice.ok("start")
+        await alice.ok("roll")
+        await alice.ok("decline")
+        await bob.ok("bid", amount=7)
+        started = await alice.wait_state(lambda m: m["state"]["auction"] is not None and m["state"]["auction"]["high_bid"] == 7)
+        assert started["state"]["auction"]["deadline"] > 0
+        done = await alice.wait_state(lambda m: m["cmd"]["type"] == "auction_timeout", timeout=10)
+        assert done["state"]["auction"] is None
+        assert done["state"]["squares"][3]["owner"] == "p2"
+        assert next(p for p in done["state"]["players"] if p["id"] == "p2")["cash"] == 1493
+        assert done["cmd"]["type"] == "auction_timeout"
+        await alice.close()
+        await bob.close()
+
+    asyncio.run(scenario())
