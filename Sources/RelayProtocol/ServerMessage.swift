@@ -23,8 +23,9 @@ public enum ServerMessage {
         ]))
     }
 
-    public static func lobby(games: [JSONValue]) -> String {
-        WireJSON.encode(JSONValue.object(["type": .string("lobby"), "games": .array(games)]))
+    /// The open games; `re` is set when it answers a `lobby` request, null on live updates.
+    public static func lobby(games: [JSONValue], re: JSONValue = .null) -> String {
+        WireJSON.encode(JSONValue.object(["type": .string("lobby"), "games": .array(games), "re": re]))
     }
 }
 

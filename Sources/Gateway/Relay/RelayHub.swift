@@ -191,7 +191,7 @@ public final class RelayHub: Sendable {
         case .lobby:
             state.withLockedValue { _ = $0.lobbyWatchers.insert(connection.id) }
             do {
-                connection.send(text: ServerMessage.lobby(games: try await lobbyGames()))
+                connection.send(text: ServerMessage.lobby(games: try await lobbyGames(), re: re))
             } catch {
                 fail(RelayErrorCode.redisUnavailable, "the lobby cannot be read right now")
             }

@@ -1,0 +1,107 @@
+"""Bad input at the gateway: answered with errors, the connection stays open, nothing reaches Redis."""
+import asyncio
+import json
+
+import websockets
+
+from client import GameClient
+
+
+def test_invalid_json_unknown_types_and_bad_game_ids_get_errors_and_the_connection_stays_open(make_stack):
+    stack = make_stack()
+
+    async def scenario():
+        client = await GameClient.connect(stack.ws_url(0), "client")
+        for raw, code in [("{nope", "invalid_json"), ("[]", "invalid_json"), ('{"type":"teleport"}', "unknown_type"),
+                          ('{"id":1}', "bad_request"), ('{"type":"join","game":"*","name":"x"}', "invalid_game"),
+                          ('{"type":"spectate","game":"AB}:cmd"}', "invalid_game"),
+                          ('{"type":"create","name":""}', "bad_request")]:
+            await client.send_raw(raw)
+        await asyncio.sleep(0.3)
+        assert [e["code"] for e in client.errors] == ["invalid_json", "invalid_json", "unknown_type", "bad_request",
+                                                      "invalid_game", "invalid_game", "bad_request"]
+        assert all("re" in e for e in client.errors)
+        # Still open and usable.
+        await client.rejected("spectate", "unknown_game", game="NOSUCH")
+        lobby = await client.request("lobby")
+        assert lobby["type"] == "lobby" and lobby["games"] == []
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_binary_frames_are_refused_with_1003(make_stack):
+    stack = make_stack()
+
+    async def scenario():
+        async with websockets.connect(stack.ws_url(0)) as ws:
+            await ws.send(b"\x00\x01")
+            try:
+                await asyncio.wait_for(ws.recv(), 5)
+            except websockets.ConnectionClosed as closed:
+                assert closed.rcvd.code == 1003
+            else:
+                raise AssertionError("the connection stayed open")
+
+    asyncio.run(scenario())
+
+
+def test_flooding_a_connection_is_rate_limited(make_stack):
+    stack = make_stack(gateway_args=("--rate-limit", "5"))
+
+    async def scenario():
+        client = await GameClient.connect(stack.ws_url(0), "flood")
+        for _ in range(30):
+            await client.send_raw(json.dumps({"type": "lobby"}))
+        await asyncio.sleep(0.5)
+        assert any(e["code"] == "rate_limited" for e in client.errors)
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_lobby_lists_open_games_and_updates_live(make_stack):
+    stack = make_stack()
+
+    async def scenario():
+        watcher = await GameClient.connect(stack.ws_url(1), "watcher")
+        first = await watcher.request("lobby")
+        assert first["games"] == []
+        host = await GameClient.connect(stack.ws_url(0), "host")
+        game = (await host.ok("create", name="Hosty", options={"max_players": 4}))["game"]
+        for _ in range(50):
+            lobbies = [m for m in watcher.messages if m["type"] == "lobby" and m["games"]]
+            if lobbies:
+                break
+            await asyncio.sleep(0.1)
+        entry = lobbies[-1]["games"][0]
+        assert entry == {"game": game, "host": "Hosty", "players": 1, "max_players": 4, "phase": "lobby"}
+        await host.close()
+        await watcher.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_disconnected_player_keeps_the_seat_and_the_bot_plays_after_the_grace_period(make_stack):
+    stack = make_stack(dice=[1, 2, 2, 4, 3, 4], authority_args=("--grace-seconds", "1"))
+
+    async def scenario():
+        alice = await GameClient.connect(stack.ws_url(0), "alice")
+        bob = await GameClient.connect(stack.ws_url(1), "bob")
+        game = (await alice.ok("create", name="Alice"))["game"]
+        await bob.ok("join", game=game, name="Bob")
+        await alice.ok("start")
+        await alice.close()
+        gone = await bob.wait_state(lambda m: not m["state"]["players"][0]["connected"])
+        assert gone["state"]["current"] == "p1"
+        # After the grace period the bot plays p1's turn; the seat stays p1's.
+        played = await bob.wait_state(lambda m: m["state"]["current"] == "p2", timeout=10)
+        assert played["state"]["players"][0]["position"] == 3
+        back = await GameClient.connect(stack.ws_url(1), "alice-back")
+        welcome = await back.ok("rejoin", game=game, token=alice.token)
+        assert welcome["player"] == "p1"
+        await back.wait_state(lambda m: m["state"]["players"][0]["connected"])
+        await back.close()
+        await bob.close()
+
+    asyncio.run(scenario())
