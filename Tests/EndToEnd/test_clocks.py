@@ -52,3 +52,26 @@ def test_an_auction_ends_on_its_own_timer_and_the_high_bidder_wins(make_stack):
         await bob.close()
 
     asyncio.run(scenario())
+
+
+def test_bots_fill_seats_and_play_their_turns(make_stack):
+    stack = make_stack(dice=[1, 2, 2, 4])
+
+    async def scenario():
+        alice = await GameClient.connect(stack.ws_url(0), "alice")
+        await alice.ok("create", name="Alice")
+        await alice.ok("add_bot")
+        state = await alice.wait_state(lambda m: len(m["state"]["players"]) == 2)
+        assert state["state"]["players"][1]["name"] == "Bot 1"
+        await alice.ok("start")
+        await alice.ok("roll")
+        await alice.ok("buy")
+        await alice.ok("end_turn")
+        # The bot rolls 2+4 to Oriental Avenue, buys it (it keeps a cash reserve) and ends its turn.
+        back = await alice.wait_state(lambda m: m["state"]["current"] == "p1" and m["state"]["turn_number"] >= 3, timeout=10)
+        assert back["state"]["players"][1]["position"] == 6
+        assert back["state"]["squares"][6]["owner"] == "p2"
+        assert all(m["cmd"]["id"] is None for m in alice.states if m["cmd"]["player"] == "p2")
+        await alice.close()
+
+    asyncio.run(scenario())
