@@ -19,6 +19,9 @@ public final class RedisClient: Sendable {
 
     init(connection: RedisConnection) { self.connection = connection }
 
+    /// Dropping the last reference closes the connection (prefer an explicit `close()`).
+    deinit { connection.closeSoon() }
+
     /// Connects (TCP, AUTH, SELECT) and returns a ready client, or throws
     /// ``RedisError/connectionRefused(host:port:)``, ``RedisError/authenticationFailed(_:)`` ...
     public static func connect(configuration: RedisConfiguration, eventLoopGroup: EventLoopGroup,

@@ -390,6 +390,11 @@ final class RedisConnection: @unchecked Sendable {
 
     // MARK: Closing
 
+    /// For the facades' deinit: a client dropped without `close()` must not reconnect forever.
+    func closeSoon() {
+        eventLoop.execute { if !self.isClosed { self.closeNow() } }
+    }
+
     func close() -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
             let channel = self.channel

@@ -98,6 +98,12 @@ public final class RedisSubscriber: Sendable {
         }
     }
 
+    /// Dropping the last reference closes the connection and finishes ``messages``.
+    deinit {
+        connection.closeSoon()
+        subscriptions.continuation.finish()
+    }
+
     private static func parse(_ value: RESPValue) -> RedisPubSubMessage? {
         guard case .array(let parts) = value else { return nil }
         switch parts.count {
