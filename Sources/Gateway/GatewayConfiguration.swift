@@ -13,7 +13,7 @@ public struct GatewayConfiguration: Sendable {
     /// Open WebSocket sessions; an upgrade beyond it gets 503 before the 101.
     public var maxConnections: Int = 10_000
     /// TCP connections that have not (yet) upgraded; beyond it new sockets are closed at accept.
-    public var maxHTTPConnections: Int = 1_024
+    public var maxHTTPConnections: Int = 4_096
 
     /// A connection must deliver a complete HTTP request within this time from accept (and from the
     /// previous response on keep-alive): slowloris protection.

@@ -92,6 +92,12 @@ struct GatewayCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try CLILogging.bootstrap(label: "monopoly.gateway", flag: logLevel)
         let metrics = GatewayMetrics.bootstrappingMetricsSystem()
+        let fileLimit = OpenFileLimit.raise()
+        if fileLimit < UInt64(maxConnections) + 64 {
+            logger.warning("open file limit is below --max-connections", metadata: [
+                "limit": "\(fileLimit)", "max_connections": "\(maxConnections)",
+            ])
+        }
 
         let environment = ProcessInfo.processInfo.environment
         var relayConfiguration = RelayConfiguration(

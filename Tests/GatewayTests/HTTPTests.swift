@@ -174,3 +174,9 @@ struct HTTPTests {
         }
     }
 }
+
+@Test func openFileLimitIsRaisedToTheHardLimit() {
+    let limit = OpenFileLimit.raise()
+    #expect(limit >= 1024)
+    #expect(OpenFileLimit.raise() == limit)  // idempotent
+}
