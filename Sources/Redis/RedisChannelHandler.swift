@@ -42,6 +42,10 @@ final class BatchCollector {
 struct PendingReply {
     var sink: ReplySink
     var deadline: NIODeadline
+    /// Further replies the same command yields after this one (SUBSCRIBE a b c: 2, 1, 0). If this
+    /// reply is an error, Redis sends no more for the command (e.g. NOPERM for a channel), so the
+    /// followers get the same error instead of waiting for replies that never come.
+    var followers: Int = 0
 }
 
 /// The NIO handler of one Redis connection: encodes commands into a single outbound buffer
@@ -85,13 +89,19 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: Outbound
 
-    /// Queues `commands` back to back, expecting `replies` replies for them, all to `sink`.
+    /// Queues `commands` back to back, all replies to `sink`: one reply per command, or
+    /// `repliesPerCommand[i]` for command i (SUBSCRIBE with N channels answers N times).
     /// Returns the error (and queues nothing) if the connection is already failing.
-    func enqueue(_ commands: [[RedisArgument]], replies: Int, sink: ReplySink, deadline: NIODeadline) -> RedisError? {
+    func enqueue(_ commands: [[RedisArgument]], repliesPerCommand: [Int]?, sink: ReplySink, deadline: NIODeadline) -> RedisError? {
         if let failure { return failure }
         guard context != nil else { return .connectionClosed(reason: "channel not active") }
-        for command in commands { encoder.encode(command, into: &outbound) }
-        for _ in 0..<replies { pending.append(PendingReply(sink: sink, deadline: deadline)) }
+        for (index, command) in commands.enumerated() {
+            encoder.encode(command, into: &outbound)
+            let replies = repliesPerCommand?[index] ?? 1
+            for reply in 0..<replies {
+                pending.append(PendingReply(sink: sink, deadline: deadline, followers: replies - 1 - reply))
+            }
+        }
         scheduleFlush()
         return nil
     }
@@ -155,7 +165,17 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         guard let head = pending.popFirst() else {
             throw RedisError.protocolError("unsolicited reply with no command waiting: \(value)")
         }
-        switch head.sink {
+        complete(head.sink, value)
+        if head.followers > 0, case .error = value {
+            for _ in 0..<head.followers {
+                guard let follower = pending.popFirst() else { break }
+                complete(follower.sink, value)
+            }
+        }
+    }
+
+    private func complete(_ sink: ReplySink, _ value: RESPValue) {
+        switch sink {
         case .promise(let promise): promise.succeed(value)
         case .batch(let collector): collector.append(value)
         case .probe: break

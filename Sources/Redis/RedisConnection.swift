@@ -186,16 +186,16 @@ final class RedisConnection: @unchecked Sendable {
             commands.append(["CLIENT", "SETNAME", RedisArgument(name)])
             steps.append(.name)
         }
-        var extraReplies = 0
+        var repliesPerCommand = Array(repeating: 1, count: commands.count)
         for extra in extraHandshake?() ?? [] {
             commands.append(extra.command)
-            extraReplies += extra.replies
+            repliesPerCommand.append(extra.replies)
         }
-        let expected = steps.count + extraReplies
+        let expected = repliesPerCommand.reduce(0, +)
         let promise = eventLoop.makePromise(of: [RESPValue].self)
         let collector = BatchCollector(expected: expected, promise: promise)
         let deadline = NIODeadline.now() + config.commandTimeout
-        if let error = handler.enqueue(commands, replies: expected, sink: .batch(collector), deadline: deadline) {
+        if let error = handler.enqueue(commands, repliesPerCommand: repliesPerCommand, sink: .batch(collector), deadline: deadline) {
             return eventLoop.makeFailedFuture(error)
         }
         let finalSteps = steps
@@ -354,10 +354,10 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    /// Sends commands back to back (nothing else is interleaved) expecting `replies` replies in
-    /// total (default: one per command); the future gets them all, in order.
-    func sendBatch(_ commands: [[RedisArgument]], replies: Int? = nil) -> EventLoopFuture<[RESPValue]> {
-        let expected = replies ?? commands.count
+    /// Sends commands back to back (nothing else is interleaved) expecting one reply per command,
+    /// or `repliesPerCommand[i]` for command i; the future gets them all, in order.
+    func sendBatch(_ commands: [[RedisArgument]], repliesPerCommand: [Int]? = nil) -> EventLoopFuture<[RESPValue]> {
+        let expected = repliesPerCommand?.reduce(0, +) ?? commands.count
         let promise = eventLoop.makePromise(of: [RESPValue].self)
         if expected == 0 {
             promise.succeed([])
@@ -374,7 +374,7 @@ final class RedisConnection: @unchecked Sendable {
                 return
             }
             let collector = BatchCollector(expected: expected, promise: promise)
-            if let error = handler.enqueue(commands, replies: expected, sink: .batch(collector),
+            if let error = handler.enqueue(commands, repliesPerCommand: repliesPerCommand, sink: .batch(collector),
                                            deadline: .now() + self.configuration.commandTimeout) {
                 promise.fail(error)
             }

@@ -157,10 +157,14 @@ public final class RedisSubscriber: Sendable {
                         add keyPath: ReferenceWritableKeyPath<Subscriptions, Set<String>> & Sendable) async throws {
         guard !names.isEmpty else { return }
         let unique = Array(Set(names)).sorted()
-        let replies = try await connection.sendBatch([[RedisArgument(command)] + unique.map { RedisArgument($0) }],
-                                                     replies: unique.count).get()
-        if let error = replies.compactMap(\.errorMessage).first { throw RedisError.server(error) }
-        try await eventLoop.submit { self.subscriptions[keyPath: keyPath].formUnion(unique) }.get()
+        let subscriptions = self.subscriptions
+        // Recorded on the event loop the moment Redis confirms, so a reconnect can never slip in
+        // between the confirmation and the bookkeeping (and miss resubscribing).
+        try await connection.sendBatch([[RedisArgument(command)] + unique.map { RedisArgument($0) }], repliesPerCommand: [unique.count])
+            .flatMapThrowing { replies in
+                if let error = replies.compactMap(\.errorMessage).first { throw RedisError.server(error) }
+                subscriptions[keyPath: keyPath].formUnion(unique)
+            }.get()
     }
 
     private func remove(_ command: String, _ names: [String],
@@ -173,7 +177,7 @@ public final class RedisSubscriber: Sendable {
         guard !targets.isEmpty, connection.state == .ready else { return }
         do {
             _ = try await connection.sendBatch([[RedisArgument(command)] + targets.map { RedisArgument($0) }],
-                                               replies: targets.count).get()
+                                               repliesPerCommand: [targets.count]).get()
         } catch RedisError.notConnected, RedisError.connectionClosed {
             // Already forgotten: the next connection won't subscribe to them.
         }

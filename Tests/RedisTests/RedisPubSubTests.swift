@@ -81,3 +81,29 @@ import TestSupport
         await client.close()
     }
 }
+
+@Suite struct RedisPubSubPermissionTests {
+    /// Redis answers SUBSCRIBE of several channels with ONE error when any is forbidden (ACL);
+    /// the client must not wait for the other confirmations (which would desynchronise replies).
+    @Test func forbiddenChannelFailsTheWholeSubscribeAndKeepsTheConnectionInSync() async throws {
+        let server = try RedisServerProcess(extraArguments: ["--user", "bob", "on", ">pw", "~*", "resetchannels", "&game:*", "+@all"])
+        let url = "redis://bob:pw@127.0.0.1:\(server.port)"
+        let subscriber = try await RedisSubscriber.connect(url: url, eventLoopGroup: group)
+        let client = try await RedisClient.connect(url: url, eventLoopGroup: group)
+        let reader = MessageReader(subscriber)
+        do {
+            try await subscriber.subscribe(["game:1", "secret", "game:2"])
+            Issue.record("subscribed to a forbidden channel")
+        } catch let error as RedisError {
+            #expect(error.isServerError("NOPERM"), "\(error)")
+        }
+        #expect(await subscriber.channels == [])
+        try await subscriber.ping()
+        try await subscriber.subscribe(["game:1", "game:2"])
+        #expect(try await client.publish("game:2", "ok") == 1)
+        #expect(try await reader.next().string == "ok")
+        #expect(subscriber.state == .ready)
+        await client.close()
+        await subscriber.close()
+    }
+}
