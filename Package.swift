@@ -66,9 +66,12 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Benchmarks", dependencies: [
-            "WebSocket", "Redis", "Monopoly", "TestSupport",
+            "WebSocket", "Redis", "Monopoly", "TestSupport", "Gateway",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),

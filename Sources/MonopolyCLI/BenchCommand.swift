@@ -10,6 +10,7 @@ struct Bench: AsyncParsableCommand {
             BenchCodec.self,
             BenchRules.self,
             BenchRedis.self,
+            BenchGateway.self,
         ]
     )
 }
