@@ -90,4 +90,25 @@ import Testing
             }
         }
     }
+
+    @Test func emptyReceiveIsHarmless() {
+        var connection = ServerConnection()
+        connection.receive(UnsafeRawBufferPointer(start: nil, count: 0))
+        connection.receive([])
+        #expect(connection.nextAction() == nil)
+        #expect(feed(&connection, clientText("still fine")) == [.message(.text("still fine"))])
+    }
+
+    @Test func decodesThousandsOfFramesFromOneRead() {
+        let bytes = (0..<5000).flatMap { clientFrame(.binary, [UInt8(truncatingIfNeeded: $0)]) }
+        let result = actions(for: bytes)
+        #expect(result.count == 5000)
+        #expect(result.last == .message(.binary([UInt8(truncatingIfNeeded: 4999)])))
+    }
+
+    @Test func zeroLengthFramesNeedNoPayloadBytes() {
+        // The frame ends with its header: the message is there before any further byte.
+        #expect(actions(for: clientFrame(.binary, [])) == [.message(.binary([]))])
+        #expect(actions(for: clientFrame(.binary, [], fin: false) + clientFrame(.continuation, [])) == [.message(.binary([]))])
+    }
 }
