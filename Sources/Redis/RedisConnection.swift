@@ -204,7 +204,14 @@ final class RedisConnection: @unchecked Sendable {
             for (step, reply) in zip(steps, replies) {
                 guard case .error(let message) = reply else { continue }
                 switch step {
-                case .auth, .ping: throw RedisError.authenticationFailed(message)
+                case .auth: throw RedisError.authenticationFailed(message)
+                case .ping:
+                    // NOAUTH: the server wants a password we don't have. Anything else (LOADING ...)
+                    // is the server's own state: reported as is, and retried like any failure.
+                    if message.hasPrefix("NOAUTH") || message.hasPrefix("WRONGPASS") {
+                        throw RedisError.authenticationFailed(message)
+                    }
+                    throw RedisError.server(message)
                 case .select: throw RedisError.selectFailed(database: config.database, message: message)
                 case .name, .extra: throw RedisError.server(message)
                 }
