@@ -34,8 +34,12 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     let split = decode(stream, configuration: configuration, pieces: pieces, closeAt: closeAt)
     precondition(whole == split, "actions depend on how the stream was split")
-    let oneByte = decode(stream, configuration: configuration, pieces: Array(repeating: 1, count: stream.count), closeAt: closeAt)
-    precondition(whole == oneByte, "actions differ when fed one byte at a time")
+    // One byte at a time is the harshest split but costs a receive per byte: long inputs would
+    // slow the whole run down, and the random split above already covers them.
+    if stream.count <= 512 {
+        let oneByte = decode(stream, configuration: configuration, pieces: Array(repeating: 1, count: stream.count), closeAt: closeAt)
+        precondition(whole == oneByte, "actions differ when fed one byte at a time")
+    }
     checkInvariants(whole)
 
     var validator = UTF8Validator()

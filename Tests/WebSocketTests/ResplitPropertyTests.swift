@@ -104,4 +104,23 @@ import Testing
             #expect(decode(bytes, splits: splits) == expected)
         }
     }
+
+    @Test func corruptedStreamsBehaveIdenticallyWhateverTheSplit() {
+        // Flip random bytes of valid streams: whatever the damage (bad lengths, opcodes, UTF-8,
+        // close codes), the connection must not trap and must not depend on the read split.
+        var rng = SplitMix64(seed: 0xBAD)
+        for _ in 0..<300 {
+            var (bytes, _) = randomStream(using: &rng)
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                let index = Int.random(in: 0..<bytes.count, using: &rng)
+                bytes[index] ^= UInt8.random(in: 1...255, using: &rng)
+            }
+            let expected = decode(bytes, splits: [])
+            let splits = (0..<Int.random(in: 1...30, using: &rng)).map { _ in Int.random(in: 0...bytes.count, using: &rng) }.sorted()
+            #expect(decode(bytes, splits: splits) == expected)
+            if let end = expected.firstIndex(of: .closeTransport) {
+                #expect(end == expected.count - 1)
+            }
+        }
+    }
 }
