@@ -1,0 +1,459 @@
+// MonopolyRelay browser client: lobby, game view, reconnect. No build step: plain ES modules.
+import { Connection } from './net.js';
+import { $, $$, esc, toast, ask, setHTML } from './ui.js';
+import { SQUARES, GROUP_COLORS, PLAYER_COLORS, money } from './data.js';
+import { buildBoard, updateBoard, diceHTML, Tokens } from './board.js';
+import { renderActions, renderPlayers, renderTrades, renderAuction, tickClocks } from './game.js';
+import { openSquare, refreshSquare, openTrade } from './dialogs.js';
+
+const SEAT_KEY = 'monopolyrelay.seat';
+const NAME_KEY = 'monopolyrelay.name';
+
+export const app = {
+  conn: null,
+  view: null,
+  seat: loadSeat(), // {game, player, token} while seated
+  watching: null, // game code while spectating
+  game: null,
+  player: null,
+  state: null,
+  seq: 0,
+  games: [],
+  clocks: { auction: null, turn: null },
+  tokens: null,
+  unread: 0,
+  joining: false,
+};
+window.__monopoly = app; // for tests and debugging
+app.command = (type, fields) => command(type, fields);
+
+function loadSeat() {
+  try {
+    const seat = JSON.parse(localStorage.getItem(SEAT_KEY) || 'null');
+    return seat && seat.game && seat.token ? seat : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveSeat(seat) {
+  app.seat = seat;
+  if (seat) localStorage.setItem(SEAT_KEY, JSON.stringify(seat));
+  else localStorage.removeItem(SEAT_KEY);
+}
+
+const inviteCode = () => (new URLSearchParams(location.search).get('game') || '').trim().toUpperCase();
+const shareLink = (game) => `${location.origin}/?game=${encodeURIComponent(game)}`;
+export const colorOf = (id) => {
+  const index = app.state?.players.findIndex((p) => p.id === id) ?? -1;
+  const number = parseInt(String(id).replace(/\D/g, ''), 10);
+  return PLAYER_COLORS[(index >= 0 ? index : (number || 1) - 1) % PLAYER_COLORS.length];
+};
+export const nameOf = (id) => (id === 'bank' ? 'the bank' : id === 'jackpot' ? 'the jackpot' : app.state?.players.find((p) => p.id === id)?.name ?? id);
+export const me = () => app.state?.players.find((p) => p.id === app.player) ?? null;
+
+// MARK: - Commands
+
+/// Sends a game command; a rejection is shown as a toast with the server's words.
+export async function command(type, fields = {}) {
+  try {
+    return await app.conn.request(type, fields);
+  } catch (error) {
+    toast(error.message || `${type} failed`);
+    return null;
+  }
+}
+
+// MARK: - Connection
+
+function connect() {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  app.conn = new Connection({
+    url: `${scheme}//${location.host}/ws`,
+    onMessage: handleMessage,
+    onOpen: resume,
+    onStatus: (status) => {
+      const el = $('#connection-status');
+      el.dataset.status = status;
+      el.textContent = status === 'open' ? 'online' : status;
+      $('#reconnect-banner').hidden = status !== 'reconnecting';
+    },
+  });
+}
+
+/// After every (re)connect: take the seat back, watch again, or show the lobby.
+async function resume() {
+  if (app.seat) {
+    const seat = app.seat;
+    try {
+      const welcome = await app.conn.request('rejoin', { game: seat.game, token: seat.token });
+      enterGame(welcome.game, welcome.player);
+    } catch (error) {
+      if (error.code === 'disconnected') return;
+      if (error.code === 'authority_unavailable' || error.code === 'redis_unavailable') {
+        toast('The game server is busy; retrying…', 'info');
+        setTimeout(() => app.conn.isOpen && resume(), 2000);
+        return;
+      }
+      saveSeat(null);
+      toast(`Your seat in game ${seat.game} is no longer available.`, 'info');
+      enterLobby();
+    }
+  } else if (app.watching) {
+    watch(app.watching);
+  } else {
+    enterLobby();
+  }
+}
+
+function handleMessage(message) {
+  switch (message.type) {
+    case 'lobby':
+      app.games = message.games || [];
+      if (app.view === 'lobby') renderLobby();
+      break;
+    case 'state':
+      if (message.game === app.game) applyState(message);
+      break;
+    case 'chat':
+      if (message.game === app.game) addChat(message);
+      break;
+    case 'error':
+      if (message.re == null) {
+        if (message.code === 'seat_taken') {
+          // Another tab or device took this seat: it is theirs now; show the lobby here.
+          toast('Your seat was taken over by another window.', 'info');
+          app.seat = null;
+          enterLobby();
+        } else {
+          toast(message.message || message.code);
+        }
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+// MARK: - Lobby
+
+function enterLobby() {
+  app.view = 'lobby';
+  app.game = null;
+  app.player = null;
+  app.state = null;
+  app.watching = null;
+  app.seq = 0;
+  $('#lobby-view').hidden = false;
+  $('#game-view').hidden = true;
+  $('#game-code-box').hidden = true;
+  document.title = 'MonopolyRelay';
+  const code = inviteCode();
+  $('#invite-box').hidden = !code;
+  $('#invite-code').textContent = code;
+  if (code) $('#join-code-input').value = code;
+  app.conn.send('lobby');
+  renderLobby();
+}
+
+function renderLobby() {
+  const list = $('#games-list');
+  const games = app.games.filter((g) => g.phase === 'lobby');
+  $('#games-empty').hidden = games.length > 0;
+  setHTML(list, games.map((g) => {
+    const full = g.players >= g.max_players;
+    return `<li class="game-row" data-game="${esc(g.game)}" data-testid="game-${esc(g.game)}">
+      <span class="game-code">${esc(g.game)}</span>
+      <span class="game-host">${esc(g.host ?? '')}'s game</span>
+      <span class="game-count" aria-label="${g.players} of ${g.max_players} players">${g.players}/${g.max_players}</span>
+      <button class="btn btn-primary btn-small" type="button" data-join="${esc(g.game)}" data-testid="join-${esc(g.game)}" ${full ? 'disabled' : ''}>Join</button>
+      <button class="btn btn-small" type="button" data-watch="${esc(g.game)}" data-testid="watch-${esc(g.game)}">Watch</button>
+    </li>`;
+  }).join(''));
+}
+
+function playerName() {
+  const input = $('#name-input');
+  const name = input.value.trim();
+  if (!name) {
+    toast('Enter your name first.', 'info');
+    input.focus();
+    return null;
+  }
+  localStorage.setItem(NAME_KEY, name);
+  return name;
+}
+
+function readOptions() {
+  const turnSeconds = $('#opt-turn-seconds').value;
+  const turnLimit = $('#opt-turn-limit').value;
+  return {
+    starting_cash: Number($('#opt-starting-cash').value) || 1500,
+    max_players: Number($('#opt-max-players').value),
+    turn_seconds: turnSeconds ? Number(turnSeconds) : null,
+    auction_seconds: Number($('#opt-auction-seconds').value),
+    turn_limit: turnLimit ? Number(turnLimit) : null,
+    auctions: $('#opt-auctions').checked,
+    even_build: $('#opt-even-build').checked,
+    free_parking_jackpot: $('#opt-free-parking').checked,
+    double_salary_on_go: $('#opt-double-go').checked,
+    no_rent_in_jail: $('#opt-no-rent-jail').checked,
+  };
+}
+
+async function seatRequest(type, fields) {
+  if (app.joining) return;
+  app.joining = true;
+  try {
+    const welcome = await app.conn.request(type, fields);
+    saveSeat({ game: welcome.game, player: welcome.player, token: welcome.token });
+    enterGame(welcome.game, welcome.player);
+  } catch (error) {
+    toast(error.message || `${type} failed`);
+  } finally {
+    app.joining = false;
+  }
+}
+
+function create() {
+  const name = playerName();
+  if (name) seatRequest('create', { name, options: readOptions() });
+}
+
+function join(game) {
+  const name = playerName();
+  game = (game || '').trim().toUpperCase();
+  if (!game) return toast('Enter a game code.', 'info');
+  if (name) seatRequest('join', { game, name });
+}
+
+async function watch(game) {
+  game = (game || '').trim().toUpperCase();
+  if (!game) return toast('Enter a game code.', 'info');
+  try {
+    const welcome = await app.conn.request('spectate', { game });
+    app.watching = welcome.game;
+    enterGame(welcome.game, null);
+  } catch (error) {
+    app.watching = null;
+    if (error.code !== 'disconnected') toast(error.message || 'Cannot watch that game');
+    if (app.view !== 'lobby') enterLobby();
+  }
+}
+
+// MARK: - Game
+
+function enterGame(game, player) {
+  if (app.game !== game) {
+    app.seq = 0;
+    app.state = null;
+    $('#log').innerHTML = '';
+    $('#chat-list').innerHTML = '';
+  }
+  app.view = 'game';
+  app.game = game;
+  app.player = player;
+  $('#lobby-view').hidden = true;
+  $('#game-view').hidden = false;
+  $('#game-code-box').hidden = false;
+  $('#game-code').textContent = game;
+  $('#share-link').value = shareLink(game);
+  document.title = `Game ${game} · MonopolyRelay`;
+  const url = `/?game=${encodeURIComponent(game)}`;
+  if (location.pathname + location.search !== url) history.replaceState(null, '', url);
+  requestAnimationFrame(() => app.tokens.layout());
+  if (app.state) render();
+}
+
+function applyState(message) {
+  if (message.seq <= app.seq) return;
+  const previous = app.state;
+  app.seq = message.seq;
+  app.state = message.state;
+  const jumped = new Set();
+  for (const event of message.events || []) {
+    addLog(event.text, event.type);
+    // Jail is a jump, not a walk around the board.
+    if (event.type === 'went_to_jail' && event.player) jumped.add(event.player);
+  }
+  const last = (message.events || []).at(-1);
+  if (last) $('#last-event').textContent = last.text;
+  const rolled = (message.events || []).some((e) => e.type === 'rolled');
+  render(previous, rolled, jumped);
+}
+
+function render(previous = null, rolled = false, jumped = new Set()) {
+  const s = app.state;
+  if (!s) return;
+  const board = $('#board');
+  updateBoard(board, s, colorOf, nameOf);
+  app.tokens.update(s.players, colorOf, jumped);
+  const dice = $('#dice');
+  dice.innerHTML = diceHTML(s.dice, rolled);
+  renderTurn(s);
+  renderWaitingRoom(s);
+  renderActions(s, previous);
+  renderAuction(s);
+  renderTrades(s);
+  renderPlayers(s);
+  refreshSquare();
+  tickClocks();
+}
+
+function renderTurn(s) {
+  const el = $('#turn-indicator');
+  if (s.phase === 'lobby') {
+    el.innerHTML = `<span class="muted">Waiting room</span><strong>${s.players.length} / ${s.options.max_players} players</strong>`;
+  } else if (s.phase === 'finished') {
+    const reason = s.end_reason === 'turn_limit' ? 'richest when the turn limit was reached' : 'last player standing';
+    el.innerHTML = `<span class="muted">Game over</span><strong data-testid="winner">${esc(s.winner ? nameOf(s.winner) : 'Nobody')} wins</strong><span class="muted small">${reason}</span>`;
+  } else {
+    const mine = s.current === app.player;
+    el.innerHTML = `<span class="muted">Turn ${s.turn_number}</span>
+      <strong><i class="dot" style="--color:${colorOf(s.current)}"></i>${mine ? 'Your turn' : `${esc(nameOf(s.current))}'s turn`}</strong>`;
+  }
+}
+
+function renderWaitingRoom(s) {
+  const room = $('#waiting-room');
+  room.hidden = s.phase !== 'lobby';
+  $('#action-card').hidden = s.phase === 'lobby';
+  if (s.phase !== 'lobby') return;
+  const host = s.host === app.player;
+  const enough = s.players.length >= 2;
+  $('#start-button').hidden = !host;
+  $('#start-button').disabled = !enough;
+  $('#add-bot-button').hidden = !host;
+  $('#add-bot-button').disabled = s.players.length >= s.options.max_players;
+  $('#leave-lobby-button').textContent = app.player ? 'Leave' : 'Stop watching';
+  $('#waiting-note').textContent = !app.player
+    ? 'You are watching this game.'
+    : host
+      ? (enough ? 'Everyone in? Start when ready.' : 'Share the link: at least 2 players are needed to start.')
+      : `Waiting for ${nameOf(s.host)} to start the game.`;
+}
+
+// MARK: - Log and chat
+
+function addLog(text, type = '') {
+  const log = $('#log');
+  const item = document.createElement('li');
+  item.textContent = text;
+  if (type) item.dataset.type = type;
+  log.appendChild(item);
+  while (log.children.length > 300) log.firstElementChild.remove();
+  log.scrollTop = log.scrollHeight;
+}
+
+function addChat(message) {
+  const list = $('#chat-list');
+  const item = document.createElement('li');
+  item.innerHTML = `<b style="color:${colorOf(message.player)}">${esc(message.name)}</b> ${esc(message.text)}`;
+  list.appendChild(item);
+  while (list.children.length > 200) list.firstElementChild.remove();
+  list.scrollTop = list.scrollHeight;
+  if ($('#chat-panel').hidden) {
+    app.unread += 1;
+    $('#chat-unread').hidden = false;
+    $('#chat-unread').textContent = String(app.unread);
+  }
+}
+
+function selectTab(which) {
+  const chat = which === 'chat';
+  $('#tab-log').setAttribute('aria-selected', String(!chat));
+  $('#tab-chat').setAttribute('aria-selected', String(chat));
+  $('#log').hidden = chat;
+  $('#chat-panel').hidden = !chat;
+  if (chat) {
+    app.unread = 0;
+    $('#chat-unread').hidden = true;
+    $('#chat-input').focus();
+  }
+}
+
+// MARK: - Leaving
+
+async function leaveGame() {
+  const s = app.state;
+  if (!app.player) {
+    await app.conn.request('leave').catch(() => {});
+    app.watching = null;
+    return enterLobby();
+  }
+  if (s && s.phase === 'finished') {
+    // A finished game has no seat to give back: start afresh on a new connection.
+    saveSeat(null);
+    app.conn.drop();
+    app.game = null;
+    return;
+  }
+  if (s && s.phase === 'playing') {
+    const ok = await ask('Resign?', 'Everything you own goes back to the bank and you are out of the game.', 'Resign');
+    if (!ok) return;
+  }
+  const answer = await command('leave');
+  if (answer) {
+    saveSeat(null);
+    enterLobby();
+  }
+}
+export { leaveGame };
+
+// MARK: - Wiring
+
+async function copyLink() {
+  const link = shareLink(app.game);
+  try {
+    await navigator.clipboard.writeText(link);
+    toast('Invite link copied.', 'ok', 2000);
+  } catch {
+    const input = $('#share-link');
+    input.focus();
+    input.select();
+    toast('Select and copy the link.', 'info', 2500);
+  }
+}
+
+function wire() {
+  $('#name-input').value = localStorage.getItem(NAME_KEY) || '';
+  $('#name-input').addEventListener('input', (e) => localStorage.setItem(NAME_KEY, e.target.value.trim()));
+  $('#create-form').addEventListener('submit', (e) => { e.preventDefault(); create(); });
+  $('#code-form').addEventListener('submit', (e) => { e.preventDefault(); join($('#join-code-input').value); });
+  $('#watch-code-button').addEventListener('click', () => watch($('#join-code-input').value));
+  $('#invite-join-button').addEventListener('click', () => join(inviteCode()));
+  $('#invite-watch-button').addEventListener('click', () => watch(inviteCode()));
+  $('#games-list').addEventListener('click', (e) => {
+    const button = e.target.closest('button');
+    if (!button) return;
+    if (button.dataset.join) join(button.dataset.join);
+    if (button.dataset.watch) watch(button.dataset.watch);
+  });
+  $('#copy-link-button').addEventListener('click', copyLink);
+  $('#share-copy-button').addEventListener('click', copyLink);
+  $('#start-button').addEventListener('click', () => command('start'));
+  $('#add-bot-button').addEventListener('click', () => command('add_bot'));
+  $('#leave-lobby-button').addEventListener('click', leaveGame);
+  $('#tab-log').addEventListener('click', () => selectTab('log'));
+  $('#tab-chat').addEventListener('click', () => selectTab('chat'));
+  $('#chat-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const input = $('#chat-input');
+    const text = input.value.trim();
+    if (!text) return;
+    if (!app.player) return toast('Spectators cannot chat.', 'info');
+    input.value = '';
+    await command('chat', { text });
+  });
+  buildBoard($('#board'), (index) => openSquare(index));
+  app.tokens = new Tokens($('#board'), $('#tokens'));
+  setInterval(tickClocks, 250);
+  document.addEventListener('click', (e) => {
+    const open = e.target.closest('[data-square]');
+    if (open) openSquare(Number(open.dataset.square));
+    if (e.target.closest('[data-open-trade]')) openTrade(e.target.closest('[data-open-trade]').dataset.openTrade || null);
+  });
+}
+
+wire();
+connect();

@@ -1,0 +1,229 @@
+"""Two players in two headless Chromium sessions, one per gateway, play a scripted game.
+
+Alice uses gateway 1, Bob gateway 2. Bob watches the live lobby list, joins through the invite
+link, the host starts, and they play turns with the authority's dice script: purchases, rent, an
+auction and chat are seen by both; Alice refreshes her page mid-game and keeps her seat.
+"""
+import os
+
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import ARTIFACTS
+
+SCRIPT = [
+    1, 2,   # Alice: GO -> 3 Baltic Avenue, buys ($60)
+    2, 4,   # Bob: GO -> 6 Oriental Avenue, buys ($100)
+    1, 2,   # Alice: 3 -> 6 Oriental Avenue, pays Bob $6 rent
+    2, 3,   # Bob: 6 -> 11 St. Charles Place, buys ($140)
+    3, 4,   # Alice (after a page refresh): 6 -> 13 States Avenue, buys ($140)
+    3, 4,   # Bob: 11 -> 18 Tennessee Avenue, sends it to auction: Alice wins it for $10
+]
+
+
+def css(testid):
+    return f'[data-testid="{testid}"]'
+
+
+def find(driver, testid):
+    return driver.find_element(By.CSS_SELECTOR, css(testid))
+
+
+def wait(driver, predicate, what, timeout=15):
+    def check(d):
+        try:
+            return predicate(d)
+        except StaleElementReferenceException:
+            return False
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(check, message=f"timed out waiting for {what}")
+
+
+def text_of(driver, testid):
+    try:
+        elements = driver.find_elements(By.CSS_SELECTOR, css(testid))
+        return elements[0].text if elements else None
+    except StaleElementReferenceException:  # re-rendered meanwhile
+        return None
+
+
+def wait_text(driver, testid, expected, timeout=15):
+    wait(driver, lambda d: text_of(d, testid) == expected, f"{testid} == {expected!r} (now {text_of(driver, testid)!r})", timeout)
+
+
+def click(driver, testid, timeout=15):
+    element = wait(driver, lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, css(testid))
+                                           if e.is_displayed() and e.is_enabled()), None),
+                   f"{testid} to be clickable", timeout)
+    element.click()
+
+
+def attribute(driver, testid, name):
+    try:
+        elements = driver.find_elements(By.CSS_SELECTOR, css(testid))
+        return elements[0].get_attribute(name) if elements else None
+    except StaleElementReferenceException:  # re-rendered meanwhile
+        return None
+
+
+def wait_attribute(driver, testid, name, expected, timeout=15):
+    wait(driver, lambda d: attribute(d, testid, name) == expected,
+         f"{testid}[{name}] == {expected!r} (now {attribute(driver, testid, name)!r})", timeout)
+
+
+def both(drivers, check):
+    for driver in drivers:
+        check(driver)
+
+
+class Console:
+    """Collects every browser console entry; SEVERE ones fail the test."""
+
+    def __init__(self):
+        self.entries = []
+
+    def collect(self, driver, who):
+        for entry in driver.get_log("browser"):
+            self.entries.append((who, entry))
+
+    def severe(self):
+        return [f"{who}: {entry['message']}" for who, entry in self.entries if entry.get("level") == "SEVERE"]
+
+
+def play_turn(driver, others, player, position, buy=True):
+    """The player rolls (the dice script decides), optionally buys, then ends the turn."""
+    click(driver, "roll")
+    for d in [driver, *others]:
+        wait_attribute(d, f"token-{player}", "data-position", str(position))
+    if buy:
+        click(driver, "buy")
+        for d in [driver, *others]:
+            wait_attribute(d, f"square-{position}", "data-owner", player)
+    click(driver, "end-turn")
+
+
+def test_two_browsers_on_two_gateways_play_a_scripted_game(make_stack, make_browser):
+    # MONOPOLY_STATIC_DIR=Sources/Gateway/Public serves the files from disk (no rebuild while iterating).
+    static = os.environ.get("MONOPOLY_STATIC_DIR")
+    stack = make_stack(dice=SCRIPT, gateway_args=["--static-dir", static] if static else [])
+    alice = make_browser()
+    bob = make_browser()
+    console = Console()
+    url_1 = f"http://127.0.0.1:{stack.gateway_ports[0]}"
+    url_2 = f"http://127.0.0.1:{stack.gateway_ports[1]}"
+
+    # Bob waits in the lobby of gateway 2; Alice creates a game on gateway 1.
+    bob.get(url_2 + "/")
+    wait(bob, lambda d: find(d, "lobby-view").is_displayed(), "Bob's lobby")
+    wait_attribute(bob, "connection-status", "data-status", "open")
+    find(bob, "name-input").send_keys("Bob")
+
+    alice.get(url_1 + "/")
+    wait_attribute(alice, "connection-status", "data-status", "open")
+    find(alice, "name-input").send_keys("Alice")
+    click(alice, "create-game")
+    wait(alice, lambda d: find(d, "game-view").is_displayed(), "Alice's game view")
+    wait(alice, lambda d: find(d, "share-link").get_attribute("value"), "the invite link")
+    link = find(alice, "share-link").get_attribute("value")
+    game = text_of(alice, "game-code")
+    assert link == f"{url_1}/?game={game}", link
+    wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("player-p1")), "Alice in the player list")
+
+    # The open games list is live: the new game appears in Bob's lobby without a reload.
+    wait(bob, lambda d: d.find_elements(By.CSS_SELECTOR, css(f"game-{game}")), f"game {game} in Bob's lobby list")
+
+    # Bob follows the invite link (on his own gateway) and joins.
+    bob.get(link.replace(url_1, url_2))
+    wait(bob, lambda d: find(d, "invite-box").is_displayed(), "the invitation")
+    assert find(bob, "name-input").get_attribute("value") == "Bob"  # remembered locally
+    click(bob, "invite-join")
+    wait(bob, lambda d: find(d, "game-view").is_displayed(), "Bob's game view")
+    both([alice, bob], lambda d: wait(d, lambda x: x.find_elements(By.CSS_SELECTOR, css("player-p2")), "Bob in the player list"))
+    assert not find(bob, "start-game").is_displayed()  # only the host starts
+
+    click(alice, "start-game")
+    both([alice, bob], lambda d: wait(d, lambda x: "Turn 1" in find(x, "turn-indicator").text, "the game to start"))
+    assert "Your turn" in find(alice, "turn-indicator").text
+    assert "Alice" in find(bob, "turn-indicator").text
+    both([alice, bob], lambda d: wait_text(d, "cash-p1", "$1,500"))
+    assert not bob.find_elements(By.CSS_SELECTOR, css("roll"))  # not Bob's turn: no roll button
+
+    # Alice buys Baltic Avenue; Bob sees the token move, the owner and the cash.
+    play_turn(alice, [bob], "p1", 3)
+    both([alice, bob], lambda d: wait_text(d, "cash-p1", "$1,440"))
+
+    # Bob buys Oriental Avenue.
+    play_turn(bob, [alice], "p2", 6)
+    both([alice, bob], lambda d: wait_text(d, "cash-p2", "$1,400"))
+
+    # Alice lands on Oriental Avenue and pays Bob $6 rent.
+    play_turn(alice, [bob], "p1", 6, buy=False)
+    both([alice, bob], lambda d: wait_text(d, "cash-p1", "$1,434"))
+    both([alice, bob], lambda d: wait_text(d, "cash-p2", "$1,406"))
+    assert any("rent" in li.text.lower() for li in bob.find_elements(By.CSS_SELECTOR, "#log li"))
+
+    # Bob buys St. Charles Place.
+    play_turn(bob, [alice], "p2", 11)
+    both([alice, bob], lambda d: wait_text(d, "cash-p2", "$1,266"))
+
+    # Alice refreshes the page: the stored token takes her seat back (a rejoin), nothing is lost.
+    console.collect(alice, "alice")
+    alice.refresh()
+    wait(alice, lambda d: find(d, "game-view").is_displayed(), "Alice back in the game after a refresh")
+    wait_text(alice, "cash-p1", "$1,434")
+    wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("roll")), "Alice's roll button after the refresh")
+    assert text_of(alice, "game-code") == game
+    wait(bob, lambda d: any("is back" in li.text for li in d.find_elements(By.CSS_SELECTOR, "#log li")), "Bob to see Alice come back")
+
+    # Alice buys States Avenue.
+    play_turn(alice, [bob], "p1", 13)
+    both([alice, bob], lambda d: wait_text(d, "cash-p1", "$1,294"))
+
+    # Bob sends Tennessee Avenue to auction; Alice bids $10 in the auction panel, Bob passes.
+    click(bob, "roll")
+    both([alice, bob], lambda d: wait_attribute(d, "token-p2", "data-position", "18"))
+    click(bob, "decline")
+    both([alice, bob], lambda d: wait(d, lambda x: find(x, "auction-panel").is_displayed(), "the auction panel"))
+    assert find(alice, "auction-timer").text.endswith("s")
+    bid_input = wait(alice, lambda d: find(d, "bid-input"), "the bid input")
+    bid_input.clear()
+    bid_input.send_keys("10")
+    click(alice, "bid")
+    wait(bob, lambda d: "$10" in find(d, "auction-high").text, "Bob to see Alice's bid")
+    click(bob, "pass")
+    both([alice, bob], lambda d: wait_attribute(d, "square-18", "data-owner", "p1"))
+    both([alice, bob], lambda d: wait_text(d, "cash-p1", "$1,284"))
+    assert not find(bob, "auction-panel").is_displayed()
+
+    # Chat reaches the other gateway.
+    alice.find_element(By.ID, "tab-chat").click()
+    find(alice, "chat-input").send_keys("good game, Bob")
+    click(alice, "chat-send")
+    bob.find_element(By.ID, "tab-chat").click()
+    wait(bob, lambda d: "good game, Bob" in find(d, "chat-list").text, "the chat line at Bob's")
+    bob.find_element(By.ID, "tab-log").click()
+
+    # A rule the client cannot know in advance is refused by the server and shown as a toast.
+    click(bob, "end-turn")
+    wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("roll")), "Alice's turn again")
+    alice.execute_script("window.__monopoly.command('end_turn')")
+    wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("toast-error")), "an error toast")
+
+    # Both boards agree on every owner.
+    owners = lambda d: [attribute(d, f"square-{i}", "data-owner") for i in range(40)]
+    assert owners(alice) == owners(bob)
+    assert owners(alice)[3] == "p1" and owners(alice)[6] == "p2" and owners(alice)[11] == "p2"
+
+    # The board as players see it, desktop and phone sized.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    alice.execute_script("document.querySelectorAll('.toast').forEach(t => t.remove())")
+    alice.save_screenshot(str(ARTIFACTS / "board.png"))
+    find(alice, "board").screenshot(str(ARTIFACTS / "board-only.png"))
+    bob.set_window_size(390, 844)
+    bob.execute_script("window.scrollTo(0, 0)")
+    wait(bob, lambda d: find(d, "board").size["width"] < 400, "the phone layout")
+    bob.save_screenshot(str(ARTIFACTS / "board-phone.png"))
+
+    console.collect(alice, "alice")
+    console.collect(bob, "bob")
+    assert console.severe() == [], console.severe()
