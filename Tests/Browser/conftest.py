@@ -1,5 +1,6 @@
 """Browser tests: a real headless Chromium (Debian's chromium + chromium-driver) driven by selenium
 against a real stack (redis-server, authority, two gateways) from Tests/EndToEnd/stack.py."""
+import importlib.util
 import os
 import shutil
 import sys
@@ -10,7 +11,15 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "EndToEnd"))
 
-from stack import ROOT, Stack  # noqa: E402
+from stack import ROOT  # noqa: E402
+
+# The end-to-end suite's fixtures (make_stack: a stack per test, logs printed on failure) and its
+# report hook, loaded under another name: both folders call their file conftest.py.
+_spec = importlib.util.spec_from_file_location("e2e_conftest", HERE.parent / "EndToEnd" / "conftest.py")
+_e2e = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_e2e)
+make_stack = _e2e.make_stack
+pytest_runtest_makereport = _e2e.pytest_runtest_makereport
 
 ARTIFACTS = ROOT / ".build" / "artifacts"
 
@@ -21,23 +30,6 @@ def chromium_paths():
     if not browser or not driver:
         pytest.fail("chromium and chromium-driver are needed (scripts/bootstrap installs them)")
     return browser, driver
-
-
-@pytest.fixture
-def make_stack(request):
-    stacks = []
-
-    def make(**kwargs):
-        stack = Stack(**kwargs)
-        stacks.append(stack)
-        return stack
-
-    yield make
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    for stack in stacks:
-        if failed:
-            print(stack.logs())
-        stack.close()
 
 
 @pytest.fixture
@@ -75,10 +67,3 @@ def make_browser(request):
             print(f"browser {index + 1}: {error}")
         finally:
             driver.quit()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, "rep_" + report.when, report)
