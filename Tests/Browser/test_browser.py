@@ -11,11 +11,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import ARTIFACTS
+from stack import wait_for_port
 
 SCRIPT = [
     1, 2,   # Alice: GO -> 3 Baltic Avenue, buys ($60)
     2, 4,   # Bob: GO -> 6 Oriental Avenue, buys ($100)
-    1, 2,   # Alice: 3 -> 6 Oriental Avenue, pays Bob $6 rent
+    1, 2,   # Alice: 3 -> 6 Oriental Avenue, pays Bob $6 rent (later she buys it from him by trade)
     2, 3,   # Bob: 6 -> 11 St. Charles Place, buys ($140)
     3, 4,   # Alice (after a page refresh): 6 -> 13 States Avenue, buys ($140)
     3, 4,   # Bob: 11 -> 18 Tennessee Avenue, sends it to auction: Alice wins it for $10
@@ -203,16 +204,30 @@ def test_two_browsers_on_two_gateways_play_a_scripted_game(make_stack, make_brow
     wait(bob, lambda d: "good game, Bob" in find(d, "chat-list").text, "the chat line at Bob's")
     bob.find_element(By.ID, "tab-log").click()
 
-    # A rule the client cannot know in advance is refused by the server and shown as a toast.
+    # Alice offers Bob $150 for Oriental Avenue in the trade dialog; Bob accepts.
     click(bob, "end-turn")
     wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("roll")), "Alice's turn again")
+    click(alice, "open-trade")
+    wait(alice, lambda d: find(d, "trade-dialog").is_displayed(), "the trade dialog")
+    cash = find(alice, "give-cash")
+    cash.clear()
+    cash.send_keys("150")
+    click(alice, "get-prop-6")
+    click(alice, "trade-send")
+    wait(alice, lambda d: not find(d, "trade-dialog").is_displayed(), "the trade dialog to close")
+    click(bob, "trade-accept-t1")
+    both([alice, bob], lambda d: wait_attribute(d, "square-6", "data-owner", "p1"))
+    both([alice, bob], lambda d: wait_text(d, "cash-p1", "$1,134"))
+    both([alice, bob], lambda d: wait_text(d, "cash-p2", "$1,416"))
+
+    # A rule the client cannot know in advance is refused by the server and shown as a toast.
     alice.execute_script("window.__monopoly.command('end_turn')")
     wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("toast-error")), "an error toast")
 
     # Both boards agree on every owner.
     owners = lambda d: [attribute(d, f"square-{i}", "data-owner") for i in range(40)]
     assert owners(alice) == owners(bob)
-    assert owners(alice)[3] == "p1" and owners(alice)[6] == "p2" and owners(alice)[11] == "p2"
+    assert owners(alice)[3] == "p1" and owners(alice)[6] == "p1" and owners(alice)[11] == "p2"
 
     # The board as players see it, desktop and phone sized.
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -227,3 +242,62 @@ def test_two_browsers_on_two_gateways_play_a_scripted_game(make_stack, make_brow
     console.collect(alice, "alice")
     console.collect(bob, "bob")
     assert console.severe() == [], console.severe()
+
+
+def test_a_lost_connection_shows_the_banner_and_rejoins_the_seat(make_stack, make_browser):
+    """The gateway Bob uses goes away and comes back: Bob's page shows the reconnecting banner,
+    reconnects with backoff and takes his seat back; a spectator on the other gateway watches."""
+    static = os.environ.get("MONOPOLY_STATIC_DIR")
+    stack = make_stack(dice=[1, 2, 2, 4], gateway_args=["--static-dir", static] if static else [])
+    alice = make_browser()
+    bob = make_browser()
+    watcher = make_browser(900, 1000)
+    url_1 = f"http://127.0.0.1:{stack.gateway_ports[0]}"
+    url_2 = f"http://127.0.0.1:{stack.gateway_ports[1]}"
+
+    alice.get(url_1 + "/")
+    wait_attribute(alice, "connection-status", "data-status", "open")
+    find(alice, "name-input").send_keys("Alice")
+    click(alice, "create-game")
+    wait(alice, lambda d: text_of(d, "game-code"), "the game code")
+    game = text_of(alice, "game-code")
+
+    # Bob types the code by hand; the watcher follows the link and chooses to watch.
+    bob.get(url_2 + "/")
+    wait_attribute(bob, "connection-status", "data-status", "open")
+    find(bob, "name-input").send_keys("Bob")
+    find(bob, "join-code-input").send_keys(game.lower())
+    click(bob, "join-code")
+    wait(bob, lambda d: find(d, "game-view").is_displayed(), "Bob's game view")
+    click(alice, "start-game")
+    watcher.get(f"{url_1}/?game={game}")
+    click(watcher, "invite-watch")
+    wait(watcher, lambda d: "Turn 1" in find(d, "turn-indicator").text, "the watcher to see the game")
+    assert not watcher.find_elements(By.CSS_SELECTOR, css("open-trade"))  # spectators get no actions
+
+    click(alice, "roll")
+    wait_attribute(watcher, "token-p1", "data-position", "3")
+    click(alice, "buy")
+    wait_attribute(watcher, "square-3", "data-owner", "p1")
+
+    # Gateway 2 goes down: Bob sees the banner while his page retries with backoff.
+    stack.gateways[1].terminate()
+    wait(bob, lambda d: find(d, "reconnect-banner").is_displayed(), "the reconnecting banner")
+    click(alice, "end-turn")  # the game goes on meanwhile
+    wait(watcher, lambda d: "Bob" in find(d, "turn-indicator").text, "Bob's turn at the watcher")
+    stack.gateways[1].start()
+    wait_for_port(stack.gateway_ports[1])
+    stack.wait_for_gateway(1)
+    wait(bob, lambda d: not find(d, "reconnect-banner").is_displayed(), "the banner to go away", timeout=30)
+    wait(bob, lambda d: d.find_elements(By.CSS_SELECTOR, css("roll")), "Bob's roll button after the reconnect")
+    wait_attribute(bob, "square-3", "data-owner", "p1")
+    click(bob, "roll")
+    wait_attribute(watcher, "token-p2", "data-position", "6")
+    wait_attribute(alice, "token-p2", "data-position", "6")
+
+    # Only the failed reconnect attempts may be logged while the gateway was down.
+    for who, driver in (("alice", alice), ("watcher", watcher), ("bob", bob)):
+        for entry in driver.get_log("browser"):
+            if entry.get("level") != "SEVERE":
+                continue
+            assert who == "bob" and "WebSocket connection to" in entry["message"], f"{who}: {entry}"
