@@ -105,3 +105,33 @@ def test_a_disconnected_player_keeps_the_seat_and_the_bot_plays_after_the_grace_
         await bob.close()
 
     asyncio.run(scenario())
+
+
+def test_members_leaving_and_entering_a_game_at_once_keep_the_subscription(make_stack):
+    stack = make_stack(dice=[1, 2])
+
+    async def scenario():
+        alice = await GameClient.connect(stack.ws_url(0), "alice")
+        bob = await GameClient.connect(stack.ws_url(0), "bob")
+        game = (await alice.ok("create", name="Alice"))["game"]
+        await bob.ok("join", game=game, name="Bob")
+        await alice.ok("start")
+        watchers = [await GameClient.connect(stack.ws_url(1), f"w{i}") for i in range(2)]
+
+        async def toggle(watcher):
+            for _ in range(15):  # 31 messages: within the default burst of 40
+                await watcher.ok("spectate", game=game)
+                await watcher.ok("leave")
+            await watcher.ok("spectate", game=game)
+
+        # Two connections on one gateway enter and leave the same game concurrently: the gateway's
+        # last UNSUBSCRIBE and next SUBSCRIBE race; the subscription must survive.
+        await asyncio.gather(*(toggle(w) for w in watchers))
+        answer = await alice.ok("roll")
+        for watcher in watchers:
+            state = await watcher.wait_seq(answer["seq"])
+            assert state["state"]["players"][0]["position"] == 3
+        for c in [alice, bob, *watchers]:
+            await c.close()
+
+    asyncio.run(scenario())

@@ -19,6 +19,7 @@ public final class RelayHub: Sendable {
     private let link = NIOLockedValueBox<RedisLink?>(nil)
     private let state = NIOLockedValueBox(HubState())
     private let commandCounter = NIOLockedValueBox<UInt64>(0)
+    private let subscriptionTail = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let published = Counter(label: "monopoly_gateway_commands_published_total")
     private let publishErrors = Counter(label: "monopoly_gateway_publish_errors_total")
     private let unavailable = Counter(label: "monopoly_gateway_authority_unavailable_total")
@@ -61,6 +62,8 @@ public final class RelayHub: Sendable {
         var pending: [String: Pending] = [:]
         var games: [GameID: GameSubscription] = [:]
         var lobbyWatchers: Set<ConnectionID> = []
+        /// State channels Redis has confirmed; changed only by `applySubscription`, one at a time.
+        var subscribed: Set<GameID> = []
     }
 
     struct RedisLink: Sendable {
@@ -339,31 +342,58 @@ public final class RelayHub: Sendable {
 
     /// Counts interest in a game and subscribes to its state channel on the first.
     func retain(_ game: GameID) async throws {
-        let first = state.withLockedValue { hub -> Bool in
-            hub.games[game, default: GameSubscription()].interest += 1
-            return hub.games[game]!.interest == 1
-        }
-        if first {
-            do {
-                try await self.subscriber.subscribe(RedisChannels.state(game))
-            } catch {
-                await release(game)
-                throw error
-            }
+        state.withLockedValue { $0.games[game, default: GameSubscription()].interest += 1 }
+        do {
+            try await reconcileSubscription(game)
+        } catch {
+            await release(game)
+            throw error
         }
     }
 
+    /// Gives back one interest; the last one unsubscribes.
     func release(_ game: GameID) async {
-        let last = state.withLockedValue { hub -> Bool in
-            guard hub.games[game] != nil else { return false }
+        state.withLockedValue { hub in
+            guard hub.games[game] != nil else { return }
             hub.games[game]!.interest -= 1
-            if hub.games[game]!.interest <= 0 {
-                hub.games[game] = nil
-                return true
-            }
-            return false
+            if hub.games[game]!.interest <= 0 { hub.games[game] = nil }
         }
-        if last { try? await self.subscriber.unsubscribe(RedisChannels.state(game)) }
+        try? await reconcileSubscription(game)
+    }
+
+    /// Subscription changes run one at a time, in the order they were asked for, and each makes
+    /// Redis match the interest counted at that moment: a last member leaving and a new one
+    /// entering at once can never end with the UNSUBSCRIBE winning.
+    private func reconcileSubscription(_ game: GameID) async throws {
+        let failure = NIOLockedValueBox<(any Error)?>(nil)
+        let task = subscriptionTail.withLockedValue { tail -> Task<Void, Never> in
+            let previous = tail
+            let next = Task {
+                await previous?.value
+                do {
+                    try await self.applySubscription(game)
+                } catch {
+                    failure.withLockedValue { $0 = error }
+                }
+            }
+            tail = next
+            return next
+        }
+        await task.value
+        if let error = failure.withLockedValue({ $0 }) { throw error }
+    }
+
+    private func applySubscription(_ game: GameID) async throws {
+        let (wanted, active) = state.withLockedValue { hub in
+            ((hub.games[game]?.interest ?? 0) > 0, hub.subscribed.contains(game))
+        }
+        if wanted && !active {
+            try await self.subscriber.subscribe(RedisChannels.state(game))
+            state.withLockedValue { _ = $0.subscribed.insert(game) }
+        } else if !wanted && active {
+            state.withLockedValue { _ = $0.subscribed.remove(game) }
+            try? await self.subscriber.unsubscribe(RedisChannels.state(game))
+        }
     }
 
     /// Removes a member (under the lock) and schedules the unsubscribe when it was the last.
