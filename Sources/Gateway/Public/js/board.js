@@ -176,20 +176,33 @@ export class Tokens {
   }
 
   layout() {
-    const bySquare = new Map();
+    // Tokens gather per spot: a square, or for square 10 the cell (in jail) or the visitors' edge.
+    const spots = new Map();
     for (const el of this.layer.children) {
       const at = this.shown.get(el.dataset.player);
-      if (!bySquare.has(at)) bySquare.set(at, []);
-      bySquare.get(at).push(el);
+      const key = at === 10 && el.classList.contains('jailed') && !this.walks.has(el.dataset.player) ? 'jail' : String(at);
+      if (!spots.has(key)) spots.set(key, []);
+      spots.get(key).push(el);
     }
     const boardBox = this.board.getBoundingClientRect();
-    for (const [index, tokens] of bySquare) {
+    for (const [key, tokens] of spots) {
+      const index = key === 'jail' ? 10 : Number(key);
       const cell = this.board.querySelector(`.sq[data-index="${index}"]`);
       if (!cell) continue;
       const box = cell.getBoundingClientRect();
+      const { side } = cellOf(index);
       const size = Math.max(12, Math.min(26, Math.min(box.width, box.height) * 0.42));
-      const cx = box.left - boardBox.left + box.width / 2;
-      const cy = box.top - boardBox.top + box.height / 2 + (index === 10 ? -box.height * 0.1 : 0);
+      // Where in the cell: away from the name, towards the outer edge.
+      let fx = 0.5, fy = 0.5;
+      if (side === 'bottom') fy = 0.66;
+      else if (side === 'top') fy = 0.5;
+      else if (side === 'left') fx = 0.36;
+      else if (side === 'right') fx = 0.64;
+      else if (key === 'jail') { fx = 0.55; fy = 0.36; }
+      else if (index === 10) { fx = 0.5; fy = 0.8; }
+      else { fy = 0.62; }
+      const cx = box.left - boardBox.left + box.width * fx;
+      const cy = box.top - boardBox.top + box.height * fy;
       const perRow = tokens.length > 4 ? 3 : 2;
       tokens.forEach((el, k) => {
         const n = tokens.length;

@@ -158,13 +158,13 @@ function enterLobby() {
 
 function renderLobby() {
   const list = $('#games-list');
-  const games = app.games.filter((g) => g.phase === 'lobby');
+  const games = app.games.filter((g) => g.phase !== 'finished');
   $('#games-empty').hidden = games.length > 0;
   setHTML(list, games.map((g) => {
-    const full = g.players >= g.max_players;
+    const full = g.players >= g.max_players || g.phase !== 'lobby';
     return `<li class="game-row" data-game="${esc(g.game)}" data-testid="game-${esc(g.game)}">
       <span class="game-code">${esc(g.game)}</span>
-      <span class="game-host">${esc(g.host ?? '')}'s game</span>
+      <span class="game-host">${esc(g.host ?? '')}'s game${g.phase === 'playing' ? ' <span class="tag">playing</span>' : ''}</span>
       <span class="game-count" aria-label="${g.players} of ${g.max_players} players">${g.players}/${g.max_players}</span>
       <button class="btn btn-primary btn-small" type="button" data-join="${esc(g.game)}" data-testid="join-${esc(g.game)}" ${full ? 'disabled' : ''}>Join</button>
       <button class="btn btn-small" type="button" data-watch="${esc(g.game)}" data-testid="watch-${esc(g.game)}">Watch</button>
@@ -275,6 +275,7 @@ function applyState(message) {
     addLog(event.text, event.type);
     // Jail is a jump, not a walk around the board.
     if (event.type === 'went_to_jail' && event.player) jumped.add(event.player);
+    if (event.type === 'trade_proposed' && event.other === app.player && previous) toast(`${nameOf(event.player)} offers you a trade.`, 'info', 3000);
   }
   const last = (message.events || []).at(-1);
   if (last) $('#last-event').textContent = last.text;
