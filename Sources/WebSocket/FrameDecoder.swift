@@ -20,7 +20,7 @@ struct FrameDecoder: Sendable {
         /// whether they are the last bytes of the frame.
         case payload(UnsafeRawBufferPointer, WebSocketMask, endsFrame: Bool)
         case frameEnd
-        case error(WebSocketCloseCode, reason: String)
+        case error(ProtocolViolation)
     }
 
     private(set) var state: State = .header
@@ -57,7 +57,7 @@ struct FrameDecoder: Sendable {
         // Fast path: the whole header is in this read, parse it in place.
         if partialHeader.isEmpty, cursor.remaining >= 2 {
             let first = cursor.peek(0), second = cursor.peek(1)
-            if let error = Self.checkFirstBytes(first, second) { return fail(error) }
+            if let violation = Self.checkFirstBytes(first, second) { return fail(violation) }
             let length = Self.headerLength(second)
             if cursor.remaining >= length {
                 let header = cursor.consume(atMost: length)
@@ -92,21 +92,21 @@ struct FrameDecoder: Sendable {
 
     /// Rules decidable from the first two bytes, checked before waiting for the rest so a bad
     /// frame fails at once.
-    private static func checkFirstBytes(_ first: UInt8, _ second: UInt8) -> (WebSocketCloseCode, String)? {
+    private static func checkFirstBytes(_ first: UInt8, _ second: UInt8) -> ProtocolViolation? {
         if first & 0x70 != 0 {
             // No extension was negotiated, so RSV1-3 must be zero (section 5.2).
-            return (.protocolError, "reserved bits set")
+            return ProtocolViolation(.protocolError, "reserved bits set")
         }
         guard let opcode = WebSocketOpcode(rawValue: first & 0x0F) else {
-            return (.protocolError, "reserved opcode")
+            return ProtocolViolation(.protocolError, "reserved opcode")
         }
         if second & 0x80 == 0 {
             // Section 5.1: a server MUST close on an unmasked client frame.
-            return (.protocolError, "unmasked client frame")
+            return ProtocolViolation(.protocolError, "unmasked client frame")
         }
         if opcode.isControl {
-            if first & 0x80 == 0 { return (.protocolError, "fragmented control frame") }
-            if second & 0x7F > 125 { return (.protocolError, "control frame too long") }
+            if first & 0x80 == 0 { return ProtocolViolation(.protocolError, "fragmented control frame") }
+            if second & 0x7F > 125 { return ProtocolViolation(.protocolError, "control frame too long") }
         }
         return nil
     }
@@ -122,17 +122,17 @@ struct FrameDecoder: Sendable {
             length = UInt64(header[2]) << 8 | UInt64(header[3])
             position = 4
             // Section 5.2: "the minimal number of bytes MUST be used to encode the length".
-            if length < 126 { return fail((.protocolError, "non-minimal length")) }
+            if length < 126 { return fail(ProtocolViolation(.protocolError, "non-minimal length")) }
         case 127:
             length = 0
             for i in 2..<10 { length = length << 8 | UInt64(header[i]) }
             position = 10
-            if length & (1 << 63) != 0 { return fail((.protocolError, "length MSB set")) }
-            if length <= 0xFFFF { return fail((.protocolError, "non-minimal length")) }
+            if length & (1 << 63) != 0 { return fail(ProtocolViolation(.protocolError, "length MSB set")) }
+            if length <= 0xFFFF { return fail(ProtocolViolation(.protocolError, "non-minimal length")) }
         default:
             length = UInt64(lengthCode)
         }
-        if length > UInt64(maxFrameSize) { return fail((.messageTooBig, "frame too big")) }
+        if length > UInt64(maxFrameSize) { return fail(ProtocolViolation(.messageTooBig, "frame too big")) }
         let key = (header[position], header[position + 1], header[position + 2], header[position + 3])
         let mask = WebSocketMask(key: key)
         let frame = FrameHeader(
@@ -145,9 +145,9 @@ struct FrameDecoder: Sendable {
         return .header(frame)
     }
 
-    private mutating func fail(_ error: (WebSocketCloseCode, String)) -> Event {
+    private mutating func fail(_ error: ProtocolViolation) -> Event {
         state = .failed
         partialHeader = []
-        return .error(error.0, reason: error.1)
+        return .error(error)
     }
 }

@@ -12,7 +12,7 @@ struct MessageAssembler: Sendable {
     enum Completion: Equatable {
         case incomplete
         case message(WebSocketMessage)
-        case error(WebSocketCloseCode, reason: String)
+        case error(ProtocolViolation)
     }
 
     private(set) var state: State = .idle
@@ -28,7 +28,7 @@ struct MessageAssembler: Sendable {
     }
 
     /// Starts a data frame. Checks sequencing and the message size before any payload is stored.
-    mutating func beginFrame(_ header: FrameHeader) -> (WebSocketCloseCode, String)? {
+    mutating func beginFrame(_ header: FrameHeader) -> ProtocolViolation? {
         switch (state, header.opcode) {
         case (.idle, .text):
             state = .text
@@ -36,16 +36,16 @@ struct MessageAssembler: Sendable {
         case (.idle, .binary):
             state = .binary
         case (.idle, .continuation):
-            return (.protocolError, "continuation without a message")
+            return ProtocolViolation(.protocolError, "continuation without a message")
         case (.text, .continuation), (.binary, .continuation):
             break
         case (.text, _), (.binary, _):
-            return (.protocolError, "new message inside a fragmented message")
+            return ProtocolViolation(.protocolError, "new message inside a fragmented message")
         default:
             preconditionFailure("control frames are not assembled")
         }
         if header.payloadLength > maxMessageSize - payload.count {
-            return (.messageTooBig, "message too big")
+            return ProtocolViolation(.messageTooBig, "message too big")
         }
         if payload.isEmpty {
             // Reserving per frame would grow linearly and copy quadratically; the first frame is the
@@ -62,7 +62,7 @@ struct MessageAssembler: Sendable {
     /// arrives (Autobahn 6.4.x), except for the chunk that ends the message: all its bytes are
     /// here, and building the String validates them anyway, so checking twice would only halve
     /// text throughput.
-    mutating func append(_ chunk: UnsafeRawBufferPointer, mask: WebSocketMask, endsFrame: Bool) -> (WebSocketCloseCode, String)? {
+    mutating func append(_ chunk: UnsafeRawBufferPointer, mask: WebSocketMask, endsFrame: Bool) -> ProtocolViolation? {
         let start = payload.count
         payload.append(contentsOf: chunk.assumingMemoryBound(to: UInt8.self))
         let validateNow = state == .text && !(endsFrame && frameIsFinal)
@@ -72,7 +72,7 @@ struct MessageAssembler: Sendable {
             mask.apply(to: added)
             return validateNow ? utf8.validate(UnsafeRawBufferPointer(added)) : true
         }
-        return valid ? nil : (.invalidPayloadData, "invalid UTF-8")
+        return valid ? nil : ProtocolViolation(.invalidPayloadData, "invalid UTF-8")
     }
 
     /// Ends the current frame; returns the message when the frame had FIN set.
@@ -86,7 +86,7 @@ struct MessageAssembler: Sendable {
             // The text buffer is reused for the next message (the String has its own copy), unless
             // it grew large: an idle connection should not keep a 16 MiB buffer.
             if payload.capacity > Self.retainedTextCapacity { payload = [] } else { payload.removeAll(keepingCapacity: true) }
-            guard let text else { return .error(.invalidPayloadData, reason: "invalid UTF-8") }
+            guard let text else { return .error(ProtocolViolation(.invalidPayloadData, "invalid UTF-8")) }
             return .message(.text(text))
         case .binary:
             // Handed over, not copied: the next message starts a new array.
@@ -103,7 +103,9 @@ struct MessageAssembler: Sendable {
     /// The message as a String, or nil when it is not valid UTF-8 (including a truncated final
     /// character).
     static func validatedString(_ bytes: [UInt8]) -> String? {
-        if #available(macOS 15, iOS 18, tvOS 18, watchOS 11, visionOS 2, *) {
+        // String(validating:) is one pass, the fastest from about 64 bytes up; below that its fixed
+        // cost dominates (measured 4x slower at 16 bytes than our validator + String(decoding:)).
+        if bytes.count >= 64, #available(macOS 15, iOS 18, tvOS 18, watchOS 11, visionOS 2, *) {
             return String(validating: bytes, as: UTF8.self)
         }
         var validator = UTF8Validator()

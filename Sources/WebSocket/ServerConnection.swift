@@ -43,7 +43,10 @@ public struct ServerConnection: Sendable {
     /// Next action, or nil when more bytes are needed. Call until nil after each receive.
     public mutating func nextAction() -> ServerConnectionAction? {
         guard pendingHead < pending.count else { return nil }
-        let action = pending[pendingHead]
+        // Move the action out (a trivial placeholder stays behind) instead of copying it, which
+        // would retain its payload here and release it again when the queue is cleared.
+        var action = ServerConnectionAction.closeTransport
+        swap(&action, &pending[pendingHead])
         pendingHead += 1
         if pendingHead == pending.count {
             pending.removeAll(keepingCapacity: true)
@@ -76,7 +79,7 @@ public struct ServerConnection: Sendable {
                 // Section 1.4: after sending a close we ignore data, but keep parsing frames to
                 // find the peer's close.
             } else if let error = assembler.beginFrame(header) {
-                fail(error.0, reason: error.1)
+                fail(error)
             }
         case .payload(let chunk, var mask, let endsFrame):
             if controlOpcode != nil {
@@ -86,7 +89,7 @@ public struct ServerConnection: Sendable {
                     mask.apply(to: UnsafeMutableRawBufferPointer(rebasing: $0[start...]))
                 }
             } else if state == .open, let error = assembler.append(chunk, mask: mask, endsFrame: endsFrame) {
-                fail(error.0, reason: error.1)
+                fail(error)
             }
         case .frameEnd:
             if let opcode = controlOpcode {
@@ -98,11 +101,11 @@ public struct ServerConnection: Sendable {
                 switch assembler.endFrame() {
                 case .incomplete: break
                 case .message(let message): pending.append(.message(message))
-                case .error(let code, let reason): fail(code, reason: reason)
+                case .error(let violation): fail(violation)
                 }
             }
-        case .error(let code, let reason):
-            fail(code, reason: reason)
+        case .error(let violation):
+            fail(violation)
         }
     }
 
@@ -137,18 +140,18 @@ public struct ServerConnection: Sendable {
         }
         // Section 5.5.1: if there is a body, its first two bytes are the status code.
         guard payload.count >= 2 else {
-            return fail(.protocolError, reason: "close payload of 1 byte")
+            return fail(ProtocolViolation(.protocolError, "close payload of 1 byte"))
         }
         let code = WebSocketCloseCode(rawValue: UInt16(payload[0]) << 8 | UInt16(payload[1]))
         guard code.isValidOnWire else {
-            return fail(.protocolError, reason: "invalid close code")
+            return fail(ProtocolViolation(.protocolError, "invalid close code"))
         }
         let reasonIsValid = payload.withUnsafeBytes {
             UTF8Validator.isValid(UnsafeRawBufferPointer(rebasing: $0[2...]))
         }
         // Autobahn 7.5.1 accepts 1002 or 1007 here; 1007 says precisely what was wrong.
         guard reasonIsValid else {
-            return fail(.invalidPayloadData, reason: "invalid UTF-8 in close reason")
+            return fail(ProtocolViolation(.invalidPayloadData, "invalid UTF-8 in close reason"))
         }
         reply(code)
     }
@@ -162,9 +165,9 @@ public struct ServerConnection: Sendable {
     }
 
     /// Fails the connection: close frame with `code` (unless we already sent one), then close TCP.
-    private mutating func fail(_ code: WebSocketCloseCode, reason: String) {
+    private mutating func fail(_ violation: ProtocolViolation) {
         if state == .open {
-            pending.append(.write(WebSocketFrameEncoder.close(code: code, reason: reason)))
+            pending.append(.write(WebSocketFrameEncoder.close(code: violation.code, reason: violation.reason.description)))
         }
         state = .closed
         assembler.reset()

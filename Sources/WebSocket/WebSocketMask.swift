@@ -35,11 +35,19 @@ struct WebSocketMask: Sendable, Equatable {
     /// word with an unaligned 8-byte load of the payload unmasks eight bytes at once on any endianness.
     @inlinable
     var wideKey: UInt64 {
+        #if _endian(little)
+        // Rotating the little-endian key word by the phase puts key[phase] in the lowest byte.
+        let word = UInt32(key.0) | UInt32(key.1) << 8 | UInt32(key.2) << 16 | UInt32(key.3) << 24
+        let shift = UInt32(phase * 8)
+        let rotated = shift == 0 ? word : (word >> shift | word << (32 - shift))
+        return UInt64(rotated) | UInt64(rotated) << 32
+        #else
         var word: UInt64 = 0
         withUnsafeMutableBytes(of: &word) { bytes in
             for j in 0..<8 { bytes[j] = keyByte(phase + j) }
         }
         return word
+        #endif
     }
 
     /// XORs `buffer` in place (masking and unmasking are the same operation) and advances the phase.
