@@ -9,6 +9,7 @@ import PackageDescription
 //   RelayProtocol  wire messages, envelopes and Redis channel names shared by gateway and authority
 //   Authority      the process that applies commands to games and publishes state
 //   Benchmarks     load generators and comparisons printed by `monopoly bench`
+//   OperationsHTTP /healthz and /metrics over HTTP for the authority (the gateway has its own router)
 //   MonopolyCLI    the `monopoly` executable: subcommands only, no logic
 let package = Package(
     name: "MonopolyRelay",
@@ -57,9 +58,19 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Atomics", package: "swift-atomics"),
         ], resources: [.copy("Public")]),
+        // A tiny HTTP server for /healthz and /metrics of processes without the gateway's router.
+        .target(name: "OperationsHTTP", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "Authority", dependencies: [
             "Monopoly", "Redis", "RelayProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -76,8 +87,10 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .executableTarget(name: "MonopolyCLI", dependencies: [
-            "Gateway", "Authority", "Benchmarks",
+            "Gateway", "Authority", "Benchmarks", "OperationsHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -100,6 +113,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AuthorityTests", dependencies: ["Authority", "TestSupport"]),
+        .testTarget(name: "OperationsHTTPTests", dependencies: ["OperationsHTTP"]),
     ],
     swiftLanguageModes: [.v6]
 )

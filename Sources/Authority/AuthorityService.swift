@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Monopoly
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Redis
@@ -16,6 +17,9 @@ public struct AuthorityConfiguration: Sendable {
     public var unshuffledCards: Bool
     public var timing: AuthorityTiming
     public var leaseMilliseconds: Int
+    /// How often a standby tries to take the lease: after the holder dies it takes over at most
+    /// this long after the lease expires; after a graceful release, within this long.
+    public var standbyPollMilliseconds = 100
 
     public init(redisURL: String, id: String, dice: SharedDiceScript = SharedDiceScript(), seed: UInt64? = nil,
                 unshuffledCards: Bool = false, timing: AuthorityTiming = AuthorityTiming(), leaseMilliseconds: Int = 3000) {
@@ -36,6 +40,13 @@ public final class AuthorityService: Service, Sendable {
     public let configuration: AuthorityConfiguration
     private let logger: Logger
     private let metrics = AuthorityMetrics()
+    private let state = NIOLockedValueBox(AuthorityState())
+
+    private struct AuthorityState {
+        var role = AuthorityStatus.Role.starting
+        var client: RedisClient?
+        var subscriber: RedisSubscriber?
+    }
 
     public init(configuration: AuthorityConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -52,6 +63,11 @@ public final class AuthorityService: Service, Sendable {
         }
         let subscriber = try await Self.connect(logger: logger) {
             try await RedisSubscriber.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: self.logger)
+        }
+        state.withLockedValue {
+            $0.client = client
+            $0.subscriber = subscriber
+            $0.role = .standby
         }
         let lease = AuthorityLease(holder: configuration.id, redis: client, ttlMilliseconds: configuration.leaseMilliseconds)
         let runners = RunnerRegistry(
@@ -72,6 +88,7 @@ public final class AuthorityService: Service, Sendable {
                 }
             }
             try? await gracefulShutdown()
+            state.withLockedValue { $0.role = .stopping }
             tasks.cancelAll()
             // Runners finish the command in hand; then the lease goes, so a standby takes over at once.
             try? await subscriber.punsubscribe([RedisChannels.allCommandsPattern])
@@ -84,8 +101,11 @@ public final class AuthorityService: Service, Sendable {
     }
 
     /// Renews the lease three times per TTL; starts consuming when it is taken, stops when lost.
+    /// A standby polls faster (see `standbyPollMilliseconds`) so that it takes over right after
+    /// the lease expires or is released.
     private func holdLease(_ lease: AuthorityLease, subscriber: RedisSubscriber, runners: RunnerRegistry) async {
         let period = Duration.milliseconds(configuration.leaseMilliseconds / 3)
+        let standbyPeriod = Duration.milliseconds(min(configuration.leaseMilliseconds / 3, max(10, configuration.standbyPollMilliseconds)))
         var consuming = false
         while !Task.isCancelled {
             let held = await lease.refresh()
@@ -94,6 +114,7 @@ public final class AuthorityService: Service, Sendable {
                 do {
                     try await subscriber.psubscribe([RedisChannels.allCommandsPattern])
                     consuming = true
+                    setRole(.active)
                     logger.notice("holding the authority lease; consuming commands")
                     await runners.resumeActiveGames()
                 } catch {
@@ -101,11 +122,29 @@ public final class AuthorityService: Service, Sendable {
                 }
             } else if !held && consuming {
                 consuming = false
+                setRole(.standby)
                 logger.warning("lost the authority lease; standing by")
                 try? await subscriber.punsubscribe([RedisChannels.allCommandsPattern])
                 await runners.stopAll()
             }
-            try? await Task.sleep(for: period)
+            try? await Task.sleep(for: consuming ? period : standbyPeriod)
+        }
+    }
+
+    private func setRole(_ role: AuthorityStatus.Role) {
+        state.withLockedValue { if $0.role != .stopping { $0.role = role } }
+    }
+
+    /// What `/healthz` reports: the role and whether both Redis connections are up.
+    public var status: AuthorityStatus {
+        state.withLockedValue { state in
+            let redis: String
+            switch (state.client?.state, state.subscriber?.state) {
+            case (.ready?, .ready?): redis = "ready"
+            case (let client?, let subscriber?): redis = "commands \(client), subscriber \(subscriber)"
+            default: redis = "connecting"
+            }
+            return AuthorityStatus(id: configuration.id, role: state.role, redis: redis)
         }
     }
 
@@ -169,5 +208,41 @@ actor RunnerRegistry {
         runners[game] = runner
         metrics.gamesLoaded(runners.count)
         return runner
+    }
+}
+
+/// The authority's health as `/healthz` tells it: healthy while it is the active lease holder or a
+/// ready standby, and Redis answers on both connections.
+public struct AuthorityStatus: Sendable, Equatable, Codable {
+    public enum Role: String, Sendable, Codable {
+        /// Not yet connected to Redis.
+        case starting
+        /// Holds the lease and consumes commands.
+        case active
+        /// Connected, trying to take the lease.
+        case standby
+        /// SIGTERM received: finishing the command in hand, releasing the lease.
+        case stopping
+    }
+
+    public var id: String
+    public var role: Role
+    /// "ready" when both connections are up, otherwise their states.
+    public var redis: String
+
+    public var healthy: Bool { (role == .active || role == .standby) && redis == "ready" }
+
+    /// `{"status":"ok","role":"active","id":"authority-1","redis":"ready"}`
+    public var json: String {
+        struct Body: Encodable {
+            var status: String
+            var role: String
+            var id: String
+            var redis: String
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = Body(status: healthy ? "ok" : "unhealthy", role: role.rawValue, id: id, redis: redis)
+        return (try? encoder.encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

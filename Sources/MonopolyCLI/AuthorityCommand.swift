@@ -2,6 +2,9 @@ import ArgumentParser
 import Authority
 import Foundation
 import Logging
+import Metrics
+import OperationsHTTP
+import Prometheus
 import ServiceLifecycle
 
 /// `monopoly authority`: applies every game's commands and publishes the states.
@@ -14,11 +17,24 @@ struct AuthorityCommand: AsyncParsableCommand {
     @Option(help: "Redis URL: redis://[user:password@]host:port[/db] (default: $REDIS_URL or redis://127.0.0.1:6379).")
     var redis: String?
 
-    @Option(help: "This authority's name in the lease and the logs (default: authority-HOSTNAME-PID).")
-    var id: String?
+    @Option(name: .customLong("id"), help: "This authority's name in the lease and the logs (default: $AUTHORITY_ID or authority-HOSTNAME-PID).")
+    var idFlag: String?
+    var id: String? { EnvironmentOption.value(idFlag, "AUTHORITY_ID") }
 
-    @Option(help: "Milliseconds the lease lives without renewal: the longest a standby waits to take over.")
-    var leaseMs = 3000
+    @Option(name: .customLong("lease-ms"), help: "Milliseconds the lease lives without renewal: the longest a standby waits to take over (default: $LEASE_MS or 3000).")
+    var leaseMsFlag: Int?
+    var leaseMs: Int { EnvironmentOption.value(leaseMsFlag, "LEASE_MS", default: 3000) }
+
+    @Option(help: "Milliseconds between a standby's attempts to take the lease.")
+    var standbyPollMs = 100
+
+    @Option(name: .customLong("http-host"), help: "Address of the /healthz and /metrics endpoint (default: $HTTP_HOST or 127.0.0.1).")
+    var httpHostFlag: String?
+    var httpHost: String { EnvironmentOption.value(httpHostFlag, "HTTP_HOST") ?? "127.0.0.1" }
+
+    @Option(name: .customLong("http-port"), help: "Port of the /healthz and /metrics endpoint; 0 picks a free one (default: $HTTP_PORT; none: no endpoint).")
+    var httpPortFlag: Int?
+    var httpPort: Int? { httpPortFlag ?? EnvironmentOption.value(nil, "HTTP_PORT").flatMap(Int.init) }
 
     @Option(help: "Milliseconds a bot (or the bot standing in for a player) waits before moving.")
     var botDelayMs = 700
@@ -39,6 +55,10 @@ struct AuthorityCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func validate() throws {
+        try EnvironmentOption.check("LEASE_MS", as: Int.self)
+        try EnvironmentOption.check("HTTP_PORT", as: Int.self)
+        guard httpPort.map({ (0...65535).contains($0) }) ?? true else { throw ValidationError("--http-port must be 0...65535") }
+        guard standbyPollMs > 0 else { throw ValidationError("--standby-poll-ms must be positive") }
         guard leaseMs >= 300 else { throw ValidationError("--lease-ms must be at least 300") }
         guard botDelayMs >= 0, graceSeconds >= 0 else { throw ValidationError("delays must not be negative") }
         if let cards, cards != "unshuffled", cards != "shuffled" { throw ValidationError("--cards takes `unshuffled` or `shuffled`") }
@@ -46,17 +66,32 @@ struct AuthorityCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try CLILogging.bootstrap(label: "monopoly.authority", flag: logLevel)
+        // AuthorityMetrics records through swift-metrics; /metrics renders this registry.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let dice = try diceScript.map { try SharedDiceScript(contentsOf: $0) } ?? SharedDiceScript()
         let environment = ProcessInfo.processInfo.environment
-        let configuration = AuthorityConfiguration(
+        var configuration = AuthorityConfiguration(
             redisURL: redis ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379",
             id: id ?? "authority-\(ProcessInfo.processInfo.hostName)-\(getpid())",
             dice: dice, seed: seed, unshuffledCards: cards == "unshuffled",
             timing: AuthorityTiming(botDelay: .milliseconds(botDelayMs), disconnectGrace: .seconds(graceSeconds)),
             leaseMilliseconds: leaseMs)
+        configuration.standbyPollMilliseconds = standbyPollMs
         let service = AuthorityService(configuration: configuration, logger: logger)
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: service)]
+        if let httpPort {
+            // Listed first so it stops last: /healthz says "stopping" while the lease is released.
+            services.insert(.init(service: OperationsServer(host: httpHost, port: httpPort, routes: [
+                "/healthz": {
+                    let status = service.status
+                    return .health(status.json, healthy: status.healthy)
+                },
+                "/metrics": { .prometheus(registry.emitToBuffer()) },
+            ], logger: logger)), at: 0)
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

@@ -12,20 +12,24 @@ struct GatewayCommand: AsyncParsableCommand {
         abstract: "Serve the browser client, /healthz, /metrics and WebSocket connections at /ws."
     )
 
-    @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
+    @Option(name: .customLong("host"), help: "Address to listen on (default: $HOST or 127.0.0.1).")
+    var hostFlag: String?
+    var host: String { EnvironmentOption.value(hostFlag, "HOST") ?? "127.0.0.1" }
 
-    @Option(help: "TCP port to listen on (0 picks a free one).")
-    var port = 8080
+    @Option(name: .customLong("port"), help: "TCP port to listen on; 0 picks a free one (default: $PORT or 8080).")
+    var portFlag: Int?
+    var port: Int { EnvironmentOption.value(portFlag, "PORT", default: 8080) }
 
     @Option(help: "Redis URL: redis://[user:password@]host:port[/db] (default: $REDIS_URL or redis://127.0.0.1:6379).")
     var redis: String?
 
-    @Option(help: "This gateway's id: names its reply channel (default: gw-HOSTNAME-PID).")
-    var id: String?
+    @Option(name: .customLong("id"), help: "This gateway's id: names its reply channel (default: $GATEWAY_ID or gw-HOSTNAME-PID).")
+    var idFlag: String?
+    var id: String? { EnvironmentOption.value(idFlag, "GATEWAY_ID") }
 
-    @Option(help: "Client messages per second per connection (token bucket rate).")
-    var rateLimit: Double = 20
+    @Option(name: .customLong("rate-limit"), help: "Client messages per second per connection, token bucket rate (default: $RATE_LIMIT or 20).")
+    var rateLimitFlag: Double?
+    var rateLimit: Double { EnvironmentOption.value(rateLimitFlag, "RATE_LIMIT", default: 20) }
 
     @Option(help: "Seconds a command waits for the authority's acknowledgement before `authority_unavailable`.")
     var ackTimeout: Double = 2
@@ -33,8 +37,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Flag(help: "Enable /echo, an endpoint that echoes every message (conformance and benchmarks).")
     var echo = false
 
-    @Option(help: "Maximum open WebSocket connections; upgrades beyond get 503.")
-    var maxConnections = 10_000
+    @Option(name: .customLong("max-connections"), help: "Maximum open WebSocket connections; upgrades beyond get 503 (default: $MAX_CONNECTIONS or 10000).")
+    var maxConnectionsFlag: Int?
+    var maxConnections: Int { EnvironmentOption.value(maxConnectionsFlag, "MAX_CONNECTIONS", default: 10_000) }
 
     @Option(help: "Seconds between server pings (0 disables).")
     var pingInterval: Double = 25
@@ -48,11 +53,13 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds without any data from a WebSocket client before it is closed (0 disables).")
     var idleTimeout: Double = 120
 
-    @Option(help: "Seconds to wait for clients after sending close 1001 on SIGTERM/SIGINT.")
-    var drainTimeout: Double = 5
+    @Option(name: .customLong("drain-timeout"), help: "Seconds to wait for clients after sending close 1001 on SIGTERM/SIGINT (default: $DRAIN_TIMEOUT or 5).")
+    var drainTimeoutFlag: Double?
+    var drainTimeout: Double { EnvironmentOption.value(drainTimeoutFlag, "DRAIN_TIMEOUT", default: 5) }
 
-    @Option(help: "Maximum message size at /ws, in bytes.")
-    var maxMessageSize = 64 << 10
+    @Option(name: .customLong("max-message-size"), help: "Maximum message size at /ws, in bytes (default: $MAX_MESSAGE_SIZE or 65536).")
+    var maxMessageSizeFlag: Int?
+    var maxMessageSize: Int { EnvironmentOption.value(maxMessageSizeFlag, "MAX_MESSAGE_SIZE", default: 64 << 10) }
 
     @Option(help: "Allowed Origin for WebSocket upgrades (repeatable; default: any).")
     var allowedOrigin: [String] = []
@@ -64,6 +71,11 @@ struct GatewayCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func validate() throws {
+        try EnvironmentOption.check("PORT", as: Int.self)
+        try EnvironmentOption.check("MAX_CONNECTIONS", as: Int.self)
+        try EnvironmentOption.check("MAX_MESSAGE_SIZE", as: Int.self)
+        try EnvironmentOption.check("RATE_LIMIT", as: Double.self)
+        try EnvironmentOption.check("DRAIN_TIMEOUT", as: Double.self)
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard pingInterval >= 0, pongTimeout > 0, handshakeTimeout > 0, idleTimeout >= 0, drainTimeout >= 0 else {
@@ -90,7 +102,10 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = try CLILogging.bootstrap(label: "monopoly.gateway", flag: logLevel)
+        let gatewayID = id ?? "gw-\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        var logger = try CLILogging.bootstrap(label: "monopoly.gateway", flag: logLevel)
+        // Every line this process logs names the gateway (connections add their id, the relay the game).
+        logger[metadataKey: "gateway"] = "\(gatewayID)"
         let metrics = GatewayMetrics.bootstrappingMetricsSystem()
         let fileLimit = OpenFileLimit.raise()
         if fileLimit < UInt64(maxConnections) + 64 {
@@ -102,7 +117,7 @@ struct GatewayCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         var relayConfiguration = RelayConfiguration(
             redisURL: redis ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379",
-            gatewayID: id ?? "gw-\(ProcessInfo.processInfo.hostName)-\(getpid())")
+            gatewayID: gatewayID)
         relayConfiguration.messagesPerSecond = rateLimit
         relayConfiguration.messageBurst = rateLimit * 2
         relayConfiguration.acknowledgementTimeout = .milliseconds(Int64(ackTimeout * 1000))

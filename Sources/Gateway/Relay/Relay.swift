@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import Redis
@@ -41,6 +42,22 @@ public final class Relay: Service, Sendable {
         }
     }
 
+    /// `monopoly_gateway_redis_reconnects_total{connection}`: the connections count their own
+    /// reconnects; this turns the counts into a Prometheus counter once a second.
+    private static func countReconnects(hub: RelayHub) async {
+        let commands = Counter(label: "monopoly_gateway_redis_reconnects_total", dimensions: [("connection", "commands")])
+        let subscriber = Counter(label: "monopoly_gateway_redis_reconnects_total", dimensions: [("connection", "subscriber")])
+        var seen = (commands: 0, subscriber: 0)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            guard let link = hub.currentLink else { continue }
+            let now = (commands: link.client.statistics.reconnects, subscriber: link.subscriber.statistics.reconnects)
+            if now.commands > seen.commands { commands.increment(by: now.commands - seen.commands) }
+            if now.subscriber > seen.subscriber { subscriber.increment(by: now.subscriber - seen.subscriber) }
+            seen = now
+        }
+    }
+
     public func run() async throws {
         let hub = self.hub
         let (redisConfiguration, group, logger) = (self.redisConfiguration, self.eventLoopGroup, self.logger)
@@ -73,6 +90,7 @@ public final class Relay: Service, Sendable {
                 }
             }
             tasks.addTask { await hub.authority.run() }
+            tasks.addTask { await Self.countReconnects(hub: hub) }
             try? await gracefulShutdown()
             tasks.cancelAll()
             if let link = hub.currentLink {

@@ -1,0 +1,170 @@
+"""The local twin of the compose deployment, started for real by the tests (deploy/local-twin)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "Tests" / "EndToEnd"))  # client.py: the WebSocket game client
+
+from stack import monopoly_binary  # noqa: E402
+
+TWIN = ROOT / "deploy" / "local-twin"
+
+
+class Twin:
+    """deploy/local-twin --json: reads its READY line, then gives tests the ports and pids."""
+
+    def __init__(self, tmp_path, *extra):
+        self.stderr_path = tmp_path / "twin.stderr"
+        self.stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(TWIN), "--port", "0", "--json", "--dir", str(tmp_path / "twin"), *extra],
+            stdout=subprocess.PIPE, stderr=self.stderr, text=True, env={**os.environ, "MONOPOLY_BIN": monopoly_binary()})
+        self.lines = []
+        self.extra_processes = []
+        ready = threading.Event()
+        self.info = None
+
+        def read():
+            for line in self.proc.stdout:
+                self.lines.append(line.rstrip("\n"))
+                if line.startswith("READY "):
+                    self.info = json.loads(line[len("READY "):])
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        ready.wait(90)
+        if self.info is None:
+            self.close()
+            raise RuntimeError("the local twin did not come up:\n" + self.stderr_path.read_text(errors="replace"))
+
+    @property
+    def ws(self):
+        return self.info["ws"]
+
+    def process(self, name):
+        return self.info["processes"][name]
+
+    def pid(self, name):
+        return self.process(name)["pid"]
+
+    def alive(self, name):
+        try:
+            os.kill(self.pid(name), 0)
+        except ProcessLookupError:
+            return False
+        # A zombie (exited, not yet reaped by the twin) counts as gone.
+        try:
+            return Path(f"/proc/{self.pid(name)}/stat").read_text().split()[2] != "Z"
+        except OSError:
+            return False
+
+    def signal(self, name, sig):
+        os.kill(self.pid(name), sig)
+
+    def wait_exit(self, name, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if not self.alive(name):
+                return
+            time.sleep(0.02)
+        raise TimeoutError(f"{name} is still running")
+
+    def http(self, name, path):
+        url = self.process(name)["http"] + path
+        try:
+            with urllib.request.urlopen(url, timeout=3) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+        except OSError as e:
+            return 0, str(e)
+
+    def redis_cli(self, *args):
+        return subprocess.run(["redis-cli", "-p", str(self.info["redis_port"]), *args], capture_output=True, text=True,
+                              env={**os.environ, "REDISCLI_AUTH": self.info["redis_password"]}, timeout=5).stdout.strip()
+
+    def lease_holder(self):
+        return self.redis_cli("GET", "monopoly:authority:lease")
+
+    def respawn(self, name):
+        """Starts a process again with the twin's command line and environment (as `restart` would)."""
+        spec = self.process(name)
+        log = open(spec["log"], "ab")
+        proc = subprocess.Popen(spec["argv"], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **spec["env"]},
+                                start_new_session=True, cwd=self.info["dir"])
+        log.close()
+        self.extra_processes.append(proc)
+        spec["pid"] = proc.pid
+        return proc
+
+    def logs(self):
+        parts = []
+        for name, spec in self.info["processes"].items():
+            try:
+                parts.append(f"--- {name}\n" + Path(spec["log"]).read_text(errors="replace")[-3000:])
+            except OSError:
+                pass
+        parts.append("--- twin\n" + self.stderr_path.read_text(errors="replace")[-2000:])
+        return "\n".join(parts)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        for proc in self.extra_processes:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(5)
+        # Whatever the twin started and could not stop (it SIGKILLs its children if it dies, too).
+        if self.info:
+            for spec in self.info["processes"].values():
+                try:
+                    cmdline = Path(f"/proc/{spec['pid']}/cmdline").read_bytes().split(b"\0")[0].decode()
+                except OSError:
+                    continue
+                if cmdline == spec["argv"][0]:
+                    os.kill(spec["pid"], signal.SIGKILL)
+        self.stderr.close()
+
+
+@pytest.fixture
+def make_twin(request, tmp_path):
+    twins = []
+
+    def make(*extra):
+        twin = Twin(tmp_path, *extra)
+        twins.append(twin)
+        return twin
+
+    yield make
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for twin in twins:
+        if failed:
+            print(twin.logs())
+        twin.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)

@@ -1,0 +1,52 @@
+"""Helpers shared by the deployment tests: a two-or-more-player game whose every command is a
+trade, so any number of state changes can be made without dice or turns getting in the way."""
+import asyncio
+
+from client import GameClient
+
+
+async def open_game(url, names):
+    """Connects one client per name, creates a game with the first, seats the others, starts it."""
+    clients = [await GameClient.connect(url, name) for name in names]
+    host = clients[0]
+    welcome = await host.ok("create", name=names[0].title())
+    for client, name in zip(clients[1:], names[1:]):
+        await client.ok("join", game=welcome["game"], name=name.title())
+    answer = await host.ok("start")
+    await everyone_at(clients, answer["seq"])
+    return clients
+
+
+async def everyone_at(clients, seq, timeout=10):
+    await asyncio.gather(*(c.wait_seq(seq, timeout) for c in clients))
+
+
+async def pay_one(giver, receiver, clients, timeout=10):
+    """giver offers $1 for nothing, receiver accepts: two state changes. Returns the last seq."""
+    await giver.ok("trade_propose", to=receiver.player, give={"cash": 1}, get={})
+    await everyone_at(clients, giver.seq)
+    trade = next(t["id"] for t in reversed(giver.state["trades"]) if t["from"] == giver.player)
+    answer = await receiver.ok("trade_accept", trade=trade)
+    await everyone_at(clients, answer["seq"], timeout)
+    return answer["seq"]
+
+
+def cash(state, player):
+    return next(p["cash"] for p in state["players"] if p["id"] == player)
+
+
+async def rejoin(client, url, game, token):
+    """Opens a new connection (through the LB) and takes the seat back with the token."""
+    client.states.clear()
+    await client.open(url)
+    answer = await client.ok("rejoin", game=game, token=token)
+    assert answer["type"] == "welcome" and answer["game"] == game
+    return answer
+
+
+def connection_closed(client):
+    return client._reader is not None and client._reader.done()
+
+
+def close_code(client):
+    return client._ws.close_code if client._ws is not None else None

@@ -1,0 +1,165 @@
+"""deploy/: the compose file parses, and it, the HAProxy config and the Dockerfile agree with the
+deployment table of the operator guide (README.md, or docs/operations.md until it is merged)."""
+import functools
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+COMPOSE = DEPLOY / "docker-compose.yml"
+HAPROXY = DEPLOY / "haproxy.cfg"
+
+
+def compose(*args, env=None):
+    return subprocess.run(["docker-compose", "-f", str(COMPOSE), *args], capture_output=True, text=True,
+                          env={**{k: v for k, v in os.environ.items() if k != "REDIS_PASSWORD"}, **(env or {})}, timeout=60)
+
+
+@functools.lru_cache(maxsize=1)
+def resolved_compose():
+    result = compose("config", env={"REDIS_PASSWORD": "test-password"})
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def deployment_section():
+    """The `## Deployment` section up to the next `## ` heading, from README.md if it has one."""
+    for path in (ROOT / "README.md", ROOT / "docs" / "operations.md"):
+        if path.exists():
+            text = path.read_text()
+            match = re.search(r"^## Deployment\n(.*?)(?=^## )", text, re.S | re.M)
+            if match and "| Service |" in match.group(1):
+                return path, match.group(1)
+    raise AssertionError("no `## Deployment` section with a service table in README.md or docs/operations.md")
+
+
+def service_table(section):
+    """Rows of the table whose header starts with `| Service |`: {service: {column: cell}}."""
+    lines = section.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| Service |"))
+    header = [cell.strip() for cell in lines[start].strip("|").split("|")]
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        name = cells[0].strip("`")
+        rows[name] = dict(zip(header, cells))
+    return rows
+
+
+def test_compose_config_parses_with_a_password_and_refuses_without():
+    result = compose("config", "-q", env={"REDIS_PASSWORD": "test-password"})
+    assert result.returncode == 0, result.stderr
+    result = compose("config", "-q")
+    assert result.returncode != 0 and "REDIS_PASSWORD" in result.stderr
+
+
+def test_compose_topology():
+    config = resolved_compose()
+    services = config["services"]
+    assert set(services) == {"redis", "authority", "authority-standby", "gateway-1", "gateway-2", "gateway-3", "lb"}
+    published = {name: s.get("ports", []) for name, s in services.items() if s.get("ports")}
+    assert list(published) == ["lb"], f"only the load balancer publishes a port: {published}"
+    redis = services["redis"]
+    assert "--appendonly yes" in " ".join(redis["command"]) and "--requirepass" in " ".join(redis["command"])
+    volumes = [v if isinstance(v, str) else f"{v.get('source')}:{v.get('target')}" for v in redis["volumes"]]
+    assert any(v.startswith("redis-data:/data") for v in volumes), volumes
+    assert "redis-data" in config["volumes"]
+    for name, service in services.items():
+        assert service.get("restart") == "unless-stopped", name
+        assert "healthcheck" in service, name
+    for name in ("authority", "authority-standby", "gateway-1", "gateway-2", "gateway-3"):
+        service = services[name]
+        env = service["environment"]
+        assert env["REDIS_URL"] == "redis://:test-password@redis:6379", name
+        assert service["depends_on"]["redis"]["condition"] == "service_healthy", name
+        assert service["build"]["dockerfile"] == "deploy/Dockerfile"
+    assert {services[f"gateway-{i}"]["environment"]["GATEWAY_ID"] for i in (1, 2, 3)} == {"gateway-1", "gateway-2", "gateway-3"}
+    assert services["authority"]["environment"]["AUTHORITY_ID"] != services["authority-standby"]["environment"]["AUTHORITY_ID"]
+
+
+def test_every_variable_compose_sets_is_read_by_the_cli():
+    """Compose configures the processes by environment: each variable must be read somewhere."""
+    services = resolved_compose()["services"]
+    cli = "".join(p.read_text() for p in (ROOT / "Sources" / "MonopolyCLI").glob("*.swift"))
+    healthcheck = (DEPLOY / "healthcheck").read_text()
+    for name in ("authority", "authority-standby", "gateway-1", "gateway-2", "gateway-3"):
+        for variable in services[name]["environment"]:
+            assert f'"{variable}"' in cli or variable in healthcheck, f"{name}: nothing reads ${variable}"
+
+
+def test_haproxy_config_is_valid_and_checks_the_documented_path():
+    env = {**os.environ, "LB_BIND": "127.0.0.1:18080", "GATEWAY_1_ADDR": "127.0.0.1:1", "GATEWAY_2_ADDR": "127.0.0.1:2",
+           "GATEWAY_3_ADDR": "127.0.0.1:3"}
+    result = subprocess.run(["haproxy", "-c", "-f", str(HAPROXY)], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = HAPROXY.read_text()
+    assert re.search(r"^\s*timeout tunnel\s", config, re.M), "WebSocket tunnels need `timeout tunnel`"
+    servers = re.findall(r'^\s*server (\S+) "\$\{GATEWAY_(\d)_ADDR-([^}]+)\}" check', config, re.M)
+    assert [(name, host) for name, _, host in servers] == [(f"gateway-{i}", f"gateway-{i}:8080") for i in (1, 2, 3)]
+
+    _, section = deployment_section()
+    check = re.search(r"health check: `GET (\S+)`", section)
+    assert check, "the deployment section names the load balancer's health check"
+    assert re.search(rf"http-check send meth GET uri {re.escape(check.group(1))}\b", config)
+    assert check.group(1) == "/healthz"
+
+
+def test_readme_deployment_table_matches_compose():
+    path, section = deployment_section()
+    rows = service_table(section)
+    config = resolved_compose()
+    services = config["services"]
+    assert set(rows) == set(services), f"{path.name} lists {sorted(rows)}, compose has {sorted(services)}"
+
+    published = re.search(r"Published port: `(\d+)`", section)
+    assert published, "the deployment section states the published port"
+    lb_ports = services["lb"]["ports"]
+    host_ports = {str(p["published"]) if isinstance(p, dict) else str(p).split(":")[0] for p in lb_ports}
+    assert host_ports == {published.group(1)}
+    for name, row in rows.items():
+        documented = row["Published"].strip("`")
+        actual = services[name].get("ports")
+        if name == "lb":
+            assert documented == published.group(1)
+        else:
+            assert documented == "no" and not actual, name
+
+    raw = COMPOSE.read_text()
+    for name, row in rows.items():
+        cell = row["Environment"]
+        if cell.startswith("same as"):
+            other = re.search(r"`([^`]+)`", cell).group(1)
+            cell = rows[other]["Environment"]
+        for variable in re.findall(r"`([A-Z_0-9]+)`", cell):
+            env = services[name].get("environment", {})
+            assert variable in env or f"${{{variable}" in raw, f"{name}: {variable} is documented but not in compose"
+    # The published port in compose comes from LB_PORT, as documented.
+    assert "${LB_PORT:-" + published.group(1) + "}:8080" in raw
+
+
+def test_dockerfile_is_multi_stage_slim_non_root_with_healthcheck():
+    text = (DEPLOY / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM (\S+)(?: AS (\S+))?", text, re.M)
+    assert len(stages) == 2 and stages[0][0].startswith("swift:") and "slim" in stages[1][0]
+    assert "libhiredis-dev" in text and "libhiredis0.14" in text
+    assert "--static-swift-stdlib" in text
+    user = re.findall(r"^USER (\S+)", text, re.M)
+    assert user and not user[-1].startswith(("root", "0")), user
+    assert re.search(r"^HEALTHCHECK .*healthcheck", text, re.M)
+    assert "/healthz" in (DEPLOY / "healthcheck").read_text()
+    # Every instruction is known to Docker (a cheap parse: no engine here).
+    known = {"FROM", "RUN", "COPY", "ARG", "ENV", "WORKDIR", "USER", "EXPOSE", "STOPSIGNAL", "HEALTHCHECK", "ENTRYPOINT",
+             "CMD", "LABEL", "ADD", "VOLUME", "SHELL", "ONBUILD"}
+    logical = re.sub(r"\\\n", " ", text)
+    for line in logical.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            assert line.split()[0] in known, line
+    for source in re.findall(r"^COPY (?!--from)(?:--\S+ )*(\S+) ", text, re.M):
+        assert (ROOT / source).exists(), f"COPY {source}: missing in the build context"

@@ -1,0 +1,134 @@
+"""Authority failover: kill -9 the active authority mid-game and measure how long until the standby
+holds the lease and a command is applied again; nothing applied may be lost. Then SIGTERM the new
+active authority: it releases the lease and a restarted standby takes over at once."""
+import asyncio
+import json
+import signal
+import threading
+import time
+
+from game import cash, everyone_at, open_game, pay_one
+
+LEASE_MS = 3000
+# Takeover must come within one lease TTL of the crash; the margin covers the standby's poll
+# (100 ms), the subscribe and the first command's round trip on a loaded test machine.
+TAKEOVER_LIMIT = LEASE_MS / 1000 + 0.5
+
+
+class LeaseWatcher(threading.Thread):
+    """Polls the lease and records when `holder` first has it."""
+
+    def __init__(self, twin, holder, since):
+        super().__init__(daemon=True)
+        self.twin, self.holder, self.since = twin, holder, since
+        self.taken_after = None
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            if self.twin.lease_holder() == self.holder:
+                self.taken_after = time.monotonic() - self.since
+                return
+            time.sleep(0.01)
+
+
+async def first_applied(giver, receiver, clients, since, limit):
+    """Keeps proposing until the authority applies one: (seconds since `since`, rejected tries)."""
+    rejected = 0
+    while time.monotonic() - since < limit + 5:
+        answer = await giver.request("trade_propose", to=receiver.player, give={"cash": 1}, get={})
+        if answer["type"] == "ack":
+            await everyone_at(clients, answer["seq"])
+            return time.monotonic() - since, answer, rejected
+        assert answer["type"] == "error" and answer["code"] == "authority_unavailable", answer
+        rejected += 1
+        # The gateway's rate limit is 20 messages a second per connection: stay under it.
+        await asyncio.sleep(0.06)
+    raise AssertionError("no command was applied after the failover")
+
+
+def test_kill_9_of_the_active_authority_then_sigterm_of_the_next(make_twin):
+    twin = make_twin("--lease-ms", str(LEASE_MS))
+    asyncio.run(failover(twin))
+
+
+async def failover(twin):
+    clients = await open_game(twin.ws, ["alice", "bob", "carol"])
+    alice, bob, carol = clients
+    game = alice.game
+    for _ in range(4):
+        await pay_one(alice, bob, clients)
+    # Mid-game: a trade is open when the authority dies.
+    answer = await alice.ok("trade_propose", to=carol.player, give={"cash": 5}, get={})
+    await everyone_at(clients, answer["seq"])
+
+    last = alice.states[-1]
+    seq = last["seq"]
+    assert cash(last["state"], "p1") == 1500 - 4
+    assert json.loads(twin.redis_cli("GET", f"monopoly:{{{game}}}:last")) == last, "the stored state is what clients saw"
+    snapshot = json.loads(twin.redis_cli("GET", f"monopoly:{{{game}}}:snapshot"))
+    assert snapshot["seq"] == seq
+
+    active = twin.lease_holder()
+    standby = next(n for n in ("authority", "authority-standby") if n != active)
+    pttl = int(twin.redis_cli("PTTL", "monopoly:authority:lease"))
+    killed_at = time.monotonic()
+    twin.signal(active, signal.SIGKILL)
+    watcher = LeaseWatcher(twin, standby, killed_at)
+    watcher.start()
+    took, answer, rejected = await first_applied(bob, carol, clients, killed_at, TAKEOVER_LIMIT)
+    watcher.join(10)
+    watcher.done.set()
+    print(f"\nfailover after kill -9 of {active} (lease PTTL {pttl} ms at the kill): "
+          f"standby {standby} held the lease after {watcher.taken_after:.3f} s, "
+          f"first command applied after {took:.3f} s ({rejected} tries answered authority_unavailable)")
+    assert twin.lease_holder() == standby
+    assert watcher.taken_after is not None and watcher.taken_after < TAKEOVER_LIMIT
+    assert took < TAKEOVER_LIMIT
+
+    # Nothing lost: the next state follows the last one clients saw, from the same snapshot.
+    assert answer["seq"] == seq + 1
+    for client in clients:
+        seqs = [m["seq"] for m in client.states]
+        assert seqs == list(range(seqs[0], seq + 2)), f"{client.name} saw {seqs}"
+    after = alice.states[-1]["state"]
+    assert cash(after, "p1") == 1500 - 4 and cash(after, "p2") == 1500 + 4
+    assert any(t["from"] == "p1" and t["to"] == "p3" and t["give"]["cash"] == 5 for t in after["trades"]), \
+        "the trade open at the crash survived"
+    # The resumed game goes on normally.
+    trade = next(t["id"] for t in after["trades"] if t["from"] == "p1" and t["to"] == "p3")
+    answer = await carol.ok("trade_accept", trade=trade)
+    await everyone_at(clients, answer["seq"])
+    assert cash(carol.state, "p1") == 1500 - 4 - 5
+
+    status, body = twin.http(standby, "/healthz")
+    assert status == 200 and json.loads(body)["role"] == "active"
+
+    # The crashed one comes back (as compose's restart policy would) and stands by.
+    twin.respawn(active)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        status, body = twin.http(active, "/healthz")
+        if status == 200:
+            break
+        await asyncio.sleep(0.05)
+    assert status == 200 and json.loads(body)["role"] == "standby", body
+
+    # SIGTERM on the active authority: it releases the lease; the standby takes it at once.
+    stopped_at = time.monotonic()
+    twin.signal(standby, signal.SIGTERM)
+    watcher = LeaseWatcher(twin, active, stopped_at)
+    watcher.start()
+    took, answer, rejected = await first_applied(alice, bob, clients, stopped_at, 2)
+    watcher.join(10)
+    watcher.done.set()
+    print(f"failover after SIGTERM of {standby}: {active} held the lease after {watcher.taken_after:.3f} s, "
+          f"first command applied after {took:.3f} s")
+    twin.wait_exit(standby, timeout=10)
+    assert watcher.taken_after is not None and watcher.taken_after < 1.0
+    assert took < 1.5
+    for client in clients:
+        seqs = [m["seq"] for m in client.states]
+        assert seqs == list(range(seqs[0], seqs[-1] + 1)) and seqs[-1] == answer["seq"], f"{client.name} saw {seqs}"
+    for client in clients:
+        await client.close()

@@ -1,0 +1,184 @@
+"""The compose topology run for real as local processes (deploy/local-twin): three gateways behind
+HAProxy, an authority and a standby, Redis with AOF. Clients only ever use the LB's port."""
+import asyncio
+import json
+import re
+import signal
+import time
+
+from client import GameClient
+from game import close_code, connection_closed, everyone_at, open_game, pay_one, rejoin, cash
+
+GATEWAYS = ("gateway-1", "gateway-2", "gateway-3")
+
+
+def connections(twin):
+    """Open WebSocket connections per live gateway, from its /healthz."""
+    counts = {}
+    for name in GATEWAYS:
+        if twin.alive(name):
+            status, body = twin.http(name, "/healthz")
+            if status == 200:
+                counts[name] = json.loads(body)["connections"]
+    return counts
+
+
+def test_clients_play_through_the_lb_and_survive_a_gateway_crash_and_a_drain(make_twin):
+    twin = make_twin()
+    asyncio.run(play_through_failures(twin))
+
+
+async def play_through_failures(twin):
+    names = ["alice", "bob", "carol", "dave", "erin", "frank"]
+    clients = await open_game(twin.ws, names)
+    alice, bob = clients[0], clients[1]
+    game = alice.game
+    tokens = {c.name: c.token for c in clients}
+    for _ in range(3):
+        await pay_one(alice, bob, clients)
+
+    # leastconn spreads six clients over the three gateways.
+    spread = connections(twin)
+    assert sorted(spread) == list(GATEWAYS) and all(n >= 1 for n in spread.values()), spread
+
+    # kill -9 a gateway: its clients lose the connection, come back through the LB and rejoin.
+    victim = max(spread, key=spread.get)
+    twin.signal(victim, signal.SIGKILL)
+    twin.wait_exit(victim)
+    deadline = time.time() + 5
+    while time.time() < deadline and sum(connection_closed(c) for c in clients) < spread[victim]:
+        await asyncio.sleep(0.02)
+    lost = [c for c in clients if connection_closed(c)]
+    assert len(lost) == spread[victim], f"{victim} had {spread[victim]} clients, {len(lost)} lost their connection"
+    survivors = [c for c in clients if c not in lost]
+    before = max(c.seq for c in survivors)
+    for client in lost:
+        await rejoin(client, twin.ws, game, tokens[client.name])
+    await everyone_at(clients, before)
+    assert not twin.alive(victim)
+    assert all(c.game == game and not connection_closed(c) for c in clients)
+    spread = connections(twin)
+    assert victim not in spread and sum(spread.values()) == len(clients), spread
+
+    # The game goes on for everyone, with every state in order.
+    giver = lost[0]
+    receiver = next(c for c in clients if c is not giver)
+    cash_before = cash(giver.state, giver.player)
+    seq = await pay_one(giver, receiver, clients)
+    assert cash(receiver.state, giver.player) == cash_before - 1
+    for client in survivors:
+        seqs = [m["seq"] for m in client.states]
+        assert seqs == list(range(seqs[0], seq + 1)), f"{client.name} saw {seqs}"
+
+    # SIGTERM a gateway: its clients get close 1001 (through HAProxy), it exits within the drain.
+    spread = connections(twin)
+    drained = max(spread, key=spread.get)
+    expected = spread[drained]
+    assert expected >= 1
+    started = time.time()
+    twin.signal(drained, signal.SIGTERM)
+    while time.time() - started < 5 and sum(connection_closed(c) for c in clients) < expected:
+        await asyncio.sleep(0.02)
+    closed = [c for c in clients if connection_closed(c)]
+    assert len(closed) == expected, f"{drained} had {expected} clients, {len(closed)} were closed"
+    assert [close_code(c) for c in closed] == [1001] * expected
+    twin.wait_exit(drained, timeout=8)
+    for client in closed:
+        await rejoin(client, twin.ws, game, tokens[client.name])
+    seq = await pay_one(closed[0], next(c for c in clients if c is not closed[0]), clients)
+    assert all(c.seq == seq for c in clients)
+    # One gateway is left and carries everyone.
+    assert connections(twin) == {next(g for g in GATEWAYS if g not in (victim, drained)): len(clients)}
+    for client in clients:
+        await client.close()
+
+
+def test_healthz_tells_the_truth_while_redis_is_down_and_aof_keeps_the_game(make_twin):
+    twin = make_twin()
+    game, seq = asyncio.run(short_game(twin))
+    for name in (*GATEWAYS, "authority", "authority-standby"):
+        status, body = twin.http(name, "/healthz")
+        assert status == 200, (name, body)
+    roles = {name: json.loads(twin.http(name, "/healthz")[1])["role"] for name in ("authority", "authority-standby")}
+    assert sorted(roles.values()) == ["active", "standby"], roles
+    assert roles[twin.lease_holder()] == "active"
+
+    # What Redis holds once the players' disconnects have settled.
+    time.sleep(0.5)
+    stored_seq = twin.redis_cli("GET", f"monopoly:{{{game}}}:seq")
+    stored_last = twin.redis_cli("GET", f"monopoly:{{{game}}}:last")
+    assert int(stored_seq) >= seq
+
+    # Redis goes away (SIGTERM: it writes the AOF and exits).
+    twin.signal("redis", signal.SIGTERM)
+    twin.wait_exit("redis")
+    deadline = time.time() + 10
+    unhealthy = set()
+    while time.time() < deadline and len(unhealthy) < 5:
+        for name in (*GATEWAYS, "authority", "authority-standby"):
+            if twin.http(name, "/healthz")[0] == 503:
+                unhealthy.add(name)
+        time.sleep(0.1)
+    assert unhealthy == {*GATEWAYS, "authority", "authority-standby"}, f"still 200: {set(GATEWAYS) - unhealthy}"
+    status, body = twin.http("authority", "/healthz")
+    assert json.loads(body)["status"] == "unhealthy"
+    # The LB has no healthy gateway left: it answers 503 itself.
+    deadline = time.time() + 5
+    while time.time() < deadline and twin.http("lb", "/healthz")[0] != 503:
+        time.sleep(0.1)
+    assert twin.http("lb", "/healthz")[0] == 503
+
+    # Redis comes back from its AOF: everything is healthy again and the game is still there.
+    twin.respawn("redis")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        states = [twin.http(name, "/healthz")[0] for name in (*GATEWAYS, "authority", "authority-standby")]
+        if states == [200] * 5 and twin.lease_holder():
+            break
+        time.sleep(0.1)
+    assert states == [200] * 5, states
+    assert twin.redis_cli("GET", f"monopoly:{{{game}}}:seq") == stored_seq
+    assert twin.redis_cli("GET", f"monopoly:{{{game}}}:last") == stored_last
+
+    # The gateways counted their reconnects (sampled once a second).
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        metrics = twin.http("gateway-1", "/metrics")[1]
+        reconnects = re.findall(r'^monopoly_gateway_redis_reconnects_total\{connection="(\w+)"\} (\d+)', metrics, re.M)
+        if len(reconnects) == 2 and all(int(n) >= 1 for _, n in reconnects):
+            break
+        time.sleep(0.2)
+    assert sorted(c for c, _ in reconnects) == ["commands", "subscriber"] and all(int(n) >= 1 for _, n in reconnects), reconnects
+
+
+async def short_game(twin):
+    clients = await open_game(twin.ws, ["alice", "bob"])
+    seq = await pay_one(clients[0], clients[1], clients)
+    game = clients[0].game
+    for client in clients:
+        await client.close()
+    return game, seq
+
+
+def test_metrics_of_gateways_and_authorities(make_twin):
+    twin = make_twin()
+    asyncio.run(short_game(twin))
+    time.sleep(1.2)  # the reconnect counter is sampled once a second
+    gateway = "\n".join(twin.http(name, "/metrics")[1] for name in GATEWAYS)
+    for metric in ("monopoly_gateway_connections_open", "monopoly_gateway_connections_accepted_total",
+                   "monopoly_gateway_messages_in_total", "monopoly_gateway_messages_out_total",
+                   "monopoly_gateway_bytes_in_total", "monopoly_gateway_bytes_out_total",
+                   "monopoly_gateway_publish_errors_total", "monopoly_gateway_commands_published_total",
+                   "monopoly_gateway_redis_reconnects_total", "monopoly_gateway_state_fanout_seconds_bucket",
+                   "monopoly_gateway_conflated_frames_total"):
+        assert re.search(rf"^{metric}(\{{.*\}})? ", gateway, re.M), f"{metric} missing from the gateways' /metrics"
+    messages_in = sum(float(v) for v in re.findall(r"^monopoly_gateway_messages_in_total (\S+)", gateway, re.M))
+    assert messages_in >= 5  # create, join, start, propose, accept
+
+    holder = twin.lease_holder()
+    authority = twin.http(holder, "/metrics")[1]
+    assert re.search(r'^monopoly_authority_command_seconds_bucket\{.*type="trade_accept".*\} \d', authority, re.M), authority
+    assert re.search(r'^monopoly_authority_commands_total\{result="accepted"\} [1-9]', authority, re.M)
+    assert re.search(r"^monopoly_authority_lease_held 1", authority, re.M)
+    standby = next(n for n in ("authority", "authority-standby") if n != holder)
+    assert re.search(r"^monopoly_authority_lease_held 0", twin.http(standby, "/metrics")[1], re.M)
