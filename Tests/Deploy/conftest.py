@@ -1,4 +1,5 @@
 """The local twin of the compose deployment, started for real by the tests (deploy/local-twin)."""
+import importlib.util
 import json
 import os
 import signal
@@ -16,6 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests" / "EndToEnd"))  # client.py: the WebSocket game client
 
 from stack import monopoly_binary  # noqa: E402
+
+# The end-to-end suite's report hook (sets item.rep_call, so failures print the logs), loaded under
+# another name: both folders call their file conftest.py.
+_spec = importlib.util.spec_from_file_location("e2e_conftest", ROOT / "Tests" / "EndToEnd" / "conftest.py")
+_e2e = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_e2e)
+pytest_runtest_makereport = _e2e.pytest_runtest_makereport
 
 TWIN = ROOT / "deploy" / "local-twin"
 
@@ -162,9 +170,3 @@ def make_twin(request, tmp_path):
             print(twin.logs())
         twin.close()
 
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, "rep_" + report.when, report)
