@@ -6,7 +6,7 @@ auction and chat are seen by both; Alice refreshes her page mid-game and keeps h
 """
 import os
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -53,10 +53,17 @@ def wait_text(driver, testid, expected, timeout=15):
 
 
 def click(driver, testid, timeout=15):
-    element = wait(driver, lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, css(testid))
-                                           if e.is_displayed() and e.is_enabled()), None),
-                   f"{testid} to be clickable", timeout)
-    element.click()
+    """Clicks the visible, enabled element; a re-render between finding and clicking retries."""
+    def attempt(d):
+        for element in d.find_elements(By.CSS_SELECTOR, css(testid)):
+            if element.is_displayed() and element.is_enabled():
+                try:
+                    element.click()
+                    return True
+                except ElementClickInterceptedException:
+                    return False
+        return False
+    wait(driver, attempt, f"{testid} to be clickable", timeout)
 
 
 def attribute(driver, testid, name):

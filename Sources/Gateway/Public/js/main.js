@@ -290,6 +290,7 @@ function render(previous = null, rolled = false, jumped = new Set()) {
   updateBoard(board, s, colorOf, nameOf);
   app.tokens.update(s.players, colorOf, jumped);
   const dice = $('#dice');
+  dice.hidden = s.phase === 'lobby';
   dice.innerHTML = diceHTML(s.dice, rolled);
   renderTurn(s);
   renderWaitingRoom(s);
@@ -327,6 +328,15 @@ function renderWaitingRoom(s) {
   $('#add-bot-button').hidden = !host;
   $('#add-bot-button').disabled = s.players.length >= s.options.max_players;
   $('#leave-lobby-button').textContent = app.player ? 'Leave' : 'Stop watching';
+  const o = s.options;
+  const rules = [`Starting cash ${money(o.starting_cash)}`, `Up to ${o.max_players} players`,
+    o.turn_seconds ? `Turn clock ${o.turn_seconds} s` : 'No turn clock',
+    o.auctions ? `Auctions (${o.auction_seconds ?? '∞'} s)` : 'No auctions', o.even_build ? 'Build evenly' : 'Build freely'];
+  if (o.free_parking_jackpot) rules.push('Free Parking jackpot');
+  if (o.double_salary_on_go) rules.push('$400 on GO');
+  if (o.no_rent_in_jail) rules.push('No rent in jail');
+  if (o.turn_limit) rules.push(`Ends after ${o.turn_limit} turns`);
+  setHTML($('#rules-summary'), rules.map((r) => `<li>${esc(r)}</li>`).join(''));
   $('#waiting-note').textContent = !app.player
     ? 'You are watching this game.'
     : host
