@@ -308,3 +308,100 @@ def test_a_lost_connection_shows_the_banner_and_rejoins_the_seat(make_stack, mak
             if entry.get("level") != "SEVERE":
                 continue
             assert who == "bob" and "WebSocket connection to" in entry["message"], f"{who}: {entry}"
+
+
+def start_two_player_game(stack, make_browser, starting_cash=None):
+    """Alice creates a game on gateway 1 (optionally with another starting cash), Bob joins on gateway 2."""
+    alice = make_browser()
+    bob = make_browser()
+    url_1 = f"http://127.0.0.1:{stack.gateway_ports[0]}"
+    url_2 = f"http://127.0.0.1:{stack.gateway_ports[1]}"
+    alice.get(url_1 + "/")
+    wait_attribute(alice, "connection-status", "data-status", "open")
+    find(alice, "name-input").send_keys("Alice")
+    if starting_cash is not None:
+        field = alice.find_element(By.ID, "opt-starting-cash")
+        field.clear()
+        field.send_keys(str(starting_cash))
+    click(alice, "create-game")
+    wait(alice, lambda d: text_of(d, "game-code"), "the game code")
+    bob.get(f"{url_2}/?game={text_of(alice, 'game-code')}")
+    find(bob, "name-input").send_keys("Bob")
+    click(bob, "invite-join")
+    wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("player-p2")), "Bob in the player list")
+    click(alice, "start-game")
+    wait(bob, lambda d: "Turn 1" in find(d, "turn-indicator").text, "the game to start")
+    return alice, bob
+
+
+def test_building_selling_and_mortgaging_from_the_title_deed(make_stack, make_browser):
+    static = os.environ.get("MONOPOLY_STATIC_DIR")
+    stack = make_stack(dice=[
+        2, 4,   # Alice: Oriental Avenue
+        1, 2,   # Bob: Baltic Avenue
+        1, 1,   # Alice: Vermont Avenue (doubles)
+        5, 6,   # Alice: New York Avenue
+        2, 4,   # Bob: Connecticut Avenue, which Alice then buys from him by trade
+    ], gateway_args=["--static-dir", static] if static else [])
+    alice, bob = start_two_player_game(stack, make_browser)
+    for driver, rolls in ((alice, 1), (bob, 1), (alice, 2), (bob, 1)):
+        for _ in range(rolls):
+            click(driver, "roll")
+            click(driver, "buy")
+        click(driver, "end-turn")
+    wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("roll")), "Alice's turn")
+    alice.execute_script("window.__monopoly.command('trade_propose', {to: 'p2', give: {cash: 300}, get: {properties: [9]}})")
+    click(bob, "trade-accept-t1")
+    both([alice, bob], lambda d: wait_attribute(d, "square-9", "data-owner", "p1"))
+
+    # A house on Oriental Avenue from its title deed; building evenly is explained on the button.
+    click(alice, "square-6")
+    wait(alice, lambda d: find(d, "square-dialog").is_displayed(), "the title deed")
+    click(alice, "square-build")
+    both([alice, bob], lambda d: wait_attribute(d, "square-6", "data-houses", "1"))
+    wait(alice, lambda d: not find(d, "square-build").is_enabled(), "build to be refused until the group is even")
+    assert "evenly" in find(alice, "square-build").text
+    click(alice, "square-sell")
+    both([alice, bob], lambda d: wait_attribute(d, "square-6", "data-houses", "0"))
+    click(alice, "square-close")
+
+    # Mortgage and lift the mortgage on New York Avenue.
+    click(alice, "square-19")
+    click(alice, "square-mortgage")
+    both([alice, bob], lambda d: wait_attribute(d, "square-19", "data-mortgaged", "true"))
+    click(alice, "square-unmortgage")
+    both([alice, bob], lambda d: wait_attribute(d, "square-19", "data-mortgaged", "false"))
+    click(alice, "square-close")
+    # Bob may look at Alice's deed but gets no buttons for it.
+    click(bob, "square-19")
+    wait(bob, lambda d: find(d, "square-dialog").is_displayed(), "the deed at Bob's")
+    assert not bob.find_elements(By.CSS_SELECTOR, css("square-mortgage"))
+    # Cash: 1500 - 100 - 100 - 200 - 300 (trade) - 50 + 25 (house) + 100 - 110 (mortgage and lift).
+    both([alice, bob], lambda d: wait_text(d, "cash-p1", "$765"))
+    for driver in (alice, bob):
+        assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+
+
+def test_a_debt_offers_raising_cash_then_bankruptcy_ends_the_game(make_stack, make_browser):
+    static = os.environ.get("MONOPOLY_STATIC_DIR")
+    stack = make_stack(dice=[1, 2, 1, 3], gateway_args=["--static-dir", static] if static else [])
+    alice, bob = start_two_player_game(stack, make_browser, starting_cash=100)
+    click(alice, "roll")
+    click(alice, "buy")          # Baltic Avenue: $40 left
+    click(alice, "end-turn")
+    click(bob, "roll")           # Income Tax: $200 owed with $100
+    wait(bob, lambda d: find(d, "debt-notice").is_displayed(), "the debt notice")
+    assert "$200" in find(bob, "debt-notice").text
+    wait(alice, lambda d: "raise cash" in find(d, "actions").text, "Alice waiting on Bob's debt")
+    click(bob, "bankrupt")
+    click(bob, "confirm-yes")    # declared in a dialog, never confirm()
+    both([alice, bob], lambda d: wait(d, lambda x: "Alice wins" in find(x, "turn-indicator").text, "the game over"))
+    wait(alice, lambda d: find(d, "game-over").is_displayed(), "the game over notice")
+    # Back to the lobby from a finished game, with a new game possible right away.
+    click(alice, "back-to-lobby")
+    wait(alice, lambda d: find(d, "lobby-view").is_displayed(), "the lobby")
+    assert not find(alice, "invite-box").is_displayed()
+    click(alice, "create-game")
+    wait(alice, lambda d: find(d, "game-view").is_displayed() and find(d, "waiting-room").is_displayed(), "a new game")
+    for driver in (alice, bob):
+        assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []

@@ -387,14 +387,17 @@ function selectTab(which) {
 
 async function leaveGame() {
   const s = app.state;
+  const home = () => history.replaceState(null, '', '/');
   if (!app.player) {
     await app.conn.request('leave').catch(() => {});
     app.watching = null;
+    home();
     return enterLobby();
   }
   if (s && s.phase === 'finished') {
     // A finished game has no seat to give back: start afresh on a new connection.
     saveSeat(null);
+    home();
     app.conn.drop();
     app.game = null;
     return;
@@ -406,6 +409,7 @@ async function leaveGame() {
   const answer = await command('leave');
   if (answer) {
     saveSeat(null);
+    home();
     enterLobby();
   }
 }
