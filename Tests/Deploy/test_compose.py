@@ -27,14 +27,18 @@ def resolved_compose():
 
 
 def deployment_section():
-    """The `## Deployment` section up to the next `## ` heading, from README.md if it has one."""
+    """The `Deployment` section (heading level 2 to 4) up to the next heading of its level or
+    above, from README.md if it has one with the service table, else from docs/operations.md."""
     for path in (ROOT / "README.md", ROOT / "docs" / "operations.md"):
         if path.exists():
-            text = path.read_text()
-            match = re.search(r"^## Deployment\n(.*?)(?=^## )", text, re.S | re.M)
-            if match and "| Service |" in match.group(1):
-                return path, match.group(1)
-    raise AssertionError("no `## Deployment` section with a service table in README.md or docs/operations.md")
+            text = path.read_text() + "\n# end\n"
+            for match in re.finditer(r"^(#{2,4}) [^\n]*Deployment[^\n]*\n", text, re.M):
+                level = len(match.group(1))
+                end = re.compile(rf"^#{{1,{level}}} ", re.M).search(text, match.end())
+                section = text[match.end():end.start()]
+                if "| Service |" in section:
+                    return path, section
+    raise AssertionError("no Deployment section with a `| Service |` table in README.md or docs/operations.md")
 
 
 def service_table(section):

@@ -121,7 +121,9 @@ public final class RelayHub: Sendable {
             let envelope = CommandEnvelope(id: nextCommandID(), gateway: configuration.gatewayID, connection: "\(connection.id)",
                                            game: game, player: player, message: .object(["type": .string("disconnect")]))
             currentLink?.client.publishFuture(RedisChannels.commands(game), RedisArgument(WireJSON.encode(envelope))).whenFailure { error in
-                self.logger.warning("could not report a disconnect: \(error)")
+                self.logger.warning("could not report a disconnect: \(error)", metadata: [
+                    "game": "\(game)", "connection": "\(connection.id)", "player": "\(player)",
+                ])
             }
         }
     }
@@ -290,6 +292,7 @@ public final class RelayHub: Sendable {
                          re: JSONValue, token: String? = nil) async -> Bool {
         func unavailable(_ why: String) -> Bool {
             self.unavailable.increment()
+            logger.debug("command refused: \(why)", metadata: ["game": "\(game)", "connection": "\(connection.id)"])
             connection.send(text: ServerMessage.error(code: RelayErrorCode.authorityUnavailable, message: why, re: re))
             return false
         }
@@ -307,6 +310,9 @@ public final class RelayHub: Sendable {
         do {
             let receivers = try await self.redis.publish(RedisChannels.commands(game), WireJSON.encode(envelope))
             published.increment()
+            logger.trace("command published", metadata: [
+                "game": "\(game)", "connection": "\(connection.id)", "command": "\(id)", "receivers": "\(receivers)",
+            ])
             if receivers == 0 {
                 timeout.cancel()
                 state.withLockedValue { _ = $0.pending.removeValue(forKey: id) }
