@@ -72,9 +72,11 @@ public enum Bot {
         if let m = s.squares.first(where: { $0.owner == id && $0.mortgaged && me.cash - Board.unmortgageCost($0.index) >= 600 }) {
             return .unmortgage(square: m.index)
         }
-        // Build evenly on complete groups, most expensive groups first.
+        // Build on complete groups, one group up to hotels before the next (spreading houses thinly
+        // can leave all 32 in use below four per lot, and nobody could ever build a hotel).
+        func level(_ sq: SquareState) -> Int { Board.group(of: sq.index).reduce(0) { $0 + s.squares[$1].houses } }
         let lots = s.squares.filter { $0.owner == id && $0.info.kind == .property && $0.houses < 5 }
-            .sorted { ($0.houses, -$0.info.houseCost, $0.index) < ($1.houses, -$1.info.houseCost, $1.index) }
+            .sorted { (-level($0), $0.houses, -$0.info.houseCost, $0.index) < (-level($1), $1.houses, -$1.info.houseCost, $1.index) }
         for lot in lots where me.cash - lot.info.houseCost >= reserve + 50 * lot.houses {
             if s.buildViolation(id, on: lot.index) == nil { return .build(square: lot.index) }
         }
@@ -181,7 +183,19 @@ public enum Bot {
             let lots = Board.groupMembers[g]!
             let mine = lots.filter { s.squares[$0].owner == id }
             let missing = lots.filter { s.squares[$0].owner != id }
-            guard !mine.isEmpty, missing.count == 1, let want = missing.first,
+            guard !mine.isEmpty, !missing.isEmpty else { continue }
+            if missing.count > 1 {
+                // Gather a split group first, but only the leader of the group does (most lots, then
+                // earliest seat), so two bots never trade the same lot back and forth.
+                let seat = s.index(of: id)!
+                let leads = missing.allSatisfy { sq in
+                    guard let o = s.squares[sq].owner, let os = s.index(of: o) else { return true }
+                    let theirs = lots.filter { s.squares[$0].owner == o }.count
+                    return theirs < mine.count || (theirs == mine.count && seat < os)
+                }
+                guard leads else { continue }
+            }
+            guard let want = missing.first(where: { s.squares[$0].owner != nil }),
                   let q = s.squares[want].owner, s.player(q)?.bankrupt == false else { continue }
             let get = TradeOffer(properties: [want])
             guard s.offerViolation(get, from: q) == nil else { continue }
