@@ -182,3 +182,20 @@ def test_metrics_of_gateways_and_authorities(make_twin):
     assert re.search(r"^monopoly_authority_lease_held 1", authority, re.M)
     standby = next(n for n in ("authority", "authority-standby") if n != holder)
     assert re.search(r"^monopoly_authority_lease_held 0", twin.http(standby, "/metrics")[1], re.M)
+
+
+def test_ctrl_c_stops_every_process_and_clients_see_1001(make_twin):
+    twin = make_twin()
+
+    async def connect_and_wait():
+        client = await GameClient.connect(twin.ws, "alice")
+        await client.ok("create", name="Alice")
+        twin.proc.send_signal(signal.SIGINT)  # Ctrl-C
+        await asyncio.wait_for(client._reader, 10)
+        return close_code(client)
+
+    assert asyncio.run(connect_and_wait()) == 1001
+    assert twin.proc.wait(30) == 0
+    left = [name for name in twin.info["processes"] if twin.alive(name)]
+    assert left == [], f"still running after the twin stopped: {left}"
+    assert "local-twin: stopped" in "\n".join(twin.lines)
