@@ -82,7 +82,12 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     /// Writes pre-encoded frame bytes. With a `conflationKey`, a frame that is still queued for this
     /// connection under the same key (the client is reading slowly) is replaced by this one.
     public func send(_ frame: PreEncodedFrame, conflationKey: ConflationKey? = nil) {
-        onLoop { $0.send(frame.bytes, conflationKey: conflationKey) }
+        // The hot path of fan-out: no closure allocation when already on the connection's loop.
+        if eventLoop.inEventLoop {
+            handler.value?.send(frame.bytes, conflationKey: conflationKey)
+        } else {
+            eventLoop.execute { self.handler.value?.send(frame.bytes, conflationKey: conflationKey) }
+        }
     }
 
     /// Starts the closing handshake with `code`; the TCP connection ends when the client answers or
