@@ -28,6 +28,9 @@ public enum RedisBenchmark {
         public var requestsPerSecond: Double
         public var p50Milliseconds: Double
         public var p99Milliseconds: Double
+        /// CPU (user + system, all threads of the process) per request: unlike req/s, barely moved
+        /// by other load on the machine. Measured for redis-benchmark and the pipelineFuture row.
+        public var cpuMicrosecondsPerRequest: Double?
     }
 
     public struct Report: Sendable, CustomStringConvertible {
@@ -39,6 +42,21 @@ public enum RedisBenchmark {
         public var oursAutoBatched: Figures
         public var redisBenchmarkSingle: Figures
         public var oursSingle: Figures
+        /// ours (pipelineFuture) / redis-benchmark within each run: back-to-back pairs see about the
+        /// same background load, so their median is steadier than the ratio of bests.
+        public var pairedRatios: [Double]
+
+        public var cpuRatio: Double? {
+            guard let theirs = redisBenchmarkPipelined.cpuMicrosecondsPerRequest,
+                  let ours = oursPipelinedFutures.cpuMicrosecondsPerRequest, ours > 0 else { return nil }
+            return theirs / ours
+        }
+
+        public var medianPairedRatio: Double {
+            let sorted = pairedRatios.sorted()
+            guard !sorted.isEmpty else { return 0 }
+            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
 
         public var ratio: Double { oursPipelinedFutures.requestsPerSecond / redisBenchmarkPipelined.requestsPerSecond }
 
@@ -48,12 +66,13 @@ public enum RedisBenchmark {
                 pad(name, 58) + pad(fmt(f.requestsPerSecond), 12, right: true)
                     + pad(fmt3(f.p50Milliseconds), 10, right: true) + pad(fmt3(f.p99Milliseconds), 10, right: true)
                     + pad(reference.map { fmt2(f.requestsPerSecond / $0.requestsPerSecond) + "x" } ?? "", 9, right: true)
+                    + pad(f.cpuMicrosecondsPerRequest.map(fmt2) ?? "", 13, right: true)
             }
             return [
                 "Redis PUBLISH, \(o.payloadBytes)-byte payload, no subscribers, server \(server); best of \(o.runs) alternating runs",
                 "throughput: \(o.requests) requests, \(o.connections) connections, pipeline depth \(o.pipeline); latency = round trip of one pipelined batch",
                 "",
-                pad("", 58) + pad("req/s", 12, right: true) + pad("p50 ms", 10, right: true) + pad("p99 ms", 10, right: true) + pad("vs r-b", 9, right: true),
+                pad("", 58) + pad("req/s", 12, right: true) + pad("p50 ms", 10, right: true) + pad("p99 ms", 10, right: true) + pad("vs r-b", 9, right: true) + pad("CPU µs/req", 13, right: true),
                 row("redis-benchmark -c \(o.connections) -P \(o.pipeline)", redisBenchmarkPipelined, nil),
                 row("ours: pipelineFuture (event-loop futures)", oursPipelinedFutures, redisBenchmarkPipelined),
                 row("ours: await pipeline (async/await)", oursPipelinedAsync, redisBenchmarkPipelined),
@@ -63,7 +82,10 @@ public enum RedisBenchmark {
                 row("redis-benchmark -c 1 -P 1", redisBenchmarkSingle, nil),
                 row("ours: await publish()", oursSingle, redisBenchmarkSingle),
                 "",
-                "ratio (ours pipelined / redis-benchmark, same connections and depth): \(fmt2(ratio))x (goal >= 0.8x)",
+                "ratio (ours pipelineFuture / redis-benchmark, same connections and depth): best \(fmt2(ratio))x, "
+                    + "median of per-run pairs \(fmt2(medianPairedRatio))x [\(pairedRatios.map(fmt2).joined(separator: " "))] (goal >= 0.8x)",
+                "CPU per request, redis-benchmark / ours (load-independent efficiency): "
+                    + (cpuRatio.map { fmt2($0) + "x" } ?? "n/a"),
             ].joined(separator: "\n")
         }
     }
@@ -109,6 +131,7 @@ public enum RedisBenchmark {
                                        channel: channel, payload: payload)
 
         var rb: Figures?, futures: Figures?, asyncFigures: Figures?, auto: Figures?
+        var pairedRatios: [Double] = []
         for run in 1...options.runs {
             let r = try redisBenchmark(config, connections: options.connections, requests: options.requests,
                                        pipeline: options.pipeline, channel: channel, payloadBytes: options.payloadBytes)
@@ -118,6 +141,7 @@ public enum RedisBenchmark {
                                                channel: channel, payload: payload)
             log("run \(run): ours (futures) \(fmt(f.requestsPerSecond)) req/s")
             futures = best(futures, f)
+            pairedRatios.append(f.requestsPerSecond / r.requestsPerSecond)
             let a = try await pipelinedAsync(clients, requests: options.requests, depth: options.pipeline,
                                              channel: channel, payload: payload)
             log("run \(run): ours (async) \(fmt(a.requestsPerSecond)) req/s")
@@ -130,15 +154,17 @@ public enum RedisBenchmark {
 
         var rbSingle: Figures?, oursSingle: Figures?
         for _ in 1...options.runs {
-            rbSingle = best(rbSingle, try redisBenchmark(config, connections: 1, requests: options.latencyRequests, pipeline: 1,
-                                                         channel: channel, payloadBytes: options.payloadBytes))
+            var single = try redisBenchmark(config, connections: 1, requests: options.latencyRequests, pipeline: 1,
+                                            channel: channel, payloadBytes: options.payloadBytes)
+            single.cpuMicrosecondsPerRequest = nil  // latency row: CPU not compared
+            rbSingle = best(rbSingle, single)
             oursSingle = best(oursSingle, try await sequential(clients[0], requests: options.latencyRequests,
                                                                channel: channel, payload: payload))
         }
         for client in clients { await client.close() }
         return Report(options: options, server: config.redactedURL, redisBenchmarkPipelined: rb!,
                       oursPipelinedFutures: futures!, oursPipelinedAsync: asyncFigures!, oursAutoBatched: auto!,
-                      redisBenchmarkSingle: rbSingle!, oursSingle: oursSingle!)
+                      redisBenchmarkSingle: rbSingle!, oursSingle: oursSingle!, pairedRatios: pairedRatios)
     }
 
     // MARK: Our client
@@ -151,6 +177,7 @@ public enum RedisBenchmark {
         let batches = split(requests / depth, into: clients.count)
         let clock = ContinuousClock()
         let start = clock.now
+        let cpuBefore = cpuSeconds(children: false)
         let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
             for (client, count) in zip(clients, batches) {
                 group.addTask { try await FutureDriver(client: client, batch: batch, batches: count).run() }
@@ -159,7 +186,10 @@ public enum RedisBenchmark {
             for try await part in group { all += part }
             return all
         }
-        return figures(requests: batches.reduce(0, +) * depth, elapsed: clock.now - start, latencies: latencies)
+        let total = batches.reduce(0, +) * depth
+        var result = figures(requests: total, elapsed: clock.now - start, latencies: latencies)
+        result.cpuMicrosecondsPerRequest = (cpuSeconds(children: false) - cpuBefore) * 1e6 / Double(total)
+        return result
     }
 
     final class FutureDriver: @unchecked Sendable {  // state touched only on client.eventLoop
@@ -269,9 +299,11 @@ public enum RedisBenchmark {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
+        let cpuBefore = cpuSeconds(children: true)
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        let cpu = cpuSeconds(children: true) - cpuBefore
         // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
         guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("\"PUBLISH") }) else {
             throw RedisError.unexpectedReply("redis-benchmark printed no PUBLISH line (is redis-benchmark installed?): \(output)")
@@ -280,7 +312,20 @@ public enum RedisBenchmark {
         guard fields.count >= 7, let rps = fields[1], let p50 = fields[4], let p99 = fields[6] else {
             throw RedisError.unexpectedReply("cannot parse redis-benchmark output: \(line)")
         }
-        return Figures(requestsPerSecond: rps, p50Milliseconds: p50, p99Milliseconds: p99)
+        return Figures(requestsPerSecond: rps, p50Milliseconds: p50, p99Milliseconds: p99,
+                       cpuMicrosecondsPerRequest: cpu > 0 ? cpu * 1e6 / Double(requests) : nil)
+    }
+
+    /// User + system CPU seconds of this process (RUSAGE_SELF) or its reaped children (RUSAGE_CHILDREN).
+    static func cpuSeconds(children: Bool) -> Double {
+        var usage = rusage()
+        #if canImport(Glibc)
+        getrusage(__rusage_who_t((children ? RUSAGE_CHILDREN : RUSAGE_SELF).rawValue), &usage)
+        #else
+        getrusage(children ? RUSAGE_CHILDREN : RUSAGE_SELF, &usage)
+        #endif
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     // MARK: Helpers

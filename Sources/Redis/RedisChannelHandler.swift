@@ -59,7 +59,6 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     enum Timeout { case command, probe }
 
     private let reader: HiredisReader
-    private let encoder = RESPEncoder()
     private let subscriberMode: Bool
     private let flushThreshold: Int
     private(set) var pending = CircularBuffer<PendingReply>(initialCapacity: 64)
@@ -96,7 +95,7 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         if let failure { return failure }
         guard context != nil else { return .connectionClosed(reason: "channel not active") }
         for (index, command) in commands.enumerated() {
-            encoder.encode(command, into: &outbound)
+            RESPEncoder.encode(command, into: &outbound)
             let replies = repliesPerCommand?[index] ?? 1
             for reply in 0..<replies {
                 pending.append(PendingReply(sink: sink, deadline: deadline, followers: replies - 1 - reply))
@@ -110,7 +109,7 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     func enqueue(_ command: [RedisArgument], sink: ReplySink, deadline: NIODeadline) -> RedisError? {
         if let failure { return failure }
         guard context != nil else { return .connectionClosed(reason: "channel not active") }
-        encoder.encode(command, into: &outbound)
+        RESPEncoder.encode(command, into: &outbound)
         pending.append(PendingReply(sink: sink, deadline: deadline))
         scheduleFlush()
         return nil
