@@ -85,11 +85,15 @@ public final class GatewayServer: Sendable {
                     return channel.close()
                 }
             }
+        if server.staticFiles.paths.isEmpty {
+            logger.warning("no static files to serve: the resource bundle (MonopolyRelay_Gateway.resources) is not next to the executable; pass --static-dir")
+        }
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         channel.withLockedValue { $0 = bound }
         logger.info("gateway listening", metadata: [
             "address": "\(bound.localAddress.map { "\($0)" } ?? "?")",
             "routes": "\(server.routes.keys.sorted().joined(separator: ","))",
+            "static_files": "\(server.staticFiles.paths.count)",
         ])
     }
 

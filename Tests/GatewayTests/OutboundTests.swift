@@ -144,3 +144,45 @@ struct OutboundTests {
         }
     }
 }
+
+@Suite("Fan-out of pre-encoded frames")
+struct FanOutTests {
+    /// Collects connections so the test can broadcast to them from outside their event loops.
+    final class Room: WebSocketEndpoint {
+        let members = NIOLockedValueBox<[WebSocketConnection]>([])
+        func connectionOpened(_ connection: WebSocketConnection) { members.withLockedValue { $0.append(connection) } }
+        func connection(_ connection: WebSocketConnection, received message: WebSocketMessage) {}
+        func connectionClosed(_ connection: WebSocketConnection, code: WebSocketCloseCode?) {
+            members.withLockedValue { $0.removeAll { $0 == connection } }
+        }
+    }
+
+    @Test func oneEncodingReachesEveryClientOnEveryLoop() async throws {
+        let room = Room()
+        let route = WebSocketRoute(path: "/room", endpoint: room)
+        try await withServer(configure: { $0.eventLoopThreads = 2 }, routes: [route]) { server, port in
+            let clients = try await offload {
+                try (0..<20).map { _ in
+                    let client = try TestClient(port: port)
+                    try client.upgrade(path: "/room")
+                    return client
+                }
+            }
+            #expect(await eventually { room.members.withLockedValue { $0.count } == 20 })
+            let loops = Set(room.members.withLockedValue { $0.map { ObjectIdentifier($0.eventLoop) } })
+            #expect(loops.count == 2)
+            let states = (1...5).map { PreEncodedFrame(text: #"{"type":"state","seq":\#($0)}"#) }
+            for state in states {
+                for member in room.members.withLockedValue({ $0 }) {
+                    member.send(state, conflationKey: ConflationKey("state:g"))
+                }
+            }
+            let received = try await offload {
+                try clients.map { client in try (0..<5).map { _ in try client.readDataOrClose().text } }
+            }
+            let expected = (1...5).map { #"{"type":"state","seq":\#($0)}"# }
+            #expect(received.allSatisfy { $0 == expected })
+            #expect(server.connectionCount == 20)
+        }
+    }
+}
