@@ -2,13 +2,17 @@
 HAProxy, an authority and a standby, Redis with AOF. Clients only ever use the LB's port."""
 import asyncio
 import json
+import os
 import re
 import signal
+import subprocess
 import time
+from pathlib import Path
 
 from client import GameClient
 from game import close_code, connection_closed, everyone_at, open_game, pay_one, rejoin, cash
 
+ROOT = Path(__file__).resolve().parents[2]
 GATEWAYS = ("gateway-1", "gateway-2", "gateway-3")
 
 
@@ -99,6 +103,10 @@ def test_healthz_tells_the_truth_while_redis_is_down_and_aof_keeps_the_game(make
     for name in (*GATEWAYS, "authority", "authority-standby"):
         status, body = twin.http(name, "/healthz")
         assert status == 200, (name, body)
+    # The image's HEALTHCHECK script against the real endpoints.
+    probe = healthcheck(twin, "authority")
+    assert probe.returncode == 0 and json.loads(probe.stdout)["status"] == "ok", probe
+    assert healthcheck(twin, "gateway-1").returncode == 0
     roles = {name: json.loads(twin.http(name, "/healthz")[1])["role"] for name in ("authority", "authority-standby")}
     assert sorted(roles.values()) == ["active", "standby"], roles
     assert roles[twin.lease_holder()] == "active"
@@ -122,6 +130,9 @@ def test_healthz_tells_the_truth_while_redis_is_down_and_aof_keeps_the_game(make
     assert unhealthy == {*GATEWAYS, "authority", "authority-standby"}, f"still 200: {set(GATEWAYS) - unhealthy}"
     status, body = twin.http("authority", "/healthz")
     assert json.loads(body)["status"] == "unhealthy"
+    probe = healthcheck(twin, "authority")
+    assert probe.returncode == 1 and json.loads(probe.stdout)["status"] == "unhealthy", probe
+    assert healthcheck(twin, "gateway-2").returncode == 1
     # The LB has no healthy gateway left: it answers 503 itself.
     deadline = time.time() + 5
     while time.time() < deadline and twin.http("lb", "/healthz")[0] != 503:
@@ -149,6 +160,14 @@ def test_healthz_tells_the_truth_while_redis_is_down_and_aof_keeps_the_game(make
             break
         time.sleep(0.2)
     assert sorted(c for c, _ in reconnects) == ["commands", "subscriber"] and all(int(n) >= 1 for _, n in reconnects), reconnects
+
+
+def healthcheck(twin, name):
+    """deploy/healthcheck (the Dockerfile's HEALTHCHECK) against one process of the twin."""
+    process = twin.process(name)
+    port = process.get("http_port") or process["port"]
+    return subprocess.run(["bash", str(ROOT / "deploy" / "healthcheck")], capture_output=True, text=True, timeout=10,
+                          env={**os.environ, "HEALTHCHECK_PORT": str(port)})
 
 
 async def short_game(twin):
