@@ -32,6 +32,14 @@ class LeaseWatcher(threading.Thread):
             time.sleep(0.01)
 
 
+def gateways_see(twin, holder, timeout=5):
+    deadline = time.monotonic() + timeout
+    for name in ("gateway-1", "gateway-2", "gateway-3"):
+        while f"authority {holder}" not in twin.http(name, "/healthz")[1]:
+            assert time.monotonic() < deadline, f"{name} does not see {holder}: {twin.http(name, '/healthz')}"
+            time.sleep(0.02)
+
+
 async def first_applied(giver, receiver, clients, since, limit):
     """Keeps proposing until the authority applies one: (seconds since `since`, rejected tries)."""
     rejected = 0
@@ -95,7 +103,9 @@ async def failover(twin):
     assert cash(after, "p1") == 1500 - 4 and cash(after, "p2") == 1500 + 4
     assert any(t["from"] == "p1" and t["to"] == "p3" and t["give"]["cash"] == 5 for t in after["trades"]), \
         "the trade open at the crash survived"
-    # The resumed game goes on normally.
+    # The resumed game goes on normally, once every gateway has read the new lease (they poll it
+    # every 250 ms; until then one may still answer authority_unavailable at once).
+    gateways_see(twin, standby)
     trade = next(t["id"] for t in after["trades"] if t["from"] == "p1" and t["to"] == "p3")
     answer = await carol.ok("trade_accept", trade=trade)
     await everyone_at(clients, answer["seq"])
@@ -125,6 +135,7 @@ async def failover(twin):
     print(f"failover after SIGTERM of {standby}: {active} held the lease after {watcher.taken_after:.3f} s, "
           f"first command applied after {took:.3f} s")
     twin.wait_exit(standby, timeout=10)
+    gateways_see(twin, active)
     assert watcher.taken_after is not None and watcher.taken_after < 1.0
     assert took < 1.5
     for client in clients:
