@@ -194,6 +194,10 @@ def test_metrics_of_gateways_and_authorities(make_twin):
     messages_in = sum(float(v) for v in re.findall(r"^monopoly_gateway_messages_in_total (\S+)", gateway, re.M))
     assert messages_in >= 5  # create, join, start, propose, accept
 
+    # Scraped inside the network, per process; the public port does not serve it.
+    assert twin.http("lb", "/metrics")[0] == 404
+    assert twin.http("lb", "/")[0] == 200
+
     holder = twin.lease_holder()
     authority = twin.http(holder, "/metrics")[1]
     assert re.search(r'^monopoly_authority_command_seconds_bucket\{.*type="trade_accept".*\} \d', authority, re.M), authority
