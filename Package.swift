@@ -11,11 +11,13 @@ import PackageDescription
 //   Benchmarks     load generators and comparisons printed by `monopoly bench`
 //   OperationsHTTP /healthz and /metrics over HTTP for the authority (the gateway has its own router)
 //   MonopolyCLI    the `monopoly` executable: subcommands only, no logic
+//   NIOWebSocketEcho  benchmark-only NIOWebSocket echo server (`monopoly bench echo --compare`)
 let package = Package(
     name: "MonopolyRelay",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "monopoly", targets: ["MonopolyCLI"]),
+        .executable(name: "nio-websocket-echo", targets: ["NIOWebSocketEcho"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -86,6 +88,12 @@ let package = Package(
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
+        // Benchmark-only: the plain NIOWebSocket echo server `monopoly bench echo --compare` runs against.
+        .executableTarget(name: "NIOWebSocketEcho", dependencies: [
+            "Benchmarks",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .executableTarget(name: "MonopolyCLI", dependencies: [
             "Gateway", "Authority", "Benchmarks", "OperationsHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -114,6 +122,7 @@ let package = Package(
         ]),
         .testTarget(name: "AuthorityTests", dependencies: ["Authority", "TestSupport"]),
         .testTarget(name: "OperationsHTTPTests", dependencies: ["OperationsHTTP"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Gateway"]),
     ],
     swiftLanguageModes: [.v6]
 )

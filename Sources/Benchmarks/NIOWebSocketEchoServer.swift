@@ -3,10 +3,11 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 
-/// The comparison point of `monopoly bench gateway`: a plain NIOWebSocket echo server (frames are
+/// The comparison point of `monopoly bench gateway` (in process) and of `bench echo --compare` (as the
+/// benchmark-only `nio-websocket-echo` executable): a plain NIOWebSocket echo server (frames are
 /// echoed as they come, no message reassembly and no UTF-8 validation, i.e. less work than ours).
-enum NIOWebSocketEchoServer {
-    static func start(group: any EventLoopGroup, maxFrameSize: Int) async throws -> any Channel {
+public enum NIOWebSocketEchoServer {
+    public static func start(group: any EventLoopGroup, maxFrameSize: Int, host: String = "127.0.0.1", port: Int = 0) async throws -> any Channel {
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: maxFrameSize,
             shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
@@ -18,12 +19,13 @@ enum NIOWebSocketEchoServer {
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline(
                     withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in })
                 )
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: port).get()
     }
 
     final class EchoHandler: ChannelInboundHandler {

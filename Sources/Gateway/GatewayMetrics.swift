@@ -12,6 +12,8 @@ public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
 
     let connectionsOpen: CoreMetrics.Meter
+    /// The configured limit on open WebSocket connections (beside `connections_open`).
+    let maxConnections: CoreMetrics.Gauge
     let connectionsAccepted: CoreMetrics.Counter
     let messagesIn: CoreMetrics.Counter
     let messagesOut: CoreMetrics.Counter
@@ -35,6 +37,7 @@ public final class GatewayMetrics: Sendable {
             CoreMetrics.Counter(label: "monopoly_gateway_" + name, dimensions: dimensions, factory: factory)
         }
         connectionsOpen = CoreMetrics.Meter(label: "monopoly_gateway_connections_open", factory: factory)
+        maxConnections = CoreMetrics.Gauge(label: "monopoly_gateway_max_connections", factory: factory)
         connectionsAccepted = counter("connections_accepted_total")
         messagesIn = counter("messages_in_total")
         messagesOut = counter("messages_out_total")

@@ -42,6 +42,7 @@ public final class GatewayServer: Sendable {
             maxConnections: configuration.maxConnections,
             maxHTTPConnections: configuration.maxHTTPConnections
         )
+        metrics.maxConnections.record(configuration.maxConnections)
         if let eventLoopGroup {
             self.group = eventLoopGroup
             self.ownsGroup = false

@@ -11,6 +11,10 @@ struct Bench: AsyncParsableCommand {
             BenchRules.self,
             BenchRedis.self,
             BenchGateway.self,
+            BenchEcho.self,
+            BenchConnections.self,
+            BenchFanout.self,
+            BenchGames.self,
         ]
     )
 }

@@ -27,9 +27,13 @@ struct FrameDecoder: Sendable {
     /// Header bytes of a header split across reads (at most 14).
     private var partialHeader: [UInt8] = []
     let maxFrameSize: Int
+    /// Server role: every frame must be masked (section 5.1). Client role (`ClientConnection`):
+    /// none may be.
+    let expectMasked: Bool
 
-    init(maxFrameSize: Int) {
+    init(maxFrameSize: Int, expectMasked: Bool = true) {
         self.maxFrameSize = maxFrameSize
+        self.expectMasked = expectMasked
     }
 
     /// The next event, or nil when `cursor` is exhausted and more bytes are needed.
@@ -57,7 +61,7 @@ struct FrameDecoder: Sendable {
         // Fast path: the whole header is in this read, parse it in place.
         if partialHeader.isEmpty, cursor.remaining >= 2 {
             let first = cursor.peek(0), second = cursor.peek(1)
-            if let violation = Self.checkFirstBytes(first, second) { return fail(violation) }
+            if let violation = Self.checkFirstBytes(first, second, expectMasked: expectMasked) { return fail(violation) }
             let length = Self.headerLength(second)
             if cursor.remaining >= length {
                 let header = cursor.consume(atMost: length)
@@ -70,7 +74,7 @@ struct FrameDecoder: Sendable {
             partialHeader.append(cursor.peek(0))
             _ = cursor.consume(atMost: 1)
             if partialHeader.count == 2,
-               let error = Self.checkFirstBytes(partialHeader[0], partialHeader[1]) {
+               let error = Self.checkFirstBytes(partialHeader[0], partialHeader[1], expectMasked: expectMasked) {
                 return fail(error)
             }
             if partialHeader.count >= 2, partialHeader.count == Self.headerLength(partialHeader[1]) {
@@ -92,7 +96,7 @@ struct FrameDecoder: Sendable {
 
     /// Rules decidable from the first two bytes, checked before waiting for the rest so a bad
     /// frame fails at once.
-    private static func checkFirstBytes(_ first: UInt8, _ second: UInt8) -> ProtocolViolation? {
+    private static func checkFirstBytes(_ first: UInt8, _ second: UInt8, expectMasked: Bool) -> ProtocolViolation? {
         if first & 0x70 != 0 {
             // No extension was negotiated, so RSV1-3 must be zero (section 5.2).
             return ProtocolViolation(.protocolError, "reserved bits set")
@@ -100,9 +104,13 @@ struct FrameDecoder: Sendable {
         guard let opcode = WebSocketOpcode(rawValue: first & 0x0F) else {
             return ProtocolViolation(.protocolError, "reserved opcode")
         }
-        if second & 0x80 == 0 {
+        if expectMasked, second & 0x80 == 0 {
             // Section 5.1: a server MUST close on an unmasked client frame.
             return ProtocolViolation(.protocolError, "unmasked client frame")
+        }
+        if !expectMasked, second & 0x80 != 0 {
+            // Section 5.1: a client MUST close on a masked server frame.
+            return ProtocolViolation(.protocolError, "masked server frame")
         }
         if opcode.isControl {
             if first & 0x80 == 0 { return ProtocolViolation(.protocolError, "fragmented control frame") }
@@ -133,7 +141,10 @@ struct FrameDecoder: Sendable {
             length = UInt64(lengthCode)
         }
         if length > UInt64(maxFrameSize) { return fail(ProtocolViolation(.messageTooBig, "frame too big")) }
-        let key = (header[position], header[position + 1], header[position + 2], header[position + 3])
+        // An unmasked (server) frame gets the zero key: XOR with it leaves the payload as it is.
+        let key = second & 0x80 != 0
+            ? (header[position], header[position + 1], header[position + 2], header[position + 3])
+            : (0, 0, 0, 0)
         let mask = WebSocketMask(key: key)
         let frame = FrameHeader(
             fin: first & 0x80 != 0,

@@ -22,9 +22,31 @@ public struct ServerConnection: Sendable {
     private var pending: [ServerConnectionAction] = []
     private var pendingHead = 0
 
+    /// Which end of the connection this is: the client role (`ClientConnection`) expects unmasked
+    /// frames and masks the control frames it writes.
+    enum Role: Sendable { case server, client }
+    private let role: Role
+
     public init(configuration: WebSocketConfiguration = .init()) {
-        decoder = FrameDecoder(maxFrameSize: configuration.maxFrameSize)
+        self.init(configuration: configuration, role: .server)
+    }
+
+    init(configuration: WebSocketConfiguration, role: Role) {
+        self.role = role
+        decoder = FrameDecoder(maxFrameSize: configuration.maxFrameSize, expectMasked: role == .server)
         assembler = MessageAssembler(maxMessageSize: configuration.maxMessageSize)
+    }
+
+    /// A control frame we write: unmasked from a server, masked with a fresh key from a client.
+    private func controlFrame(_ opcode: WebSocketOpcode, _ payload: [UInt8]) -> [UInt8] {
+        switch role {
+        case .server: return WebSocketFrameEncoder.frame(opcode: opcode, payload: payload)
+        case .client: return WebSocketFrameEncoder.maskedFrame(opcode: opcode, payload: payload, maskingKey: ClientConnection.randomMaskingKey())
+        }
+    }
+
+    private func closeFrame(_ code: WebSocketCloseCode, reason: String) -> [UInt8] {
+        controlFrame(.close, WebSocketFrameEncoder.closePayload(code: code, reason: reason))
     }
 
     /// Appends received bytes (any split: one byte, or many frames at once). Bytes are processed
@@ -64,7 +86,7 @@ public struct ServerConnection: Sendable {
         // A partial message is dropped, even one whose current frame is still arriving: the
         // decoder keeps framing it, but its bytes no longer reach the assembler.
         assembler.reset()
-        return WebSocketFrameEncoder.close(code: code, reason: reason)
+        return closeFrame(code, reason: reason)
     }
 
     // MARK: - Events
@@ -115,7 +137,7 @@ public struct ServerConnection: Sendable {
             // Section 5.5.3: answer with a pong carrying the same payload, unless we already sent
             // a close (nothing may follow our close frame).
             if state == .open {
-                pending.append(.write(WebSocketFrameEncoder.frame(opcode: .pong, payload: controlPayload)))
+                pending.append(.write(controlFrame(.pong, controlPayload)))
             }
         case .pong:
             if state == .open { pending.append(.pongReceived(controlPayload)) }
@@ -160,14 +182,14 @@ public struct ServerConnection: Sendable {
     private mutating func reply(_ code: WebSocketCloseCode) {
         state = .closed
         assembler.reset()
-        pending.append(.write(WebSocketFrameEncoder.close(code: code, reason: "")))
+        pending.append(.write(closeFrame(code, reason: "")))
         pending.append(.closeTransport)
     }
 
     /// Fails the connection: close frame with `code` (unless we already sent one), then close TCP.
     private mutating func fail(_ violation: ProtocolViolation) {
         if state == .open {
-            pending.append(.write(WebSocketFrameEncoder.close(code: violation.code, reason: violation.reason.description)))
+            pending.append(.write(closeFrame(violation.code, reason: violation.reason.description)))
         }
         state = .closed
         assembler.reset()

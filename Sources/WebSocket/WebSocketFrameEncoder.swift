@@ -21,6 +21,11 @@ public enum WebSocketFrameEncoder {
     /// A close frame. The reason is cut (on a character boundary) so the payload fits the 125 bytes
     /// allowed for control frames.
     public static func close(code: WebSocketCloseCode, reason: String) -> [UInt8] {
+        frame(opcode: .close, payload: closePayload(code: code, reason: reason))
+    }
+
+    /// The payload of a close frame: the code, then the reason cut to fit 125 bytes.
+    static func closePayload(code: WebSocketCloseCode, reason: String) -> [UInt8] {
         var payload: [UInt8] = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xFF)]
         var budget = 123
         for scalar in reason.unicodeScalars {
@@ -29,7 +34,7 @@ public enum WebSocketFrameEncoder {
             payload.append(contentsOf: utf8)
             budget -= utf8.count
         }
-        return frame(opcode: .close, payload: payload)
+        return payload
     }
 
     /// Client role (tests, `monopoly bench`): masked with the given key.

@@ -23,6 +23,8 @@ public final class RelayHub: Sendable {
     private let published = Counter(label: "monopoly_gateway_commands_published_total")
     private let publishErrors = Counter(label: "monopoly_gateway_publish_errors_total")
     private let unavailable = Counter(label: "monopoly_gateway_authority_unavailable_total")
+    /// Client messages refused by the per-connection rate limit (closes after too many: close code 1008).
+    private let rateLimited = Counter(label: "monopoly_gateway_rate_limited_messages_total")
     private let fanOutLatency = Metrics.Timer(label: "monopoly_gateway_state_fanout_seconds")
 
     struct Session {
@@ -145,6 +147,7 @@ public final class RelayHub: Sendable {
             connection.close(code: .policyViolation, reason: "rate limit")
             return
         case .limited:
+            rateLimited.increment()
             connection.send(text: ServerMessage.error(code: RelayErrorCode.rateLimited, message: "slow down: at most \(Int(configuration.messagesPerSecond)) messages per second", re: .null))
             return
         case .handle:

@@ -1,0 +1,224 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import TestSupport
+import WebSocket
+
+/// `monopoly bench echo`: N connections to an echo endpoint, each keeping `pipeline` binary messages
+/// of `size` bytes in flight; messages/s, MB/s and round-trip latency p50/p99/max over the timed
+/// window (after a warm-up). With `compare`, starts `monopoly gateway --echo` and the benchmark-only
+/// `nio-websocket-echo` (NIOWebSocket) itself and loads each the same way, alternating, in one run.
+///
+/// The client masks every frame, as browsers must; to keep the load generator's CPU for the servers
+/// it pre-encodes 16 frames with different masking keys per connection and cycles through them.
+public enum EchoBenchmark {
+    public struct Options: Sendable {
+        public var url: String?
+        public var connections = 64
+        public var size = 128
+        public var pipeline = 4
+        public var duration = 5.0
+        public var warmup = 1.0
+        public var threads = 1
+        public init() {}
+    }
+
+    public struct Figures: Sendable, Codable {
+        public var server: String
+        public var size: Int
+        public var connections: Int
+        public var pipeline: Int
+        public var seconds: Double
+        public var messages: Int
+        public var messagesPerSecond: Double
+        public var megabytesPerSecond: Double
+        public var latencyMilliseconds: Percentiles
+        public var errors: Int
+    }
+
+    /// One load run against `url`.
+    public static func run(_ options: Options, url: WebSocketURL, server: String = "",
+                           progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Figures {
+        return try await LoadSupport.withEventLoopGroup(threads: options.threads) { group in
+            let payload = (0..<options.size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 11) }
+            let frames: [ByteBuffer] = (0..<16).map { _ in
+                ByteBuffer(bytes: WebSocketFrameEncoder.maskedFrame(
+                    opcode: .binary, payload: payload, maskingKey: ClientConnection.randomMaskingKey()))
+            }
+
+            // Connect, at most 128 handshakes in flight.
+            var clients: [WebSocketLoadClient] = []
+            var index = 0
+            while index < options.connections {
+                let batch = (index..<min(options.connections, index + 128)).map { _ in
+                    WebSocketLoadClient.connect(to: url, on: group.next(), maxMessageSize: max(options.size, 1 << 16) + 16)
+                }
+                for future in batch { clients.append(try await future.get()) }
+                index += batch.count
+            }
+
+            let start = monotonicNanoseconds()
+            let measureFrom = start + UInt64(options.warmup * 1e9)
+            let measureUntil = measureFrom + UInt64(options.duration * 1e9)
+            let drivers = clients.map { client in
+                EchoDriver(client: client, frames: frames, size: options.size, pipeline: options.pipeline,
+                           window: measureFrom..<measureUntil)
+            }
+            for driver in drivers {
+                try await driver.client.eventLoop.submit { driver.start() }.get()
+            }
+            // Progress once a second until the window ends.
+            while monotonicNanoseconds() < measureUntil {
+                try await Task.sleep(for: .milliseconds(min(1000, Int((Double(measureUntil - monotonicNanoseconds()) / 1e6)) + 1)))
+                if monotonicNanoseconds() < measureUntil {
+                    progress("  \(server.isEmpty ? "" : server + ": ")\(String(format: "%.0f", LoadSupport.seconds(since: start)))s / \(String(format: "%.0f", options.warmup + options.duration))s")
+                }
+            }
+            var samples = LatencySamples()
+            var messages = 0
+            var errors = 0
+            for driver in drivers {
+                let (latencies, count, failed) = try await driver.client.eventLoop.submit { () -> (LatencySamples, Int, Int) in
+                    driver.stop()
+                    return (driver.latencies, driver.measured, driver.errors)
+                }.get()
+                samples.merge(latencies)
+                messages += count
+                errors += failed
+            }
+            for client in clients {
+                client.eventLoop.execute { client.close() }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let rate = Double(messages) / options.duration
+            return Figures(
+                server: server, size: options.size, connections: options.connections, pipeline: options.pipeline,
+                seconds: options.duration, messages: messages, messagesPerSecond: rate,
+                megabytesPerSecond: rate * Double(options.size) / 1e6,
+                latencyMilliseconds: samples.percentiles(), errors: errors)
+        }
+    }
+
+    public struct Comparison: Sendable, Codable {
+        public var rows: [Row]
+        public struct Row: Sendable, Codable {
+            public var size: Int
+            public var ours: Figures
+            public var nio: Figures
+            public var ratio: Double
+        }
+    }
+
+    /// Starts both servers (release builds next to this executable) and loads each with the same
+    /// settings, alternating runs; the best run of each is reported.
+    public static func compare(_ options: Options, sizes: [Int], runs: Int,
+                               progress: @escaping @Sendable (String) -> Void) async throws -> Comparison {
+        LoadSupport.raiseFileLimit()
+        let oursPort = RedisServerProcess.freePort(), nioPort = RedisServerProcess.freePort()
+        let ours = try BenchProcess(name: "monopoly gateway --echo", executable: LoadSupport.siblingExecutable("monopoly"), arguments: [
+            "gateway", "--echo", "--port", "\(oursPort)", "--redis", "redis://127.0.0.1:1", "--log-level", "critical",
+        ])
+        defer { ours.stop() }
+        let nio = try BenchProcess(name: "nio-websocket-echo", executable: LoadSupport.siblingExecutable("nio-websocket-echo"),
+                                   arguments: ["--port", "\(nioPort)"])
+        defer { nio.stop() }
+        guard LoadSupport.waitForPort(oursPort), LoadSupport.waitForPort(nioPort) else {
+            throw LoadClientError.handshake("a server under test did not start")
+        }
+        var rows: [Comparison.Row] = []
+        for size in sizes {
+            var options = options
+            options.size = size
+            var bestOurs: Figures?, bestNIO: Figures?
+            for run in 0..<runs {
+                progress("size \(size) B, run \(run + 1)/\(runs)")
+                let o = try await self.run(options, url: WebSocketURL(host: "127.0.0.1", port: oursPort, path: "/echo"), server: "ours", progress: progress)
+                progress("  ours: \(Int(o.messagesPerSecond)) msg/s, p99 \(o.latencyMilliseconds.p99) ms")
+                let n = try await self.run(options, url: WebSocketURL(host: "127.0.0.1", port: nioPort, path: "/"), server: "NIO", progress: progress)
+                progress("  NIO:  \(Int(n.messagesPerSecond)) msg/s, p99 \(n.latencyMilliseconds.p99) ms")
+                if bestOurs.map({ o.messagesPerSecond > $0.messagesPerSecond }) ?? true { bestOurs = o }
+                if bestNIO.map({ n.messagesPerSecond > $0.messagesPerSecond }) ?? true { bestNIO = n }
+            }
+            rows.append(.init(size: size, ours: bestOurs!, nio: bestNIO!,
+                              ratio: bestOurs!.messagesPerSecond / max(1, bestNIO!.messagesPerSecond)))
+        }
+        return Comparison(rows: rows)
+    }
+
+    public static func table(_ figures: [Figures]) -> String {
+        var lines = [pad("server", 10) + pad("size", 9, right: true) + pad("conns", 7, right: true) + pad("depth", 7, right: true)
+            + pad("msg/s", 12, right: true) + pad("MB/s", 10, right: true) + pad("p50 ms", 9, right: true)
+            + pad("p99 ms", 9, right: true) + pad("max ms", 9, right: true) + pad("errors", 8, right: true)]
+        for f in figures {
+            lines.append(pad(f.server.isEmpty ? "-" : f.server, 10) + pad(CodecBenchmark.sizeLabel(f.size), 9, right: true)
+                + pad("\(f.connections)", 7, right: true) + pad("\(f.pipeline)", 7, right: true)
+                + pad("\(Int(f.messagesPerSecond.rounded()))", 12, right: true) + pad(fmt(f.megabytesPerSecond), 10, right: true)
+                + pad(fmt(f.latencyMilliseconds.p50), 9, right: true) + pad(fmt(f.latencyMilliseconds.p99), 9, right: true)
+                + pad(fmt(f.latencyMilliseconds.max), 9, right: true) + pad("\(f.errors)", 8, right: true))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func comparisonTable(_ comparison: Comparison) -> String {
+        var figures: [Figures] = []
+        for row in comparison.rows { figures += [row.ours, row.nio] }
+        var text = table(figures) + "\n\n"
+        for row in comparison.rows {
+            text += "\(CodecBenchmark.sizeLabel(row.size)) messages: ours/NIO = \(fmt(row.ratio))x messages/s"
+                + (row.size >= 1 << 16 ? " (goal >= 1.5x)\n" : " (goal >= 1x)\n")
+        }
+        return text + "NIO = benchmark-only nio-websocket-echo: NIOWebSocket upgrader + WebSocketFrameDecoder/Encoder, frame.unmaskedData"
+    }
+
+    static func fmt(_ value: Double) -> String { String(format: value >= 100 ? "%.0f" : "%.2f", value) }
+    static func pad(_ text: String, _ width: Int, right: Bool = false) -> String { CodecBenchmark.pad(text, width, right: right) }
+}
+
+/// One connection's load loop (event loop only).
+final class EchoDriver: @unchecked Sendable {
+    let client: WebSocketLoadClient
+    private let frames: [ByteBuffer]
+    private let size: Int
+    private let pipeline: Int
+    private let window: Range<UInt64>
+    private var sentAt = CircularBuffer<UInt64>()
+    private var next = 0
+    private var stopped = false
+    private(set) var latencies = LatencySamples()
+    private(set) var measured = 0
+    private(set) var errors = 0
+
+    init(client: WebSocketLoadClient, frames: [ByteBuffer], size: Int, pipeline: Int, window: Range<UInt64>) {
+        self.client = client
+        self.frames = frames
+        self.size = size
+        self.pipeline = pipeline
+        self.window = window
+        latencies.values.reserveCapacity(1 << 14)
+    }
+
+    func start() {
+        client.onMessage = { [unowned self] message in self.received(message) }
+        client.onClose = { [unowned self] reason in if reason != nil, !self.stopped { self.errors += 1 } }
+        for _ in 0..<pipeline { sendOne() }
+    }
+
+    func stop() { stopped = true }
+
+    private func sendOne() {
+        sentAt.append(monotonicNanoseconds())
+        client.send(frames[next])
+        next = (next + 1) & 15
+    }
+
+    private func received(_ message: WebSocketMessage) {
+        let now = monotonicNanoseconds()
+        guard let sent = sentAt.popFirst() else { errors += 1; return }
+        if case .binary(let bytes) = message, bytes.count == size {} else { errors += 1 }
+        if window.contains(now) {
+            measured += 1
+            latencies.add(nanoseconds: now - sent)
+        }
+        if !stopped && now < window.upperBound { sendOne() }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// `monopoly bench fanout`: one game, K spectators spread over M gateways, two bench-controlled
+/// players acting at R commands/s (each command produces one state). For every state, the delay
+/// from its command's send (timestamp table keyed by the seq the ack names) to its arrival at each
+/// spectator: p50/p99/max, and delivered/expected over the measured window.
+public enum FanoutBenchmark {
+    public struct Options: Sendable {
+        /// Gateway /ws URLs; empty: start redis-server, an authority and `gateways` gateways.
+        public var urls: [String] = []
+        public var gateways = 2
+        public var spectators = 2000
+        public var rate = 20.0
+        public var duration = 10.0
+        public var warmup = 2.0
+        public var threads = 1
+        public init() {}
+    }
+
+    public struct Report: Sendable, Codable {
+        public var spectators: Int
+        public var gateways: Int
+        public var rate: Double
+        public var seconds: Double
+        public var states: Int
+        public var statesPerSecond: Double
+        public var expected: Int
+        public var delivered: Int
+        public var lost: Int
+        public var latencyMilliseconds: Percentiles
+        public var spectatorsClosed: Int
+        public var errors: [String: Int]
+        public var stuck: Bool
+
+        public var description: String {
+            [
+                "fan-out: 1 game, \(spectators) spectators over \(gateways) gateways, players at \(rate) commands/s, \(seconds) s measured",
+                "states \(states) (\(String(format: "%.1f", statesPerSecond))/s); deliveries \(delivered) of \(expected) expected, lost \(lost); spectators closed \(spectatorsClosed)",
+                "command send -> state at spectator: p50 \(EchoBenchmark.fmt(latencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(latencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(latencyMilliseconds.max)) ms (goal p99 < 25 ms, nothing lost)",
+                "errors: \(errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))" + (stuck ? "; the game got stuck" : ""),
+            ].joined(separator: "\n")
+        }
+    }
+
+    public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void) async throws -> Report {
+        LoadSupport.raiseFileLimit()
+        var stack: LoadStack?
+        defer { stack?.stop() }
+        let urls: [WebSocketURL]
+        if options.urls.isEmpty {
+            progress("starting redis-server, an authority and \(options.gateways) gateways")
+            let started = try LoadStack(gateways: options.gateways, maxConnections: options.spectators + 100)
+            stack = started
+            urls = started.gatewayURLs
+        } else {
+            urls = try options.urls.map(WebSocketURL.init)
+        }
+        return try await LoadSupport.withEventLoopGroup(threads: options.threads) { group in
+
+            let playersLoop = group.next()
+            let host = try await GameClient.connect(to: urls[0], on: playersLoop, spectator: false).get()
+            let guest = try await GameClient.connect(to: urls[1 % urls.count], on: playersLoop, spectator: false).get()
+            let driver = try await GameDriver.setUp(host: host, guest: guest, interval: .nanoseconds(Int64(1e9 / options.rate)))
+            let game = driver.game
+            progress("game \(game) created; connecting \(options.spectators) spectators")
+
+            var spectators: [GameClient] = []
+            var next = 0
+            while next < options.spectators {
+                let batch = (next..<min(options.spectators, next + 200)).map { index in
+                    GameClient.connect(to: urls[index % urls.count], on: group.next(), spectator: true).flatMap { client in
+                        client.game = game
+                        return client.request(["type": "spectate", "game": game]).map { (client, $0) }
+                    }
+                }
+                for future in batch {
+                    let (client, welcome) = try await future.get()
+                    guard welcome["type"] as? String == "welcome" else { throw GameLoadError.refused("spectate: \(welcome.fields)") }
+                    spectators.append(client)
+                }
+                next += batch.count
+                progress("  spectators \(spectators.count) / \(options.spectators)")
+            }
+
+            try await driver.startPlaying()
+            let start = monotonicNanoseconds()
+            let measureFrom = start + UInt64(options.warmup * 1e9)
+            let measureUntil = measureFrom + UInt64(options.duration * 1e9)
+            while monotonicNanoseconds() < measureUntil {
+                try await Task.sleep(for: .seconds(1))
+                let commands = try await driver.eventLoop.submit { driver.commands }.get()
+                progress("  \(String(format: "%.0f", LoadSupport.seconds(since: start)))s: \(commands) commands")
+            }
+            let (sent, errors, stuck) = try await driver.eventLoop.submit { () -> ([Int: UInt64], [String: Int], Bool) in
+                driver.stop()
+                return (driver.sentAtSeq, driver.errors, driver.stuck)
+            }.get()
+            // Let the last states reach everyone.
+            try await Task.sleep(for: .seconds(1))
+            let measured = sent.filter { (measureFrom..<measureUntil).contains($0.value) }
+            var samples = LatencySamples()
+            var delivered = 0
+            var closed = 0
+            for spectator in spectators {
+                let (arrivals, reason) = try await spectator.eventLoop.submit { () -> ([(seq: Int, at: UInt64)], String?) in
+                    (spectator.arrivals, spectator.closedReason)
+                }.get()
+                if reason != nil { closed += 1 }
+                var seen = Set<Int>()
+                for arrival in arrivals where seen.insert(arrival.seq).inserted {
+                    guard let sentAt = measured[arrival.seq], arrival.at >= sentAt else { continue }
+                    delivered += 1
+                    samples.add(nanoseconds: arrival.at - sentAt)
+                }
+            }
+            for client in spectators + [host, guest] { client.eventLoop.execute { client.client.close() } }
+            try await Task.sleep(for: .milliseconds(500))
+            let expected = measured.count * spectators.count
+            return Report(
+                spectators: spectators.count, gateways: urls.count, rate: options.rate, seconds: options.duration,
+                states: measured.count, statesPerSecond: Double(measured.count) / options.duration,
+                expected: expected, delivered: delivered, lost: expected - delivered,
+                latencyMilliseconds: samples.percentiles(), spectatorsClosed: closed, errors: errors, stuck: stuck)
+        }
+    }
+}

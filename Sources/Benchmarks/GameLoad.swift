@@ -1,0 +1,331 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import TestSupport
+import WebSocket
+
+/// The relay side of `bench fanout` and `bench games`: game clients speaking the wire protocol
+/// (README "Wire protocol") over `WebSocketLoadClient`, a driver that plays two seats of a game,
+/// and the local stack (redis-server, authority, gateways) the benchmarks start when given no URLs.
+
+/// One connection in a game: a player (replies parsed as JSON) or a spectator (states only
+/// timestamped by seq, never parsed, so thousands of them cost the load generator little).
+final class GameClient: @unchecked Sendable {
+    let client: WebSocketLoadClient
+    let isSpectator: Bool
+    private var nextID = 0
+    private var pending: [String: EventLoopPromise<JSONReply>] = [:]
+    /// Spectators: (seq, arrival ns) of every state received.
+    private(set) var arrivals: [(seq: Int, at: UInt64)] = []
+    /// Players: called with every state (parsed) and every reply without a waiting request.
+    var onState: ((Int, [String: Any], UInt64) -> Void)?
+    /// Players: the newest state received (seq, message, arrival), also before `onState` is set.
+    private(set) var latestState: (seq: Int, message: [String: Any], at: UInt64)?
+    var onReply: (([String: Any], UInt64) -> Void)?
+    private(set) var closedReason: String?
+    var game: String?
+
+    init(client: WebSocketLoadClient, spectator: Bool) {
+        self.client = client
+        self.isSpectator = spectator
+        client.onMessage = { [unowned self] message in self.received(message) }
+        client.onClose = { [unowned self] reason in self.closedReason = reason ?? self.closedReason }
+    }
+
+    var eventLoop: any EventLoop { client.eventLoop }
+
+    /// Sends `message` with a fresh id; returns the id and the send time.
+    @discardableResult
+    func send(_ message: [String: Any]) -> (id: String, at: UInt64) {
+        nextID += 1
+        let id = "m\(nextID)"
+        var message = message
+        message["id"] = id
+        let data = try! JSONSerialization.data(withJSONObject: message)
+        let at = monotonicNanoseconds()
+        client.sendText(String(decoding: data, as: UTF8.self))
+        return (id, at)
+    }
+
+    /// Sends `message` and completes with the reply naming it (`re`).
+    func request(_ message: [String: Any]) -> EventLoopFuture<JSONReply> {
+        let promise = eventLoop.makePromise(of: JSONReply.self)
+        let (id, _) = send(message)
+        pending[id] = promise
+        return promise.futureResult
+    }
+
+    private func received(_ message: WebSocketMessage) {
+        let now = monotonicNanoseconds()
+        guard case .text(let text) = message else { return }
+        if isSpectator, let game, let seq = Self.stateSeq(text, game: game) {
+            arrivals.append((seq, now))
+            return
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { return }
+        if object["type"] as? String == "state", let seq = object["seq"] as? Int {
+            if seq > (latestState?.seq ?? 0) { latestState = (seq, object, now) }
+            onState?(seq, object, now)
+            return
+        }
+        if let re = object["re"] as? String, let promise = pending.removeValue(forKey: re) {
+            promise.succeed(JSONReply(fields: object))
+            return
+        }
+        onReply?(object, now)
+    }
+
+    /// The top-level seq of a state message without parsing it: keys are sorted
+    /// (`cmd`, `events`, `game`, `seq`, ...), so it follows `"game":"ID",`.
+    static func stateSeq(_ text: String, game: String) -> Int? {
+        guard text.hasPrefix("{\"cmd\"") else { return nil }
+        var text = text
+        let marker = Array("\"game\":\"\(game)\",\"seq\":".utf8)
+        return text.withUTF8 { bytes -> Int? in
+            guard bytes.count > marker.count, let first = marker.first else { return nil }
+            var i = 0
+            let last = bytes.count - marker.count
+            while i <= last {
+                if bytes[i] == first, memcmp(bytes.baseAddress! + i, marker, marker.count) == 0 {
+                    var j = i + marker.count
+                    var value = 0
+                    while j < bytes.count, bytes[j] >= 48, bytes[j] <= 57 {
+                        value = value * 10 + Int(bytes[j] - 48)
+                        j += 1
+                    }
+                    return j > i + marker.count ? value : nil
+                }
+                i += 1
+            }
+            return nil
+        }
+    }
+
+    static func connect(to url: WebSocketURL, on eventLoop: any EventLoop, spectator: Bool) -> EventLoopFuture<GameClient> {
+        WebSocketLoadClient.connect(to: url, on: eventLoop, maxMessageSize: 1 << 20).map {
+            GameClient(client: $0, spectator: spectator)
+        }
+    }
+}
+
+/// A parsed server message handed across event loops (JSONSerialization's values are immutable).
+struct JSONReply: @unchecked Sendable {
+    let fields: [String: Any]
+    subscript(key: String) -> Any? { fields[key] }
+}
+
+enum GameLoadError: Error, CustomStringConvertible {
+    case refused(String)
+    var description: String {
+        switch self { case .refused(let text): return text }
+    }
+}
+
+/// Plays both seats of one game on their (shared) event loop with a fixed policy: roll, buy,
+/// end the turn; pass in auctions; keep mortgages; bankrupt on a debt. One command in flight; the
+/// next one is decided from the state the previous one produced. With `interval`, commands are
+/// paced (one per interval at most), otherwise sent as soon as that state arrives.
+final class GameDriver: @unchecked Sendable {
+    let game: String
+    let players: [(id: String, client: GameClient)]
+    private let interval: TimeAmount?
+    private var latest: (seq: Int, state: [String: Any])?
+    /// The command in flight: its id, type, sender and send time; cleared by its ack (or error).
+    private var inFlight: (id: String, type: String, player: Int, at: UInt64)?
+    /// The state seq the last acked command produced: the next decision waits for it.
+    private var waitingForSeq = 0
+    private var fallback: [String: String] = [:]
+    private var stopped = false
+    private var timer: RepeatedTask?
+    private var lastProgress = monotonicNanoseconds()
+    /// Send time of the command behind each state seq (from the acks).
+    private(set) var sentAtSeq: [Int: UInt64] = [:]
+    /// First arrival of each state seq at one of the players.
+    private(set) var arrivedAtSeq: [Int: UInt64] = [:]
+    private(set) var commands = 0
+    private(set) var errors: [String: Int] = [:]
+    private(set) var finished = false
+    private(set) var stuck = false
+
+    init(game: String, players: [(id: String, client: GameClient)], interval: TimeAmount?) {
+        self.game = game
+        self.players = players
+        self.interval = interval
+    }
+
+    var eventLoop: any EventLoop { players[0].client.eventLoop }
+
+    /// Starts playing (call on the event loop, after the game's `start` was acknowledged).
+    func begin() {
+        for (index, player) in players.enumerated() {
+            player.client.onState = { [unowned self] seq, state, at in self.stateArrived(seq, state, at: at) }
+            player.client.onReply = { [unowned self] reply, at in self.replyArrived(reply, from: index, at: at) }
+            if let state = player.client.latestState { stateArrived(state.seq, state.message, at: state.at) }
+        }
+        let period = interval ?? .milliseconds(50)
+        timer = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [unowned self] _ in
+            self.tick(paced: true)
+        }
+    }
+
+    func stop() {
+        stopped = true
+        timer?.cancel()
+    }
+
+    private func stateArrived(_ seq: Int, _ state: [String: Any], at: UInt64) {
+        if arrivedAtSeq[seq] == nil { arrivedAtSeq[seq] = at }
+        guard seq > (latest?.seq ?? 0), let body = state["state"] as? [String: Any] else { return }
+        latest = (seq, body)
+        lastProgress = at
+        if interval == nil { tick(paced: false) }
+    }
+
+    private func replyArrived(_ reply: [String: Any], from player: Int, at: UInt64) {
+        guard let flight = inFlight, reply["re"] as? String == flight.id else { return }
+        inFlight = nil
+        switch reply["type"] as? String {
+        case "ack":
+            if let seq = reply["seq"] as? Int {
+                sentAtSeq[seq] = flight.at
+                waitingForSeq = seq
+            }
+            fallback = [:]
+        default:
+            let code = reply["code"] as? String ?? "?"
+            errors[code, default: 0] += 1
+            // Try the alternative next time (e.g. jail_pay when a roll is refused).
+            fallback[flight.type] = Self.alternatives[flight.type]
+        }
+        if interval == nil { tick(paced: false) }
+    }
+
+    static let alternatives = ["roll": "jail_pay", "jail_pay": "end_turn", "buy": "decline", "end_turn": "roll"]
+
+    private func tick(paced: Bool) {
+        guard !stopped, inFlight == nil, let latest, latest.seq >= waitingForSeq else {
+            checkStuck()
+            return
+        }
+        let state = latest.state
+        if state["phase"] as? String == "finished" {
+            finished = true
+            stop()
+            return
+        }
+        guard let next = nextCommand(state) else {
+            checkStuck()
+            return
+        }
+        let (index, command) = next
+        let (id, at) = players[index].client.send(command)
+        inFlight = (id, command["type"] as! String, index, at)
+        commands += 1
+    }
+
+    private func checkStuck() {
+        if !stopped, monotonicNanoseconds() - lastProgress > 5_000_000_000 {
+            stuck = true
+            stop()
+        }
+    }
+
+    private func nextCommand(_ state: [String: Any]) -> (Int, [String: Any])? {
+        guard state["phase"] as? String == "playing",
+              let awaiting = state["awaiting"] as? [String], let who = awaiting.first,
+              let index = players.firstIndex(where: { $0.id == who }) else { return nil }
+        var type: String
+        var extra: [String: Any] = [:]
+        switch state["turn_stage"] as? String {
+        case "roll": type = "roll"
+        case "buy": type = "buy"
+        case "end_turn": type = "end_turn"
+        case "auction": type = "pass"
+        case "debt": type = "bankrupt"
+        case "mortgage_choice":
+            let choices = state["mortgage_choices"] as? [[String: Any]] ?? []
+            guard let square = choices.first(where: { $0["player"] as? String == who })?["square"] as? Int else { return nil }
+            type = "keep_mortgage"
+            extra["square"] = square
+        default:
+            return nil
+        }
+        if let alternative = fallback[type] { type = alternative }
+        extra["type"] = type
+        return (index, extra)
+    }
+
+    /// Creates a game through `host` and seats `guest`; returns the driver (not yet started).
+    /// Retries while no authority holds the lease yet.
+    static func setUp(host: GameClient, guest: GameClient, interval: TimeAmount?, startingCash: Int = 1_000_000) async throws -> GameDriver {
+        let options: [String: Any] = ["starting_cash": startingCash, "auctions": false, "max_players": 2]
+        var welcome = JSONReply(fields: [:])
+        let create: [String: Any] = ["type": "create", "name": "host", "options": options]
+        let createMessage = JSONReply(fields: create)
+        for attempt in 0..<100 {
+            welcome = try await host.eventLoop.flatSubmit {
+                host.request(createMessage.fields)
+            }.get()
+            if welcome["type"] as? String == "welcome" || attempt == 99 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        guard welcome["type"] as? String == "welcome", let game = welcome["game"] as? String,
+              let hostID = welcome["player"] as? String else {
+            throw GameLoadError.refused("create: \(welcome.fields)")
+        }
+        let joined = try await guest.eventLoop.flatSubmit { guest.request(["type": "join", "game": game, "name": "guest"]) }.get()
+        guard joined["type"] as? String == "welcome", let guestID = joined["player"] as? String else {
+            throw GameLoadError.refused("join: \(joined.fields)")
+        }
+        host.game = game
+        guest.game = game
+        return GameDriver(game: game, players: [(hostID, host), (guestID, guest)], interval: interval)
+    }
+
+    /// `start` through the host, then play.
+    func startPlaying() async throws {
+        let host = players[0].client
+        let started = try await eventLoop.flatSubmit { host.request(["type": "start"]) }.get()
+        guard started["type"] as? String == "ack" else { throw GameLoadError.refused("start: \(started.fields)") }
+        try await eventLoop.submit { self.begin() }.get()
+    }
+}
+
+/// redis-server, one authority and M gateways on free ports, stopped by `stop()`.
+final class LoadStack: @unchecked Sendable {
+    private(set) var processes: [BenchProcess] = []
+    private var redis: RedisServerProcess?
+    private(set) var gatewayURLs: [WebSocketURL] = []
+    private(set) var gatewayPIDs: [Int32] = []
+
+    init(gateways: Int, botDelayMs: Int = 5, rateLimit: Int = 1000, maxConnections: Int = 20_000) throws {
+        LoadSupport.raiseFileLimit()
+        let server = try RedisServerProcess()
+        redis = server
+        let me = LoadSupport.siblingExecutable("monopoly")
+        processes.append(try BenchProcess(name: "authority", executable: me, arguments: [
+            "authority", "--redis", server.url, "--id", "bench-authority", "--bot-delay-ms", "\(botDelayMs)", "--log-level", "error",
+        ]))
+        for index in 0..<gateways {
+            let port = RedisServerProcess.freePort()
+            let gateway = try BenchProcess(name: "gateway \(index + 1)", executable: me, arguments: [
+                "gateway", "--port", "\(port)", "--redis", server.url, "--id", "bench-gw\(index + 1)",
+                "--rate-limit", "\(rateLimit)", "--max-connections", "\(maxConnections)", "--log-level", "error",
+            ])
+            processes.append(gateway)
+            guard LoadSupport.waitForPort(port) else {
+                stop()
+                throw GameLoadError.refused("gateway \(index + 1) did not start")
+            }
+            gatewayURLs.append(WebSocketURL(host: "127.0.0.1", port: port, path: "/ws"))
+            gatewayPIDs.append(gateway.pid)
+        }
+    }
+
+    func stop() {
+        for process in processes.reversed() { process.stop() }
+        processes = []
+        redis?.stop()
+        redis = nil
+    }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import Benchmarks
+import Foundation
+
+/// Progress lines of the load benchmarks go to stderr, so `--json` output stays parseable.
+let progressToStderr: @Sendable (String) -> Void = { line in
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// `monopoly bench connections`: idle connections held and the gateway's memory per connection.
+struct BenchConnections: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connections",
+        abstract: "Open N idle WebSocket connections to a gateway: how many held, connect rate, gateway VmRSS per connection. Without --url, starts redis-server and a gateway. Build with -c release."
+    )
+
+    @Option(help: "Gateway WebSocket URL, e.g. ws://127.0.0.1:8080/ws (default: start one).")
+    var url: String?
+
+    @Option(help: "Connections to open.")
+    var count = 10_000
+
+    @Option(help: "Pid of the gateway behind --url, for its VmRSS.")
+    var gatewayPid: Int32?
+
+    @Option(help: "Handshakes in flight at once.")
+    var concurrency = 256
+
+    @Option(help: "Loopback source addresses 127.0.0.2... to spread client sockets over (0: one per 25,000 connections).")
+    var sourceAddresses = 0
+
+    @Option(help: "Seconds the connections stay idle before they are counted.")
+    var hold = 3.0
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func run() async throws {
+        var options = ConnectionsBenchmark.Options()
+        options.url = url
+        options.count = count
+        options.gatewayPID = gatewayPid
+        options.concurrency = concurrency
+        options.sourceAddresses = sourceAddresses
+        options.hold = hold
+        let report = try await ConnectionsBenchmark.run(options, progress: progressToStderr)
+        print(json ? BenchOutput.json(report) : report.description)
+        if report.held < count { throw ExitCode.failure }
+    }
+}
+
+/// `monopoly bench fanout`: one game's states fanned out to K spectators over M gateways.
+struct BenchFanout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fanout",
+        abstract: "One game, K spectators over M gateways, two players acting at R commands/s: command-to-spectator delay p50/p99/max and delivered/expected. Without --url, starts the stack. Build with -c release."
+    )
+
+    @Option(help: "Gateway /ws URL (repeatable; default: start redis-server, an authority and --gateways gateways).")
+    var url: [String] = []
+
+    @Option(help: "Gateways to start.")
+    var gateways = 2
+
+    @Option(help: "Spectators.")
+    var spectators = 2000
+
+    @Option(help: "Player commands (= states) per second.")
+    var rate = 20.0
+
+    @Option(help: "Seconds measured (after the warm-up).")
+    var duration = 10.0
+
+    @Option(help: "Seconds of warm-up.")
+    var warmup = 2.0
+
+    @Option(help: "Event-loop threads of the load generator.")
+    var threads = 1
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func run() async throws {
+        var options = FanoutBenchmark.Options()
+        options.urls = url
+        options.gateways = gateways
+        options.spectators = spectators
+        options.rate = rate
+        options.duration = duration
+        options.warmup = warmup
+        options.threads = threads
+        let report = try await FanoutBenchmark.run(options, progress: progressToStderr)
+        print(json ? BenchOutput.json(report) : report.description)
+        if report.states == 0 { throw ExitCode.failure }
+    }
+}
+
+/// `monopoly bench games`: G concurrent games through the gateways.
+struct BenchGames: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "games",
+        abstract: "G concurrent games of two bench players each: commands/s, command-to-state latency p50/p99, errors. Without --url, starts the stack. Build with -c release."
+    )
+
+    @Option(help: "Gateway /ws URL (repeatable; default: start redis-server, an authority and --gateways gateways).")
+    var url: [String] = []
+
+    @Option(help: "Gateways to start.")
+    var gateways = 2
+
+    @Option(help: "Concurrent games.")
+    var games = 200
+
+    @Option(help: "Commands per second per game (0: as fast as the states come back).")
+    var rate = 2.0
+
+    @Option(help: "Seconds measured (after the warm-up).")
+    var duration = 10.0
+
+    @Option(help: "Seconds of warm-up.")
+    var warmup = 2.0
+
+    @Option(help: "Event-loop threads of the load generator.")
+    var threads = 1
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func run() async throws {
+        var options = GamesBenchmark.Options()
+        options.urls = url
+        options.gateways = gateways
+        options.games = games
+        options.rate = rate
+        options.duration = duration
+        options.warmup = warmup
+        options.threads = threads
+        let report = try await GamesBenchmark.run(options, progress: progressToStderr)
+        print(json ? BenchOutput.json(report) : report.description)
+        if report.commands == 0 { throw ExitCode.failure }
+    }
+}

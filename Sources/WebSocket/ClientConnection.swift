@@ -1,0 +1,85 @@
+/// The client side of one WebSocket connection, sans-IO, for `monopoly bench` and tests: the same
+/// decoder, assembler and close handshake as `ServerConnection`, in the client role (RFC 6455
+/// section 5.1: server frames must be unmasked, and the control frames we answer with are masked).
+/// Data frames are encoded by the caller with `WebSocketFrameEncoder.maskedFrame`.
+public struct ClientConnection: Sendable {
+    private var connection: ServerConnection
+
+    public init(configuration: WebSocketConfiguration = .init()) {
+        connection = ServerConnection(configuration: configuration, role: .client)
+    }
+
+    public var state: ServerConnection.State { connection.state }
+
+    /// Appends bytes received after the opening handshake (any split).
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer) {
+        connection.receive(bytes)
+    }
+
+    public mutating func receive(_ bytes: [UInt8]) {
+        connection.receive(bytes)
+    }
+
+    /// Next action (message, pong or close reply to write, close TCP), or nil when more bytes are needed.
+    public mutating func nextAction() -> ServerConnectionAction? {
+        connection.nextAction()
+    }
+
+    /// Client-initiated close: the masked close frame to write, or nil when one was already sent.
+    public mutating func close(code: WebSocketCloseCode = .normalClosure, reason: String = "") -> [UInt8]? {
+        connection.close(code: code, reason: reason)
+    }
+
+    /// A masking key from the system generator (section 5.3: unpredictable per frame).
+    public static func randomMaskingKey() -> (UInt8, UInt8, UInt8, UInt8) {
+        let word = UInt32.random(in: .min ... .max)
+        return (UInt8(truncatingIfNeeded: word), UInt8(truncatingIfNeeded: word >> 8),
+                UInt8(truncatingIfNeeded: word >> 16), UInt8(truncatingIfNeeded: word >> 24))
+    }
+}
+
+/// Client side of the opening handshake (section 4.1): the request, and the check of the answer.
+public enum ClientHandshake {
+    /// A fresh Sec-WebSocket-Key: 16 random bytes, base64.
+    public static func makeKey() -> String {
+        Base64.encode((0..<16).map { _ in UInt8.random(in: 0 ... 255) })
+    }
+
+    public static func request(host: String, path: String, key: String) -> String {
+        "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        /// More bytes are needed (the response head has not ended yet).
+        case incomplete
+        /// 101 with the right accept value; `headLength` bytes belong to the handshake, anything
+        /// after them is already WebSocket data.
+        case accepted(headLength: Int)
+        case rejected(String)
+    }
+
+    /// Judges the bytes received so far in answer to `request(... key:)`.
+    public static func evaluate(response bytes: some Collection<UInt8>, key: String) -> Verdict {
+        let bytes = Array(bytes)
+        guard bytes.count >= 4 else { return .incomplete }
+        var end = -1
+        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
+            end = i + 4
+            break
+        }
+        guard end > 0 else { return bytes.count > 16 << 10 ? .rejected("response head too long") : .incomplete }
+        let head = String(decoding: bytes[..<end], as: UTF8.self)
+        let lines = head.split(separator: "\r\n")
+        guard let status = lines.first, status.hasPrefix("HTTP/1.1 101") else {
+            return .rejected(String(lines.first ?? "empty response"))
+        }
+        let expected = OpeningHandshake.acceptValue(forKey: key)
+        let accepted = lines.dropFirst().contains { line in
+            guard let colon = line.firstIndex(of: ":") else { return false }
+            return line[..<colon].lowercased() == "sec-websocket-accept"
+                && OpeningHandshake.trimmed(String(line[line.index(after: colon)...])) == expected
+        }
+        return accepted ? .accepted(headLength: end) : .rejected("wrong Sec-WebSocket-Accept")
+    }
+}
