@@ -91,7 +91,13 @@ extension GatewayMetrics {
     /// Call once per process.
     public static func bootstrappingMetricsSystem() -> GatewayMetrics {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // A state reaches every member of a game in microseconds to a few milliseconds.
+        factory.durationHistogramBuckets["monopoly_gateway_state_fanout_seconds"] = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .seconds(1),
+        ]
+        MetricsSystem.bootstrap(factory)
         return GatewayMetrics(registry: registry)
     }
 }

@@ -68,7 +68,14 @@ struct AuthorityCommand: AsyncParsableCommand {
         let logger = try CLILogging.bootstrap(label: "monopoly.authority", flag: logLevel)
         // AuthorityMetrics records through swift-metrics; /metrics renders this registry.
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // A command takes well under a millisecond to a few (a Redis round trip): finer buckets
+        // than the default 5 ms ... 10 s.
+        factory.durationHistogramBuckets["monopoly_authority_command_seconds"] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        MetricsSystem.bootstrap(factory)
         let dice = try diceScript.map { try SharedDiceScript(contentsOf: $0) } ?? SharedDiceScript()
         let environment = ProcessInfo.processInfo.environment
         var configuration = AuthorityConfiguration(

@@ -191,6 +191,8 @@ def test_metrics_of_gateways_and_authorities(make_twin):
                    "monopoly_gateway_redis_reconnects_total", "monopoly_gateway_state_fanout_seconds_bucket",
                    "monopoly_gateway_conflated_frames_total"):
         assert re.search(rf"^{metric}(\{{.*\}})? ", gateway, re.M), f"{metric} missing from the gateways' /metrics"
+    # Sub-millisecond buckets: fan-out takes microseconds.
+    assert re.search(r'^monopoly_gateway_state_fanout_seconds_bucket\{le="0.0001"\} ', gateway, re.M)
     messages_in = sum(float(v) for v in re.findall(r"^monopoly_gateway_messages_in_total (\S+)", gateway, re.M))
     assert messages_in >= 5  # create, join, start, propose, accept
 
@@ -201,6 +203,7 @@ def test_metrics_of_gateways_and_authorities(make_twin):
     holder = twin.lease_holder()
     authority = twin.http(holder, "/metrics")[1]
     assert re.search(r'^monopoly_authority_command_seconds_bucket\{.*type="trade_accept".*\} \d', authority, re.M), authority
+    assert re.search(r'^monopoly_authority_command_seconds_bucket\{.*le="0.001".*\} ', authority, re.M)
     assert re.search(r'^monopoly_authority_commands_total\{result="accepted"\} [1-9]', authority, re.M)
     assert re.search(r"^monopoly_authority_lease_held 1", authority, re.M)
     standby = next(n for n in ("authority", "authority-standby") if n != holder)
