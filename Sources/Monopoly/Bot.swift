@@ -23,9 +23,8 @@ public enum Bot {
             }
         case .placement:
             if let p = s.placement, p.player == id {
-                let lot = s.squares.first { sq in
-                    sq.owner == id && (sq.houses == 4) == (p.kind == .hotel)
-                        && s.buildViolation(id, on: sq.index, ignoringCash: true) == nil
+                let lot = buildOrder(id, s).first { sq in
+                    (sq.houses == 4) == (p.kind == .hotel) && s.buildViolation(id, on: sq.index, ignoringCash: true) == nil
                 }
                 if let lot { return .build(square: lot.index) }
             }
@@ -72,16 +71,40 @@ public enum Bot {
         if let m = s.squares.first(where: { $0.owner == id && $0.mortgaged && me.cash - Board.unmortgageCost($0.index) >= 600 }) {
             return .unmortgage(square: m.index)
         }
-        // Build on complete groups, one group up to hotels before the next (spreading houses thinly
-        // can leave all 32 in use below four per lot, and nobody could ever build a hotel).
-        func level(_ sq: SquareState) -> Int { Board.group(of: sq.index).reduce(0) { $0 + s.squares[$1].houses } }
-        let lots = s.squares.filter { $0.owner == id && $0.info.kind == .property && $0.houses < 5 }
-            .sorted { (-level($0), $0.houses, -$0.info.houseCost, $0.index) < (-level($1), $1.houses, -$1.info.houseCost, $1.index) }
-        for lot in lots where me.cash - lot.info.houseCost >= reserve + 50 * lot.houses {
+        for lot in buildOrder(id, s) where me.cash - lot.info.houseCost >= reserve + 50 * lot.houses {
             if s.buildViolation(id, on: lot.index) == nil { return .build(square: lot.index) }
         }
+        if let c = consolidate(me, s) { return c }
         if me.lastProposalTurn != s.turnNumber, let t = proposal(me, s) { return t }
         return nil
+    }
+
+    /// My lots that may take another building, in the order the bot builds: one group up to hotels
+    /// before the next (spreading houses thinly can leave all 32 in use below the four per lot a
+    /// hotel needs), evenly within the group, dearer groups first.
+    static func buildOrder(_ id: PlayerID, _ s: GameState) -> [SquareState] {
+        func level(_ sq: SquareState) -> Int { Board.group(of: sq.index).reduce(0) { $0 + s.squares[$1].houses } }
+        return s.squares.filter { $0.owner == id && $0.info.kind == .property && $0.houses < 5 }
+            .sorted { (-level($0), $0.houses, -$0.info.houseCost, $0.index) < (-level($1), $1.houses, -$1.info.houseCost, $1.index) }
+    }
+
+    /// When the bank is out of houses and none of my groups can grow, move a house from my least
+    /// built group towards my most built one (sell here; the next `build` takes it back), so houses
+    /// spread over many groups never freeze the game below the four houses a hotel needs.
+    static func consolidate(_ me: Player, _ s: GameState) -> Command? {
+        let id = me.id
+        guard s.bank.houses == 0, s.bank.hotels > 0, me.cash >= 1000 else { return nil }
+        let groups = ColorGroup.allCases.compactMap { Board.groupMembers[$0] }.filter { lots in
+            lots[0] < Board.size && Board.squares[lots[0]].kind == .property && s.ownsGroup(id, of: lots[0])
+                && !lots.contains { s.squares[$0].mortgaged }
+        }
+        func total(_ lots: [Int]) -> Int { lots.reduce(0) { $0 + s.squares[$1].houses } }
+        guard let target = groups.filter({ lots in lots.contains { s.squares[$0].houses < 4 } }).max(by: { total($0) < total($1) }),
+              total(target) > 0 else { return nil }
+        let donors = groups.filter { $0 != target && total($0) > 0 && total($0) < total(target) && !$0.contains { s.squares[$0].houses == 5 } }
+        guard let donor = donors.min(by: { total($0) < total($1) }) else { return nil }
+        let top = donor.map { s.squares[$0].houses }.max()!
+        return donor.first { s.squares[$0].houses == top }.map { .sell(square: $0) }
     }
 
     // MARK: Debts

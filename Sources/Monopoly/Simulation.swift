@@ -24,13 +24,8 @@ public enum Simulator {
         while g.phase == .playing {
             var actor: PlayerID?
             var command: Command?
-            for t in g.trades {
-                if let c = Bot.nextCommand(for: t.to, in: g) { actor = t.to; command = c; break }
-            }
-            if command == nil {
-                for p in g.awaiting {
-                    if let c = Bot.nextCommand(for: p, in: g) { actor = p; command = c; break }
-                }
+            for p in g.respondents {
+                if let c = Bot.nextCommand(for: p, in: g) { actor = p; command = c; break }
             }
             guard let actor, let command else {
                 out.stuck = "no bot command at stage \(g.stage.map(\.rawValue) ?? "-") awaiting \(g.awaiting)"

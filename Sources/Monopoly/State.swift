@@ -305,6 +305,15 @@ public struct GameState: Codable, Sendable, Equatable {
         }
     }
 
+    /// Players a bot standing in for them should be asked about now: the recipients of open trades
+    /// (trades never block play, but want an answer) followed by `awaiting`.
+    public var respondents: [PlayerID] {
+        var ids: [PlayerID] = []
+        for t in trades where !ids.contains(t.to) { ids.append(t.to) }
+        for p in awaiting where !ids.contains(p) { ids.append(p) }
+        return ids
+    }
+
     /// Debtors whose first debt cannot be paid from cash.
     public var blockingDebtors: [PlayerID] {
         var seen: [PlayerID] = []

@@ -51,4 +51,15 @@ import Testing
         try g.run(.build(square: 1), "p1")
         #expect(g.trades.isEmpty)
     }
+
+    @Test func tradeRecipientsAreRespondentsAndTheBotAnswersThem() throws {
+        var g = newGame(3)
+        g.give([1], to: "p2")
+        g.give([3], to: "p3")
+        try g.run(.tradePropose(to: "p3", give: TradeOffer(cash: 300), get: TradeOffer(properties: [3])), "p2")
+        #expect(g.respondents == ["p3", "p1"] && g.awaiting == ["p1"])
+        #expect(Bot.nextCommand(for: "p3", in: g) == .tradeAccept(trade: "t1"))
+        try g.run(.tradePropose(to: "p1", give: TradeOffer(cash: 1), get: TradeOffer(cash: 500)), "p2")
+        #expect(Bot.nextCommand(for: "p1", in: g) == .tradeReject(trade: "t2"))
+    }
 }
