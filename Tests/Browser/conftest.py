@@ -63,6 +63,8 @@ def make_browser(request):
                 driver.save_screenshot(str(ARTIFACTS / f"failure-{request.node.name}-{index + 1}.png"))
                 for entry in driver.get_log("browser"):
                     print(f"browser {index + 1}: {entry}")
+                print(f"browser {index + 1} toasts:", driver.execute_script("return window.__monopoly && window.__monopoly.toasts"))
+                print(f"browser {index + 1} sent:", driver.execute_script("return window.__monopoly && window.__monopoly.conn.sent"))
         except Exception as error:  # the session may already be gone
             print(f"browser {index + 1}: {error}")
         finally:

@@ -23,6 +23,12 @@ SCRIPT = [
 ]
 
 
+def gateway_args():
+    """MONOPOLY_STATIC_DIR=Sources/Gateway/Public serves the files from disk (no rebuild while iterating)."""
+    static = os.environ.get("MONOPOLY_STATIC_DIR")
+    return ["--static-dir", static] if static else []
+
+
 def css(testid):
     return f'[data-testid="{testid}"]'
 
@@ -79,6 +85,12 @@ def wait_attribute(driver, testid, name, expected, timeout=15):
          f"{testid}[{name}] == {expected!r} (now {attribute(driver, testid, name)!r})", timeout)
 
 
+def open_page(driver, url):
+    """Loads the page and waits for its WebSocket to be open."""
+    driver.get(url)
+    wait_attribute(driver, "connection-status", "data-status", "open")
+
+
 def both(drivers, check):
     for driver in drivers:
         check(driver)
@@ -111,9 +123,7 @@ def play_turn(driver, others, player, position, buy=True):
 
 
 def test_two_browsers_on_two_gateways_play_a_scripted_game(make_stack, make_browser):
-    # MONOPOLY_STATIC_DIR=Sources/Gateway/Public serves the files from disk (no rebuild while iterating).
-    static = os.environ.get("MONOPOLY_STATIC_DIR")
-    stack = make_stack(dice=SCRIPT, gateway_args=["--static-dir", static] if static else [])
+    stack = make_stack(dice=SCRIPT, gateway_args=gateway_args())
     alice = make_browser()
     bob = make_browser()
     console = Console()
@@ -121,13 +131,12 @@ def test_two_browsers_on_two_gateways_play_a_scripted_game(make_stack, make_brow
     url_2 = f"http://127.0.0.1:{stack.gateway_ports[1]}"
 
     # Bob waits in the lobby of gateway 2; Alice creates a game on gateway 1.
-    bob.get(url_2 + "/")
+    open_page(bob, url_2 + "/")
     wait(bob, lambda d: find(d, "lobby-view").is_displayed(), "Bob's lobby")
     wait_attribute(bob, "connection-status", "data-status", "open")
     find(bob, "name-input").send_keys("Bob")
 
-    alice.get(url_1 + "/")
-    wait_attribute(alice, "connection-status", "data-status", "open")
+    open_page(alice, url_1 + "/")
     find(alice, "name-input").send_keys("Alice")
     click(alice, "create-game")
     wait(alice, lambda d: find(d, "game-view").is_displayed(), "Alice's game view")
@@ -141,7 +150,7 @@ def test_two_browsers_on_two_gateways_play_a_scripted_game(make_stack, make_brow
     wait(bob, lambda d: d.find_elements(By.CSS_SELECTOR, css(f"game-{game}")), f"game {game} in Bob's lobby list")
 
     # Bob follows the invite link (on his own gateway) and joins.
-    bob.get(link.replace(url_1, url_2))
+    open_page(bob, link.replace(url_1, url_2))
     wait(bob, lambda d: find(d, "invite-box").is_displayed(), "the invitation")
     assert find(bob, "name-input").get_attribute("value") == "Bob"  # remembered locally
     click(bob, "invite-join")
@@ -254,30 +263,27 @@ def test_two_browsers_on_two_gateways_play_a_scripted_game(make_stack, make_brow
 def test_a_lost_connection_shows_the_banner_and_rejoins_the_seat(make_stack, make_browser):
     """The gateway Bob uses goes away and comes back: Bob's page shows the reconnecting banner,
     reconnects with backoff and takes his seat back; a spectator on the other gateway watches."""
-    static = os.environ.get("MONOPOLY_STATIC_DIR")
-    stack = make_stack(dice=[1, 2, 2, 4], gateway_args=["--static-dir", static] if static else [])
+    stack = make_stack(dice=[1, 2, 2, 4], gateway_args=gateway_args())
     alice = make_browser()
     bob = make_browser()
     watcher = make_browser(900, 1000)
     url_1 = f"http://127.0.0.1:{stack.gateway_ports[0]}"
     url_2 = f"http://127.0.0.1:{stack.gateway_ports[1]}"
 
-    alice.get(url_1 + "/")
-    wait_attribute(alice, "connection-status", "data-status", "open")
+    open_page(alice, url_1 + "/")
     find(alice, "name-input").send_keys("Alice")
     click(alice, "create-game")
     wait(alice, lambda d: text_of(d, "game-code"), "the game code")
     game = text_of(alice, "game-code")
 
     # Bob types the code by hand; the watcher follows the link and chooses to watch.
-    bob.get(url_2 + "/")
-    wait_attribute(bob, "connection-status", "data-status", "open")
+    open_page(bob, url_2 + "/")
     find(bob, "name-input").send_keys("Bob")
     find(bob, "join-code-input").send_keys(game.lower())
     click(bob, "join-code")
     wait(bob, lambda d: find(d, "game-view").is_displayed(), "Bob's game view")
     click(alice, "start-game")
-    watcher.get(f"{url_1}/?game={game}")
+    open_page(watcher, f"{url_1}/?game={game}")
     click(watcher, "invite-watch")
     wait(watcher, lambda d: "Turn 1" in find(d, "turn-indicator").text, "the watcher to see the game")
     assert not watcher.find_elements(By.CSS_SELECTOR, css("open-trade"))  # spectators get no actions
@@ -316,8 +322,7 @@ def start_two_player_game(stack, make_browser, starting_cash=None):
     bob = make_browser()
     url_1 = f"http://127.0.0.1:{stack.gateway_ports[0]}"
     url_2 = f"http://127.0.0.1:{stack.gateway_ports[1]}"
-    alice.get(url_1 + "/")
-    wait_attribute(alice, "connection-status", "data-status", "open")
+    open_page(alice, url_1 + "/")
     find(alice, "name-input").send_keys("Alice")
     if starting_cash is not None:
         field = alice.find_element(By.ID, "opt-starting-cash")
@@ -325,7 +330,7 @@ def start_two_player_game(stack, make_browser, starting_cash=None):
         field.send_keys(str(starting_cash))
     click(alice, "create-game")
     wait(alice, lambda d: text_of(d, "game-code"), "the game code")
-    bob.get(f"{url_2}/?game={text_of(alice, 'game-code')}")
+    open_page(bob, f"{url_2}/?game={text_of(alice, 'game-code')}")
     find(bob, "name-input").send_keys("Bob")
     click(bob, "invite-join")
     wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("player-p2")), "Bob in the player list")
@@ -335,14 +340,13 @@ def start_two_player_game(stack, make_browser, starting_cash=None):
 
 
 def test_building_selling_and_mortgaging_from_the_title_deed(make_stack, make_browser):
-    static = os.environ.get("MONOPOLY_STATIC_DIR")
     stack = make_stack(dice=[
         2, 4,   # Alice: Oriental Avenue
         1, 2,   # Bob: Baltic Avenue
         1, 1,   # Alice: Vermont Avenue (doubles)
         5, 6,   # Alice: New York Avenue
         2, 4,   # Bob: Connecticut Avenue, which Alice then buys from him by trade
-    ], gateway_args=["--static-dir", static] if static else [])
+    ], gateway_args=gateway_args())
     alice, bob = start_two_player_game(stack, make_browser)
     for driver, rolls in ((alice, 1), (bob, 1), (alice, 2), (bob, 1)):
         for _ in range(rolls):
@@ -383,8 +387,7 @@ def test_building_selling_and_mortgaging_from_the_title_deed(make_stack, make_br
 
 
 def test_a_debt_offers_raising_cash_then_bankruptcy_ends_the_game(make_stack, make_browser):
-    static = os.environ.get("MONOPOLY_STATIC_DIR")
-    stack = make_stack(dice=[1, 2, 1, 3], gateway_args=["--static-dir", static] if static else [])
+    stack = make_stack(dice=[1, 2, 1, 3], gateway_args=gateway_args())
     alice, bob = start_two_player_game(stack, make_browser, starting_cash=100)
     click(alice, "roll")
     click(alice, "buy")          # Baltic Avenue: $40 left
@@ -405,3 +408,24 @@ def test_a_debt_offers_raising_cash_then_bankruptcy_ends_the_game(make_stack, ma
     wait(alice, lambda d: find(d, "game-view").is_displayed() and find(d, "waiting-room").is_displayed(), "a new game")
     for driver in (alice, bob):
         assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+
+
+def test_the_host_fills_a_seat_with_a_bot_that_plays_its_turns(make_stack, make_browser):
+    stack = make_stack(dice=[1, 2, 2, 4], gateway_args=gateway_args())
+    alice = make_browser()
+    open_page(alice, f"http://127.0.0.1:{stack.gateway_ports[0]}/")
+    find(alice, "name-input").send_keys("Alice")
+    click(alice, "create-game")
+    wait(alice, lambda d: find(d, "waiting-room").is_displayed(), "the waiting room")
+    assert not find(alice, "start-game").is_enabled()  # alone: at least two players are needed
+    click(alice, "add-bot")
+    wait(alice, lambda d: "Bot 1" in find(d, "player-p2").text, "the bot in the player list")
+    click(alice, "start-game")
+    click(alice, "roll")
+    click(alice, "buy")
+    click(alice, "end-turn")
+    # The bot rolls 2+4 to Oriental Avenue, buys it and ends its turn: Alice's turn again.
+    wait_attribute(alice, "token-p2", "data-position", "6")
+    wait_attribute(alice, "square-6", "data-owner", "p2", timeout=20)
+    wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("roll")), "Alice's turn after the bot's", timeout=20)
+    assert [e for e in alice.get_log("browser") if e.get("level") == "SEVERE"] == []

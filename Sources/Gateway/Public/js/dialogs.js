@@ -114,7 +114,7 @@ function renderSquare() {
   const info = SQUARES[openIndex];
   const { color, body, status } = deedHTML(s, openIndex);
   const light = ['light_blue', 'yellow'].includes(info.group);
-  dialog.innerHTML = `<div class="deed" data-index="${openIndex}">
+  const html = `<div class="deed" data-index="${openIndex}">
     <header style="--band:${color}" class="${light ? 'light' : ''}">
       <span class="small">${info.group ? esc(GROUP_NAMES[info.group]) : 'Square'} ${openIndex}</span>
       <h2 id="square-title">${esc(info.name)}</h2>
@@ -123,6 +123,10 @@ function renderSquare() {
     ${actionsHTML(s, openIndex)}
     <form method="dialog" class="row end"><button class="btn btn-ghost" data-testid="square-close">Close</button></form>
   </div>`;
+  if (dialog.__html !== html) {
+    dialog.innerHTML = html;
+    dialog.__html = html;
+  }
 }
 
 export function openSquare(index) {
@@ -216,5 +220,8 @@ $('#square-dialog').addEventListener('click', async (e) => {
   await command(target.dataset.dcmd, { square: openIndex });
   target.disabled = false;
 });
-$('#square-dialog').addEventListener('close', () => { openIndex = null; });
+$('#square-dialog').addEventListener('close', () => {
+  openIndex = null;
+  $('#square-dialog').__html = null;
+});
 $('#trade-dialog').addEventListener('click', (e) => { if (e.target === e.currentTarget) e.currentTarget.close(); });

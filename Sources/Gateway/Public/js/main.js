@@ -26,6 +26,7 @@ export const app = {
 };
 window.__monopoly = app; // for tests and debugging
 app.command = (type, fields) => command(type, fields);
+app.toasts = toast.history;
 
 function loadSeat() {
   try {
@@ -472,3 +473,4 @@ function wire() {
 
 wire();
 connect();
+if (!app.seat) enterLobby(); // at once; the list fills in when the connection opens

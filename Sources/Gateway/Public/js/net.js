@@ -9,6 +9,7 @@ export class Connection {
     this.onStatus = onStatus;
     this.nextId = 1;
     this.pending = new Map();
+    this.sent = []; // the last requests, for tests and bug reports
     this.attempt = 0;
     this.socket = null;
     this.timer = null;
@@ -81,6 +82,8 @@ export class Connection {
     const id = `c${this.nextId++}`;
     const promise = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
     this.socket.send(JSON.stringify({ type, id, ...fields }));
+    this.sent.push(`${id} ${type}`);
+    if (this.sent.length > 200) this.sent.shift();
     return promise;
   }
 

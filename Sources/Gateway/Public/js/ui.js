@@ -8,6 +8,7 @@ export const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => ESC
 
 /// A short message that fades away on its own (server errors, confirmations): never alert().
 export function toast(text, kind = 'error', ms = 4500) {
+  toast.history.push(`${kind}: ${text}`); // kept for tests and bug reports
   const box = $('#toasts');
   const item = document.createElement('div');
   item.className = `toast toast-${kind}`;
@@ -20,6 +21,8 @@ export function toast(text, kind = 'error', ms = 4500) {
     setTimeout(() => item.remove(), 300);
   }, ms);
 }
+
+toast.history = [];
 
 /// A yes/no question in a modal dialog (instead of the blocking confirm()).
 export function ask(title, text, yes = 'Yes', danger = true) {
