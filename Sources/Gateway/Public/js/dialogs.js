@@ -87,7 +87,7 @@ function actionsHTML(s, index) {
   if (!c) return '';
   const info = SQUARES[index];
   const btn = (cmd, label, why, testid) =>
-    `<button type="button" class="btn ${why ? '' : 'btn-primary'}" data-dcmd="${cmd}" data-testid="${testid}" ${why ? `disabled title="${esc(why)}"` : ''}>${label}${why ? `<small>${esc(why)}</small>` : ''}</button>`;
+    `<button type="button" class="btn ${why ? '' : 'btn-primary'}" data-dcmd="${cmd}" data-square-index="${index}" data-testid="${testid}" ${why ? `disabled title="${esc(why)}"` : ''}>${label}${why ? `<small>${esc(why)}</small>` : ''}</button>`;
   const out = [];
   const choice = s.mortgage_choices.find((m) => m.player === app.player && m.square === index);
   if (choice) {
@@ -215,12 +215,14 @@ $('#square-dialog').addEventListener('click', async (e) => {
   const dialog = $('#square-dialog');
   if (e.target === dialog) return dialog.close(); // click on the backdrop
   const target = e.target.closest('[data-dcmd]');
-  if (!target || target.disabled || openIndex == null) return;
+  if (!target || target.disabled) return;
   target.disabled = true;
-  await command(target.dataset.dcmd, { square: openIndex });
+  await command(target.dataset.dcmd, { square: Number(target.dataset.squareIndex) });
   target.disabled = false;
 });
+// `close` is dispatched asynchronously: the dialog may already show another square by then.
 $('#square-dialog').addEventListener('close', () => {
+  if ($('#square-dialog').open) return;
   openIndex = null;
   $('#square-dialog').__html = null;
 });
