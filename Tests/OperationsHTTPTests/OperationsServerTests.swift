@@ -1,37 +1,38 @@
 import Foundation
 import Logging
 import OperationsHTTP
-import XCTest
+import Testing
 
-final class OperationsServerTests: XCTestCase {
-    func testRoutesHealthAndMetricsAndRejectsTheRest() async throws {
+/// The authority's /healthz and /metrics server, over a real socket.
+@Suite struct OperationsServerTests {
+    @Test func routesHealthAndMetricsAndRejectsTheRest() async throws {
         let healthy = LockedFlag(true)
         let server = OperationsServer(host: "127.0.0.1", port: 0, routes: [
             "/healthz": { .health(#"{"status":"x"}"#, healthy: healthy.value) },
             "/metrics": { .prometheus(Array("monopoly_test_total 1\n".utf8)) },
         ], logger: Logger(label: "test"))
         try await server.start()
-        defer { Task { await server.stop() } }
-        let port = try XCTUnwrap(server.localPort)
+        let port = try #require(server.localPort)
 
         var (status, headers, body) = try get(port: port, path: "/healthz")
-        XCTAssertEqual(status, 200)
-        XCTAssertTrue(headers.contains("content-type: application/json"))
-        XCTAssertEqual(body, #"{"status":"x"}"# + "\n")
+        #expect(status == 200)
+        #expect(headers.contains("content-type: application/json"))
+        #expect(body == #"{"status":"x"}"# + "\n")
 
         healthy.value = false
         (status, _, _) = try get(port: port, path: "/healthz?probe=1")
-        XCTAssertEqual(status, 503)
+        #expect(status == 503)
 
         (status, headers, body) = try get(port: port, path: "/metrics")
-        XCTAssertEqual(status, 200)
-        XCTAssertTrue(headers.contains("text/plain; version=0.0.4"))
-        XCTAssertEqual(body, "monopoly_test_total 1\n")
+        #expect(status == 200)
+        #expect(headers.contains("text/plain; version=0.0.4"))
+        #expect(body == "monopoly_test_total 1\n")
 
         (status, _, _) = try get(port: port, path: "/nothing")
-        XCTAssertEqual(status, 404)
+        #expect(status == 404)
         (status, _, _) = try get(port: port, path: "/healthz", method: "POST")
-        XCTAssertEqual(status, 405)
+        #expect(status == 405)
+        await server.stop()
     }
 
     /// One HTTP/1.0 request over a blocking socket: (status, lower-cased header block, body).
