@@ -224,6 +224,23 @@ export function renderPlayers(s) {
     </li>`;
   }).join('');
   setHTML($('#players'), items);
+  // Money moving: the cash flashes and the difference floats up for a moment.
+  const last = app.lastCash || {};
+  app.lastCash = {};
+  for (const p of s.players) {
+    app.lastCash[p.id] = p.cash;
+    const before = last[p.id];
+    if (s.phase !== 'playing' || before == null || before === p.cash) continue;
+    const row = $(`#players [data-player="${p.id}"]`);
+    if (!row) continue;
+    const delta = document.createElement('span');
+    delta.className = `delta ${p.cash > before ? 'delta-up' : 'delta-down'}`;
+    delta.setAttribute('aria-hidden', 'true');
+    delta.textContent = `${p.cash > before ? '+' : '−'}${money(Math.abs(p.cash - before))}`;
+    row.appendChild(delta);
+    row.querySelector('.cash')?.classList.add(p.cash > before ? 'flash-up' : 'flash-down');
+    setTimeout(() => delta.remove(), 1600);
+  }
 }
 
 /// Auction and turn clocks, counted locally from the moment this client saw the change.

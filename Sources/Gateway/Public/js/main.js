@@ -276,12 +276,24 @@ function applyState(message) {
     addLog(event.text, event.type);
     // Jail is a jump, not a walk around the board.
     if (event.type === 'went_to_jail' && event.player) jumped.add(event.player);
+    if (event.type === 'card_drawn' && event.detail) showCard(event);
     if (event.type === 'trade_proposed' && event.other === app.player && previous) toast(`${nameOf(event.player)} offers you a trade.`, 'info', 3000);
   }
   const last = (message.events || []).at(-1);
   if (last) $('#last-event').textContent = last.text;
   const rolled = (message.events || []).some((e) => e.type === 'rolled');
   render(previous, rolled, jumped);
+}
+
+/// The card just drawn, shown on the board for a few seconds.
+function showCard(event) {
+  const flash = $('#card-flash');
+  const deck = SQUARES[event.square]?.kind === 'chance' ? 'chance' : 'community_chest';
+  flash.className = `card-flash ${deck}`;
+  flash.innerHTML = `<b>${deck === 'chance' ? 'Chance' : 'Community Chest'} · ${esc(nameOf(event.player))}</b>${esc(event.detail)}`;
+  flash.hidden = false;
+  clearTimeout(showCard.timer);
+  showCard.timer = setTimeout(() => { flash.hidden = true; }, 5000);
 }
 
 function render(previous = null, rolled = false, jumped = new Set()) {
@@ -305,6 +317,8 @@ function render(previous = null, rolled = false, jumped = new Set()) {
 
 function renderTurn(s) {
   const el = $('#turn-indicator');
+  const waitingOnMe = s.phase === 'playing' && app.player && s.awaiting.includes(app.player);
+  document.title = `${waitingOnMe ? '● Your move · ' : ''}Game ${app.game} · MonopolyRelay`;
   if (s.phase === 'lobby') {
     el.innerHTML = `<span class="muted">Waiting room</span><strong>${s.players.length} / ${s.options.max_players} players</strong>`;
   } else if (s.phase === 'finished') {
