@@ -111,7 +111,12 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError, case .idle = state {
+        var awaitingRequest = false
+        switch state {
+        case .idle, .head: awaitingRequest = true
+        default: break
+        }
+        if error is HTTPParserError, awaitingRequest {
             // Malformed request: answer 400 once, then close.
             let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
             respond(context: context, head: head, status: .badRequest, text: "malformed HTTP request", close: true)

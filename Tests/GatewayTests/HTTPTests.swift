@@ -120,11 +120,16 @@ struct HTTPTests {
         }
     }
 
-    @Test func malformedRequestGets400() async throws {
+    @Test(arguments: [
+        "GARBAGE\u{1}\u{2} / HTTP/9.9\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nBad Header Name: y\r\n\r\n",
+        "GET / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+    ])
+    func malformedRequestGets400(request: String) async throws {
         try await withServer { _, port in
             try await offload {
                 let client = try TestClient(port: port)
-                try client.send("GARBAGE\u{1}\u{2} / HTTP/9.9\r\n\r\n")
+                try client.send(request)
                 let response = try client.readHTTPResponse()
                 #expect(response.status == 400)
                 #expect(try client.waitForEOF())
