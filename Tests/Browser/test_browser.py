@@ -428,4 +428,11 @@ def test_the_host_fills_a_seat_with_a_bot_that_plays_its_turns(make_stack, make_
     wait_attribute(alice, "token-p2", "data-position", "6")
     wait_attribute(alice, "square-6", "data-owner", "p2", timeout=20)
     wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("roll")), "Alice's turn after the bot's", timeout=20)
+
+    # An invitation to another game does not throw away the seat: the lobby offers the way back.
+    open_page(alice, f"http://127.0.0.1:{stack.gateway_ports[0]}/?game=ZZZZZZ")
+    wait(alice, lambda d: find(d, "invite-box").is_displayed(), "the other invitation")
+    wait(alice, lambda d: find(d, "resume-box").is_displayed(), "the way back to the seat")
+    click(alice, "resume-game")
+    wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("roll")), "Alice back at her seat")
     assert [e for e in alice.get_log("browser") if e.get("level") == "SEVERE"] == []

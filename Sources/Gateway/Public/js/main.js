@@ -84,7 +84,11 @@ function connect() {
 
 /// After every (re)connect: take the seat back, watch again, or show the lobby.
 async function resume() {
-  if (app.seat) {
+  const invite = inviteCode();
+  if (app.seat && invite && invite !== app.seat.game && app.view !== 'game') {
+    // An invitation to another game: offer it, and the way back to the seat we hold.
+    enterLobby();
+  } else if (app.seat) {
     const seat = app.seat;
     try {
       const welcome = await app.conn.request('rejoin', { game: seat.game, token: seat.token });
@@ -125,6 +129,7 @@ function handleMessage(message) {
           // Another tab or device took this seat: it is theirs now; show the lobby here.
           toast('Your seat was taken over by another window.', 'info');
           app.seat = null;
+          history.replaceState(null, '', '/');
           enterLobby();
         } else {
           toast(message.message || message.code);
@@ -153,6 +158,9 @@ function enterLobby() {
   $('#invite-box').hidden = !code;
   $('#invite-code').textContent = code;
   if (code) $('#join-code-input').value = code;
+  const other = app.seat && app.seat.game !== code ? app.seat.game : null;
+  $('#resume-box').hidden = !other;
+  $('#resume-code').textContent = other || '';
   app.conn.send('lobby');
   renderLobby();
 }
@@ -460,6 +468,10 @@ function wire() {
     if (button.dataset.watch) watch(button.dataset.watch);
   });
   $('#copy-link-button').addEventListener('click', copyLink);
+  $('#resume-button').addEventListener('click', () => {
+    history.replaceState(null, '', `/?game=${encodeURIComponent(app.seat.game)}`);
+    resume();
+  });
   $('#share-copy-button').addEventListener('click', copyLink);
   $('#start-button').addEventListener('click', () => command('start'));
   $('#add-bot-button').addEventListener('click', () => command('add_bot'));
@@ -487,4 +499,4 @@ function wire() {
 
 wire();
 connect();
-if (!app.seat) enterLobby(); // at once; the list fills in when the connection opens
+if (!app.seat || (inviteCode() && inviteCode() !== app.seat.game)) enterLobby(); // at once; the list fills in when the connection opens
