@@ -54,11 +54,16 @@ public enum GatewayBenchmark {
 
         var measurements: [Measurement] = []
         for size in options.payloadSizes {
+            var pair: [Measurement] = []
             for (name, port) in [("monopoly gateway", gateway.localPort!), ("NIOWebSocket echo", nio.localAddress!.port!)] {
                 let m = try await measure(name: name, port: port, payloadSize: size, options: options, group: clientGroup)
                 log(m.description)
-                measurements.append(m)
+                pair.append(m)
             }
+            if pair[1].messagesPerSecond > 0 {
+                log("  ratio (ours / NIOWebSocket): " + String(format: "%.2fx", pair[0].messagesPerSecond / pair[1].messagesPerSecond))
+            }
+            measurements += pair
         }
         await gateway.shutdown()
         try? await nio.close()
