@@ -436,3 +436,36 @@ def test_the_host_fills_a_seat_with_a_bot_that_plays_its_turns(make_stack, make_
     click(alice, "resume-game")
     wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("roll")), "Alice back at her seat")
     assert [e for e in alice.get_log("browser") if e.get("level") == "SEVERE"] == []
+
+
+def test_three_doubles_send_to_jail_and_paying_the_fine_gets_out(make_stack, make_browser):
+    stack = make_stack(dice=[
+        1, 1,   # Alice: Community Chest, whose first card sends her to GO
+        2, 2,   # Alice: Income Tax
+        3, 3,   # Alice: third doubles in a row: jail
+        1, 2,   # Bob: Baltic Avenue
+        2, 3,   # Alice, after paying the fine: 10 -> 15 Pennsylvania Railroad
+    ], gateway_args=gateway_args())
+    alice, bob = start_two_player_game(stack, make_browser)
+    click(alice, "roll")
+    wait(alice, lambda d: "Advance to Go" in find(d, "card-flash").text, "the drawn card on the board")
+    wait(bob, lambda d: "Advance to Go" in find(d, "card-flash").text, "the drawn card at Bob's")
+    click(alice, "roll")
+    click(alice, "roll")
+    both([alice, bob], lambda d: wait(d, lambda x: x.find_elements(By.CSS_SELECTOR, f'{css("player-p1")} {css("jailed")}'), "Alice in jail"))
+    both([alice, bob], lambda d: wait_attribute(d, "token-p1", "data-position", "10"))
+    assert "jailed" in find(bob, "token-p1").get_attribute("class")
+    click(alice, "end-turn")
+    click(bob, "roll")
+    click(bob, "buy")
+    click(bob, "end-turn")
+    wait(alice, lambda d: "in jail" in find(d, "actions").text.lower(), "the jail options")
+    assert not alice.find_elements(By.CSS_SELECTOR, css("jail-card"))  # no card held: not offered
+    cash = text_of(alice, "cash-p1")
+    click(alice, "jail-pay")
+    both([alice, bob], lambda d: wait(d, lambda x: not x.find_elements(By.CSS_SELECTOR, f'{css("player-p1")} {css("jailed")}'), "Alice out of jail"))
+    assert text_of(bob, "cash-p1") == "$" + f"{int(cash.strip('$').replace(',', '')) - 50:,}"
+    click(alice, "roll")
+    both([alice, bob], lambda d: wait_attribute(d, "token-p1", "data-position", "15"))
+    for driver in (alice, bob):
+        assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
