@@ -144,18 +144,19 @@ private struct GameLoop: Sendable {
         try? await store.commit(.error(envelope, code: RelayErrorCode.authorityUnavailable, message: reason), previousSeq: 0)
     }
 
-    /// Who the authority must play for right now, and why.
-    private func standIn(_ state: inout LoopState, now: ContinuousClock.Instant) -> PlayerID? {
-        guard let record = state.record, record.state.phase == .playing else { return nil }
+    /// Whom the authority must play for right now (bots, away or long-disconnected players, a
+    /// player whose turn clock ran out), trade recipients first, then whoever play waits on.
+    private func standIns(_ state: inout LoopState, now: ContinuousClock.Instant) -> [PlayerID] {
+        guard let record = state.record, record.state.phase == .playing else { return [] }
         let wall = Date().timeIntervalSince1970
         let grace = Double(timing.disconnectGrace.components.seconds)
-        for player in record.state.awaiting {
-            guard let seat = record.seats[player], let info = record.state.player(player), !info.bankrupt else { continue }
-            if seat.isBot || info.away { return player }
-            if let since = seat.disconnectedAt, wall - since >= grace { return player }
-            if let expired = state.expiredTurn, expired.player == player, expired.turn == record.state.turnNumber { return player }
+        return record.state.respondents.filter { player in
+            guard let seat = record.seats[player], let info = record.state.player(player), !info.bankrupt else { return false }
+            if seat.isBot || info.away { return true }
+            if let since = seat.disconnectedAt, wall - since >= grace { return true }
+            if let expired = state.expiredTurn, expired.player == player, expired.turn == record.state.turnNumber { return true }
+            return false
         }
-        return nil
     }
 
     /// The next moment something must happen without a command: a bot's move, a clock running out.
@@ -163,7 +164,7 @@ private struct GameLoop: Sendable {
         guard let record = state.record, record.state.phase == .playing, state.failedMoves < 8 else { return nil }
         let now = ContinuousClock.now
         var wakes: [Duration] = []
-        if standIn(&state, now: now) != nil { wakes.append(timing.botDelay) }
+        if !standIns(&state, now: now).isEmpty { wakes.append(timing.botDelay) }
         if let deadline = record.state.auction?.deadline {
             wakes.append(.milliseconds(Int64((deadline - Date().timeIntervalSince1970) * 1000) + 5))
         }
@@ -210,18 +211,24 @@ private struct GameLoop: Sendable {
             metrics.turnTimedOut()
         }
 
-        guard let player = standIn(&state, now: now) else { return }
-        let candidates = [Bot.nextCommand(for: player, in: record.state)].compactMap { $0 }
-            + [.roll, .buy, .endTurn, .pass, .decline, .jailPay, .bankrupt]
-        for command in candidates {
-            let outcome = processor.apply(command, by: player, to: record, cause: nil, now: Date().timeIntervalSince1970)
-            if outcome.record != nil {
-                await commit(outcome, into: &state)
-                state.failedMoves = 0
-                return
+        let players = standIns(&state, now: now)
+        guard !players.isEmpty else { return }
+        for player in players {
+            // The bot's choice first; if it has none (or it is refused), the simplest legal move
+            // that keeps the game going: a trade offered to this player is declined.
+            let declines = record.state.trades.filter { $0.to == player }.map { Command.tradeReject(trade: $0.id) }
+            let candidates = [Bot.nextCommand(for: player, in: record.state)].compactMap { $0 }
+                + declines + [.roll, .buy, .endTurn, .pass, .decline, .jailPay, .bankrupt]
+            for command in candidates {
+                let outcome = processor.apply(command, by: player, to: record, cause: nil, now: Date().timeIntervalSince1970)
+                if outcome.record != nil {
+                    await commit(outcome, into: &state)
+                    state.failedMoves = 0
+                    return
+                }
             }
         }
         state.failedMoves += 1
-        logger.warning("no legal automatic move for \(player)")
+        logger.warning("no legal automatic move for \(players)")
     }
 }

@@ -75,3 +75,25 @@ def test_bots_fill_seats_and_play_their_turns(make_stack):
         await alice.close()
 
     asyncio.run(scenario())
+
+
+def test_a_trade_offered_to_a_bot_gets_an_answer(make_stack):
+    stack = make_stack(dice=[1, 2, 2, 4])
+
+    async def scenario():
+        alice = await GameClient.connect(stack.ws_url(0), "alice")
+        await alice.ok("create", name="Alice")
+        await alice.ok("add_bot")
+        await alice.ok("start")
+        await alice.ok("roll")
+        await alice.ok("buy")
+        await alice.ok("end_turn")
+        await alice.wait_state(lambda m: m["state"]["current"] == "p1" and m["state"]["squares"][6]["owner"] == "p2", timeout=10)
+        # A generous offer for Oriental Avenue: the bot answers (accepts or declines); it never stays open.
+        await alice.ok("trade_propose", to="p2", give={"cash": 400}, get={"properties": [6]})
+        answered = await alice.wait_state(lambda m: any(e["type"] in ("trade_accepted", "trade_rejected") for e in m["events"]), timeout=10)
+        assert answered["state"]["trades"] == []
+        assert answered["cmd"]["player"] == "p2" and answered["cmd"]["id"] is None
+        await alice.close()
+
+    asyncio.run(scenario())
