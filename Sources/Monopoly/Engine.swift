@@ -901,6 +901,7 @@ struct Engine<D: DiceSource> {
     mutating func handOver(_ props: [Int], cards: Int, from: PlayerID, to: PlayerID) {
         for sq in props {
             s.squares[sq].owner = to
+            s.mortgageChoices.removeAll { $0.square == sq }
             if s.squares[sq].mortgaged {
                 s.mortgageChoices.append(MortgageChoice(player: to, square: sq))
                 emit(Event(.mortgageChoice, player: to, square: sq, amount: Board.interest(sq),

@@ -52,3 +52,18 @@ import Testing
         #expect(g.cash("p1") == 1400 - 220 && !g.squares[39].mortgaged && g.mortgageChoices.isEmpty)
     }
 }
+
+@Suite struct MortgageChoiceTests {
+    @Test func passingOnAMortgagedPropertyBeforeDecidingMovesTheDecisionToTheNewOwner() throws {
+        var g = newGame(3)
+        g.give([39], to: "p2")
+        try g.run(.mortgage(square: 39), "p2")
+        try g.run(.tradePropose(to: "p1", give: TradeOffer(properties: [39]), get: TradeOffer(cash: 100)), "p2")
+        try g.run(.tradeAccept(trade: "t1"), "p1")
+        try g.run(.tradePropose(to: "p3", give: TradeOffer(properties: [39]), get: TradeOffer(cash: 150)), "p1")
+        try g.run(.tradeAccept(trade: "t2"), "p3")
+        #expect(g.squares[39].owner == "p3" && g.mortgageChoices == [MortgageChoice(player: "p3", square: 39)])
+        try g.run(.keepMortgage(square: 39), "p3")
+        #expect(g.stage == .roll)
+    }
+}
