@@ -167,3 +167,13 @@ def test_dockerfile_is_multi_stage_slim_non_root_with_healthcheck():
             assert line.split()[0] in known, line
     for source in re.findall(r"^COPY (?!--from)(?:--\S+ )*(\S+) ", text, re.M):
         assert (ROOT / source).exists(), f"COPY {source}: missing in the build context"
+
+
+def test_prometheus_scrapes_every_gateway_and_authority_on_their_ports():
+    scrape = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    targets = {job["job_name"]: sorted(t for c in job["static_configs"] for t in c["targets"])
+               for job in scrape["scrape_configs"]}
+    services = resolved_compose()["services"]
+    gateways = sorted(f"{name}:{s['environment']['PORT']}" for name, s in services.items() if s.get("command") == ["gateway"])
+    authorities = sorted(f"{name}:{s['environment']['HTTP_PORT']}" for name, s in services.items() if s.get("command") == ["authority"])
+    assert targets == {"monopoly-gateway": gateways, "monopoly-authority": authorities}
