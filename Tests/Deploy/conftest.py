@@ -2,6 +2,7 @@
 import importlib.util
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -87,6 +88,17 @@ class Twin:
                 return
             time.sleep(0.02)
         raise TimeoutError(f"{name} is still running")
+
+    def exit_status(self, name, timeout=5):
+        """The exit status the twin reported for a process it started (None: not reported)."""
+        pattern = re.compile(rf"local-twin: {re.escape(name)} \(pid \d+\) exited with (-?\d+)")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            match = pattern.search(self.stderr_path.read_text(errors="replace"))
+            if match:
+                return int(match.group(1))
+            time.sleep(0.05)
+        return None
 
     def http(self, name, path):
         url = self.process(name)["http"] + path

@@ -135,6 +135,7 @@ async def failover(twin):
     print(f"failover after SIGTERM of {standby}: {active} held the lease after {watcher.taken_after:.3f} s, "
           f"first command applied after {took:.3f} s")
     twin.wait_exit(standby, timeout=10)
+    assert twin.exit_status(standby) == 0, "a SIGTERM is a clean stop"
     gateways_see(twin, active)
     assert watcher.taken_after is not None and watcher.taken_after < 1.0
     assert took < 1.5

@@ -87,6 +87,8 @@ async def play_through_failures(twin):
     assert len(closed) == expected, f"{drained} had {expected} clients, {len(closed)} were closed"
     assert [close_code(c) for c in closed] == [1001] * expected
     twin.wait_exit(drained, timeout=8)
+    assert twin.exit_status(drained) == 0, "a SIGTERM is a clean stop"
+    assert twin.exit_status(victim) == -signal.SIGKILL
     for client in closed:
         await rejoin(client, twin.ws, game, tokens[client.name])
     seq = await pay_one(closed[0], next(c for c in clients if c is not closed[0]), clients)
