@@ -54,15 +54,14 @@ final class TestClient: @unchecked Sendable {
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard rc == 0 else {
-            let e = errno
-            close(fd)
-            throw Failure.connect(e)
-        }
+        // No close(fd) here: the instance is fully initialised, so deinit runs and closes it. Closing
+        // twice would close whatever descriptor reused the number (it once was glibc's netlink socket
+        // inside getaddrinfo, which aborts the process).
+        guard rc == 0 else { throw Failure.connect(errno) }
         setTimeout(timeout)
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     func setTimeout(_ seconds: Double) {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
