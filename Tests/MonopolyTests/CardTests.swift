@@ -85,6 +85,8 @@ import Testing
         #expect(g.cash("p1") == 1500 && g.stage == .endTurn)
         let h = try drawChest(5)
         #expect(h.player("p1")?.inJail == true)
+        let far = try drawChance(10, from: 31, dice: [2, 3]) // Chance 36: jail is "ahead" past GO, still no $200
+        #expect(far.player("p1")?.position == 10 && far.cash("p1") == 1500)
     }
 
     @Test func generalRepairsCost25PerHouseAnd100PerHotel() throws {
