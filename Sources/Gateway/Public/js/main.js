@@ -314,6 +314,9 @@ function render(previous = null, rolled = false, jumped = new Set()) {
   dice.hidden = s.phase === 'lobby';
   dice.innerHTML = diceHTML(s.dice, rolled);
   renderTurn(s);
+  $('#bank-stock').textContent = s.phase === 'playing'
+    ? `Bank: ${s.bank.houses} house${s.bank.houses === 1 ? '' : 's'} · ${s.bank.hotels} hotel${s.bank.hotels === 1 ? '' : 's'}${s.options.free_parking_jackpot ? ` · jackpot ${money(s.jackpot)}` : ''}`
+    : '';
   renderWaitingRoom(s);
   renderActions(s, previous);
   renderAuction(s);
