@@ -111,10 +111,11 @@ struct OutboundTests {
                 try client.upgrade(path: "/flood")
                 return client
             }
-            try await Task.sleep(for: .milliseconds(500))
+            #expect(await eventually {
+                (metricValue(String(decoding: server.metrics.render(), as: UTF8.self), "monopoly_gateway_conflated_frames_total") ?? 0) > 0
+            })
             #expect(server.connectionCount == 1)
             let metrics = String(decoding: server.metrics.render(), as: UTF8.self)
-            #expect((metricValue(metrics, "monopoly_gateway_conflated_frames_total") ?? 0) > 0)
             #expect(metricValue(metrics, "monopoly_gateway_slow_consumer_closes_total") == 0)
             // It can still read: frames arrive intact.
             let frame = try await offload { try client.readFrame() }
