@@ -277,7 +277,9 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
         let request = WebSocketRequest(
             uri: head.uri,
             path: route.path,
-            headers: head.headers.map { HTTPHeaderField(name: $0.name, value: $0.value) },
+            headers: head.headers.compactMap {
+                WebSocketRequest.retainedHeaders.contains($0.name.lowercased()) ? HTTPHeaderField(name: $0.name, value: $0.value) : nil
+            },
             remoteAddress: channel.remoteAddress
         )
         let settings = WebSocketChannelHandler.Settings(

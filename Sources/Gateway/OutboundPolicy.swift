@@ -50,7 +50,9 @@ struct OutboundQueue {
     }
 
     let policy: OutboundPolicy
-    private var frames = CircularBuffer<(key: ConflationKey?, bytes: ByteBuffer)>()
+    /// Starts at capacity 1 (it doubles when needed): the default 16 slots would cost every idle
+    /// connection ~800 bytes for a queue that is almost always empty.
+    private var frames = CircularBuffer<(key: ConflationKey?, bytes: ByteBuffer)>(initialCapacity: 1)
     private(set) var queuedBytes = 0
 
     init(policy: OutboundPolicy) { self.policy = policy }

@@ -23,7 +23,14 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     private let endpoint: any WebSocketEndpoint
     private let metrics: GatewayMetrics
     private let registry: ConnectionRegistry
-    private var logger: Logger
+    /// Without per-connection metadata: setting it would copy the handler's metadata dictionary for
+    /// every connection (memory held for the connection's life); `logger` adds it when logging.
+    private let baseLogger: Logger
+    private var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "connection"] = "\(id)"
+        return logger
+    }
     private var outbound: OutboundQueue
     private let id: ConnectionID
     private let request: WebSocketRequest
@@ -62,8 +69,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         self.outbound = OutboundQueue(policy: settings.route.outbound)
         self.metrics = metrics
         self.registry = registry
-        self.logger = logger
-        self.logger[metadataKey: "connection"] = "\(id)"
+        self.baseLogger = logger
     }
 
     // MARK: lifecycle

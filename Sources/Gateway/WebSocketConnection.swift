@@ -35,7 +35,12 @@ public struct PreEncodedFrame: Sendable {
 public struct WebSocketRequest: Sendable {
     public let uri: String
     public let path: String
+    /// The request's headers named in `retainedHeaders`: a browser sends 0.5 to 1 KiB of headers
+    /// (cookies, user agent, languages ...) that would otherwise stay in memory for the life of
+    /// every connection.
     public let headers: [HTTPHeaderField]
+    /// Lower-case names of the headers kept after the handshake.
+    public static let retainedHeaders: Set<String> = ["origin", "user-agent", "x-forwarded-for", "forwarded", "x-request-id"]
     public let remoteAddress: SocketAddress?
 
     public func header(_ name: String) -> String? {
