@@ -198,8 +198,11 @@ final class EchoDriver: @unchecked Sendable {
     }
 
     func start() {
-        client.onMessage = { [unowned self] message in self.received(message) }
-        client.onClose = { [unowned self] reason in if reason != nil, !self.stopped { self.errors += 1 } }
+        client.onMessage = { [weak self] message in self?.received(message) }
+        client.onClose = { [weak self] reason in
+            guard let self else { return }
+            if reason != nil, !self.stopped { self.errors += 1 }
+        }
         for _ in 0..<pipeline { sendOne() }
     }
 

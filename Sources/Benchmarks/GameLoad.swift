@@ -28,8 +28,11 @@ final class GameClient: @unchecked Sendable {
     init(client: WebSocketLoadClient, spectator: Bool) {
         self.client = client
         self.isSpectator = spectator
-        client.onMessage = { [unowned self] message in self.received(message) }
-        client.onClose = { [unowned self] reason in self.closedReason = reason ?? self.closedReason }
+        client.onMessage = { [weak self] message in self?.received(message) }
+        client.onClose = { [weak self] reason in
+            guard let self else { return }
+            self.closedReason = reason ?? self.closedReason
+        }
     }
 
     var eventLoop: any EventLoop { client.eventLoop }
@@ -158,13 +161,13 @@ final class GameDriver: @unchecked Sendable {
     /// Starts playing (call on the event loop, after the game's `start` was acknowledged).
     func begin() {
         for (index, player) in players.enumerated() {
-            player.client.onState = { [unowned self] seq, state, at in self.stateArrived(seq, state, at: at) }
-            player.client.onReply = { [unowned self] reply, at in self.replyArrived(reply, from: index, at: at) }
+            player.client.onState = { [weak self] seq, state, at in self?.stateArrived(seq, state, at: at) }
+            player.client.onReply = { [weak self] reply, at in self?.replyArrived(reply, from: index, at: at) }
             if let state = player.client.latestState { stateArrived(state.seq, state.message, at: state.at) }
         }
         let period = interval ?? .milliseconds(50)
-        timer = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [unowned self] _ in
-            self.tick(paced: true)
+        timer = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
+            self?.tick(paced: true)
         }
     }
 
