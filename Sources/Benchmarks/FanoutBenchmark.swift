@@ -33,12 +33,15 @@ public enum FanoutBenchmark {
         public var spectatorsClosed: Int
         public var errors: [String: Int]
         public var stuck: Bool
+        /// CPU cores each process used in the measured window (the stack's only when the benchmark started it).
+        public var coresUsed: [String: Double]
 
         public var description: String {
             [
                 "fan-out: 1 game, \(spectators) spectators over \(gateways) gateways, players at \(rate) commands/s, \(seconds) s measured",
                 "states \(states) (\(String(format: "%.1f", statesPerSecond))/s); deliveries \(delivered) of \(expected) expected, lost \(lost); spectators closed \(spectatorsClosed)",
                 "command send -> state at spectator: p50 \(EchoBenchmark.fmt(latencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(latencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(latencyMilliseconds.max)) ms (goal p99 < 25 ms, nothing lost)",
+                "CPU cores used: " + coresUsed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                 "errors: \(errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))" + (stuck ? "; the game got stuck" : ""),
             ].joined(separator: "\n")
         }
@@ -57,9 +60,12 @@ public enum FanoutBenchmark {
         } else {
             urls = try options.urls.map(WebSocketURL.init)
         }
+        let processes: [(String, Int32?)] = [("load generator", nil)] + (stack?.pids.map { ($0.0, Optional($0.1)) } ?? [])
+        // The players get a loop of their own: their commands go out on time however busy the
+        // spectators' loops are.
+        return try await LoadSupport.withEventLoopGroup(threads: 1) { playersGroup in
         return try await LoadSupport.withEventLoopGroup(threads: options.threads) { group in
-
-            let playersLoop = group.next()
+            let playersLoop = playersGroup.next()
             let host = try await GameClient.connect(to: urls[0], on: playersLoop, spectator: false).get()
             let guest = try await GameClient.connect(to: urls[1 % urls.count], on: playersLoop, spectator: false).get()
             let driver = try await GameDriver.setUp(host: host, guest: guest, interval: .nanoseconds(Int64(1e9 / options.rate)))
@@ -85,13 +91,10 @@ public enum FanoutBenchmark {
             }
 
             try await driver.startPlaying()
-            let start = monotonicNanoseconds()
-            let measureFrom = start + UInt64(options.warmup * 1e9)
-            let measureUntil = measureFrom + UInt64(options.duration * 1e9)
-            while monotonicNanoseconds() < measureUntil {
-                try await Task.sleep(for: .seconds(1))
-                let commands = try await driver.eventLoop.submit { driver.commands }.get()
-                progress("  \(String(format: "%.0f", LoadSupport.seconds(since: start)))s: \(commands) commands")
+            let (window, cores) = try await LoadSupport.measuredWindow(
+                warmup: options.warmup, duration: options.duration, processes: processes, progress: progress
+            ) {
+                "\(try await driver.eventLoop.submit { driver.commands }.get()) commands"
             }
             let (sent, errors, stuck) = try await driver.eventLoop.submit { () -> ([Int: UInt64], [String: Int], Bool) in
                 driver.stop()
@@ -99,7 +102,7 @@ public enum FanoutBenchmark {
             }.get()
             // Let the last states reach everyone.
             try await Task.sleep(for: .seconds(1))
-            let measured = sent.filter { (measureFrom..<measureUntil).contains($0.value) }
+            let measured = sent.filter { window.contains($0.value) }
             var samples = LatencySamples()
             var delivered = 0
             var closed = 0
@@ -122,7 +125,9 @@ public enum FanoutBenchmark {
                 spectators: spectators.count, gateways: urls.count, rate: options.rate, seconds: options.duration,
                 states: measured.count, statesPerSecond: Double(measured.count) / options.duration,
                 expected: expected, delivered: delivered, lost: expected - delivered,
-                latencyMilliseconds: samples.percentiles(), spectatorsClosed: closed, errors: errors, stuck: stuck)
+                latencyMilliseconds: samples.percentiles(), spectatorsClosed: closed, errors: errors, stuck: stuck,
+                coresUsed: cores)
+        }
         }
     }
 }

@@ -58,8 +58,22 @@ final class GameClient: @unchecked Sendable {
         return promise.futureResult
     }
 
+    /// `request` from outside the event loop, repeated while the relay answers that no authority
+    /// (or no Redis) is there yet: a gateway learns of a new lease within a few hundred ms.
+    func requestRetrying(_ message: [String: Any], attempts: Int = 100) async throws -> JSONReply {
+        let message = JSONReply(fields: message)
+        var reply = JSONReply(fields: [:])
+        for attempt in 0..<attempts {
+            reply = try await eventLoop.flatSubmit { self.request(message.fields) }.get()
+            let retry = ["authority_unavailable", "redis_unavailable"].contains(reply["code"] as? String ?? "")
+            if !retry || attempt == attempts - 1 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return reply
+    }
+
     private func received(_ message: WebSocketMessage) {
-        let now = monotonicNanoseconds()
+        let now = client.readAt
         guard case .text(let text) = message else { return }
         if isSpectator, let game, let seq = Self.stateSeq(text, game: game) {
             arrivals.append((seq, now))
@@ -141,6 +155,9 @@ final class GameDriver: @unchecked Sendable {
     private var stopped = false
     private var timer: RepeatedTask?
     private var lastProgress = monotonicNanoseconds()
+    /// Paced: when the next command is due (a late command is sent as soon as its state allows,
+    /// so the rate holds on average).
+    private var nextDue: UInt64 = 0
     /// Send time of the command behind each state seq (from the acks).
     private(set) var sentAtSeq: [Int: UInt64] = [:]
     /// First arrival of each state seq at one of the players.
@@ -165,9 +182,9 @@ final class GameDriver: @unchecked Sendable {
             player.client.onReply = { [weak self] reply, at in self?.replyArrived(reply, from: index, at: at) }
             if let state = player.client.latestState { stateArrived(state.seq, state.message, at: state.at) }
         }
-        let period = interval ?? .milliseconds(50)
+        let period: TimeAmount = interval.map { .nanoseconds(max(Int64(1_000_000), $0.nanoseconds / 4)) } ?? .milliseconds(50)
         timer = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
-            self?.tick(paced: true)
+            self?.tick()
         }
     }
 
@@ -181,7 +198,7 @@ final class GameDriver: @unchecked Sendable {
         guard seq > (latest?.seq ?? 0), let body = state["state"] as? [String: Any] else { return }
         latest = (seq, body)
         lastProgress = at
-        if interval == nil { tick(paced: false) }
+        tick()
     }
 
     private func replyArrived(_ reply: [String: Any], from player: Int, at: UInt64) {
@@ -200,15 +217,22 @@ final class GameDriver: @unchecked Sendable {
             // Try the alternative next time (e.g. jail_pay when a roll is refused).
             fallback[flight.type] = Self.alternatives[flight.type]
         }
-        if interval == nil { tick(paced: false) }
+        tick()
     }
 
     static let alternatives = ["roll": "jail_pay", "jail_pay": "end_turn", "buy": "decline", "end_turn": "roll"]
 
-    private func tick(paced: Bool) {
+    private func tick() {
         guard !stopped, inFlight == nil, let latest, latest.seq >= waitingForSeq else {
             checkStuck()
             return
+        }
+        let now = monotonicNanoseconds()
+        if let interval {
+            guard now >= nextDue else { return }
+            // Behind by more than one period (a stall): start the schedule again from now.
+            let period = UInt64(interval.nanoseconds)
+            nextDue = nextDue + period < now ? now + period : nextDue + period
         }
         let state = latest.state
         if state["phase"] as? String == "finished" {
@@ -260,23 +284,15 @@ final class GameDriver: @unchecked Sendable {
 
     /// Creates a game through `host` and seats `guest`; returns the driver (not yet started).
     /// Retries while no authority holds the lease yet.
-    static func setUp(host: GameClient, guest: GameClient, interval: TimeAmount?, startingCash: Int = 1_000_000) async throws -> GameDriver {
+    static func setUp(host: GameClient, guest: GameClient, interval: TimeAmount?, startingCash: Int = 100_000) async throws -> GameDriver {
         let options: [String: Any] = ["starting_cash": startingCash, "auctions": false, "max_players": 2]
-        var welcome = JSONReply(fields: [:])
         let create: [String: Any] = ["type": "create", "name": "host", "options": options]
-        let createMessage = JSONReply(fields: create)
-        for attempt in 0..<100 {
-            welcome = try await host.eventLoop.flatSubmit {
-                host.request(createMessage.fields)
-            }.get()
-            if welcome["type"] as? String == "welcome" || attempt == 99 { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        let welcome = try await host.requestRetrying(create)
         guard welcome["type"] as? String == "welcome", let game = welcome["game"] as? String,
               let hostID = welcome["player"] as? String else {
             throw GameLoadError.refused("create: \(welcome.fields)")
         }
-        let joined = try await guest.eventLoop.flatSubmit { guest.request(["type": "join", "game": game, "name": "guest"]) }.get()
+        let joined = try await guest.requestRetrying(["type": "join", "game": game, "name": "guest"])
         guard joined["type"] as? String == "welcome", let guestID = joined["player"] as? String else {
             throw GameLoadError.refused("join: \(joined.fields)")
         }
@@ -288,7 +304,7 @@ final class GameDriver: @unchecked Sendable {
     /// `start` through the host, then play.
     func startPlaying() async throws {
         let host = players[0].client
-        let started = try await eventLoop.flatSubmit { host.request(["type": "start"]) }.get()
+        let started = try await host.requestRetrying(["type": "start"])
         guard started["type"] as? String == "ack" else { throw GameLoadError.refused("start: \(started.fields)") }
         try await eventLoop.submit { self.begin() }.get()
     }
@@ -323,6 +339,11 @@ final class LoadStack: @unchecked Sendable {
             gatewayURLs.append(WebSocketURL(host: "127.0.0.1", port: port, path: "/ws"))
             gatewayPIDs.append(gateway.pid)
         }
+    }
+
+    /// Process name -> pid of everything in the stack, for CPU accounting.
+    var pids: [(String, Int32)] {
+        processes.map { ($0.name, $0.pid) } + (redis?.pid.map { [("redis-server", $0)] } ?? [])
     }
 
     func stop() {

@@ -29,12 +29,15 @@ public enum GamesBenchmark {
         public var errors: [String: Int]
         public var stuckGames: Int
         public var finishedGames: Int
+        /// CPU cores each process used in the measured window (the stack's only when the benchmark started it).
+        public var coresUsed: [String: Double]
 
         public var description: String {
             [
                 "games: \(games) concurrent games over \(gateways) gateways, \(ratePerGame > 0 ? "\(ratePerGame) commands/s per game" : "unpaced"), \(seconds) s measured",
                 "commands \(commands): \(String(format: "%.1f", commandsPerSecond))/s",
                 "command -> state: p50 \(EchoBenchmark.fmt(latencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(latencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(latencyMilliseconds.max)) ms (goal p99 < 20 ms)",
+                "CPU cores used: " + coresUsed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                 "errors: \(errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")); stuck games \(stuckGames); finished games \(finishedGames)",
             ].joined(separator: "\n")
         }
@@ -53,6 +56,7 @@ public enum GamesBenchmark {
         } else {
             urls = try options.urls.map(WebSocketURL.init)
         }
+        let processes: [(String, Int32?)] = [("load generator", nil)] + (stack?.pids.map { ($0.0, Optional($0.1)) } ?? [])
         return try await LoadSupport.withEventLoopGroup(threads: options.threads) { group in
             let interval: TimeAmount? = options.rate > 0 ? .nanoseconds(Int64(1e9 / options.rate)) : nil
 
@@ -79,14 +83,12 @@ public enum GamesBenchmark {
             }
             for driver in drivers { try await driver.startPlaying() }
 
-            let start = monotonicNanoseconds()
-            let measureFrom = start + UInt64(options.warmup * 1e9)
-            let measureUntil = measureFrom + UInt64(options.duration * 1e9)
-            while monotonicNanoseconds() < measureUntil {
-                try await Task.sleep(for: .seconds(2))
+            let (window, cores) = try await LoadSupport.measuredWindow(
+                warmup: options.warmup, duration: options.duration, every: 2, processes: processes, progress: progress
+            ) {
                 var commands = 0
                 for driver in drivers { commands += try await driver.eventLoop.submit { driver.commands }.get() }
-                progress("  \(String(format: "%.0f", LoadSupport.seconds(since: start)))s: \(commands) commands")
+                return "\(commands) commands"
             }
             var samples = LatencySamples()
             var commands = 0
@@ -97,7 +99,7 @@ public enum GamesBenchmark {
                     driver.stop()
                     return (driver.sentAtSeq, driver.arrivedAtSeq, driver.errors, driver.stuck, driver.finished)
                 }.get()
-                for (seq, sent) in result.0 where (measureFrom..<measureUntil).contains(sent) {
+                for (seq, sent) in result.0 where window.contains(sent) {
                     commands += 1
                     if let arrived = result.1[seq], arrived >= sent { samples.add(nanoseconds: arrived - sent) }
                 }
@@ -112,7 +114,8 @@ public enum GamesBenchmark {
             return Report(
                 games: drivers.count, gateways: urls.count, ratePerGame: options.rate, seconds: options.duration,
                 commands: commands, commandsPerSecond: Double(commands) / options.duration,
-                latencyMilliseconds: samples.percentiles(), errors: errors, stuckGames: stuck, finishedGames: finished)
+                latencyMilliseconds: samples.percentiles(), errors: errors, stuckGames: stuck, finishedGames: finished,
+                coresUsed: cores)
         }
     }
 }

@@ -44,8 +44,13 @@ final class WebSocketLoadClient: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelActive()
     }
 
+    /// When the bytes being decoded were read from the socket (monotonic ns): the arrival time of the
+    /// messages in them, before our own decoding adds to it.
+    private(set) var readAt: UInt64 = 0
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
+        readAt = monotonicNanoseconds()
         inRead = true
         defer {
             inRead = false
@@ -265,6 +270,52 @@ enum LoadSupport {
         return nil
     }
 
+    /// CPU seconds (user + system) a process has used so far, from /proc/PID/stat; this process when nil.
+    static func cpuSeconds(pid: Int32? = nil) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid.map(String.init) ?? "self")/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // Fields after "(comm)": state is field 3, utime 14 and stime 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// CPU seconds used by each named process between `start` and now.
+    struct CPUMeter {
+        private var start: [(String, Int32?, Double)]
+        init(_ processes: [(String, Int32?)]) {
+            start = processes.map { ($0.0, $0.1, LoadSupport.cpuSeconds(pid: $0.1) ?? 0) }
+        }
+        func used() -> [String: Double] {
+            var used: [String: Double] = [:]
+            for (name, pid, before) in start {
+                used[name] = ((LoadSupport.cpuSeconds(pid: pid) ?? before) - before).rounded(toPlaces: 2)
+            }
+            return used
+        }
+    }
+
+    /// Lets a started load run through its warm-up and measured window, printing `status()` every
+    /// `every` seconds; returns the window (monotonic ns) and the CPU cores each process used in it.
+    static func measuredWindow(
+        warmup: Double, duration: Double, every: Double = 1, processes: [(String, Int32?)],
+        progress: @Sendable (String) -> Void, status: () async throws -> String
+    ) async throws -> (window: Range<UInt64>, cores: [String: Double]) {
+        let start = monotonicNanoseconds()
+        let from = start + UInt64(warmup * 1e9)
+        let until = from + UInt64(duration * 1e9)
+        var meter: CPUMeter?
+        while monotonicNanoseconds() < until {
+            let now = monotonicNanoseconds()
+            let wake = meter == nil ? min(from, now + UInt64(every * 1e9)) : min(until, now + UInt64(every * 1e9))
+            if wake > now { try await Task.sleep(for: .nanoseconds(Int64(wake - now))) }
+            if meter == nil, monotonicNanoseconds() >= from { meter = CPUMeter(processes) }
+            progress("  \(String(format: "%.0f", seconds(since: start)))s: " + (try await status()))
+        }
+        let cores = (meter?.used() ?? [:]).mapValues { ($0 / duration).rounded(toPlaces: 2) }
+        return (from..<until, cores)
+    }
+
     /// The executable next to the running one (`monopoly`, `nio-websocket-echo`).
     static func siblingExecutable(_ name: String) -> String {
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -307,6 +358,13 @@ enum LoadSupport {
 
     static func seconds(since start: UInt64) -> Double {
         Double(monotonicNanoseconds() - start) / 1e9
+    }
+}
+
+extension Double {
+    func rounded(toPlaces places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (self * scale).rounded() / scale
     }
 }
 
