@@ -147,7 +147,7 @@ struct HTTPTests {
                 try client.send("a")  // still trickling, never finishes the head
                 #expect(try client.waitForEOF())
             }
-            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(ContinuousClock.now - started < .seconds(20))
             let metrics = String(decoding: server.metrics.render(), as: UTF8.self)
             #expect(metricValue(metrics, "monopoly_gateway_handshake_timeouts_total") == 1)
         }

@@ -42,6 +42,7 @@ struct ProcessTests {
         // Redis on a port where nothing listens: the gateway must still start and serve.
         process.arguments = [
             "gateway", "--host", "127.0.0.1", "--port", String(port), "--echo", "--log-level", "warning",
+            "--drain-timeout", "30",
             "--redis", "redis://127.0.0.1:\(try freePort())",
         ]
         process.standardOutput = FileHandle.nullDevice
@@ -76,7 +77,7 @@ struct ProcessTests {
             try clients.map { try $0.answerServerClose() }
         }
         #expect(codes == [1001, 1001])
-        let exited = await eventually(timeout: .seconds(10)) { !process.isRunning }
+        let exited = await eventually(timeout: .seconds(60)) { !process.isRunning }
         #expect(exited)
         if exited {
             #expect(process.terminationReason == .exit)

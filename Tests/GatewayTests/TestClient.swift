@@ -41,7 +41,9 @@ final class TestClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, receiveBufferSize: Int32? = nil, timeout: Double = 5) throws {
+    /// `timeout` bounds every blocking read; generous because the whole suite runs in parallel on
+    /// small machines, and it only matters when a test is failing anyway.
+    init(port: Int, receiveBufferSize: Int32? = nil, timeout: Double = 30) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         if let receiveBufferSize {
             var size = receiveBufferSize
@@ -211,11 +213,12 @@ final class TestClient: @unchecked Sendable {
         return close.closeCode
     }
 
-    /// The next frame that is not a server ping.
+    /// The next frame that is not a server ping; pings are answered like a browser would.
     func readDataOrClose() throws -> Frame {
         while true {
             let frame = try readFrame()
             if frame.opcode != 9 { return frame }
+            try? sendFrame(.pong, frame.payload)
         }
     }
 }

@@ -14,6 +14,10 @@ func makeTestServer(
     var config = GatewayConfiguration(host: "127.0.0.1", port: 0)
     config.eventLoopThreads = 1
     config.drainTimeout = .seconds(2)
+    // Timers that are not under test stay out of the way of slow, parallel test runs; the tests of
+    // those timers set them explicitly.
+    config.pingInterval = nil
+    config.handshakeTimeout = .seconds(60)
     configure(&config)
     var logger = Logger(label: "gateway-test")
     logger.logLevel = .critical
@@ -44,7 +48,7 @@ func withServer<T: Sendable>(
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable () async -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while clock.now < deadline {
