@@ -251,8 +251,11 @@ def test_two_browsers_on_two_gateways_play_a_scripted_game(make_stack, make_brow
     alice.save_screenshot(str(ARTIFACTS / "board.png"))
     find(alice, "board").screenshot(str(ARTIFACTS / "board-only.png"))
     bob.set_window_size(390, 844)
-    bob.execute_script("window.scrollTo(0, 0)")
+    bob.execute_script("window.scrollTo(0, 0); document.querySelectorAll('.toast').forEach(t => t.remove())")
     wait(bob, lambda d: find(d, "board").size["width"] < 400, "the phone layout")
+    square = find(bob, "square-13").rect
+    token = find(bob, "token-p1").rect
+    assert square["x"] <= token["x"] + token["width"] / 2 <= square["x"] + square["width"], (square, token)
     bob.save_screenshot(str(ARTIFACTS / "board-phone.png"))
 
     console.collect(alice, "alice")

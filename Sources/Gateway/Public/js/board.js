@@ -122,7 +122,12 @@ export class Tokens {
     this.layer = layer;
     this.shown = new Map(); // player id -> displayed square
     this.walks = new Map(); // player id -> timer
-    new ResizeObserver(() => this.layout()).observe(board);
+    // A resize moves tokens at once (a transition would show them drifting across the board).
+    new ResizeObserver(() => {
+      this.layer.classList.add('instant');
+      this.layout();
+      requestAnimationFrame(() => requestAnimationFrame(() => this.layer.classList.remove('instant')));
+    }).observe(board);
   }
 
   update(players, colorOf, jumped) {
