@@ -71,6 +71,11 @@ public struct CommandProcessor: Sendable {
             return addBot(envelope, record: &record, by: player)
         case "leave" where record.state.phase == .lobby:
             return leaveLobby(envelope, record: &record, player: player)
+        case "leave" where record.state.phase == .finished:
+            // Nothing to give up in a finished game: the connection is simply free again.
+            var outcome = Outcome()
+            outcome.replies = [ack(envelope, seq: nil)]
+            return outcome
         default:
             break
         }

@@ -152,3 +152,23 @@ import Testing
         #expect(processor.dice.remaining == 0)
     }
 }
+
+@Suite struct LeavingTests {
+    @Test func leavingAFinishedGameIsAcknowledgedSoTheConnectionCanJoinAnother() throws {
+        let game = GameID(rawValue: "DONE23")!
+        var processor = CommandProcessor(seed: 1)
+        func envelope(_ type: String, player: String?, connection: String, seat: String? = nil, name: String? = nil) -> CommandEnvelope {
+            var message: [String: JSONValue] = ["type": .string(type)]
+            if let name { message["name"] = .string(name) }
+            return CommandEnvelope(id: "gw1-\(type)", gateway: "gw1", connection: connection, game: game, player: player, seat: seat, message: .object(message))
+        }
+        var record = try #require(processor.handle(envelope("create", player: nil, connection: "1", seat: String(repeating: "a", count: 64), name: "A"), record: nil, now: 0).record)
+        record = try #require(processor.handle(envelope("join", player: nil, connection: "2", seat: String(repeating: "b", count: 64), name: "B"), record: record, now: 0).record)
+        record = try #require(processor.handle(envelope("start", player: "p1", connection: "1"), record: record, now: 0).record)
+        record = try #require(processor.handle(envelope("leave", player: "p2", connection: "2"), record: record, now: 0).record)
+        #expect(record.state.phase == .finished)
+        let outcome = processor.handle(envelope("leave", player: "p1", connection: "1"), record: record, now: 0)
+        #expect(outcome.record == nil)
+        #expect(outcome.replies.map(\.reply.kind) == [.ack])
+    }
+}
