@@ -8,14 +8,9 @@ import NIOPosix
 /// spectator: p50/p99/max, and delivered/expected over the measured window.
 public enum FanoutBenchmark {
     public struct Options: Sendable {
-        /// Gateway /ws URLs; empty: start redis-server, an authority and `gateways` gateways.
-        public var urls: [String] = []
-        public var gateways = 2
+        public var load = RelayLoadOptions()
         public var spectators = 2000
         public var rate = 20.0
-        public var duration = 10.0
-        public var warmup = 2.0
-        public var threads = 1
         public init() {}
     }
 
@@ -48,23 +43,12 @@ public enum FanoutBenchmark {
     }
 
     public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void) async throws -> Report {
-        LoadSupport.raiseFileLimit()
-        var stack: LoadStack?
+        let (stack, urls, processes) = try options.load.targets(maxConnections: options.spectators + 100, progress: progress)
         defer { stack?.stop() }
-        let urls: [WebSocketURL]
-        if options.urls.isEmpty {
-            progress("starting redis-server, an authority and \(options.gateways) gateways")
-            let started = try LoadStack(gateways: options.gateways, maxConnections: options.spectators + 100)
-            stack = started
-            urls = started.gatewayURLs
-        } else {
-            urls = try options.urls.map(WebSocketURL.init)
-        }
-        let processes: [(String, Int32?)] = [("load generator", nil)] + (stack?.pids.map { ($0.0, Optional($0.1)) } ?? [])
         // The players get a loop of their own: their commands go out on time however busy the
         // spectators' loops are.
         return try await LoadSupport.withEventLoopGroup(threads: 1) { playersGroup in
-        return try await LoadSupport.withEventLoopGroup(threads: options.threads) { group in
+        return try await LoadSupport.withEventLoopGroup(threads: options.load.threads) { group in
             let playersLoop = playersGroup.next()
             let host = try await GameClient.connect(to: urls[0], on: playersLoop, spectator: false).get()
             let guest = try await GameClient.connect(to: urls[1 % urls.count], on: playersLoop, spectator: false).get()
@@ -92,7 +76,7 @@ public enum FanoutBenchmark {
 
             try await driver.startPlaying()
             let (window, cores) = try await LoadSupport.measuredWindow(
-                warmup: options.warmup, duration: options.duration, processes: processes, progress: progress
+                warmup: options.load.warmup, duration: options.load.duration, processes: processes, progress: progress
             ) {
                 "\(try await driver.eventLoop.submit { driver.commands }.get()) commands"
             }
@@ -122,8 +106,8 @@ public enum FanoutBenchmark {
             try await Task.sleep(for: .milliseconds(500))
             let expected = measured.count * spectators.count
             return Report(
-                spectators: spectators.count, gateways: urls.count, rate: options.rate, seconds: options.duration,
-                states: measured.count, statesPerSecond: Double(measured.count) / options.duration,
+                spectators: spectators.count, gateways: urls.count, rate: options.rate, seconds: options.load.duration,
+                states: measured.count, statesPerSecond: Double(measured.count) / options.load.duration,
                 expected: expected, delivered: delivered, lost: expected - delivered,
                 latencyMilliseconds: samples.percentiles(), spectatorsClosed: closed, errors: errors, stuck: stuck,
                 coresUsed: cores)

@@ -310,6 +310,29 @@ final class GameDriver: @unchecked Sendable {
     }
 }
 
+/// What `bench fanout` and `bench games` share: where the gateways are (or how many to start), the
+/// measured window and the load generator's threads.
+public struct RelayLoadOptions: Sendable {
+    /// Gateway /ws URLs; empty: start redis-server, an authority and `gateways` gateways.
+    public var urls: [String] = []
+    public var gateways = 2
+    public var duration = 10.0
+    public var warmup = 2.0
+    public var threads = 1
+    public init() {}
+
+    /// The gateways to load: the given URLs, or a stack started now (stop it when done); plus the
+    /// processes whose CPU the report shows.
+    func targets(maxConnections: Int, progress: @Sendable (String) -> Void) throws
+        -> (stack: LoadStack?, urls: [WebSocketURL], processes: [(String, Int32?)]) {
+        LoadSupport.raiseFileLimit()
+        guard urls.isEmpty else { return (nil, try urls.map(WebSocketURL.init), [("load generator", nil)]) }
+        progress("starting redis-server, an authority and \(gateways) gateways")
+        let stack = try LoadStack(gateways: gateways, maxConnections: maxConnections)
+        return (stack, stack.gatewayURLs, [("load generator", nil)] + stack.pids.map { ($0.0, Optional($0.1)) })
+    }
+}
+
 /// redis-server, one authority and M gateways on free ports, stopped by `stop()`.
 final class LoadStack: @unchecked Sendable {
     private(set) var processes: [BenchProcess] = []

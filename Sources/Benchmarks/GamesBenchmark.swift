@@ -7,14 +7,10 @@ import NIOPosix
 /// latency (send of a command to the arrival of the state it produced, named by its ack).
 public enum GamesBenchmark {
     public struct Options: Sendable {
-        public var urls: [String] = []
-        public var gateways = 2
+        public var load = RelayLoadOptions()
         public var games = 200
         /// Commands per second per game; 0: each command as soon as the previous state arrives.
         public var rate = 2.0
-        public var duration = 10.0
-        public var warmup = 2.0
-        public var threads = 1
         public init() {}
     }
 
@@ -44,20 +40,9 @@ public enum GamesBenchmark {
     }
 
     public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void) async throws -> Report {
-        LoadSupport.raiseFileLimit()
-        var stack: LoadStack?
+        let (stack, urls, processes) = try options.load.targets(maxConnections: 2 * options.games + 100, progress: progress)
         defer { stack?.stop() }
-        let urls: [WebSocketURL]
-        if options.urls.isEmpty {
-            progress("starting redis-server, an authority and \(options.gateways) gateways")
-            let started = try LoadStack(gateways: options.gateways)
-            stack = started
-            urls = started.gatewayURLs
-        } else {
-            urls = try options.urls.map(WebSocketURL.init)
-        }
-        let processes: [(String, Int32?)] = [("load generator", nil)] + (stack?.pids.map { ($0.0, Optional($0.1)) } ?? [])
-        return try await LoadSupport.withEventLoopGroup(threads: options.threads) { group in
+        return try await LoadSupport.withEventLoopGroup(threads: options.load.threads) { group in
             let interval: TimeAmount? = options.rate > 0 ? .nanoseconds(Int64(1e9 / options.rate)) : nil
 
             var drivers: [GameDriver] = []
@@ -84,7 +69,7 @@ public enum GamesBenchmark {
             for driver in drivers { try await driver.startPlaying() }
 
             let (window, cores) = try await LoadSupport.measuredWindow(
-                warmup: options.warmup, duration: options.duration, every: 2, processes: processes, progress: progress
+                warmup: options.load.warmup, duration: options.load.duration, every: 2, processes: processes, progress: progress
             ) {
                 var commands = 0
                 for driver in drivers { commands += try await driver.eventLoop.submit { driver.commands }.get() }
@@ -112,8 +97,8 @@ public enum GamesBenchmark {
             }
             try await Task.sleep(for: .milliseconds(500))
             return Report(
-                games: drivers.count, gateways: urls.count, ratePerGame: options.rate, seconds: options.duration,
-                commands: commands, commandsPerSecond: Double(commands) / options.duration,
+                games: drivers.count, gateways: urls.count, ratePerGame: options.rate, seconds: options.load.duration,
+                commands: commands, commandsPerSecond: Double(commands) / options.load.duration,
                 latencyMilliseconds: samples.percentiles(), errors: errors, stuckGames: stuck, finishedGames: finished,
                 coresUsed: cores)
         }

@@ -49,24 +49,13 @@ struct BenchConnections: AsyncParsableCommand {
     }
 }
 
-/// `monopoly bench fanout`: one game's states fanned out to K spectators over M gateways.
-struct BenchFanout: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "fanout",
-        abstract: "One game, K spectators over M gateways, two players acting at R commands/s: command-to-spectator delay p50/p99/max and delivered/expected. Without --url, starts the stack. Build with -c release."
-    )
-
+/// Options shared by `bench fanout` and `bench games`.
+struct RelayLoadArguments: ParsableArguments {
     @Option(help: "Gateway /ws URL (repeatable; default: start redis-server, an authority and --gateways gateways).")
     var url: [String] = []
 
     @Option(help: "Gateways to start.")
     var gateways = 2
-
-    @Option(help: "Spectators.")
-    var spectators = 2000
-
-    @Option(help: "Player commands (= states) per second.")
-    var rate = 20.0
 
     @Option(help: "Seconds measured (after the warm-up).")
     var duration = 10.0
@@ -80,17 +69,39 @@ struct BenchFanout: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    func run() async throws {
-        var options = FanoutBenchmark.Options()
+    var options: RelayLoadOptions {
+        var options = RelayLoadOptions()
         options.urls = url
         options.gateways = gateways
-        options.spectators = spectators
-        options.rate = rate
         options.duration = duration
         options.warmup = warmup
         options.threads = threads
+        return options
+    }
+}
+
+/// `monopoly bench fanout`: one game's states fanned out to K spectators over M gateways.
+struct BenchFanout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fanout",
+        abstract: "One game, K spectators over M gateways, two players acting at R commands/s: command-to-spectator delay p50/p99/max and delivered/expected. Without --url, starts the stack. Build with -c release."
+    )
+
+    @OptionGroup var load: RelayLoadArguments
+
+    @Option(help: "Spectators.")
+    var spectators = 2000
+
+    @Option(help: "Player commands (= states) per second.")
+    var rate = 20.0
+
+    func run() async throws {
+        var options = FanoutBenchmark.Options()
+        options.load = load.options
+        options.spectators = spectators
+        options.rate = rate
         let report = try await FanoutBenchmark.run(options, progress: progressToStderr)
-        print(json ? BenchOutput.json(report) : report.description)
+        print(load.json ? BenchOutput.json(report) : report.description)
         if report.states == 0 { throw ExitCode.failure }
     }
 }
@@ -102,11 +113,7 @@ struct BenchGames: AsyncParsableCommand {
         abstract: "G concurrent games of two bench players each: commands/s, command-to-state latency p50/p99, errors. Without --url, starts the stack. Build with -c release."
     )
 
-    @Option(help: "Gateway /ws URL (repeatable; default: start redis-server, an authority and --gateways gateways).")
-    var url: [String] = []
-
-    @Option(help: "Gateways to start.")
-    var gateways = 2
+    @OptionGroup var load: RelayLoadArguments
 
     @Option(help: "Concurrent games.")
     var games = 200
@@ -114,29 +121,13 @@ struct BenchGames: AsyncParsableCommand {
     @Option(help: "Commands per second per game (0: as fast as the states come back).")
     var rate = 2.0
 
-    @Option(help: "Seconds measured (after the warm-up).")
-    var duration = 10.0
-
-    @Option(help: "Seconds of warm-up.")
-    var warmup = 2.0
-
-    @Option(help: "Event-loop threads of the load generator.")
-    var threads = 1
-
-    @Flag(help: "Print JSON instead of text.")
-    var json = false
-
     func run() async throws {
         var options = GamesBenchmark.Options()
-        options.urls = url
-        options.gateways = gateways
+        options.load = load.options
         options.games = games
         options.rate = rate
-        options.duration = duration
-        options.warmup = warmup
-        options.threads = threads
         let report = try await GamesBenchmark.run(options, progress: progressToStderr)
-        print(json ? BenchOutput.json(report) : report.description)
+        print(load.json ? BenchOutput.json(report) : report.description)
         if report.commands == 0 { throw ExitCode.failure }
     }
 }

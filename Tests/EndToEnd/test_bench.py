@@ -1,0 +1,45 @@
+"""`monopoly bench fanout` and `bench games`: short runs against a stack each starts itself.
+
+Outcomes only (states delivered to every spectator, commands acknowledged, nothing lost, no
+errors), never timings: the figures are printed by the benchmarks, see docs/benchmarks.md.
+"""
+import json
+import os
+import signal
+import subprocess
+
+from stack import monopoly_binary
+
+
+def run_bench(*arguments, timeout=60):
+    # Own process group: whatever the benchmark started (redis-server, authority, gateways) is
+    # killed with it even if it fails half-way.
+    proc = subprocess.Popen([monopoly_binary(), "bench", *arguments, "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert proc.returncode == 0, err[-2000:]
+    return json.loads(out)
+
+
+def test_fanout_delivers_every_state_to_every_spectator():
+    report = run_bench("fanout", "--spectators", "12", "--gateways", "2", "--rate", "10",
+                       "--duration", "1.5", "--warmup", "0.5")
+    assert report["states"] > 0
+    assert report["expected"] == report["states"] * 12
+    assert report["delivered"] == report["expected"]
+    assert report["lost"] == 0 and report["spectatorsClosed"] == 0
+    assert report["errors"] == {} and not report["stuck"]
+
+
+def test_games_play_commands_through_two_gateways():
+    report = run_bench("games", "--games", "3", "--rate", "5", "--duration", "1.5", "--warmup", "0.5")
+    assert report["games"] == 3
+    assert report["commands"] > 0
+    assert report["errors"] == {}
+    assert report["stuckGames"] == 0
