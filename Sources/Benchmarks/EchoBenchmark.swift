@@ -34,10 +34,15 @@ public enum EchoBenchmark {
         public var megabytesPerSecond: Double
         public var latencyMilliseconds: Percentiles
         public var errors: Int
+        /// CPU the server spent per echoed message (when its pid is known): comparable even when
+        /// the load generator, on the same machine, is what limits messages/s.
+        public var serverCPUMicrosecondsPerMessage: Double?
+        public var loadGeneratorCores: Double
     }
 
     /// One load run against `url`.
-    public static func run(_ options: Options, url: WebSocketURL, server: String = "",
+    /// - Parameter serverPID: the server's process, to report its CPU per message.
+    public static func run(_ options: Options, url: WebSocketURL, server: String = "", serverPID: Int32? = nil,
                            progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Figures {
         return try await LoadSupport.withEventLoopGroup(threads: options.threads) { group in
             let payload = (0..<options.size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 11) }
@@ -57,6 +62,8 @@ public enum EchoBenchmark {
                 index += batch.count
             }
 
+            // The drivers count what arrives inside the window that `measuredWindow` waits through
+            // (it starts right after them; a few microseconds apart).
             let start = monotonicNanoseconds()
             let measureFrom = start + UInt64(options.warmup * 1e9)
             let measureUntil = measureFrom + UInt64(options.duration * 1e9)
@@ -67,13 +74,11 @@ public enum EchoBenchmark {
             for driver in drivers {
                 try await driver.client.eventLoop.submit { driver.start() }.get()
             }
-            // Progress once a second until the window ends.
-            while monotonicNanoseconds() < measureUntil {
-                try await Task.sleep(for: .milliseconds(min(1000, Int((Double(measureUntil - monotonicNanoseconds()) / 1e6)) + 1)))
-                if monotonicNanoseconds() < measureUntil {
-                    progress("  \(server.isEmpty ? "" : server + ": ")\(String(format: "%.0f", LoadSupport.seconds(since: start)))s / \(String(format: "%.0f", options.warmup + options.duration))s")
-                }
-            }
+            let (_, cores) = try await LoadSupport.measuredWindow(
+                warmup: max(0, options.warmup - LoadSupport.seconds(since: start)), duration: options.duration,
+                processes: [("server", serverPID), ("load generator", nil)].filter { $0.0 != "server" || serverPID != nil },
+                progress: { _ in }
+            ) { "" }
             var samples = LatencySamples()
             var messages = 0
             var errors = 0
@@ -95,7 +100,9 @@ public enum EchoBenchmark {
                 server: server, size: options.size, connections: options.connections, pipeline: options.pipeline,
                 seconds: options.duration, messages: messages, messagesPerSecond: rate,
                 megabytesPerSecond: rate * Double(options.size) / 1e6,
-                latencyMilliseconds: samples.percentiles(), errors: errors)
+                latencyMilliseconds: samples.percentiles(), errors: errors,
+                serverCPUMicrosecondsPerMessage: cores["server"].map { $0 * 1e6 / max(rate, 1) },
+                loadGeneratorCores: cores["load generator"] ?? 0)
         }
     }
 
@@ -132,10 +139,10 @@ public enum EchoBenchmark {
             var bestOurs: Figures?, bestNIO: Figures?
             for run in 0..<runs {
                 progress("size \(size) B, run \(run + 1)/\(runs)")
-                let o = try await self.run(options, url: WebSocketURL(host: "127.0.0.1", port: oursPort, path: "/echo"), server: "ours", progress: progress)
-                progress("  ours: \(Int(o.messagesPerSecond)) msg/s, p99 \(o.latencyMilliseconds.p99) ms")
-                let n = try await self.run(options, url: WebSocketURL(host: "127.0.0.1", port: nioPort, path: "/"), server: "NIO", progress: progress)
-                progress("  NIO:  \(Int(n.messagesPerSecond)) msg/s, p99 \(n.latencyMilliseconds.p99) ms")
+                let o = try await self.run(options, url: WebSocketURL(host: "127.0.0.1", port: oursPort, path: "/echo"), server: "ours", serverPID: ours.pid, progress: progress)
+                progress("  ours: \(Int(o.messagesPerSecond)) msg/s, p99 \(o.latencyMilliseconds.p99) ms, server \(o.serverCPUMicrosecondsPerMessage.map(fmt) ?? "?") us CPU/msg")
+                let n = try await self.run(options, url: WebSocketURL(host: "127.0.0.1", port: nioPort, path: "/"), server: "NIO", serverPID: nio.pid, progress: progress)
+                progress("  NIO:  \(Int(n.messagesPerSecond)) msg/s, p99 \(n.latencyMilliseconds.p99) ms, server \(n.serverCPUMicrosecondsPerMessage.map(fmt) ?? "?") us CPU/msg")
                 if bestOurs.map({ o.messagesPerSecond > $0.messagesPerSecond }) ?? true { bestOurs = o }
                 if bestNIO.map({ n.messagesPerSecond > $0.messagesPerSecond }) ?? true { bestNIO = n }
             }
@@ -148,13 +155,15 @@ public enum EchoBenchmark {
     public static func table(_ figures: [Figures]) -> String {
         var lines = [pad("server", 10) + pad("size", 9, right: true) + pad("conns", 7, right: true) + pad("depth", 7, right: true)
             + pad("msg/s", 12, right: true) + pad("MB/s", 10, right: true) + pad("p50 ms", 9, right: true)
-            + pad("p99 ms", 9, right: true) + pad("max ms", 9, right: true) + pad("errors", 8, right: true)]
+            + pad("p99 ms", 9, right: true) + pad("max ms", 9, right: true) + pad("errors", 8, right: true)
+            + pad("server us/msg", 15, right: true) + pad("client cores", 14, right: true)]
         for f in figures {
             lines.append(pad(f.server.isEmpty ? "-" : f.server, 10) + pad(CodecBenchmark.sizeLabel(f.size), 9, right: true)
                 + pad("\(f.connections)", 7, right: true) + pad("\(f.pipeline)", 7, right: true)
                 + pad("\(Int(f.messagesPerSecond.rounded()))", 12, right: true) + pad(fmt(f.megabytesPerSecond), 10, right: true)
                 + pad(fmt(f.latencyMilliseconds.p50), 9, right: true) + pad(fmt(f.latencyMilliseconds.p99), 9, right: true)
-                + pad(fmt(f.latencyMilliseconds.max), 9, right: true) + pad("\(f.errors)", 8, right: true))
+                + pad(fmt(f.latencyMilliseconds.max), 9, right: true) + pad("\(f.errors)", 8, right: true)
+                + pad(f.serverCPUMicrosecondsPerMessage.map(fmt) ?? "-", 15, right: true) + pad(fmt(f.loadGeneratorCores), 14, right: true))
         }
         return lines.joined(separator: "\n")
     }
@@ -165,7 +174,11 @@ public enum EchoBenchmark {
         var text = table(figures) + "\n\n"
         for row in comparison.rows {
             text += "\(CodecBenchmark.sizeLabel(row.size)) messages: ours/NIO = \(fmt(row.ratio))x messages/s"
-                + (row.size >= 1 << 16 ? " (goal >= 1.5x)\n" : " (goal >= 1x)\n")
+                + (row.size >= 1 << 16 ? " (goal >= 1.5x)" : " (goal >= 1x)")
+            if let ours = row.ours.serverCPUMicrosecondsPerMessage, let nio = row.nio.serverCPUMicrosecondsPerMessage, ours > 0 {
+                text += "; server CPU per message NIO/ours = \(fmt(nio / ours))x"
+            }
+            text += "\n"
         }
         return text + "NIO = benchmark-only nio-websocket-echo: NIOWebSocket upgrader + WebSocketFrameDecoder/Encoder, frame.unmaskedData"
     }
