@@ -77,8 +77,8 @@ public enum EchoBenchmark {
             let (_, cores) = try await LoadSupport.measuredWindow(
                 warmup: max(0, options.warmup - LoadSupport.seconds(since: start)), duration: options.duration,
                 processes: [("server", serverPID), ("load generator", nil)].filter { $0.0 != "server" || serverPID != nil },
-                progress: { _ in }
-            ) { "" }
+                progress: progress
+            ) { "\(server.isEmpty ? "" : server + " ")\(Int(options.warmup + options.duration)) s run" }
             var samples = LatencySamples()
             var messages = 0
             var errors = 0
