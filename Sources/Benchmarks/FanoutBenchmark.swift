@@ -25,6 +25,9 @@ public enum FanoutBenchmark {
         public var delivered: Int
         public var lost: Int
         public var latencyMilliseconds: Percentiles
+        /// Over states: the delay to the first spectator that got it, and to the last one.
+        public var firstSpectatorMilliseconds: Percentiles
+        public var lastSpectatorMilliseconds: Percentiles
         public var spectatorsClosed: Int
         public var errors: [String: Int]
         public var stuck: Bool
@@ -36,6 +39,8 @@ public enum FanoutBenchmark {
                 "fan-out: 1 game, \(spectators) spectators over \(gateways) gateways, players at \(rate) commands/s, \(seconds) s measured",
                 "states \(states) (\(String(format: "%.1f", statesPerSecond))/s); deliveries \(delivered) of \(expected) expected, lost \(lost); spectators closed \(spectatorsClosed)",
                 "command send -> state at spectator: p50 \(EchoBenchmark.fmt(latencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(latencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(latencyMilliseconds.max)) ms (goal p99 < 25 ms, nothing lost)",
+                "per state, first spectator: p50 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p99)) ms; "
+                    + "last spectator: p50 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p99)) ms",
                 "CPU cores used: " + coresUsed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                 "errors: \(errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))" + (stuck ? "; the game got stuck" : ""),
             ].joined(separator: "\n")
@@ -90,6 +95,9 @@ public enum FanoutBenchmark {
             var samples = LatencySamples()
             var delivered = 0
             var closed = 0
+            // Per state: the first spectator's delay (the pipeline: player, gateway, Redis, authority,
+            // Redis, gateway, first client) and the last one's (plus the whole fan-out).
+            var firstArrival: [Int: UInt64] = [:], lastArrival: [Int: UInt64] = [:]
             for spectator in spectators {
                 let (arrivals, reason) = try await spectator.eventLoop.submit { () -> ([(seq: Int, at: UInt64)], String?) in
                     (spectator.arrivals, spectator.closedReason)
@@ -100,6 +108,8 @@ public enum FanoutBenchmark {
                     guard let sentAt = measured[arrival.seq], arrival.at >= sentAt else { continue }
                     delivered += 1
                     samples.add(nanoseconds: arrival.at - sentAt)
+                    firstArrival[arrival.seq] = min(firstArrival[arrival.seq] ?? .max, arrival.at - sentAt)
+                    lastArrival[arrival.seq] = max(lastArrival[arrival.seq] ?? 0, arrival.at - sentAt)
                 }
             }
             for client in spectators + [host, guest] { client.eventLoop.execute { client.client.close() } }
@@ -109,7 +119,10 @@ public enum FanoutBenchmark {
                 spectators: spectators.count, gateways: urls.count, rate: options.rate, seconds: options.load.duration,
                 states: measured.count, statesPerSecond: Double(measured.count) / options.load.duration,
                 expected: expected, delivered: delivered, lost: expected - delivered,
-                latencyMilliseconds: samples.percentiles(), spectatorsClosed: closed, errors: errors, stuck: stuck,
+                latencyMilliseconds: samples.percentiles(),
+                firstSpectatorMilliseconds: LatencySamples(nanoseconds: Array(firstArrival.values)).percentiles(),
+                lastSpectatorMilliseconds: LatencySamples(nanoseconds: Array(lastArrival.values)).percentiles(),
+                spectatorsClosed: closed, errors: errors, stuck: stuck,
                 coresUsed: cores)
         }
         }

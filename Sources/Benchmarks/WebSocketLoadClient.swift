@@ -219,6 +219,12 @@ public struct WebSocketURL: Sendable, CustomStringConvertible {
 struct LatencySamples {
     var values: [UInt32] = []
 
+    init() {}
+
+    init(nanoseconds: [UInt64]) {
+        values = nanoseconds.map { UInt32(clamping: $0 / 1000) }
+    }
+
     mutating func add(nanoseconds: UInt64) {
         values.append(UInt32(clamping: nanoseconds / 1000))
     }
