@@ -75,28 +75,32 @@ public final class AuthorityService: Service, Sendable {
             store: GameStore(redis: client), timing: configuration.timing, metrics: metrics, logger: logger)
         logger.info("authority started; waiting for the lease", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
 
-        await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await self.holdLease(lease, subscriber: subscriber, runners: runners) }
-            tasks.addTask {
-                for await message in subscriber.messages {
-                    guard message.pattern == RedisChannels.allCommandsPattern else { continue }
-                    do {
-                        await runners.dispatch(try WireJSON.decode(CommandEnvelope.self, from: message.payload))
-                    } catch {
-                        self.logger.warning("ignoring an unreadable envelope on \(message.channel): \(error)")
-                    }
+        let holding = Task { await self.holdLease(lease, subscriber: subscriber, runners: runners) }
+        let consuming = Task {
+            for await message in subscriber.messages {
+                guard message.pattern == RedisChannels.allCommandsPattern else { continue }
+                do {
+                    await runners.dispatch(try WireJSON.decode(CommandEnvelope.self, from: message.payload))
+                } catch {
+                    self.logger.warning("ignoring an unreadable envelope on \(message.channel): \(error)")
                 }
             }
-            try? await gracefulShutdown()
-            state.withLockedValue { $0.role = .stopping }
-            tasks.cancelAll()
-            // Runners finish the command in hand; then the lease goes, so a standby takes over at once.
-            try? await subscriber.punsubscribe([RedisChannels.allCommandsPattern])
-            await runners.stopAll()
-            await lease.release()
-            await subscriber.close()
-            await client.close()
         }
+        try? await gracefulShutdown()
+        state.withLockedValue { $0.role = .stopping }
+        // The lease loop stops first (it must not subscribe again); the lease stays ours for now.
+        holding.cancel()
+        await holding.value
+        // No command is dropped on the way out: once PUNSUBSCRIBE is confirmed, every command Redis
+        // sent us is in the stream ahead of it; closing finishes the stream after those, and each
+        // reaches its runner.
+        try? await subscriber.punsubscribe([RedisChannels.allCommandsPattern])
+        await subscriber.close()
+        await consuming.value
+        // Runners finish what they were given; then the lease goes, so a standby takes over at once.
+        await runners.stopAll()
+        await lease.release()
+        await client.close()
         logger.info("authority stopped")
     }
 

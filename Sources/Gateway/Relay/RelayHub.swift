@@ -299,6 +299,8 @@ public final class RelayHub: Sendable {
             connection.send(text: ServerMessage.error(code: RelayErrorCode.authorityUnavailable, message: why, re: re))
             return false
         }
+        // The cached view of the lease may be one poll old (a standby may have just taken it).
+        if !authority.isAlive { await authority.check() }
         guard authority.isAlive else { return unavailable("no game authority holds the lease right now; try again shortly") }
         let id = nextCommandID()
         let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection.id)", game: game,
