@@ -11,6 +11,8 @@ public actor AuthorityLease {
     public let ttlMilliseconds: Int
     private let redis: RedisClient
     private(set) public var isHeld = false
+    /// Whether the last refresh could not reach Redis.
+    private(set) public var lastRefreshFailed = false
 
     /// Renews only our own lease (a stale holder must never extend someone else's).
     static let renewScript = RedisScript("""
@@ -36,6 +38,7 @@ public actor AuthorityLease {
     /// Takes the lease if free, renews it if ours. Returns whether we hold it now.
     @discardableResult
     public func refresh() async -> Bool {
+        lastRefreshFailed = false
         do {
             if isHeld {
                 let renewed = try await redis.eval(Self.renewScript, keys: [RedisChannels.authorityLeaseKey],
@@ -49,6 +52,7 @@ public actor AuthorityLease {
         } catch {
             // Without Redis we cannot prove we hold it: behave as if we don't.
             isHeld = false
+            lastRefreshFailed = true
         }
         return isHeld
     }

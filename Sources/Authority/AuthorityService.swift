@@ -20,6 +20,9 @@ public struct AuthorityConfiguration: Sendable {
     /// How often a standby tries to take the lease: after the holder dies it takes over at most
     /// this long after the lease expires; after a graceful release, within this long.
     public var standbyPollMilliseconds = 100
+    /// After Redis was unreachable, how long it must answer again before the lease is taken: the
+    /// gateways' longest reconnect backoff (2 s) plus a margin, so they are listening for replies.
+    public var redisSettleMilliseconds = 2500
 
     public init(redisURL: String, id: String, dice: SharedDiceScript = SharedDiceScript(), seed: UInt64? = nil,
                 unshuffledCards: Bool = false, timing: AuthorityTiming = AuthorityTiming(), leaseMilliseconds: Int = 3000) {
@@ -106,13 +109,31 @@ public final class AuthorityService: Service, Sendable {
 
     /// Renews the lease three times per TTL; starts consuming when it is taken, stops when lost.
     /// A standby polls faster (see `standbyPollMilliseconds`) so that it takes over right after
-    /// the lease expires or is released.
+    /// the lease expires or is released; after a Redis outage it waits `redisSettleMilliseconds`.
     private func holdLease(_ lease: AuthorityLease, subscriber: RedisSubscriber, runners: RunnerRegistry) async {
         let period = Duration.milliseconds(configuration.leaseMilliseconds / 3)
         let standbyPeriod = Duration.milliseconds(min(configuration.leaseMilliseconds / 3, max(10, configuration.standbyPollMilliseconds)))
+        let settle = Duration.milliseconds(configuration.redisSettleMilliseconds)
         var consuming = false
+        // Set while Redis is (or just was) unreachable: when it answered again.
+        var back: ContinuousClock.Instant?
         while !Task.isCancelled {
+            if !consuming, back != nil {
+                // After a Redis outage, take the lease only once the gateways have had time to
+                // reconnect and re-subscribe their reply channels: acknowledgements published before
+                // that would be lost (the command applied, its client told the authority is away).
+                if state.withLockedValue({ $0.client?.state }) != .ready {
+                    back = .now
+                } else if let since = back, ContinuousClock.now - since >= settle {
+                    back = nil
+                }
+                if back != nil {
+                    try? await Task.sleep(for: standbyPeriod)
+                    continue
+                }
+            }
             let held = await lease.refresh()
+            if await lease.lastRefreshFailed { back = .now }
             metrics.leaseHeld(held)
             if held && !consuming {
                 do {
