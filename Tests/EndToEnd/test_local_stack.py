@@ -8,8 +8,15 @@ from stack import free_port, monopoly_binary, wait_for_port
 
 
 def test_up_starts_redis_an_authority_and_two_gateways_and_ctrl_c_stops_them():
-    port, redis_port = free_port(), free_port()
-    while port + 1 == redis_port:
+    # `up` takes two consecutive gateway ports: find a pair that is free.
+    while True:
+        port = free_port()
+        try:
+            wait_for_port(port + 1, timeout=0.05)
+        except TimeoutError:
+            break
+    redis_port = free_port()
+    while redis_port in (port, port + 1):
         redis_port = free_port()
     proc = subprocess.Popen([monopoly_binary(), "up", "--port", str(port), "--redis-port", str(redis_port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
