@@ -334,11 +334,22 @@ public final class RelayHub: Sendable {
 
     private func acknowledgementTimedOut(_ id: String) {
         guard let pending = state.withLockedValue({ $0.pending.removeValue(forKey: id) }) else { return }
-        unavailable.increment()
         let connection = state.withLockedValue { $0.sessions[pending.connection]?.connection }
-        connection?.send(text: ServerMessage.error(code: RelayErrorCode.authorityUnavailable,
-                                                   message: "the game authority did not answer in time; try again", re: pending.re))
-        if pending.token != nil { Task { await self.release(pending.game) } }
+        Task {
+            // Pub/sub is at-most-once: around a Redis reconnect the acknowledgement (and the state)
+            // can be published before this gateway has re-subscribed. If the game's stored last
+            // state names this command, it was applied: deliver that state and acknowledge.
+            if pending.token == nil, let stored = try? await self.redis.get(RedisChannels.lastStateKey(pending.game)),
+               let header = try? WireJSON.decode(StateHeader.self, from: stored), header.cmd?.id == id, let seq = header.seq {
+                self.fanOut(stored, game: pending.game)
+                connection?.send(text: ServerMessage.ack(game: pending.game, seq: seq, re: pending.re))
+                return
+            }
+            self.unavailable.increment()
+            connection?.send(text: ServerMessage.error(code: RelayErrorCode.authorityUnavailable,
+                                                       message: "the game authority did not answer in time; try again", re: pending.re))
+            if pending.token != nil { await self.release(pending.game) }
+        }
     }
 
     func nextCommandID() -> String {
@@ -432,8 +443,10 @@ public final class RelayHub: Sendable {
     }
 
     struct StateHeader: Decodable {
+        struct Cause: Decodable { var id: String? }
         var type: String
         var seq: Int?
+        var cmd: Cause?
     }
 
     func withState<T>(_ body: (inout HubState) -> T) -> T {
