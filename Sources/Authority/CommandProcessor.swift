@@ -146,23 +146,12 @@ public struct CommandProcessor: Sendable {
             return .error(envelope, code: error.code.rawValue, message: error.message)
         }
         var generator = SystemRandomNumberGenerator()
-        var record = GameRecord(game: envelope.game, state: GameState(options: options, seed: seed ?? generator.next()))
-        let name = envelope.message["name"]?.stringValue ?? "Player"
-        let player: PlayerID
-        do {
-            player = try record.state.join(name: name)
-        } catch {
-            return .error(envelope, code: error.code.rawValue, message: error.message)
-        }
-        let events = [Event(.joined, player: player, text: "\(name) created the game.")]
-        record.seats[player] = .init(tokenHash: tokenHash, gateway: envelope.gateway, connection: envelope.connection)
-        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "create", player: player))
-        outcome.replies = [welcome(envelope, player: player)]
-        return outcome
+        let record = GameRecord(game: envelope.game, state: GameState(options: options, seed: seed ?? generator.next()))
+        return seat(envelope, in: record, tokenHash: tokenHash, verb: "created the game")
     }
 
     private mutating func join(_ envelope: CommandEnvelope, record: GameRecord?) -> Outcome {
-        guard var record else {
+        guard let record else {
             return .error(envelope, code: RelayErrorCode.unknownGame, message: "there is no game \(envelope.game)")
         }
         guard let tokenHash = envelope.seat else {
@@ -171,6 +160,12 @@ public struct CommandProcessor: Sendable {
         if record.seats.values.contains(where: { $0.gateway == envelope.gateway && $0.connection == envelope.connection }) {
             return .error(envelope, code: RelayErrorCode.alreadySeated, message: "this connection already holds a seat in game \(envelope.game)")
         }
+        return seat(envelope, in: record, tokenHash: tokenHash, verb: "joined")
+    }
+
+    /// Seats the envelope's connection under the name it asked for and welcomes it.
+    private func seat(_ envelope: CommandEnvelope, in record: GameRecord, tokenHash: String, verb: String) -> Outcome {
+        var record = record
         let name = envelope.message["name"]?.stringValue ?? "Player"
         let player: PlayerID
         do {
@@ -178,9 +173,9 @@ public struct CommandProcessor: Sendable {
         } catch {
             return .error(envelope, code: error.code.rawValue, message: error.message)
         }
-        let events = [Event(.joined, player: player, text: "\(name) joined.")]
         record.seats[player] = .init(tokenHash: tokenHash, gateway: envelope.gateway, connection: envelope.connection)
-        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "join", player: player))
+        var outcome = publish(&record, events: [Event(.joined, player: player, text: "\(name) \(verb).")],
+                              cause: .init(id: envelope.id, type: envelope.type, player: player))
         outcome.replies = [welcome(envelope, player: player)]
         return outcome
     }
