@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "MonopolyTests", dependencies: ["Monopoly"]),
         .testTarget(name: "RelayProtocolTests", dependencies: ["RelayProtocol"]),
         .testTarget(name: "GatewayTests", dependencies: [
-            "Gateway", "WebSocket", "TestSupport",
+            "Gateway", "WebSocket", "TestSupport", "Redis", "RelayProtocol", "Authority",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

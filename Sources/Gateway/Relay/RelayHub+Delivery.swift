@@ -50,13 +50,10 @@ extension RelayHub {
         if reply.kind == .revoke {
             let connection = withState { hub -> WebSocketConnection? in
                 guard let session = hub.sessions[connectionID], session.game == reply.game, session.player == reply.player else { return nil }
-                hub.games[reply.game]?.members.remove(connectionID)
-                hub.sessions[connectionID]?.game = nil
-                hub.sessions[connectionID]?.player = nil
+                leave(reply.game, connectionID, &hub)
                 return session.connection
             }
             if let connection {
-                Task { await self.release(reply.game) }
                 connection.send(text: ServerMessage.error(code: RelayErrorCode.seatTaken,
                                                           message: reply.message ?? "your seat was taken over by another connection", re: .null))
             }
@@ -82,11 +79,7 @@ extension RelayHub {
                 if let last = hub.games[reply.game]?.last { connection.send(last.frame) }
             case .ack:
                 connection.send(text: ServerMessage.ack(game: reply.game, seq: reply.seq, re: pending.re))
-                if pending.type == "leave" {
-                    hub.games[reply.game]?.members.remove(connectionID)
-                    hub.sessions[connectionID]!.game = nil
-                    hub.sessions[connectionID]!.player = nil
-                }
+                if pending.type == "leave" { leave(reply.game, connectionID, &hub) }
             case .error:
                 connection.send(text: ServerMessage.error(code: reply.code ?? "error", message: reply.message ?? "rejected", re: pending.re))
             case .revoke:
@@ -96,9 +89,10 @@ extension RelayHub {
         }
         guard let (pending, connection) = outcome else { return }
         // A seat request that did not seat (error, or the client left meanwhile) gives back its
-        // interest in the game; so does a `leave` that was acknowledged.
+        // interest in the game. (An acknowledged `leave` gave back its member's interest above,
+        // and only if the connection had not closed first: closed() gives it back too.)
         let seated = reply.kind == .welcome && connection != nil
-        if (pending.token != nil && !seated) || (pending.type == "leave" && reply.kind == .ack) {
+        if pending.token != nil && !seated {
             Task { await self.release(pending.game) }
         }
     }

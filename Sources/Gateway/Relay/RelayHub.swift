@@ -418,8 +418,9 @@ public final class RelayHub: Sendable {
         }
     }
 
-    /// Removes a member (under the lock) and schedules the unsubscribe when it was the last.
-    private func leave(_ game: GameID, _ connection: ConnectionID, _ hub: inout HubState) {
+    /// Removes a member (under the lock) and clears its seat; gives back its interest only if it
+    /// still was a member, so a hang-up, a revoke and an acknowledged `leave` release once in total.
+    func leave(_ game: GameID, _ connection: ConnectionID, _ hub: inout HubState) {
         guard hub.games[game]?.members.remove(connection) != nil else { return }
         hub.sessions[connection]?.game = nil
         hub.sessions[connection]?.player = nil

@@ -1,0 +1,190 @@
+import Authority
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import Redis
+import RelayProtocol
+import TestSupport
+import Testing
+@testable import Gateway
+
+/// The relay against a real redis-server, with the authority's own core (`CommandProcessor` and
+/// `GameStore`) standing in for the authority process. The test decides when each command is
+/// applied and which replies get through, so the races around acknowledgements (one arriving after
+/// a hang-up, one lost around a Redis reconnect) happen on every run instead of one run in many.
+@Suite("relay hub against a real Redis", .serialized)
+struct RelayHubTests {
+    @Test func leaveAcknowledgedAfterTheHangUpKeepsTheSpectatorSubscribed() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(60)) { stack in
+            let authority = stack.authority
+            let player = try await stack.connect()
+            try await player.request(#"{"type":"create","name":"Ann"}"#)
+            let create = try await authority.next("create")
+            try await authority.apply(create)
+            let game = create.game
+            #expect(try await player.nextMessage()["type"]?.stringValue == "welcome")
+            #expect(try await player.nextMessage()["seq"]?.intValue == 1)
+
+            let spectator = try await stack.connect()
+            try await spectator.request(#"{"type":"spectate","game":"\#(game)"}"#)
+            #expect(try await spectator.nextMessage()["type"]?.stringValue == "welcome")
+            #expect(try await spectator.nextMessage()["seq"]?.intValue == 1)
+            #expect(stack.interest(game) == 2)
+
+            // The player leaves and hangs up at once; the authority applies the leave, but its
+            // acknowledgement reaches the gateway only after the gateway has seen the hang-up.
+            try await player.request(#"{"type":"leave"}"#)
+            let leave = try await authority.next("leave")
+            let acknowledgement = try await authority.apply(leave, deliver: false)
+            try await offload { try player.sendClose(code: 1000) }
+            #expect(await eventually { stack.hub.withState { $0.sessions.count } == 1 })
+            try await authority.apply(try await authority.next("disconnect"))
+            for reply in acknowledgement { try await authority.send(reply) }
+            #expect(await eventually { stack.hub.withState { $0.pending.isEmpty } })
+
+            // A second release would drop the count to 0 and unsubscribe within milliseconds.
+            #expect(await !eventually(timeout: .seconds(1)) { stack.interest(game) != 1 })
+            #expect(try await stack.stateSubscribers(game) == 1)
+            // The spectator still gets the game's states: the leave's, then a join through another gateway.
+            try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
+                                                      seat: SeatToken.hash(SeatToken.mint()),
+                                                      message: .object(["type": .string("join"), "name": .string("Bob")])))
+            #expect(try await spectator.nextMessage()["seq"]?.intValue == 2)
+            #expect(try await spectator.nextMessage()["seq"]?.intValue == 3)
+        }
+    }
+}
+
+/// The authority's pure core and its Redis store, applied one command at a time when the test says.
+final class ScriptedAuthority: @unchecked Sendable {
+    let redis: RedisClient
+    private let feed: RedisSubscriber
+    private let received: NIOLockedValueBox<[CommandEnvelope]>
+    private var processor = CommandProcessor()
+
+    init(url: String) async throws {
+        let received = NIOLockedValueBox<[CommandEnvelope]>([])
+        self.received = received
+        redis = try await RedisClient.connect(url: url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        feed = try await RedisSubscriber.connect(url: url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton) { message in
+            guard let envelope = try? WireJSON.decode(CommandEnvelope.self, from: message.payload) else { return }
+            received.withLockedValue { $0.append(envelope) }
+        }
+        try await feed.psubscribe(RedisChannels.allCommandsPattern)
+        _ = try await redis.set(RedisChannels.authorityLeaseKey, "scripted")
+    }
+
+    struct Unexpected: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The next envelope a gateway published, which must be of `type`.
+    func next(_ type: String) async throws -> CommandEnvelope {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        while clock.now < deadline {
+            if let envelope = received.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                guard envelope.type == type else { throw Unexpected(description: "expected \(type), got \(envelope.type)") }
+                return envelope
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw Unexpected(description: "no \(type) command within 10 s")
+    }
+
+    /// Applies a command and commits it as the authority does (state stored and published, then
+    /// the replies), except that `deliver: false` holds the replies back: they are returned, and
+    /// lost unless the test publishes them with `send`.
+    @discardableResult
+    func apply(_ envelope: CommandEnvelope, deliver: Bool = true) async throws -> [Outcome.Reply] {
+        let store = GameStore(redis: redis)
+        let record = try await store.load(envelope.game)
+        var outcome = processor.handle(envelope, record: record, now: Date().timeIntervalSince1970)
+        let replies = outcome.replies
+        if !deliver { outcome.replies = [] }
+        try await store.commit(outcome, previousSeq: record?.seq ?? 0)
+        return replies
+    }
+
+    func send(_ reply: Outcome.Reply) async throws {
+        _ = try await redis.publish(RedisChannels.replies(gateway: reply.gateway), WireJSON.encode(reply.reply))
+    }
+
+    func close() async {
+        await feed.close()
+        await redis.close()
+    }
+}
+
+/// A gateway serving `/ws` through its relay, a real redis-server, and the scripted authority.
+struct RelayStack {
+    let relay: Relay
+    let port: Int
+    let authority: ScriptedAuthority
+    var hub: RelayHub { relay.hub }
+
+    /// The game's interest count at this gateway (0 once it no longer follows the game).
+    func interest(_ game: GameID) -> Int {
+        hub.withState { $0.games[game]?.interest ?? 0 }
+    }
+
+    /// Subscribers of the game's state channel, as Redis counts them.
+    func stateSubscribers(_ game: GameID) async throws -> Int {
+        let reply = try await authority.redis.send(["PUBSUB", "NUMSUB", RedisArgument(RedisChannels.state(game))])
+        return reply.array?.last?.int ?? -1
+    }
+
+    func connect() async throws -> TestClient {
+        try await offload { [port] in
+            let client = try TestClient(port: port, timeout: 10)
+            try client.upgrade(path: "/ws")
+            return client
+        }
+    }
+}
+
+func withRelayStack(acknowledgementTimeout: Duration, _ body: (RelayStack) async throws -> Void) async throws {
+    let redis = try RedisServerProcess()
+    defer { redis.stop() }
+    var configuration = RelayConfiguration(redisURL: redis.url, gatewayID: "gw1")
+    configuration.acknowledgementTimeout = acknowledgementTimeout
+    var logger = Logger(label: "relay-test")
+    logger.logLevel = .critical
+    let relay = try Relay(configuration: configuration, logger: logger)
+    let running = Task { try? await relay.run() }
+    let authority: ScriptedAuthority
+    do {
+        authority = try await ScriptedAuthority(url: redis.url)
+    } catch {
+        running.cancel()
+        await running.value
+        throw error
+    }
+    var failure: (any Error)?
+    do {
+        guard await eventually({ relay.hub.currentLink != nil }) else { throw ScriptedAuthority.Unexpected(description: "the relay did not connect") }
+        try await withServer(routes: [.game(endpoint: RelayEndpoint(relay: relay))]) { _, port in
+            try await body(RelayStack(relay: relay, port: port, authority: authority))
+        }
+    } catch {
+        failure = error
+    }
+    running.cancel()
+    await running.value
+    await authority.close()
+    if let failure { throw failure }
+}
+
+extension TestClient {
+    func request(_ text: String) async throws {
+        try await offload { try self.sendText(text) }
+    }
+
+    /// The next JSON text message from the server.
+    func nextMessage() async throws -> JSONValue {
+        let frame = try await offload { try self.readDataOrClose() }
+        guard frame.opcode == 1 else { throw Failure.protocolError("expected a text frame, got opcode \(frame.opcode)") }
+        return try WireJSON.decode(JSONValue.self, from: frame.payload)
+    }
+}
