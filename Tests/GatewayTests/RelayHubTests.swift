@@ -18,13 +18,7 @@ struct RelayHubTests {
     @Test func leaveAcknowledgedAfterTheHangUpKeepsTheSpectatorSubscribed() async throws {
         try await withRelayStack(acknowledgementTimeout: .seconds(60)) { stack in
             let authority = stack.authority
-            let player = try await stack.connect()
-            try await player.request(#"{"type":"create","name":"Ann"}"#)
-            let create = try await authority.next("create")
-            try await authority.apply(create)
-            let game = create.game
-            #expect(try await player.nextMessage()["type"]?.stringValue == "welcome")
-            #expect(try await player.nextMessage()["seq"]?.intValue == 1)
+            let (player, game) = try await stack.hostNewGame()
 
             let spectator = try await stack.connect()
             try await spectator.request(#"{"type":"spectate","game":"\#(game)"}"#)
@@ -52,6 +46,59 @@ struct RelayHubTests {
                                                       message: .object(["type": .string("join"), "name": .string("Bob")])))
             #expect(try await spectator.nextMessage()["seq"]?.intValue == 2)
             #expect(try await spectator.nextMessage()["seq"]?.intValue == 3)
+        }
+    }
+
+    @Test func lostWelcomeIsRecoveredFromTheStoredState() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(1)) { stack in
+            let authority = stack.authority
+            let player = try await stack.connect()
+            try await player.request(#"{"type":"create","name":"Ann","id":7}"#)
+            let create = try await authority.next("create")
+            let lost = try await authority.apply(create, deliver: false)
+            let seated = try #require(lost.first?.reply.player)
+
+            let welcome = try await player.nextMessage()
+            #expect(welcome["type"]?.stringValue == "welcome")
+            #expect(welcome["player"]?.stringValue == seated)
+            #expect(welcome["re"]?.intValue == 7)
+            // The token handed over is the one whose hash the authority stored for the seat.
+            let token = try #require(welcome["token"]?.stringValue)
+            let record = try await GameStore(redis: authority.redis).load(create.game)
+            #expect(record?.seats[seated]?.tokenHash == SeatToken.hash(token))
+            #expect(try await player.nextMessage()["seq"]?.intValue == 1)
+
+            // Seated: the next command carries the player, and its lost acknowledgement is recovered too.
+            try await player.request(#"{"type":"add_bot","id":8}"#)
+            let addBot = try await authority.next("add_bot")
+            #expect(addBot.player == seated)
+            try await authority.apply(addBot, deliver: false)
+            #expect(try await player.nextMessage()["seq"]?.intValue == 2)
+            let ack = try await player.nextMessage()
+            #expect(ack["type"]?.stringValue == "ack")
+            #expect(ack["seq"]?.intValue == 2)
+            #expect(ack["re"]?.intValue == 8)
+        }
+    }
+
+    @Test func leaveWhoseAcknowledgementIsLostStillFreesTheConnection() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(1)) { stack in
+            let authority = stack.authority
+            let (player, game) = try await stack.hostNewGame()
+
+            try await player.request(#"{"type":"leave","id":9}"#)
+            try await authority.apply(try await authority.next("leave"), deliver: false)
+            #expect(try await player.nextMessage()["seq"]?.intValue == 2)
+            let ack = try await player.nextMessage()
+            #expect(ack["type"]?.stringValue == "ack")
+            #expect(ack["re"]?.intValue == 9)
+
+            #expect(stack.hub.withState { $0.sessions.values.first?.game } == nil)
+            #expect(await eventually { stack.interest(game) == 0 })
+            #expect(await eventually { (try? await stack.stateSubscribers(game)) == 0 })
+            // Free again: a new game is forwarded, not refused with already_seated.
+            try await player.request(#"{"type":"create","name":"Ann"}"#)
+            _ = try await authority.next("create")
         }
     }
 }
@@ -133,6 +180,17 @@ struct RelayStack {
     func stateSubscribers(_ game: GameID) async throws -> Int {
         let reply = try await authority.redis.send(["PUBSUB", "NUMSUB", RedisArgument(RedisChannels.state(game))])
         return reply.array?.last?.int ?? -1
+    }
+
+    /// A connection that created a game and got its welcome and first state.
+    func hostNewGame() async throws -> (TestClient, GameID) {
+        let player = try await connect()
+        try await player.request(#"{"type":"create","name":"Ann"}"#)
+        let create = try await authority.next("create")
+        try await authority.apply(create)
+        #expect(try await player.nextMessage()["type"]?.stringValue == "welcome")
+        #expect(try await player.nextMessage()["seq"]?.intValue == 1)
+        return (player, create.game)
     }
 
     func connect() async throws -> TestClient {

@@ -333,23 +333,38 @@ public final class RelayHub: Sendable {
     }
 
     private func acknowledgementTimedOut(_ id: String) {
-        guard let pending = state.withLockedValue({ $0.pending.removeValue(forKey: id) }) else { return }
-        let connection = state.withLockedValue { $0.sessions[pending.connection]?.connection }
+        guard let pending = state.withLockedValue({ $0.pending[id] }) else { return }
         Task {
-            // Pub/sub is at-most-once: around a Redis reconnect the acknowledgement (and the state)
-            // can be published before this gateway has re-subscribed. If the game's stored last
-            // state names this command, it was applied: deliver that state and acknowledge.
-            if pending.token == nil, let stored = try? await self.redis.get(RedisChannels.lastStateKey(pending.game)),
-               let header = try? WireJSON.decode(StateHeader.self, from: stored), header.cmd?.id == id, let seq = header.seq {
+            // Pub/sub is at-most-once: around a Redis reconnect the reply (and the state) can be
+            // published before this gateway has re-subscribed. If the game's stored last state
+            // names this command, it was applied: deliver that state, then the reply it implies.
+            if let stored = try? await self.redis.get(RedisChannels.lastStateKey(pending.game)),
+               let reply = Self.recoveredReply(to: id, pending, from: stored) {
                 self.fanOut(stored, game: pending.game)
-                connection?.send(text: ServerMessage.ack(game: pending.game, seq: seq, re: pending.re))
+                self.handle(reply)
                 return
             }
+            // A late reply may have been handled while Redis was asked.
+            guard self.state.withLockedValue({ $0.pending.removeValue(forKey: id) }) != nil else { return }
+            let connection = self.state.withLockedValue { $0.sessions[pending.connection]?.connection }
             self.unavailable.increment()
             connection?.send(text: ServerMessage.error(code: RelayErrorCode.authorityUnavailable,
                                                        message: "the game authority did not answer in time; try again", re: pending.re))
             if pending.token != nil { await self.release(pending.game) }
         }
+    }
+
+    /// The authority's reply to command `id` when `stored` (a game's last state) names it: a seat
+    /// request's welcome (the state names the seated player), any other command's ack.
+    static func recoveredReply(to id: String, _ pending: Pending, from stored: [UInt8]) -> AuthorityReply? {
+        guard let header = try? WireJSON.decode(StateHeader.self, from: stored), let cause = header.cmd, cause.id == id,
+              let seq = header.seq else { return nil }
+        let connection = "\(pending.connection)"
+        guard pending.token != nil else {
+            return AuthorityReply(kind: .ack, command: id, connection: connection, game: pending.game, seq: seq)
+        }
+        guard let player = cause.player else { return nil }
+        return AuthorityReply(kind: .welcome, command: id, connection: connection, game: pending.game, player: player)
     }
 
     func nextCommandID() -> String {
@@ -444,7 +459,11 @@ public final class RelayHub: Sendable {
     }
 
     struct StateHeader: Decodable {
-        struct Cause: Decodable { var id: String? }
+        struct Cause: Decodable {
+            var id: String?
+            /// The player the command was applied for: for a seat request, the seat it got.
+            var player: String?
+        }
         var type: String
         var seq: Int?
         var cmd: Cause?
