@@ -20,10 +20,7 @@ struct RelayHubTests {
             let authority = stack.authority
             let (player, game) = try await stack.hostNewGame()
 
-            let spectator = try await stack.connect()
-            try await spectator.request(#"{"type":"spectate","game":"\#(game)"}"#)
-            #expect(try await spectator.nextMessage()["type"]?.stringValue == "welcome")
-            #expect(try await spectator.nextMessage()["seq"]?.intValue == 1)
+            let spectator = try await stack.spectate(game)
             #expect(stack.interest(game) == 2)
 
             // The player leaves and hangs up at once; the authority applies the leave, but its
@@ -46,6 +43,28 @@ struct RelayHubTests {
                                                       message: .object(["type": .string("join"), "name": .string("Bob")])))
             #expect(try await spectator.nextMessage()["seq"]?.intValue == 2)
             #expect(try await spectator.nextMessage()["seq"]?.intValue == 3)
+        }
+    }
+
+    @Test func revokedSeatGivesBackItsInterestOnceAndTheHangUpAfterItNothing() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(60)) { stack in
+            let authority = stack.authority
+            let (player, game) = try await stack.hostNewGame()
+            let spectator = try await stack.spectate(game)
+
+            // The seat's token comes back through another gateway: this one gets a revoke.
+            let seat = try #require(try await GameStore(redis: authority.redis).load(game)?.seats.first)
+            try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
+                                                      seat: seat.value.tokenHash, message: .object(["type": .string("rejoin")])))
+            #expect(try await player.nextMessage()["seq"]?.intValue == 2)
+            #expect(try await player.nextMessage()["code"]?.stringValue == RelayErrorCode.seatTaken)
+            #expect(await eventually { stack.interest(game) == 1 })
+            try await offload { try player.sendClose(code: 1000) }
+            #expect(await eventually { stack.hub.withState { $0.sessions.count } == 1 })
+
+            #expect(await !eventually(timeout: .seconds(1)) { stack.interest(game) != 1 })
+            #expect(try await stack.stateSubscribers(game) == 1)
+            #expect(try await spectator.nextMessage()["seq"]?.intValue == 2)
         }
     }
 
@@ -191,6 +210,15 @@ struct RelayStack {
         #expect(try await player.nextMessage()["type"]?.stringValue == "welcome")
         #expect(try await player.nextMessage()["seq"]?.intValue == 1)
         return (player, create.game)
+    }
+
+    /// A connection watching `game`, past its welcome and first state.
+    func spectate(_ game: GameID) async throws -> TestClient {
+        let spectator = try await connect()
+        try await spectator.request(#"{"type":"spectate","game":"\#(game)"}"#)
+        #expect(try await spectator.nextMessage()["type"]?.stringValue == "welcome")
+        #expect(try await spectator.nextMessage()["seq"]?.intValue == 1)
+        return spectator
     }
 
     func connect() async throws -> TestClient {
