@@ -5,6 +5,7 @@ import PackageDescription
 //   WebSocket      sans-IO RFC 6455 codec (no NIO import)
 //   Gateway        SwiftNIO HTTP/WebSocket server that wires the codec to sockets
 //   CHiredis/Redis hiredis-backed, NIO-driven Redis client (commands + pub/sub)
+//   CEpoll         <sys/epoll.h> for the load generator's spectators
 //   Monopoly       pure rules engine (no I/O)
 //   RelayProtocol  wire messages, envelopes and Redis channel names shared by gateway and authority
 //   Authority      the process that applies commands to games and publishes state
@@ -78,8 +79,10 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // epoll for the spectators of `monopoly bench fanout` (Linux headers only, nothing to link).
+        .systemLibrary(name: "CEpoll"),
         .target(name: "Benchmarks", dependencies: [
-            "WebSocket", "Redis", "Monopoly", "TestSupport", "Gateway",
+            "WebSocket", "Redis", "Monopoly", "TestSupport", "Gateway", "CEpoll",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -23,7 +23,11 @@ final class GameClient: @unchecked Sendable {
     private(set) var latestState: (seq: Int, message: [String: Any], at: UInt64)?
     var onReply: (([String: Any], UInt64) -> Void)?
     private(set) var closedReason: String?
-    var game: String?
+    var game: String? {
+        didSet { seqMarker = game.map(Self.seqMarker(game:)) ?? [] }
+    }
+    /// `"game":"ID","seq":` of this client's game, built once: spectators look for it in every state.
+    private var seqMarker: [UInt8] = []
 
     init(client: WebSocketLoadClient, spectator: Bool) {
         self.client = client
@@ -75,7 +79,7 @@ final class GameClient: @unchecked Sendable {
     private func received(_ message: WebSocketMessage) {
         let now = client.readAt
         guard case .text(let text) = message else { return }
-        if isSpectator, let game, let seq = Self.stateSeq(text, game: game) {
+        if isSpectator, !seqMarker.isEmpty, let seq = Self.stateSeq(text, marker: seqMarker) {
             arrivals.append((seq, now))
             return
         }
@@ -95,26 +99,39 @@ final class GameClient: @unchecked Sendable {
     /// The top-level seq of a state message without parsing it: keys are sorted
     /// (`cmd`, `events`, `game`, `seq`, ...), so it follows `"game":"ID",`.
     static func stateSeq(_ text: String, game: String) -> Int? {
+        stateSeq(text, marker: seqMarker(game: game))
+    }
+
+    static func seqMarker(game: String) -> [UInt8] {
+        Array("\"game\":\"\(game)\",\"seq\":".utf8)
+    }
+
+    static func stateSeq(_ text: String, marker: [UInt8]) -> Int? {
         guard text.hasPrefix("{\"cmd\"") else { return nil }
         var text = text
-        let marker = Array("\"game\":\"\(game)\",\"seq\":".utf8)
         return text.withUTF8 { bytes -> Int? in
-            guard bytes.count > marker.count, let first = marker.first else { return nil }
-            var i = 0
-            let last = bytes.count - marker.count
-            while i <= last {
-                if bytes[i] == first, memcmp(bytes.baseAddress! + i, marker, marker.count) == 0 {
-                    var j = i + marker.count
-                    var value = 0
-                    while j < bytes.count, bytes[j] >= 48, bytes[j] <= 57 {
-                        value = value * 10 + Int(bytes[j] - 48)
-                        j += 1
-                    }
-                    return j > i + marker.count ? value : nil
+            guard let base = bytes.baseAddress, bytes.count > marker.count else { return nil }
+            // memchr for the marker's second byte (`g`, rarer than `"`), then compare the whole marker.
+            var i = 1
+            var found: Int?
+            while i <= bytes.count - marker.count + 1 {
+                guard let hit = memchr(base + i, Int32(marker[1]), bytes.count - i) else { return nil }
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) - 1
+                if at + marker.count <= bytes.count, memcmp(base + at, marker, marker.count) == 0 {
+                    found = at
+                    break
                 }
-                i += 1
+                i = at + 2
             }
-            return nil
+            guard let found else { return nil }
+            var j = found + marker.count
+            let digitsStart = j
+            var value = 0
+            while j < bytes.count, bytes[j] >= 48, bytes[j] <= 57 {
+                value = value * 10 + Int(bytes[j] - 48)
+                j += 1
+            }
+            return j > digitsStart ? value : nil
         }
     }
 
@@ -319,6 +336,9 @@ public struct RelayLoadOptions: Sendable {
     public var duration = 10.0
     public var warmup = 2.0
     public var threads = 1
+    /// Event-loop threads of each gateway the benchmark starts (nil: the machine's cores shared
+    /// out among the gateways, as if each had its own share of the box).
+    public var gatewayThreads: Int?
     public init() {}
 
     /// The gateways to load: the given URLs, or a stack started now (stop it when done); plus the
@@ -328,7 +348,7 @@ public struct RelayLoadOptions: Sendable {
         LoadSupport.raiseFileLimit()
         guard urls.isEmpty else { return (nil, try urls.map(WebSocketURL.init), [("load generator", nil)]) }
         progress("starting redis-server, an authority and \(gateways) gateways")
-        let stack = try LoadStack(gateways: gateways, maxConnections: maxConnections)
+        let stack = try LoadStack(gateways: gateways, gatewayThreads: gatewayThreads, maxConnections: maxConnections)
         return (stack, stack.gatewayURLs, [("load generator", nil)] + stack.pids.map { ($0.0, Optional($0.1)) })
     }
 }
@@ -340,7 +360,7 @@ final class LoadStack: @unchecked Sendable {
     private(set) var gatewayURLs: [WebSocketURL] = []
     private(set) var gatewayPIDs: [Int32] = []
 
-    init(gateways: Int, botDelayMs: Int = 5, rateLimit: Int = 1000, maxConnections: Int = 20_000) throws {
+    init(gateways: Int, gatewayThreads: Int? = nil, botDelayMs: Int = 5, rateLimit: Int = 1000, maxConnections: Int = 20_000) throws {
         LoadSupport.raiseFileLimit()
         let server = try RedisServerProcess()
         redis = server
@@ -353,6 +373,7 @@ final class LoadStack: @unchecked Sendable {
             let gateway = try BenchProcess(name: "gateway \(index + 1)", executable: me, arguments: [
                 "gateway", "--port", "\(port)", "--redis", server.url, "--id", "bench-gw\(index + 1)",
                 "--rate-limit", "\(rateLimit)", "--max-connections", "\(maxConnections)", "--log-level", "error",
+                "--threads", "\(gatewayThreads ?? max(1, System.coreCount / max(1, gateways)))",
             ])
             processes.append(gateway)
             guard LoadSupport.waitForPort(port) else {

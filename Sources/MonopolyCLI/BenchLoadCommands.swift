@@ -1,4 +1,5 @@
 import ArgumentParser
+import NIOCore
 import Benchmarks
 import Foundation
 
@@ -63,8 +64,11 @@ struct RelayLoadArguments: ParsableArguments {
     @Option(help: "Seconds of warm-up.")
     var warmup = 2.0
 
-    @Option(help: "Event-loop threads of the load generator.")
-    var threads = 1
+    @Option(help: "Threads of the load generator (default: one per core).")
+    var threads = System.coreCount
+
+    @Option(help: "Event-loop threads of each gateway started (default: the cores shared out among the gateways).")
+    var gatewayThreads: Int?
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -76,6 +80,7 @@ struct RelayLoadArguments: ParsableArguments {
         options.duration = duration
         options.warmup = warmup
         options.threads = threads
+        options.gatewayThreads = gatewayThreads
         return options
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// `monopoly gateway`: the browser-facing WebSocket server.
@@ -70,12 +71,17 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: $LOG_LEVEL or info).")
     var logLevel: String?
 
+    @Option(name: .customLong("threads"), help: "Event-loop threads, shared by client connections and Redis (default: $THREADS or one per core).")
+    var threadsFlag: Int?
+    var threads: Int { EnvironmentOption.value(threadsFlag, "THREADS", default: System.coreCount) }
+
     func validate() throws {
         try EnvironmentOption.check("PORT", as: Int.self)
         try EnvironmentOption.check("MAX_CONNECTIONS", as: Int.self)
         try EnvironmentOption.check("MAX_MESSAGE_SIZE", as: Int.self)
         try EnvironmentOption.check("RATE_LIMIT", as: Double.self)
         try EnvironmentOption.check("DRAIN_TIMEOUT", as: Double.self)
+        try EnvironmentOption.check("THREADS", as: Int.self)
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard pingInterval >= 0, pongTimeout > 0, handshakeTimeout > 0, idleTimeout >= 0, drainTimeout >= 0 else {
@@ -86,6 +92,7 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("--id takes letters, digits, - and _")
         }
         guard maxMessageSize > 0 else { throw ValidationError("--max-message-size must be positive") }
+        guard threads > 0 else { throw ValidationError("--threads must be positive") }
         _ = try CLILogging.level(flag: logLevel)
     }
 
@@ -121,7 +128,10 @@ struct GatewayCommand: AsyncParsableCommand {
         relayConfiguration.messagesPerSecond = rateLimit
         relayConfiguration.messageBurst = rateLimit * 2
         relayConfiguration.acknowledgementTimeout = .milliseconds(Int64(ackTimeout * 1000))
-        let relay = try Relay(configuration: relayConfiguration, logger: logger)
+        // One group for clients and Redis: a state read from Redis is written to the clients on
+        // the same loop without a thread hop, and a small box is not oversubscribed with threads.
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let relay = try Relay(configuration: relayConfiguration, logger: logger, eventLoopGroup: eventLoops)
 
         var routes = [WebSocketRoute.game(endpoint: RelayEndpoint(relay: relay))]
         routes[0].limits = .init(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize)
@@ -130,7 +140,7 @@ struct GatewayCommand: AsyncParsableCommand {
         let staticFiles = try staticDir.map { try StaticFiles(directory: URL(fileURLWithPath: $0)) } ?? .bundled()
         let server = GatewayServer(
             configuration: gatewayConfiguration(), routes: routes, staticFiles: staticFiles,
-            metrics: metrics, logger: logger
+            metrics: metrics, eventLoopGroup: eventLoops, logger: logger
         )
         server.healthChecks.register(relay.healthCheck)
         // Services stop in reverse order: clients are drained (close 1001) before Redis goes.
@@ -139,7 +149,13 @@ struct GatewayCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await eventLoops.shutdownGracefully()
+            throw error
+        }
+        try? await eventLoops.shutdownGracefully()
     }
 }
 

@@ -43,3 +43,14 @@ def test_games_play_commands_through_two_gateways():
     assert report["commands"] > 0
     assert report["errors"] == {}
     assert report["stuckGames"] == 0
+
+
+def test_fanout_reports_socket_arrival_no_later_than_the_read():
+    # Each state is stamped twice: by the kernel as it reaches the spectator's socket and when
+    # the load generator reads it; the first can never come after the second.
+    report = run_bench("fanout", "--spectators", "20", "--gateways", "1", "--rate", "10", "--threads", "2",
+                       "--duration", "1", "--warmup", "0.5")
+    assert report["delivered"] == report["expected"] > 0
+    arrival, read = report["latencyMilliseconds"], report["readLatencyMilliseconds"]
+    assert 0 < arrival["p50"] <= read["p50"]
+    assert arrival["max"] <= read["max"]

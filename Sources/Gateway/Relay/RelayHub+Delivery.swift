@@ -37,8 +37,8 @@ extension RelayHub {
                 subscription.last = (seq, frame)
                 hub.games[game] = subscription
             }
-            for member in subscription.members {
-                hub.sessions[member]?.connection.send(frame, conflationKey: key)
+            for connection in subscription.members.values {
+                connection.send(frame, conflationKey: key)
             }
         }
         recordFanOut(since: start)
@@ -74,7 +74,7 @@ extension RelayHub {
                 hub.sessions[connectionID]!.player = reply.player
                 hub.sessions[connectionID]!.spectating = false
                 hub.lobbyWatchers.remove(connectionID)
-                hub.games[reply.game, default: GameSubscription()].members.insert(connectionID)
+                hub.games[reply.game, default: GameSubscription()].members[connectionID] = connection
                 connection.send(text: ServerMessage.welcome(game: reply.game, player: reply.player, token: pending.token, re: pending.re))
                 if let last = hub.games[reply.game]?.last { connection.send(last.frame) }
             case .ack:

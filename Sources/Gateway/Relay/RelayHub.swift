@@ -51,8 +51,9 @@ public final class RelayHub: Sendable {
     }
 
     struct GameSubscription {
-        /// Local connections that receive this game's states.
-        var members: Set<ConnectionID> = []
+        /// Local connections that receive this game's states, with their handles: fan-out walks
+        /// the handles directly instead of looking up (and copying) every member's session.
+        var members: [ConnectionID: WebSocketConnection] = [:]
         /// Members plus seat requests and spectate requests in flight: the subscription's reference count.
         var interest = 0
         /// The newest state seen, for anyone who enters the game (seq, frame).
@@ -269,7 +270,7 @@ public final class RelayHub: Sendable {
                     subscription.last = (seq, PreEncodedFrame(encoded: ByteBuffer(bytes: WebSocketFrameEncoder.frame(opcode: .text, payload: stored))))
                 }
                 guard let last = subscription.last else { return false }
-                subscription.members.insert(connection.id)
+                subscription.members[connection.id] = connection
                 hub.games[game] = subscription
                 hub.sessions[connection.id]!.game = game
                 hub.sessions[connection.id]!.spectating = true
@@ -436,7 +437,7 @@ public final class RelayHub: Sendable {
     /// Removes a member (under the lock) and clears its seat; gives back its interest only if it
     /// still was a member, so a hang-up, a revoke and an acknowledged `leave` release once in total.
     func leave(_ game: GameID, _ connection: ConnectionID, _ hub: inout HubState) {
-        guard hub.games[game]?.members.remove(connection) != nil else { return }
+        guard hub.games[game]?.members.removeValue(forKey: connection) != nil else { return }
         hub.sessions[connection]?.game = nil
         hub.sessions[connection]?.player = nil
         hub.sessions[connection]?.spectating = false

@@ -1,0 +1,313 @@
+import CEpoll
+import Foundation
+import NIOConcurrencyHelpers
+import WebSocket
+
+/// The spectators of `bench fanout`: thousands of WebSocket clients on a few threads of plain
+/// epoll, decoding with our own `ClientConnection`, so that the load generator's cost per message
+/// is one `recvmsg` and the codec rather than a NIO pipeline per socket.
+///
+/// Every state's arrival is taken twice:
+/// - `arrived`: the kernel's receive timestamp of the bytes (`SO_TIMESTAMPNS`): when the state
+///   reached the spectator's socket. On one box, 2,000 "browsers" share the load generator's two
+///   threads; in a deployment each reads on its own CPU, so this is the delay a spectator sees.
+/// - `read`: when the load generator got round to reading it (includes its own queueing).
+final class SpectatorSwarm: @unchecked Sendable {
+    struct Arrival {
+        var seq: Int
+        /// Monotonic ns (converted from the kernel's CLOCK_REALTIME stamp).
+        var arrived: UInt64
+        /// Monotonic ns.
+        var read: UInt64
+    }
+
+    struct Outcome {
+        var arrivals: [Arrival]
+        var closedReason: String?
+    }
+
+    private let game: String
+    private let marker: [UInt8]
+    private let threads: [Reader]
+    private var spectators: [Spectator] = []
+    private let progress = NIOLockedValueBox(Progress())
+
+    struct Progress {
+        var welcomed = 0
+        var failures: [String] = []
+    }
+
+    init(game: String, threads: Int) throws {
+        self.game = game
+        self.marker = GameClient.seqMarker(game: game)
+        self.threads = try (0..<max(1, threads)).map { _ in try Reader() }
+        for reader in self.threads { reader.start() }
+    }
+
+    /// Connects `count` spectators round-robin over `urls`, `batch` at a time, each sending
+    /// `spectate`; returns once all were welcomed (throws on the first refusal or after `timeout`).
+    func connect(count: Int, to urls: [WebSocketURL], batch: Int = 200, timeout: TimeInterval = 60,
+                 progress report: (String) -> Void) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var next = 0
+        while next < count {
+            let upTo = min(count, next + batch)
+            for index in next..<upTo {
+                let spectator = try Spectator(url: urls[index % urls.count], game: game, marker: marker)
+                spectators.append(spectator)
+                threads[index % threads.count].add(spectator, progress: progress)
+            }
+            next = upTo
+            while true {
+                let (welcomed, failures) = progress.withLockedValue { ($0.welcomed, $0.failures) }
+                if let failure = failures.first { throw GameLoadError.refused("spectate: \(failure)") }
+                if welcomed >= upTo { break }
+                if Date() > deadline { throw GameLoadError.refused("spectate: only \(welcomed) of \(upTo) welcomed in \(Int(timeout)) s") }
+                usleep(5_000)
+            }
+            report("  spectators \(next) / \(count)")
+        }
+    }
+
+    /// Stops the readers, closes every socket and hands over what each spectator saw.
+    func finish() -> [Outcome] {
+        for reader in threads { reader.stop() }
+        return spectators.map { spectator in
+            spectator.close()
+            return Outcome(arrivals: spectator.arrivals, closedReason: spectator.closedReason)
+        }
+    }
+
+    var count: Int { spectators.count }
+}
+
+/// One spectator's socket and codec; owned by its reader thread once added.
+private final class Spectator {
+    let fd: Int32
+    private let key = ClientHandshake.makeKey()
+    private let url: WebSocketURL
+    private let game: String
+    private let marker: [UInt8]
+    private var handshake: [UInt8] = []
+    private var open = false
+    private var welcomed = false
+    private var codec = ClientConnection(configuration: .init(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20))
+    private(set) var arrivals: [SpectatorSwarm.Arrival] = []
+    private(set) var closedReason: String?
+    private var closed = false
+
+    init(url: WebSocketURL, game: String, marker: [UInt8]) throws {
+        self.url = url
+        self.game = game
+        self.marker = marker
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw GameLoadError.refused("socket: errno \(errno)") }
+        var on: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        // SO_TIMESTAMPNS (35 on Linux; the Glibc module does not import the macro): the kernel
+        // stamps each received segment, and recvmsg hands the stamp over.
+        setsockopt(fd, SOL_SOCKET, 35, &on, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(url.port).bigEndian)
+        address.sin_addr.s_addr = inet_addr(url.host == "localhost" ? "127.0.0.1" : url.host)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            let error = errno
+            Glibc.close(fd)
+            throw GameLoadError.refused("connect to \(url): errno \(error)")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        send(Array(ClientHandshake.request(host: url.hostHeader, path: url.path, key: key).utf8))
+    }
+
+    /// Small writes only (handshake, one request, pongs, close): the socket buffer always takes them.
+    private func send(_ bytes: [UInt8]) {
+        guard !closed else { return }
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// The socket is readable: one recvmsg (epoll is level-triggered, so anything left is seen again).
+    /// Returns false once the socket is closed.
+    @discardableResult
+    func readable(buffer: UnsafeMutableRawBufferPointer, control: UnsafeMutableRawBufferPointer,
+                  clockOffset: Int64, progress: NIOLockedValueBox<SpectatorSwarm.Progress>) -> Bool {
+        var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+        var message = msghdr()
+        let count = withUnsafeMutablePointer(to: &vector) { vectorPointer -> Int in
+            message.msg_iov = vectorPointer
+            message.msg_iovlen = 1
+            message.msg_control = control.baseAddress
+            message.msg_controllen = control.count
+            return recvmsg(fd, &message, 0)
+        }
+        let readAt = monotonicNanoseconds()
+        if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) {
+            closed(count == 0 ? "closed by the server" : "read error \(errno)", progress: progress)
+            return false
+        }
+        guard count > 0 else { return true }
+        let arrivedAt = Self.receiveTimestamp(message, clockOffset: clockOffset) ?? readAt
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+        if open {
+            codec.receive(bytes)
+        } else {
+            handshake.append(contentsOf: bytes)
+            switch ClientHandshake.evaluate(response: handshake, key: key) {
+            case .incomplete:
+                return true
+            case .rejected(let reason):
+                closed("handshake refused: \(reason)", progress: progress)
+                return false
+            case .accepted(let headLength):
+                open = true
+                let rest = Array(handshake[headLength...])
+                handshake = []
+                let request = "{\"type\":\"spectate\",\"game\":\"\(game)\",\"id\":\"s\"}"
+                send(WebSocketFrameEncoder.maskedFrame(opcode: .text, payload: Array(request.utf8),
+                                                       maskingKey: ClientConnection.randomMaskingKey()))
+                codec.receive(rest)
+            }
+        }
+        while let action = codec.nextAction() {
+            switch action {
+            case .message(.text(let text)):
+                if let seq = GameClient.stateSeq(text, marker: marker) {
+                    arrivals.append(.init(seq: seq, arrived: min(arrivedAt, readAt), read: readAt))
+                } else if !welcomed {
+                    if text.contains("\"type\":\"welcome\"") {
+                        welcomed = true
+                        progress.withLockedValue { $0.welcomed += 1 }
+                    } else {
+                        closed("refused: \(text)", progress: progress)
+                        return false
+                    }
+                }
+            case .message(.binary):
+                break
+            case .write(let bytes):
+                send(bytes)
+            case .pongReceived:
+                break
+            case .closeTransport:
+                closed("closed by the server", progress: progress)
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The SCM_TIMESTAMPNS control message of a recvmsg, as monotonic ns.
+    private static func receiveTimestamp(_ message: msghdr, clockOffset: Int64) -> UInt64? {
+        guard let control = message.msg_control, message.msg_controllen >= 32 else { return nil }
+        // struct cmsghdr { size_t len; int level; int type; } then the data, 8-byte aligned.
+        var offset = 0
+        while offset + 16 <= message.msg_controllen {
+            let length = control.load(fromByteOffset: offset, as: Int.self)
+            let level = control.load(fromByteOffset: offset + 8, as: Int32.self)
+            let type = control.load(fromByteOffset: offset + 12, as: Int32.self)
+            guard length >= 16 else { return nil }
+            if level == SOL_SOCKET, type == 35, length >= 32 {
+                let seconds = control.load(fromByteOffset: offset + 16, as: Int64.self)
+                let nanoseconds = control.load(fromByteOffset: offset + 24, as: Int64.self)
+                let realtime = seconds * 1_000_000_000 + nanoseconds
+                return UInt64(clamping: realtime - clockOffset)
+            }
+            offset += (length + 7) & ~7
+        }
+        return nil
+    }
+
+    private func closed(_ reason: String, progress: NIOLockedValueBox<SpectatorSwarm.Progress>) {
+        guard !closed else { return }
+        closedReason = reason
+        if !welcomed { progress.withLockedValue { $0.failures.append(reason) } }
+        close()
+    }
+
+    /// Closes TCP (the benchmark is over; the gateway counts the hang-up like a browser tab closing).
+    func close() {
+        guard !closed else { return }
+        closed = true
+        Glibc.close(fd)
+    }
+}
+
+/// One thread: an epoll set of spectators, read until stopped.
+private final class Reader: @unchecked Sendable {
+    private let epoll: Int32
+    private let members = NIOLockedValueBox<[Int32: Spectator]>([:])
+    private let stopped = NIOLockedValueBox(false)
+    private var thread: Thread?
+    private let done = DispatchSemaphore(value: 0)
+    private var progress: NIOLockedValueBox<SpectatorSwarm.Progress>?
+
+    init() throws {
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { throw GameLoadError.refused("epoll_create1: errno \(errno)") }
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "spectators"
+        thread.start()
+        self.thread = thread
+    }
+
+    func add(_ spectator: Spectator, progress: NIOLockedValueBox<SpectatorSwarm.Progress>) {
+        self.progress = progress
+        members.withLockedValue { $0[spectator.fd] = spectator }
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+        event.data.fd = spectator.fd
+        epoll_ctl(epoll, EPOLL_CTL_ADD, spectator.fd, &event)
+    }
+
+    func stop() {
+        stopped.withLockedValue { $0 = true }
+        done.wait()
+        Glibc.close(epoll)
+    }
+
+    private func run() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
+        let control = UnsafeMutableRawBufferPointer.allocate(byteCount: 128, alignment: 16)
+        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        defer {
+            buffer.deallocate()
+            control.deallocate()
+            done.signal()
+        }
+        let clockOffset = Self.realtimeMinusMonotonic()
+        var table: [Int32: Spectator] = [:]
+        while !stopped.withLockedValue({ $0 }) {
+            let ready = epoll_wait(epoll, &events, Int32(events.count), 20)
+            guard ready > 0 else { continue }
+            for index in 0..<Int(ready) {
+                let fd = events[index].data.fd
+                var spectator = table[fd]
+                if spectator == nil {
+                    // Added since the last look: refresh this thread's copy of the table.
+                    table = members.withLockedValue { $0 }
+                    spectator = table[fd]
+                }
+                guard let spectator, let progress else { continue }
+                if !spectator.readable(buffer: buffer, control: control, clockOffset: clockOffset, progress: progress) {
+                    // Closed: its descriptor number may be reused by the next socket.
+                    table[fd] = nil
+                    members.withLockedValue { $0[fd] = nil }
+                }
+            }
+        }
+    }
+
+    /// CLOCK_REALTIME minus CLOCK_MONOTONIC (ns): converts the kernel's receive stamps.
+    private static func realtimeMinusMonotonic() -> Int64 {
+        var realtime = timespec()
+        clock_gettime(CLOCK_REALTIME, &realtime)
+        let monotonic = Int64(monotonicNanoseconds())
+        return Int64(realtime.tv_sec) * 1_000_000_000 + Int64(realtime.tv_nsec) - monotonic
+    }
+}
