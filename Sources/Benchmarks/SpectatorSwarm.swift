@@ -40,7 +40,8 @@ final class SpectatorSwarm: @unchecked Sendable {
     init(game: String, threads: Int) throws {
         self.game = game
         self.marker = GameClient.seqMarker(game: game)
-        self.threads = try (0..<max(1, threads)).map { _ in try Reader() }
+        let progress = self.progress
+        self.threads = try (0..<max(1, threads)).map { _ in try Reader(progress: progress) }
         for reader in self.threads { reader.start() }
     }
 
@@ -48,6 +49,16 @@ final class SpectatorSwarm: @unchecked Sendable {
     /// `spectate`; returns once all were welcomed (throws on the first refusal or after `timeout`).
     func connect(count: Int, to urls: [WebSocketURL], batch: Int = 200, timeout: TimeInterval = 60,
                  progress report: (String) -> Void) throws {
+        do {
+            try connectAll(count: count, to: urls, batch: batch, timeout: timeout, progress: report)
+        } catch {
+            _ = finish()
+            throw error
+        }
+    }
+
+    private func connectAll(count: Int, to urls: [WebSocketURL], batch: Int, timeout: TimeInterval,
+                            progress report: (String) -> Void) throws {
         let deadline = Date().addingTimeInterval(timeout)
         var next = 0
         while next < count {
@@ -55,7 +66,7 @@ final class SpectatorSwarm: @unchecked Sendable {
             for index in next..<upTo {
                 let spectator = try Spectator(url: urls[index % urls.count], game: game, marker: marker)
                 spectators.append(spectator)
-                threads[index % threads.count].add(spectator, progress: progress)
+                threads[index % threads.count].add(spectator)
             }
             next = upTo
             while true {
@@ -240,11 +251,11 @@ private final class Reader: @unchecked Sendable {
     private let epoll: Int32
     private let members = NIOLockedValueBox<[Int32: Spectator]>([:])
     private let stopped = NIOLockedValueBox(false)
-    private var thread: Thread?
     private let done = DispatchSemaphore(value: 0)
-    private var progress: NIOLockedValueBox<SpectatorSwarm.Progress>?
+    private let progress: NIOLockedValueBox<SpectatorSwarm.Progress>
 
-    init() throws {
+    init(progress: NIOLockedValueBox<SpectatorSwarm.Progress>) throws {
+        self.progress = progress
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw GameLoadError.refused("epoll_create1: errno \(errno)") }
     }
@@ -253,11 +264,9 @@ private final class Reader: @unchecked Sendable {
         let thread = Thread { [self] in run() }
         thread.name = "spectators"
         thread.start()
-        self.thread = thread
     }
 
-    func add(_ spectator: Spectator, progress: NIOLockedValueBox<SpectatorSwarm.Progress>) {
-        self.progress = progress
+    func add(_ spectator: Spectator) {
         members.withLockedValue { $0[spectator.fd] = spectator }
         var event = epoll_event()
         event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
@@ -265,8 +274,13 @@ private final class Reader: @unchecked Sendable {
         epoll_ctl(epoll, EPOLL_CTL_ADD, spectator.fd, &event)
     }
 
+    /// Idempotent: the thread is joined once.
     func stop() {
-        stopped.withLockedValue { $0 = true }
+        let first = stopped.withLockedValue { stopped -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
         done.wait()
         Glibc.close(epoll)
     }
@@ -293,7 +307,7 @@ private final class Reader: @unchecked Sendable {
                     table = members.withLockedValue { $0 }
                     spectator = table[fd]
                 }
-                guard let spectator, let progress else { continue }
+                guard let spectator else { continue }
                 if !spectator.readable(buffer: buffer, control: control, clockOffset: clockOffset, progress: progress) {
                     // Closed: its descriptor number may be reused by the next socket.
                     table[fd] = nil
