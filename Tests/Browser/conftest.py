@@ -69,3 +69,20 @@ def make_browser(request):
             print(f"browser {index + 1}: {error}")
         finally:
             driver.quit()
+
+
+@pytest.fixture
+def make_scripted():
+    """Players on plain WebSockets (helpers.ScriptedPlayer), closed after the test."""
+    from helpers import ScriptedPlayer
+
+    players = []
+
+    def make(stack, gateway_index, name):
+        player = ScriptedPlayer(stack.ws_url(gateway_index), name)
+        players.append(player)
+        return player
+
+    yield make
+    for player in players:
+        player.close()

@@ -4,13 +4,11 @@ Alice uses gateway 1, Bob gateway 2. Bob watches the live lobby list, joins thro
 link, the host starts, and they play turns with the authority's dice script: purchases, rent, an
 auction and chat are seen by both; Alice refreshes her page mid-game and keeps her seat.
 """
-import os
-
-from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import ARTIFACTS
+from helpers import (Console, assert_no_console_errors, attribute, both, click, css, find, gateway_args, open_page,
+                     play_turn, start_two_player_game, text_of, wait, wait_attribute, wait_text)
 from stack import wait_for_port
 
 SCRIPT = [
@@ -21,105 +19,6 @@ SCRIPT = [
     3, 4,   # Alice (after a page refresh): 6 -> 13 States Avenue, buys ($140)
     3, 4,   # Bob: 11 -> 18 Tennessee Avenue, sends it to auction: Alice wins it for $10
 ]
-
-
-def gateway_args():
-    """MONOPOLY_STATIC_DIR=Sources/Gateway/Public serves the files from disk (no rebuild while iterating)."""
-    static = os.environ.get("MONOPOLY_STATIC_DIR")
-    return ["--static-dir", static] if static else []
-
-
-def css(testid):
-    return f'[data-testid="{testid}"]'
-
-
-def find(driver, testid):
-    return driver.find_element(By.CSS_SELECTOR, css(testid))
-
-
-def wait(driver, predicate, what, timeout=15):
-    def check(d):
-        try:
-            return predicate(d)
-        except StaleElementReferenceException:
-            return False
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(check, message=f"timed out waiting for {what}")
-
-
-def text_of(driver, testid):
-    try:
-        elements = driver.find_elements(By.CSS_SELECTOR, css(testid))
-        return elements[0].text if elements else None
-    except StaleElementReferenceException:  # re-rendered meanwhile
-        return None
-
-
-def wait_text(driver, testid, expected, timeout=15):
-    wait(driver, lambda d: text_of(d, testid) == expected, f"{testid} == {expected!r} (now {text_of(driver, testid)!r})", timeout)
-
-
-def click(driver, testid, timeout=15):
-    """Clicks the visible, enabled element; a re-render between finding and clicking retries."""
-    def attempt(d):
-        for element in d.find_elements(By.CSS_SELECTOR, css(testid)):
-            if element.is_displayed() and element.is_enabled():
-                try:
-                    element.click()
-                    return True
-                except ElementClickInterceptedException:
-                    return False
-        return False
-    wait(driver, attempt, f"{testid} to be clickable", timeout)
-
-
-def attribute(driver, testid, name):
-    try:
-        elements = driver.find_elements(By.CSS_SELECTOR, css(testid))
-        return elements[0].get_attribute(name) if elements else None
-    except StaleElementReferenceException:  # re-rendered meanwhile
-        return None
-
-
-def wait_attribute(driver, testid, name, expected, timeout=15):
-    wait(driver, lambda d: attribute(d, testid, name) == expected,
-         f"{testid}[{name}] == {expected!r} (now {attribute(driver, testid, name)!r})", timeout)
-
-
-def open_page(driver, url):
-    """Loads the page and waits for its WebSocket to be open."""
-    driver.get(url)
-    wait_attribute(driver, "connection-status", "data-status", "open")
-
-
-def both(drivers, check):
-    for driver in drivers:
-        check(driver)
-
-
-class Console:
-    """Collects every browser console entry; SEVERE ones fail the test."""
-
-    def __init__(self):
-        self.entries = []
-
-    def collect(self, driver, who):
-        for entry in driver.get_log("browser"):
-            self.entries.append((who, entry))
-
-    def severe(self):
-        return [f"{who}: {entry['message']}" for who, entry in self.entries if entry.get("level") == "SEVERE"]
-
-
-def play_turn(driver, others, player, position, buy=True):
-    """The player rolls (the dice script decides), optionally buys, then ends the turn."""
-    click(driver, "roll")
-    for d in [driver, *others]:
-        wait_attribute(d, f"token-{player}", "data-position", str(position))
-    if buy:
-        click(driver, "buy")
-        for d in [driver, *others]:
-            wait_attribute(d, f"square-{position}", "data-owner", player)
-    click(driver, "end-turn")
 
 
 def test_two_browsers_on_two_gateways_play_a_scripted_game(make_stack, make_browser):
@@ -319,29 +218,6 @@ def test_a_lost_connection_shows_the_banner_and_rejoins_the_seat(make_stack, mak
             assert who == "bob" and "WebSocket connection to" in entry["message"], f"{who}: {entry}"
 
 
-def start_two_player_game(stack, make_browser, starting_cash=None):
-    """Alice creates a game on gateway 1 (optionally with another starting cash), Bob joins on gateway 2."""
-    alice = make_browser()
-    bob = make_browser()
-    url_1 = f"http://127.0.0.1:{stack.gateway_ports[0]}"
-    url_2 = f"http://127.0.0.1:{stack.gateway_ports[1]}"
-    open_page(alice, url_1 + "/")
-    find(alice, "name-input").send_keys("Alice")
-    if starting_cash is not None:
-        field = alice.find_element(By.ID, "opt-starting-cash")
-        field.clear()
-        field.send_keys(str(starting_cash))
-    click(alice, "create-game")
-    wait(alice, lambda d: text_of(d, "game-code"), "the game code")
-    open_page(bob, f"{url_2}/?game={text_of(alice, 'game-code')}")
-    find(bob, "name-input").send_keys("Bob")
-    click(bob, "invite-join")
-    wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("player-p2")), "Bob in the player list")
-    click(alice, "start-game")
-    wait(bob, lambda d: "Turn 1" in find(d, "turn-indicator").text, "the game to start")
-    return alice, bob
-
-
 def test_building_selling_and_mortgaging_from_the_title_deed(make_stack, make_browser):
     stack = make_stack(dice=[
         2, 4,   # Alice: Oriental Avenue
@@ -385,8 +261,7 @@ def test_building_selling_and_mortgaging_from_the_title_deed(make_stack, make_br
     assert not bob.find_elements(By.CSS_SELECTOR, css("square-mortgage"))
     # Cash: 1500 - 100 - 100 - 200 - 300 (trade) - 50 + 25 (house) + 100 - 110 (mortgage and lift).
     both([alice, bob], lambda d: wait_text(d, "cash-p1", "$765"))
-    for driver in (alice, bob):
-        assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+    assert_no_console_errors(alice, bob)
 
 
 def test_a_debt_offers_raising_cash_then_bankruptcy_ends_the_game(make_stack, make_browser):
@@ -409,8 +284,7 @@ def test_a_debt_offers_raising_cash_then_bankruptcy_ends_the_game(make_stack, ma
     assert not find(alice, "invite-box").is_displayed()
     click(alice, "create-game")
     wait(alice, lambda d: find(d, "game-view").is_displayed() and find(d, "waiting-room").is_displayed(), "a new game")
-    for driver in (alice, bob):
-        assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+    assert_no_console_errors(alice, bob)
 
 
 def test_the_host_fills_a_seat_with_a_bot_that_plays_its_turns(make_stack, make_browser):
@@ -438,7 +312,7 @@ def test_the_host_fills_a_seat_with_a_bot_that_plays_its_turns(make_stack, make_
     wait(alice, lambda d: find(d, "resume-box").is_displayed(), "the way back to the seat")
     click(alice, "resume-game")
     wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, css("roll")), "Alice back at her seat")
-    assert [e for e in alice.get_log("browser") if e.get("level") == "SEVERE"] == []
+    assert_no_console_errors(alice)
 
 
 def test_three_doubles_send_to_jail_and_paying_the_fine_gets_out(make_stack, make_browser):
@@ -470,5 +344,4 @@ def test_three_doubles_send_to_jail_and_paying_the_fine_gets_out(make_stack, mak
     assert text_of(bob, "cash-p1") == "$" + f"{int(cash.strip('$').replace(',', '')) - 50:,}"
     click(alice, "roll")
     both([alice, bob], lambda d: wait_attribute(d, "token-p1", "data-position", "15"))
-    for driver in (alice, bob):
-        assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+    assert_no_console_errors(alice, bob)
