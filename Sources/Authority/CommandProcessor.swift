@@ -98,6 +98,7 @@ public struct CommandProcessor: Sendable {
                                now: Double) -> Outcome {
         var record = record
         let previousAuction = record.state.auction
+        let previousTurn = record.state.phase == .playing ? record.state.turnNumber : nil
         let events: [Event]
         do {
             events = try record.state.apply(command, by: player, dice: &dice)
@@ -113,6 +114,7 @@ public struct CommandProcessor: Sendable {
                 record.state.setAuctionDeadline(now + Double(seconds))
             }
         }
+        Self.updateTurnClock(&record, previousTurn: previousTurn, now: now)
         // A player who acts in person is no longer timing out.
         if envelope != nil, record.seats[player]?.timeouts != 0 {
             record.seats[player]?.timeouts = 0
@@ -120,6 +122,40 @@ public struct CommandProcessor: Sendable {
         var outcome = publish(&record, events: events, cause: .init(id: envelope?.id, type: command.type, player: player))
         if let envelope { outcome.replies = [ack(envelope, seq: record.seq)] }
         return outcome
+    }
+
+    // MARK: - Turn clock
+
+    /// The turn clock (`options.turn_seconds`) runs per turn, doubles included: a new turn gets a
+    /// fresh deadline, kept within the turn. Like the auction's, the deadline (wall clock) is part of
+    /// the state, so clients count down to it and a restarted authority keeps it. A turn whose clock
+    /// ran out has none; neither has a game without a clock or not in play. `previousTurn`: the turn
+    /// number before the change (nil when the game was not in play).
+    static func updateTurnClock(_ record: inout GameRecord, previousTurn: Int?, now: Double) {
+        let state = record.state
+        guard state.phase == .playing, state.current != nil, let seconds = state.options.turnSeconds else {
+            record.state.setTurnDeadline(nil)
+            return
+        }
+        // A record saved before turn deadlines existed gets one too (the clock starts now).
+        let unset = state.turnDeadline == nil && record.expiredTurn != state.turnNumber
+        if state.turnNumber != previousTurn || unset {
+            record.state.setTurnDeadline(now + Double(seconds))
+        }
+    }
+
+    /// The turn clock ran out at `now`: the rest of the turn is the bot's (see `expiredTurn`), and
+    /// two timed-out turns in a row mark the player away. Nil when the clock has not run out.
+    static func expireTurnClock(_ record: GameRecord, now: Double) -> GameRecord? {
+        guard record.state.phase == .playing, let deadline = record.state.turnDeadline, now >= deadline,
+              let player = record.state.current, record.state.player(player) != nil else { return nil }
+        var record = record
+        record.state.setTurnDeadline(nil)
+        record.expiredTurn = record.state.turnNumber
+        let timeouts = (record.seats[player]?.timeouts ?? 0) + 1
+        record.seats[player]?.timeouts = timeouts
+        if timeouts >= 2 { record.state.setAway(player, true) }
+        return record
     }
 
     // MARK: - Seats

@@ -36,6 +36,11 @@ public struct GameRecord: Codable, Sendable, Equatable {
     public var seq: Int
     public var state: GameState
     public var seats: [PlayerID: Seat]
+    /// The turn whose clock ran out: the bot plays the rest of it. Persisted so that a restarted
+    /// authority neither restarts that turn's clock nor counts the timeout twice.
+    public var expiredTurn: Int?
+
+    enum CodingKeys: String, CodingKey { case game, seq, state, seats, expiredTurn = "expired_turn" }
 
     public init(game: GameID, seq: Int = 0, state: GameState, seats: [PlayerID: Seat] = [:]) {
         self.game = game

@@ -81,6 +81,10 @@ private struct GameLoop: Sendable {
                 do {
                     state.record = try await store.load(game)
                     state.loaded = true
+                    if var record = state.record {
+                        CommandProcessor.updateTurnClock(&record, previousTurn: record.state.turnNumber, now: Date().timeIntervalSince1970)
+                        state.record = record
+                    }
                 } catch {
                     logger.error("cannot load game: \(error)")
                     if case .envelope(let envelope) = input {
@@ -100,7 +104,7 @@ private struct GameLoop: Sendable {
             }
             timer?.cancel()
             timer = nil
-            if let delay = nextWake(&state) {
+            if let delay = nextWake(state) {
                 let inputs = self.inputs
                 timer = Task {
                     try? await Task.sleep(for: delay)
@@ -114,10 +118,6 @@ private struct GameLoop: Sendable {
     struct LoopState {
         var loaded = false
         var record: GameRecord?
-        /// The turn whose clock runs: (turn number, player), since when.
-        var turnClock: (turn: Int, player: PlayerID, since: ContinuousClock.Instant)?
-        /// The turn whose clock ran out: the bot plays the rest of it.
-        var expiredTurn: (turn: Int, player: PlayerID)?
         /// Consecutive automatic moves that were rejected (a guard against a stuck loop).
         var failedMoves = 0
     }
@@ -146,7 +146,7 @@ private struct GameLoop: Sendable {
 
     /// Whom the authority must play for right now (bots, away or long-disconnected players, a
     /// player whose turn clock ran out), trade recipients first, then whoever play waits on.
-    private func standIns(_ state: inout LoopState, now: ContinuousClock.Instant) -> [PlayerID] {
+    private func standIns(_ state: LoopState) -> [PlayerID] {
         guard let record = state.record, record.state.phase == .playing else { return [] }
         let wall = Date().timeIntervalSince1970
         let grace = Double(timing.disconnectGrace.components.seconds)
@@ -154,30 +154,22 @@ private struct GameLoop: Sendable {
             guard let seat = record.seats[player], let info = record.state.player(player), !info.bankrupt else { return false }
             if seat.isBot || info.away { return true }
             if let since = seat.disconnectedAt, wall - since >= grace { return true }
-            if let expired = state.expiredTurn, expired.player == player, expired.turn == record.state.turnNumber { return true }
+            if record.expiredTurn == record.state.turnNumber, record.state.current == player { return true }
             return false
         }
     }
 
     /// The next moment something must happen without a command: a bot's move, a clock running out.
-    private func nextWake(_ state: inout LoopState) -> Duration? {
+    private func nextWake(_ state: LoopState) -> Duration? {
         guard let record = state.record, record.state.phase == .playing, state.failedMoves < 8 else { return nil }
-        let now = ContinuousClock.now
+        let wall = Date().timeIntervalSince1970
         var wakes: [Duration] = []
-        if !standIns(&state, now: now).isEmpty { wakes.append(timing.botDelay) }
-        if let deadline = record.state.auction?.deadline {
-            wakes.append(.milliseconds(Int64((deadline - Date().timeIntervalSince1970) * 1000) + 5))
-        }
-        if let seconds = record.state.options.turnSeconds, let current = record.state.current {
-            if state.turnClock?.turn != record.state.turnNumber || state.turnClock?.player != current {
-                state.turnClock = (record.state.turnNumber, current, now)
-            }
-            if state.expiredTurn?.turn != record.state.turnNumber {
-                wakes.append(state.turnClock!.since + .seconds(seconds) - now)
-            }
+        if !standIns(state).isEmpty { wakes.append(timing.botDelay) }
+        // Both clocks' deadlines are in the state (wall clock), so a restarted authority keeps them.
+        for deadline in [record.state.auction?.deadline, record.state.turnDeadline].compactMap({ $0 }) {
+            wakes.append(.milliseconds(Int64((deadline - wall) * 1000) + 5))
         }
         // Disconnected players' grace periods.
-        let wall = Date().timeIntervalSince1970
         let grace = Double(timing.disconnectGrace.components.seconds)
         for player in record.state.awaiting {
             if let since = record.seats[player]?.disconnectedAt, wall - since < grace {
@@ -189,8 +181,7 @@ private struct GameLoop: Sendable {
 
     /// A tick: a clock may have run out, or a bot (or the bot standing in for someone) moves.
     private func automaticMove(_ state: inout LoopState, processor: inout CommandProcessor) async {
-        guard var record = state.record, record.state.phase == .playing else { return }
-        let now = ContinuousClock.now
+        guard let record = state.record, record.state.phase == .playing else { return }
 
         if let auction = record.state.auction, let deadline = auction.deadline, Date().timeIntervalSince1970 >= deadline {
             let actor = record.state.current ?? auction.bidders.first ?? ""
@@ -199,20 +190,14 @@ private struct GameLoop: Sendable {
             return
         }
 
-        if let seconds = record.state.options.turnSeconds, let clock = state.turnClock,
-           clock.turn == record.state.turnNumber, state.expiredTurn?.turn != clock.turn,
-           now >= clock.since + .seconds(seconds), let index = record.state.index(of: clock.player) {
-            // The clock ran out: the bot plays the rest of this turn; two in a row mark the player away.
-            state.expiredTurn = (clock.turn, clock.player)
-            let timeouts = (record.seats[clock.player]?.timeouts ?? 0) + 1
-            record.seats[clock.player]?.timeouts = timeouts
-            if timeouts >= 2 { record.state.players[index].away = true }
-            state.record = record
+        if let expired = CommandProcessor.expireTurnClock(record, now: Date().timeIntervalSince1970) {
+            // Committed with the bot's first move for the rest of the turn, just below.
+            state.record = expired
             metrics.turnTimedOut()
         }
 
-        let players = standIns(&state, now: now)
-        guard !players.isEmpty else { return }
+        let players = standIns(state)
+        guard !players.isEmpty, let record = state.record else { return }
         for player in players {
             // The bot's choice first; if it has none (or it is refused), the simplest legal move
             // that keeps the game going: a trade offered to this player is declined.

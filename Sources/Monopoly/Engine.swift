@@ -50,6 +50,11 @@ extension GameState {
         auction?.deadline = deadline
     }
 
+    /// Stores the authority's deadline for the current turn (opaque to the engine).
+    public mutating func setTurnDeadline(_ deadline: Double?) {
+        turnDeadline = deadline
+    }
+
     // MARK: Commands
 
     /// Applies a command with dice from `dice` (the game's own generator is its fallback).

@@ -269,6 +269,9 @@ public struct GameState: Codable, Sendable, Equatable {
     public var canRoll: Bool = true
     /// Turns played so far (incremented when a turn ends), 1-based during play.
     public var turnNumber: Int = 0
+    /// Opaque deadline of the current turn set by the authority's turn clock (like `Auction.deadline`);
+    /// nil while no clock runs. The engine only stores it.
+    public var turnDeadline: Double? = nil
     /// Card ids, top of the deck first. Drawn cards go to the bottom; held jail cards are out of the deck.
     public var chanceDeck: [Int] = Array(0..<16)
     public var communityChestDeck: [Int] = Array(0..<16)
@@ -341,7 +344,7 @@ public struct GameState: Codable, Sendable, Equatable {
         case phase, options, players, current, host, dice, squares, bank, jackpot, moneySupply = "money_supply"
         case auction, auctionQueue = "auction_queue", trades, nextTradeNumber = "next_trade_number", winner
         case endReason = "end_reason", turnStage = "turn_stage", awaiting, pendingBuy = "pending_buy", debts
-        case mortgageChoices = "mortgage_choices", placement, canRoll = "can_roll", turnNumber = "turn_number"
+        case mortgageChoices = "mortgage_choices", placement, canRoll = "can_roll", turnNumber = "turn_number", turnDeadline = "turn_deadline"
         case chanceDeck = "chance_deck", communityChestDeck = "community_chest_deck", rngState = "rng_state"
         case nextPlayerNumber = "next_player_number"
     }
@@ -372,6 +375,7 @@ public struct GameState: Codable, Sendable, Equatable {
         placement = try c.decodeIfPresent(Placement.self, forKey: .placement)
         canRoll = try c.decode(Bool.self, forKey: .canRoll)
         turnNumber = try c.decode(Int.self, forKey: .turnNumber)
+        turnDeadline = try c.decodeIfPresent(Double.self, forKey: .turnDeadline)
         chanceDeck = try c.decode([Int].self, forKey: .chanceDeck)
         communityChestDeck = try c.decode([Int].self, forKey: .communityChestDeck)
         let hex = try c.decode(String.self, forKey: .rngState)
@@ -408,6 +412,7 @@ public struct GameState: Codable, Sendable, Equatable {
         try c.encode(placement, forKey: .placement)
         try c.encode(canRoll, forKey: .canRoll)
         try c.encode(turnNumber, forKey: .turnNumber)
+        try c.encode(turnDeadline, forKey: .turnDeadline)
         try c.encode(chanceDeck, forKey: .chanceDeck)
         try c.encode(communityChestDeck, forKey: .communityChestDeck)
         let hex = String(rng.state, radix: 16)

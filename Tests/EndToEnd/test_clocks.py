@@ -1,6 +1,7 @@
 """The authority's clocks: the turn clock plays for a player who does not act, and two timed-out
 turns in a row mark them away; an auction nobody finishes ends on its own timer."""
 import asyncio
+import time
 
 from client import GameClient
 
@@ -26,6 +27,37 @@ def test_turn_clock_lets_the_bot_play_and_marks_a_player_away_after_two_timeouts
         assert away["state"]["turn_number"] >= 3
         # Moves were made for the absent players (by the authority, not by a client).
         assert any(m["cmd"]["id"] is None and m["cmd"]["type"] == "roll" for m in bob.states)
+        await alice.close()
+        await bob.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_state_carries_the_turn_deadline_and_a_restarted_authority_keeps_the_clock(make_stack):
+    stack = make_stack(dice=[1, 2, 2, 4])
+
+    async def scenario():
+        alice, bob = await lobby_of_two(stack, {"turn_seconds": 8})
+        assert (await bob.wait_state())["state"]["turn_deadline"] is None  # no clock in the lobby
+        await alice.ok("start")
+        started = await bob.wait_state(lambda m: m["state"]["phase"] == "playing")
+        deadline = started["state"]["turn_deadline"]
+        assert abs(deadline - (time.time() + 8)) < 1.5
+        await alice.ok("roll")
+        rolled = await bob.wait_state(lambda m: m["cmd"]["type"] == "roll")
+        assert rolled["state"]["turn_deadline"] == deadline  # one clock for the whole turn
+        # The authority dies; its successor runs the same clock to the same deadline (it used to
+        # start a fresh one when it resumed the game, about 3 s later here).
+        stack.authorities["authority-1"].kill9()
+        stack.start_authority("authority-2")
+        expired = await bob.wait_state(lambda m: m["cmd"]["id"] is None, timeout=20)
+        assert time.time() < deadline + 2.5, f"the clock ran out {time.time() - deadline:.1f} s after its deadline"
+        assert expired["cmd"]["player"] == "p1"
+        assert expired["state"]["turn_deadline"] is None  # ran out: the bot plays the rest of the turn
+        # The bot buys Baltic Avenue and ends the turn; Bob's turn has a fresh clock.
+        bobs = await bob.wait_state(lambda m: m["state"]["current"] == "p2", timeout=10)
+        assert abs(bobs["state"]["turn_deadline"] - (time.time() + 8)) < 1.5
+        assert bobs["state"]["squares"][3]["owner"] == "p1"
         await alice.close()
         await bob.close()
 

@@ -137,11 +137,8 @@ export function renderAuction(s) {
   if (!a || s.phase !== 'playing') {
     panel.hidden = true;
     setHTML(panel, '');
-    app.clocks.auction = null;
     return;
   }
-  const key = `${a.kind}|${a.square}|${a.seq}`;
-  if (!app.clocks.auction || app.clocks.auction.key !== key) app.clocks.auction = { key, start: Date.now() };
   panel.hidden = false;
   const my = me();
   const what = a.square != null ? SQUARES[a.square].name : `A ${a.kind} (building shortage)`;
@@ -243,13 +240,18 @@ export function renderPlayers(s) {
   }
 }
 
-/// Auction and turn clocks, counted locally from the moment this client saw the change.
+/// Seconds left until an authority deadline (wall clock seconds), within the clock's length: a
+/// browser whose clock is off never shows more time than the clock has.
+const secondsLeft = (deadline, seconds) => Math.min(seconds, Math.max(0, deadline - Date.now() / 1000));
+
+/// Auction and turn clocks, counted down to the deadlines in the state: the same for every
+/// player and spectator, whenever they joined or reconnected.
 export function tickClocks() {
   const s = app.state;
   const auction = s?.auction;
   const seconds = s?.options?.auction_seconds;
-  if (auction && seconds && app.clocks.auction) {
-    const left = Math.max(0, seconds - (Date.now() - app.clocks.auction.start) / 1000);
+  if (auction?.deadline && seconds) {
+    const left = secondsLeft(auction.deadline, seconds);
     const timer = $('#auction-timer');
     if (timer) timer.textContent = `${Math.ceil(left)} s`;
     const bar = $('#auction-bar');
@@ -257,14 +259,12 @@ export function tickClocks() {
   }
   const clock = $('#turn-clock');
   const turnSeconds = s?.options?.turn_seconds;
-  if (!s || s.phase !== 'playing' || !turnSeconds || !s.current) {
+  // No deadline: no clock, or it ran out and the authority plays the rest of the turn.
+  if (!s || s.phase !== 'playing' || !turnSeconds || !s.current || !s.turn_deadline) {
     clock.hidden = true;
-    app.clocks.turn = null;
     return;
   }
-  const key = `${s.turn_number}|${s.current}`;
-  if (!app.clocks.turn || app.clocks.turn.key !== key) app.clocks.turn = { key, start: Date.now() };
-  const left = Math.max(0, turnSeconds - (Date.now() - app.clocks.turn.start) / 1000);
+  const left = secondsLeft(s.turn_deadline, turnSeconds);
   clock.hidden = false;
   clock.classList.toggle('urgent', left <= 10);
   const who = s.current === app.player ? 'Your turn' : `${nameOf(s.current)}'s turn`;

@@ -19,7 +19,6 @@ export const app = {
   state: null,
   seq: 0,
   games: [],
-  clocks: { auction: null, turn: null },
   tokens: null,
   unread: 0,
   joining: false,
