@@ -47,8 +47,20 @@ public enum FanoutBenchmark {
                 "per state, first spectator: p50 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p99)) ms; "
                     + "last spectator: p50 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p99)) ms",
                 "CPU cores used: " + coresUsed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
+                cpuPerDelivery,
                 "errors: \(errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))" + (stuck ? "; the game got stuck" : ""),
             ].joined(separator: "\n")
+        }
+
+        /// CPU per state delivered to one spectator: all gateways together, and the load generator.
+        var cpuPerDelivery: String {
+            guard delivered > 0 else { return "CPU per delivery: no deliveries" }
+            func microseconds(_ cores: Double) -> String { String(format: "%.1f", cores * seconds * 1e6 / Double(delivered)) }
+            let gateways = coresUsed.filter { $0.key.hasPrefix("gateway") }.values.reduce(0, +)
+            var parts = ["CPU per delivery:"]
+            if gateways > 0 { parts.append("gateways \(microseconds(gateways)) us,") }
+            parts.append("load generator \(microseconds(coresUsed["load generator"] ?? 0)) us")
+            return parts.joined(separator: " ")
         }
     }
 
