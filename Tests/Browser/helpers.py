@@ -1,5 +1,6 @@
 """What the browser tests share: finding and clicking elements by `data-testid`, waiting for what
 the user sees, and starting a game in two browsers."""
+import contextlib
 import itertools
 import json
 import os
@@ -154,7 +155,8 @@ class ScriptedPlayer:
     def __init__(self, url, name):
         from websockets.sync.client import connect
         self.name = name
-        self.ws = connect(url, max_size=2 ** 22)
+        self.exit = contextlib.ExitStack()
+        self.ws = self.exit.enter_context(connect(url, max_size=2 ** 22))
         self.ids = itertools.count(1)
         self.state = None
         self.seq = 0
@@ -200,4 +202,4 @@ class ScriptedPlayer:
         return self.state
 
     def close(self):
-        self.ws.close()
+        self.exit.close()
