@@ -201,5 +201,9 @@ class ScriptedPlayer:
                 pass
         return self.state
 
+    def wait_turn(self):
+        """Until it is this player's turn to roll."""
+        return self.wait_for(lambda s: s["current"] == self.player and s["turn_stage"] == "roll", f"{self.name}'s turn")
+
     def close(self):
         self.exit.close()

@@ -35,7 +35,7 @@ def test_a_house_short_in_the_bank_is_auctioned_and_the_winner_places_it(make_st
     for turn, (a, b, square) in enumerate(ALICE_ROLLS):
         play_turn(alice, [], "p1", square)
         if turn < len(BOB_ROLLS):
-            bob.wait_for(lambda s: s["current"] == bob.player and s["turn_stage"] == "roll", "Bob's turn")
+            bob.wait_turn()
             bob.ok("roll")
             assert bob.state["players"][1]["position"] == BOB_ROLLS[turn][2]
             bob.ok("buy")

@@ -1,9 +1,10 @@
 """Trades in the browser: a proposal rejected by its recipient, one withdrawn by its proposer, and
-mortgaged properties received in a trade (lift the mortgage now, or keep it and pay the 10%)."""
+mortgaged properties received in a trade or from a bankrupt player (lift the mortgage now, or keep
+it and pay the 10%)."""
 from selenium.webdriver.common.by import By
 
-from helpers import (assert_no_console_errors, both, click, css, find, gateway_args, play_turn, start_two_player_game,
-                     text_of, wait, wait_attribute, wait_text)
+from helpers import (assert_no_console_errors, both, click, create_game, css, find, gateway_args, play_turn, start_game,
+                     start_two_player_game, text_of, wait, wait_attribute, wait_text)
 
 
 def propose(alice, give_cash=0, give_props=(), get_cash=0, get_props=()):
@@ -136,3 +137,83 @@ def test_mortgaged_properties_received_in_a_trade_are_lifted_or_kept(make_stack,
     wait_text(alice, "square-unmortgage", "Unmortgage $66")
     click(alice, "square-close")
     assert_no_console_errors(alice, bob)
+
+
+def test_mortgaged_properties_of_a_bankrupt_player_go_to_the_creditor_who_decides_in_the_title_deeds(
+        make_stack, make_browser, make_scripted):
+    """Alice plays in the browser; Bob and Carol are scripted players on plain WebSockets. Carol
+    mortgages both her lots, gives all her cash to Bob, then owes Alice rent she cannot pay."""
+    stack = make_stack(dice=[
+        5, 6,   # Alice: St. Charles Place ($140)
+        4, 6,   # Bob: just visiting
+        3, 3,   # Carol: Oriental Avenue ($100), doubles
+        1, 2,   # Carol: Connecticut Avenue ($120)
+        4, 5,   # Alice: Free Parking
+        4, 6,   # Bob: Free Parking
+        1, 1,   # Carol: St. Charles Place, $10 rent to Alice with nothing left
+    ], gateway_args=gateway_args())
+    alice, game = create_game(stack, make_browser)
+    bob = make_scripted(stack, 1, "bob")
+    bob.ok("join", game=game, name="Bob")
+    carol = make_scripted(stack, 0, "carol")
+    carol.ok("join", game=game, name="Carol")
+    start_game(alice, players=3)
+
+    play_turn(alice, [], "p1", 11)
+    bob.wait_turn()
+    bob.ok("roll")
+    bob.ok("end_turn")
+    carol.wait_turn()
+    for _ in range(2):
+        carol.ok("roll")
+        carol.ok("buy")
+    carol.ok("end_turn")
+    carol.ok("mortgage", square=6)
+    carol.ok("mortgage", square=9)
+    carol.ok("trade_propose", to="p2", give={"cash": 1390, "properties": [], "jail_cards": 0},
+             get={"cash": 0, "properties": [], "jail_cards": 0})
+    bob.ok("trade_accept", trade="t1")
+    wait_text(alice, "cash-p3", "$0")
+
+    play_turn(alice, [], "p1", 20, buy=False)
+    bob.wait_turn()
+    bob.ok("roll")
+    bob.ok("end_turn")
+    carol.wait_turn()
+    carol.ok("roll")
+    assert carol.state["debts"] == [{"debtor": "p3", "creditor": "p1", "amount": 10, "reason": "rent for St. Charles Place"}]
+    carol.ok("bankrupt")
+
+    # Alice takes over Carol's lots, both mortgaged: she must decide on each before anyone plays on.
+    wait(alice, lambda d: "bankrupt" in find(d, "player-p3").text.lower(), "Carol bankrupt in Alice's player list")
+    for square in (6, 9):
+        wait_attribute(alice, f"square-{square}", "data-owner", "p1")
+        wait_attribute(alice, f"square-{square}", "data-mortgaged", "true")
+    wait(alice, lambda d: has(d, "lift-6") and has(d, "keep-9"), "the mortgage choices")
+    assert alice.execute_script("return window.__monopoly.state.mortgage_choices") == [
+        {"player": "p1", "square": 6}, {"player": "p1", "square": 9}]
+    assert not has(alice, "roll")
+    wait_text(alice, "cash-p1", "$1,360")  # her cash before: the rent died with Carol's $0
+    refused = "return window.__monopoly.conn.request('roll').then(() => 'accepted', (e) => e.code)"
+    assert alice.execute_script(refused) == "decision_pending"  # nor does the server take a roll
+
+    # From the title deeds: lift Oriental Avenue ($50 + $5), keep Connecticut Avenue ($6 interest).
+    click(alice, "square-6")
+    wait_text(alice, "square-lift", "Lift mortgage $55")
+    assert not has(alice, "square-unmortgage")
+    click(alice, "square-lift")
+    wait_attribute(alice, "square-6", "data-mortgaged", "false")
+    wait_text(alice, "cash-p1", "$1,305")
+    wait(alice, lambda d: not has(d, "square-lift"), "the deed without the choice")
+    click(alice, "square-close")
+    click(alice, "square-9")
+    wait_text(alice, "square-keep", "Keep, pay $6")
+    click(alice, "square-keep")
+    wait_text(alice, "cash-p1", "$1,299")
+    wait_text(alice, "square-unmortgage", "Unmortgage $66")
+    click(alice, "square-close")
+    assert alice.execute_script("return window.__monopoly.state.squares[9].mortgaged") is True
+    state = bob.wait_for(lambda s: s["squares"][9]["owner"] == "p1" and not s["mortgage_choices"], "the decisions")
+    assert [p["cash"] for p in state["players"]] == [1299, 2890, 0]
+    wait(alice, lambda d: has(d, "roll"), "Alice's turn to go on")
+    assert_no_console_errors(alice)
