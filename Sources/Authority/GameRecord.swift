@@ -54,14 +54,31 @@ public struct GameRecord: Codable, Sendable, Equatable {
         seats.first { $0.value.tokenHash == tokenHash }?.key
     }
 
-    /// What browsers see in the lobby list.
+    /// What browsers see in the lobby list. It changes only with the phase and the seats, so the
+    /// authority rewrites the list only then, not on every command.
     public var lobbyEntry: JSONValue {
         .object([
             "game": .string(game.rawValue),
             "host": state.players.first.map { .string($0.name) } ?? .null,
             "players": .number(Double(state.players.count)),
+            "names": .array(state.players.map { .string($0.name) }),
             "max_players": .number(Double(state.options.maxPlayers)),
             "phase": .string(state.phase.rawValue),
         ])
+    }
+
+    /// Whether committing this record after `previous` (nil: unknown or new) changes the lobby list.
+    public func lobbyEntryChanged(since previous: GameRecord?) -> Bool {
+        previous?.lobbyEntry != lobbyEntry
+    }
+
+    /// Listed in the lobby: games waiting for players or running. Finished games leave it, and so
+    /// does a lobby everyone left (nobody could start it).
+    public var isListed: Bool {
+        switch state.phase {
+        case .lobby: !state.players.isEmpty
+        case .playing: true
+        case .finished: false
+        }
     }
 }

@@ -84,6 +84,9 @@ private struct GameLoop: Sendable {
                     if var record = state.record {
                         CommandProcessor.updateTurnClock(&record, previousTurn: record.state.turnNumber, now: Date().timeIntervalSince1970)
                         state.record = record
+                        // Lists a game the lobby may have missed (a lost update, or a running game
+                        // from before they were listed); quietly: the next change announces it.
+                        try? await store.updateLobby(record, announce: false)
                     }
                 } catch {
                     logger.error("cannot load game: \(error)")
@@ -125,7 +128,9 @@ private struct GameLoop: Sendable {
     private func commit(_ outcome: Outcome, into state: inout LoopState) async {
         let previousSeq = state.record?.seq ?? 0
         do {
-            try await store.commit(outcome, previousSeq: previousSeq)
+            // The lobby list is rewritten only when its entry changes (phase, seats), not per command.
+            let lobbyChanged = outcome.record?.lobbyEntryChanged(since: state.record) ?? false
+            try await store.commit(outcome, previousSeq: previousSeq, updatingLobby: lobbyChanged)
             if let record = outcome.record { state.record = record }
         } catch let failure as GameStore.Failure {
             // Another authority advanced this game: take its state and drop our command.

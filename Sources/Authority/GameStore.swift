@@ -61,8 +61,9 @@ public struct GameStore: Sendable {
         return (reply.array ?? []).compactMap { $0.string.flatMap(GameID.init(rawValue:)) }
     }
 
-    /// Persists and publishes an outcome. `previousSeq` is the seq the record had before the command.
-    public func commit(_ outcome: Outcome, previousSeq: Int) async throws {
+    /// Persists and publishes an outcome. `previousSeq` is the seq the record had before the command;
+    /// `updatingLobby` false skips the lobby list (see `GameRecord.lobbyEntryChanged(since:)`).
+    public func commit(_ outcome: Outcome, previousSeq: Int, updatingLobby: Bool = true) async throws {
         if let record = outcome.record, let stateMessage = outcome.stateMessage {
             var arguments: [RedisArgument] = [
                 RedisArgument(previousSeq), RedisArgument(WireJSON.encode(record)),
@@ -85,7 +86,7 @@ public struct GameStore: Sendable {
                 if message.hasPrefix("STALE") { throw Failure.stale(game: game, expected: previousSeq, found: message) }
                 throw RedisError.server(message)
             }
-            try await updateLobby(record)
+            if updatingLobby { try await updateLobby(record) }
         } else {
             var commands: [[RedisArgument]] = outcome.replies.map {
                 ["PUBLISH", RedisArgument(RedisChannels.replies(gateway: $0.gateway)), RedisArgument(WireJSON.encode($0.reply))]
@@ -98,30 +99,19 @@ public struct GameStore: Sendable {
     }
 
     /// The lobby list lives in a hash (game -> entry) that gateways read; a message on the lobby
-    /// channel tells them to read it again. Finished games leave the list and the active set.
-    private func updateLobby(_ record: GameRecord) async throws {
+    /// channel tells them to read it again (`announce`). Games that are not listed (finished, or a
+    /// lobby everyone left) leave the list and the active set: there is nothing to resume.
+    public func updateLobby(_ record: GameRecord, announce: Bool = true) async throws {
         let game = RedisArgument(record.game.rawValue)
-        var commands: [[RedisArgument]]
-        switch record.state.phase {
-        case .lobby:
-            commands = [
-                ["HSET", RedisArgument(RedisChannels.lobbyKey), game, RedisArgument(WireJSON.encode(record.lobbyEntry))],
-                ["SADD", RedisArgument(Self.activeGamesKey), game],
-            ]
-        case .playing:
-            commands = [
-                ["HDEL", RedisArgument(RedisChannels.lobbyKey), game],
-                ["SADD", RedisArgument(Self.activeGamesKey), game],
-            ]
-        case .finished:
-            commands = [
-                ["HDEL", RedisArgument(RedisChannels.lobbyKey), game],
-                ["SREM", RedisArgument(Self.activeGamesKey), game],
-            ]
+        let lobby = RedisArgument(RedisChannels.lobbyKey), active = RedisArgument(Self.activeGamesKey)
+        var commands: [[RedisArgument]] = record.isListed
+            ? [["HSET", lobby, game, RedisArgument(WireJSON.encode(record.lobbyEntry))], ["SADD", active, game]]
+            : [["HDEL", lobby, game], ["SREM", active, game]]
+        if announce {
+            commands.append(["PUBLISH", RedisArgument(RedisChannels.lobby), RedisArgument(WireJSON.encode(JSONValue.object([
+                "type": .string("lobby_changed"), "game": .string(record.game.rawValue), "phase": .string(record.state.phase.rawValue),
+            ])))])
         }
-        commands.append(["PUBLISH", RedisArgument(RedisChannels.lobby), RedisArgument(WireJSON.encode(JSONValue.object([
-            "type": .string("lobby_changed"), "game": .string(record.game.rawValue), "phase": .string(record.state.phase.rawValue),
-        ])))])
         _ = try await redis.pipeline(commands)
     }
 }

@@ -5,6 +5,7 @@ import json
 import websockets
 
 from client import GameClient
+from conftest import Observer
 
 
 def test_invalid_json_unknown_types_and_bad_game_ids_get_errors_and_the_connection_stays_open(make_stack):
@@ -75,11 +76,62 @@ def test_lobby_lists_open_games_and_updates_live(make_stack):
                 break
             await asyncio.sleep(0.1)
         entry = lobbies[-1]["games"][0]
-        assert entry == {"game": game, "host": "Hosty", "players": 1, "max_players": 4, "phase": "lobby"}
+        assert entry == {"game": game, "host": "Hosty", "players": 1, "names": ["Hosty"], "max_players": 4, "phase": "lobby"}
         await host.close()
         await watcher.close()
 
     asyncio.run(scenario())
+
+
+def test_running_games_stay_listed_until_they_finish_and_moves_do_not_touch_the_list(make_stack):
+    stack = make_stack(dice=[1, 2])
+    observer = Observer(stack.redis_port)
+
+    async def scenario():
+        watcher = await GameClient.connect(stack.ws_url(1), "watcher")
+        assert (await watcher.request("lobby"))["games"] == []
+
+        async def listed(predicate, what):
+            for _ in range(50):
+                lobbies = [m["games"] for m in watcher.messages if m["type"] == "lobby"]
+                if lobbies and predicate({g["game"]: g for g in lobbies[-1]}):
+                    return {g["game"]: g for g in lobbies[-1]}
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"the lobby list never showed {what}: {lobbies[-1] if lobbies else None}")
+
+        alice = await GameClient.connect(stack.ws_url(0), "alice")
+        bob = await GameClient.connect(stack.ws_url(0), "bob")
+        game = (await alice.ok("create", name="Alice"))["game"]
+        await bob.ok("join", game=game, name="Bob")
+        await alice.ok("start")
+        games = await listed(lambda g: g.get(game, {}).get("phase") == "playing", f"{game} playing")
+        assert games[game] == {"game": game, "host": "Alice", "players": 2, "names": ["Alice", "Bob"], "max_players": 8, "phase": "playing"}
+        # Moves rewrite nothing: no lobby_changed, no new list for lobby watchers.
+        lobby_changes = len([c for c, _ in observer.messages() if c == "monopoly:lobby"])
+        lists = len([m for m in watcher.messages if m["type"] == "lobby"])
+        for move in ("roll", "buy", "end_turn"):
+            await alice.ok(move)
+        await bob.wait_state(lambda m: m["cmd"]["type"] == "end_turn")
+        await asyncio.sleep(0.3)
+        assert len([c for c, _ in observer.messages() if c == "monopoly:lobby"]) == lobby_changes
+        assert len([m for m in watcher.messages if m["type"] == "lobby"]) == lists
+        # A finished game leaves the list.
+        await bob.ok("leave")
+        await listed(lambda g: game not in g, f"{game} gone after it finished")
+        # So does a lobby everyone left (it used to stay listed with no players).
+        carol = await GameClient.connect(stack.ws_url(0), "carol")
+        empty = (await carol.ok("create", name="Carol"))["game"]
+        await listed(lambda g: empty in g, f"{empty} listed")
+        await carol.ok("leave")
+        await listed(lambda g: empty not in g, f"{empty} gone after everyone left")
+        assert stack.redis_cli("SMEMBERS", "monopoly:games:active") == ""
+        for client in (alice, bob, carol, watcher):
+            await client.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        observer.close()
 
 
 def test_a_disconnected_player_keeps_the_seat_and_the_bot_plays_after_the_grace_period(make_stack):

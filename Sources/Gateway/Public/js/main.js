@@ -164,17 +164,23 @@ function enterLobby() {
   renderLobby();
 }
 
+/// Games waiting for players (join or watch) first, then running ones (watch only).
 function renderLobby() {
   const list = $('#games-list');
-  const games = app.games.filter((g) => g.phase !== 'finished');
-  $('#games-empty').hidden = games.length > 0;
-  setHTML(list, games.map((g) => {
-    const full = g.players >= g.max_players || g.phase !== 'lobby';
-    return `<li class="game-row" data-game="${esc(g.game)}" data-testid="game-${esc(g.game)}">
+  const open = app.games.filter((g) => g.phase === 'lobby');
+  const running = app.games.filter((g) => g.phase === 'playing');
+  $('#games-empty').hidden = open.length + running.length > 0;
+  setHTML(list, [...open, ...running].map((g) => {
+    const playing = g.phase === 'playing';
+    const who = playing ? (g.names || []).join(', ') : `${g.host ?? ''}'s game`;
+    const join = playing
+      ? '<span></span>'
+      : `<button class="btn btn-primary btn-small" type="button" data-join="${esc(g.game)}" data-testid="join-${esc(g.game)}" ${g.players >= g.max_players ? 'disabled' : ''}>Join</button>`;
+    return `<li class="game-row" data-game="${esc(g.game)}" data-phase="${esc(g.phase)}" data-testid="game-${esc(g.game)}">
       <span class="game-code">${esc(g.game)}</span>
-      <span class="game-host">${esc(g.host ?? '')}'s game${g.phase === 'playing' ? ' <span class="tag">playing</span>' : ''}</span>
+      <span class="game-host">${esc(who)}${playing ? ' <span class="tag">playing</span>' : ''}</span>
       <span class="game-count" aria-label="${g.players} of ${g.max_players} players">${g.players}/${g.max_players}</span>
-      <button class="btn btn-primary btn-small" type="button" data-join="${esc(g.game)}" data-testid="join-${esc(g.game)}" ${full ? 'disabled' : ''}>Join</button>
+      ${join}
       <button class="btn btn-small" type="button" data-watch="${esc(g.game)}" data-testid="watch-${esc(g.game)}">Watch</button>
     </li>`;
   }).join(''));
