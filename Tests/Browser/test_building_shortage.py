@@ -24,6 +24,14 @@ def script():
     return dice
 
 
+def deed_refuses(driver, square, testid, reason):
+    """The title deed offers the action disabled, saying why (the rules would refuse it now)."""
+    click(driver, f"square-{square}")
+    wait(driver, lambda d: not find(d, testid).is_enabled() and reason in find(d, testid).text,
+         f"{testid} on square {square} disabled: {reason} (now {text_of(driver, testid)!r})")
+    click(driver, "square-close")
+
+
 def test_a_house_short_in_the_bank_is_auctioned_and_the_winner_places_it(make_stack, make_browser, make_scripted):
     # The scripted player sends its set-up faster than the default 20 messages per second.
     stack = make_stack(dice=script(), gateway_args=[*gateway_args(), "--rate-limit", "500"])
@@ -65,6 +73,7 @@ def test_a_house_short_in_the_bank_is_auctioned_and_the_winner_places_it(make_st
     wait(alice, lambda d: find(d, "auction-panel").is_displayed(), "the auction panel")
     click(alice, "square-close")
     assert "A house (building shortage)" in find(alice, "auction-panel").text
+    deed_refuses(alice, 29, "square-mortgage", "Not during the building auction")
     wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="bidder-p2"]'), "Bob among the bidders")
     auction = bob.wait_for(lambda s: s["auction"] is not None, "the house auction")["auction"]
     assert (auction["kind"], auction["square"], sorted(auction["bidders"])) == ("house", None, ["p1", "p2"])
@@ -81,6 +90,7 @@ def test_a_house_short_in_the_bank_is_auctioned_and_the_winner_places_it(make_st
     wait(alice, lambda d: not find(d, "auction-panel").is_displayed(), "the auction to end")
     wait(alice, lambda d: "You won a house" in find(d, "actions").text, "the placement notice")
     assert bob.request("build", square=39)["code"] == "must_place_building"  # nothing else meanwhile
+    deed_refuses(alice, 29, "square-mortgage", "Place the house you won first")
     wait_text(alice, "cash-p1", f"${cash - 25:,}")
 
     # She places it from the deed of St. James Place: no further charge, the board shows the house.
@@ -95,4 +105,25 @@ def test_a_house_short_in_the_bank_is_auctioned_and_the_winner_places_it(make_st
     assert state["players"][0]["cash"] == cash - 25
     assert text_of(alice, "cash-p1") == f"${cash - 25:,}"
     assert "You won a house" not in find(alice, "actions").text
+
+    # Bob sells a house: one in the bank again. Alice asks for one on Tennessee Avenue, Bob wins it
+    # this time; until he has placed it, Alice's deeds refuse building and mortgaging.
+    bob.ok("sell", square=14)
+    wait(alice, lambda d: "Bank: 1 house ·" in find(d, "bank-stock").text, "the house back in the bank")
+    click(alice, "square-18")
+    click(alice, "square-build")
+    wait(alice, lambda d: find(d, "auction-panel").is_displayed(), "the second auction")
+    click(alice, "square-close")
+    bob.wait_for(lambda s: s["auction"] is not None, "the second auction")
+    bob.ok("bid", amount=30)
+    wait(alice, lambda d: "High bid $30 by Bob" in find(d, "auction-high").text, "Bob's bid at Alice's")
+    click(alice, "pass")
+    wait(alice, lambda d: "Waiting for Bob to place a building" in find(d, "actions").text, "Bob's placement")
+    deed_refuses(alice, 18, "square-build", "Bob is placing a house")
+    deed_refuses(alice, 29, "square-mortgage", "Bob is placing a house")
+    bob.ok("build", square=14)
+    wait_attribute(alice, "square-14", "data-houses", "4")
+    wait(alice, lambda d: "Bank: 0 houses ·" in find(d, "bank-stock").text, "the bank out of houses again")
+    deed_refuses(alice, 18, "square-build", "The bank is out of buildings")
+    assert text_of(alice, "cash-p1") == f"${cash - 25:,}"
     assert_no_console_errors(alice)

@@ -26,7 +26,12 @@ function checks(s, index) {
   const result = {};
   if (!my || my.bankrupt || s.phase !== 'playing' || sq.owner !== app.player) return null;
   const group = info.group ? GROUP_MEMBERS[info.group] : [];
-  const blocked = ['debt', 'mortgage_choice', 'auction'].includes(s.turn_stage) && !(s.placement && s.placement.player === app.player);
+  const placing = !!s.placement && s.placement.player === app.player;
+  const blocked = ['debt', 'mortgage_choice', 'auction'].includes(s.turn_stage) && !placing;
+  // A building auction or a placement freezes every building and mortgage (only the placement itself goes on).
+  const frozen = s.placement
+    ? (placing ? `Place the ${s.placement.kind} you won first` : `${nameOf(s.placement.player)} is placing a ${s.placement.kind}`)
+    : s.auction && s.auction.kind !== 'property' ? 'Not during the building auction' : null;
   if (info.kind === 'property') {
     const houses = group.map((k) => s.squares[k].houses);
     let build = null;
@@ -34,18 +39,20 @@ function checks(s, index) {
     else if (group.some((k) => s.squares[k].mortgaged)) build = 'Lift the group’s mortgages first';
     else if (sq.houses >= 5) build = 'Already has a hotel';
     else if (s.options.even_build && sq.houses > Math.min(...houses)) build = 'Build evenly across the group';
-    else if (s.placement && s.placement.player === app.player) build = (sq.houses === 4) === (s.placement.kind === 'hotel') ? null : `The ${s.placement.kind} you won does not fit here`;
+    else if (placing) build = (sq.houses === 4) === (s.placement.kind === 'hotel') ? null : `The ${s.placement.kind} you won does not fit here`;
+    else if (frozen) build = frozen;
     else if (blocked) build = 'Not now';
     else if (my.cash < info.house) build = `Costs ${money(info.house)}`;
     else if (sq.houses === 4 ? s.bank.hotels < 1 : s.bank.houses < 1) build = 'The bank is out of buildings';
     result.build = build;
     let sell = null;
     if (sq.houses === 0) sell = 'No buildings';
+    else if (frozen) sell = frozen;
     else if (s.options.even_build && sq.houses < Math.max(...houses)) sell = 'Sell evenly across the group';
     result.sell = sell;
   }
-  result.mortgage = sq.mortgaged ? 'Already mortgaged' : groupHasBuildings(s, index) ? 'Sell the group’s buildings first' : null;
-  result.unmortgage = !sq.mortgaged ? 'Not mortgaged' : my.cash < unmortgageCost(index) ? `Costs ${money(unmortgageCost(index))}` : (s.turn_stage === 'auction' || s.turn_stage === 'debt') ? 'Not now' : null;
+  result.mortgage = sq.mortgaged ? 'Already mortgaged' : frozen || (groupHasBuildings(s, index) ? 'Sell the group’s buildings first' : null);
+  result.unmortgage = !sq.mortgaged ? 'Not mortgaged' : frozen || (my.cash < unmortgageCost(index) ? `Costs ${money(unmortgageCost(index))}` : (s.turn_stage === 'auction' || s.turn_stage === 'debt') ? 'Not now' : null);
   return result;
 }
 
