@@ -82,3 +82,33 @@ public struct GameRecord: Codable, Sendable, Equatable {
         }
     }
 }
+
+/// Hand-written JSON (see `JSONWritable`): the record is stored with every command.
+extension GameRecord: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            // Synthesized Encodable leaves a nil optional out rather than writing null.
+            if let expiredTurn { o.field("expired_turn", expiredTurn) }
+            o.field("game", game.rawValue)
+            o.object("seats") { seatsObject in
+                for (player, seat) in seats.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                    seatsObject.field(player, seat)
+                }
+            }
+            o.field("seq", seq)
+            o.field("state", state)
+        }
+    }
+}
+
+extension GameRecord.Seat: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("conn", connection)
+            o.field("disconnected_at", disconnectedAt)
+            o.field("gateway", gateway)
+            o.field("timeouts", timeouts)
+            o.field("token_hash", tokenHash)
+        }
+    }
+}

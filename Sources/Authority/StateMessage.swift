@@ -58,3 +58,27 @@ struct ChatMessage: Encodable {
         try container.encode(text, forKey: .text)
     }
 }
+
+/// Hand-written JSON (see `JSONWritable`): one per command, fanned out to every client of the game.
+extension StateMessage: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("cmd", cause)
+            o.field("events", events)
+            o.field("game", game.rawValue)
+            o.field("seq", seq)
+            o.field("state", state.redactedForClients())
+            o.field("type", "state")
+        }
+    }
+}
+
+extension StateMessage.Cause: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("id", id)
+            o.field("player", player)
+            o.field("type", type)
+        }
+    }
+}

@@ -331,6 +331,12 @@ public struct GameState: Codable, Sendable, Equatable {
     /// Squares owned by a player.
     public func owned(by id: PlayerID) -> [Int] { squares.filter { $0.owner == id }.map(\.index) }
 
+    /// The generator's state as 16 hex digits (`rng_state` in JSON).
+    var rngStateHex: String {
+        let hex = String(rng.state, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
     /// The same state with the generator and deck orders hidden, for sending to clients.
     public func redactedForClients() -> GameState {
         var s = self
@@ -415,8 +421,7 @@ public struct GameState: Codable, Sendable, Equatable {
         try c.encode(turnDeadline, forKey: .turnDeadline)
         try c.encode(chanceDeck, forKey: .chanceDeck)
         try c.encode(communityChestDeck, forKey: .communityChestDeck)
-        let hex = String(rng.state, radix: 16)
-        try c.encode(String(repeating: "0", count: 16 - hex.count) + hex, forKey: .rngState)
+        try c.encode(rngStateHex, forKey: .rngState)
         try c.encode(nextPlayerNumber, forKey: .nextPlayerNumber)
     }
 }

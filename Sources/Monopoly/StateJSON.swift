@@ -1,0 +1,206 @@
+/// The game state's JSON written by hand (see `JSONWritable`): the same bytes as its `Encodable`
+/// conformance through a sorted-keys `JSONEncoder`. Keys are listed in byte order.
+
+extension JSONWritable where Self: RawRepresentable, RawValue == String {
+    public func writeJSON(to out: inout JSONOutput) { out.string(rawValue) }
+}
+
+extension Phase: JSONWritable {}
+extension TurnStage: JSONWritable {}
+extension AuctionKind: JSONWritable {}
+extension DeckKind: JSONWritable {}
+extension Event.Kind: JSONWritable {}
+extension SquareKind: JSONWritable {}
+extension ColorGroup: JSONWritable {}
+
+extension Party: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        switch self {
+        case .bank: out.string("bank")
+        case .jackpot: out.string("jackpot")
+        case .player(let id): out.string(id)
+        }
+    }
+}
+
+extension Player: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("away", away)
+            o.field("bankrupt", bankrupt)
+            o.field("bot", bot)
+            o.field("cash", cash)
+            o.field("connected", connected)
+            o.field("doubles", doubles)
+            o.field("id", id)
+            o.field("in_jail", inJail)
+            o.field("jail_card_decks", jailCards)
+            o.field("jail_cards", jailCards.count)
+            o.field("jail_turns", jailTurns)
+            o.field("last_proposal_turn", lastProposalTurn)
+            o.field("name", name)
+            o.field("position", position)
+        }
+    }
+}
+
+extension SquareState: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        let info = Board.squares[index]
+        out.object { o in
+            o.field("group", info.group)
+            o.field("houses", houses)
+            o.field("index", index)
+            o.field("kind", info.kind)
+            o.field("mortgaged", mortgaged)
+            o.field("name", info.name)
+            o.field("owner", owner)
+            o.field("price", info.price)
+        }
+    }
+}
+
+extension Bank: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("cash", cash)
+            o.field("hotels", hotels)
+            o.field("houses", houses)
+        }
+    }
+}
+
+extension Auction: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("bidders", bidders)
+            o.field("deadline", deadline)
+            o.field("high_bid", highBid)
+            o.field("high_bidder", highBidder)
+            o.field("kind", kind)
+            o.field("passed", passed)
+            o.field("seq", seq)
+            o.field("square", square)
+        }
+    }
+}
+
+extension TradeOffer: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("cash", cash)
+            o.field("jail_cards", jailCards)
+            o.field("properties", properties)
+        }
+    }
+}
+
+extension Trade: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("from", from)
+            o.field("get", get)
+            o.field("give", give)
+            o.field("id", id)
+            o.field("to", to)
+        }
+    }
+}
+
+extension Debt: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("amount", amount)
+            o.field("creditor", creditor)
+            o.field("debtor", debtor)
+            o.field("reason", reason)
+        }
+    }
+}
+
+extension MortgageChoice: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("player", player)
+            o.field("square", square)
+        }
+    }
+}
+
+extension Placement: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("kind", kind)
+            o.field("player", player)
+        }
+    }
+}
+
+extension GameOptions: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("auction_seconds", auctionSeconds)
+            o.field("auctions", auctions)
+            o.field("double_salary_on_go", doubleSalaryOnGo)
+            o.field("even_build", evenBuild)
+            o.field("free_parking_jackpot", freeParkingJackpot)
+            o.field("max_players", maxPlayers)
+            o.field("no_rent_in_jail", noRentInJail)
+            o.field("shuffle_cards", shuffleCards)
+            o.field("starting_cash", startingCash)
+            o.field("turn_limit", turnLimit)
+            o.field("turn_seconds", turnSeconds)
+        }
+    }
+}
+
+extension Event: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("amount", amount)
+            o.field("detail", detail)
+            o.field("dice", dice)
+            o.field("other", other)
+            o.field("player", player)
+            o.field("square", square)
+            o.field("text", text)
+            o.field("type", kind)
+        }
+    }
+}
+
+extension GameState: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("auction", auction)
+            o.field("auction_queue", auctionQueue)
+            o.field("awaiting", awaiting)
+            o.field("bank", bank)
+            o.field("can_roll", canRoll)
+            o.field("chance_deck", chanceDeck)
+            o.field("community_chest_deck", communityChestDeck)
+            o.field("current", current)
+            o.field("debts", debts)
+            o.field("dice", dice)
+            o.field("end_reason", endReason)
+            o.field("host", host)
+            o.field("jackpot", jackpot)
+            o.field("money_supply", moneySupply)
+            o.field("mortgage_choices", mortgageChoices)
+            o.field("next_player_number", nextPlayerNumber)
+            o.field("next_trade_number", nextTradeNumber)
+            o.field("options", options)
+            o.field("pending_buy", pendingBuy)
+            o.field("phase", phase)
+            o.field("placement", placement)
+            o.field("players", players)
+            o.field("rng_state", rngStateHex)
+            o.field("squares", squares)
+            o.field("trades", trades)
+            o.field("turn_deadline", turnDeadline)
+            o.field("turn_number", turnNumber)
+            o.field("turn_stage", stage)
+            o.field("winner", winner)
+        }
+    }
+}
