@@ -33,6 +33,8 @@ public enum FanoutBenchmark {
         public var firstSpectatorMilliseconds: Percentiles
         public var lastSpectatorMilliseconds: Percentiles
         public var spectatorsClosed: Int
+        /// Spectator reads without a kernel receive timestamp (then arrival = read): 0 on Linux.
+        public var unstampedReads: Int
         public var errors: [String: Int]
         public var stuck: Bool
         /// CPU cores each process used in the measured window (the stack's only when the benchmark started it).
@@ -43,7 +45,8 @@ public enum FanoutBenchmark {
                 "fan-out: 1 game, \(spectators) spectators over \(gateways) gateways, players at \(rate) commands/s, \(seconds) s measured",
                 "states \(states) (\(String(format: "%.1f", statesPerSecond))/s); deliveries \(delivered) of \(expected) expected, lost \(lost); spectators closed \(spectatorsClosed)",
                 "command send -> state at spectator: p50 \(EchoBenchmark.fmt(latencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(latencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(latencyMilliseconds.max)) ms (goal p99 < 25 ms, nothing lost)",
-                "command send -> read by the load generator: p50 \(EchoBenchmark.fmt(readLatencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(readLatencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(readLatencyMilliseconds.max)) ms",
+                (unstampedReads > 0 ? "(\(unstampedReads) reads had no kernel timestamp: their arrival is the read time)\n" : "")
+                    + "command send -> read by the load generator: p50 \(EchoBenchmark.fmt(readLatencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(readLatencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(readLatencyMilliseconds.max)) ms",
                 "per state, first spectator: p50 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p99)) ms; "
                     + "last spectator: p50 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p99)) ms",
                 "CPU cores used: " + coresUsed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
@@ -96,12 +99,14 @@ public enum FanoutBenchmark {
             var arrivalSamples = LatencySamples(), readSamples = LatencySamples()
             var delivered = 0
             var closed = 0
+            var unstamped = 0
             // Per state: the first spectator's delay (the pipeline: player, gateway, Redis, authority,
             // Redis, gateway, first client) and the last one's (plus the whole fan-out).
             var firstArrival: [Int: UInt64] = [:], lastArrival: [Int: UInt64] = [:]
             let outcomes = swarm.finish()
             for outcome in outcomes {
                 if outcome.closedReason != nil { closed += 1 }
+                unstamped += outcome.unstampedReads
                 var seen = Set<Int>()
                 for arrival in outcome.arrivals where seen.insert(arrival.seq).inserted {
                     guard let sentAt = measured[arrival.seq], arrival.arrived >= sentAt else { continue }
@@ -124,7 +129,7 @@ public enum FanoutBenchmark {
                 readLatencyMilliseconds: readSamples.percentiles(),
                 firstSpectatorMilliseconds: LatencySamples(nanoseconds: Array(firstArrival.values)).percentiles(),
                 lastSpectatorMilliseconds: LatencySamples(nanoseconds: Array(lastArrival.values)).percentiles(),
-                spectatorsClosed: closed, errors: errors, stuck: stuck,
+                spectatorsClosed: closed, unstampedReads: unstamped, errors: errors, stuck: stuck,
                 coresUsed: cores)
         }
         }

@@ -24,6 +24,8 @@ final class SpectatorSwarm: @unchecked Sendable {
     struct Outcome {
         var arrivals: [Arrival]
         var closedReason: String?
+        /// Reads that came without a kernel timestamp (their arrival is the read time).
+        var unstampedReads: Int
     }
 
     private let game: String
@@ -85,7 +87,8 @@ final class SpectatorSwarm: @unchecked Sendable {
         for reader in threads { reader.stop() }
         return spectators.map { spectator in
             spectator.close()
-            return Outcome(arrivals: spectator.arrivals, closedReason: spectator.closedReason)
+            return Outcome(arrivals: spectator.arrivals, closedReason: spectator.closedReason,
+                           unstampedReads: spectator.unstampedReads)
         }
     }
 
@@ -105,6 +108,7 @@ private final class Spectator {
     private var codec = ClientConnection(configuration: .init(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20))
     private(set) var arrivals: [SpectatorSwarm.Arrival] = []
     private(set) var closedReason: String?
+    private(set) var unstampedReads = 0
     private var closed = false
 
     init(url: WebSocketURL, game: String, marker: [UInt8]) throws {
@@ -160,7 +164,9 @@ private final class Spectator {
             return false
         }
         guard count > 0 else { return true }
-        let arrivedAt = Self.receiveTimestamp(message, clockOffset: clockOffset) ?? readAt
+        let stamp = Self.receiveTimestamp(message, clockOffset: clockOffset)
+        if stamp == nil { unstampedReads += 1 }
+        let arrivedAt = stamp ?? readAt
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
         if open {
             codec.receive(bytes)
