@@ -217,3 +217,41 @@ def test_mortgaged_properties_of_a_bankrupt_player_go_to_the_creditor_who_decide
     assert [p["cash"] for p in state["players"]] == [1299, 2890, 0]
     wait(alice, lambda d: has(d, "roll"), "Alice's turn to go on")
     assert_no_console_errors(alice)
+
+
+def test_an_offer_waits_for_the_auction_to_end_before_it_can_be_accepted(make_stack, make_browser):
+    stack = make_stack(dice=[1, 2, 2, 4], gateway_args=gateway_args())
+    alice, bob = start_two_player_game(stack, make_browser)
+    play_turn(alice, [bob], "p1", 3)  # Baltic Avenue, $60
+    click(bob, "roll")
+    both([alice, bob], lambda d: wait_attribute(d, "token-p2", "data-position", "6"))
+    click(bob, "decline")  # Oriental Avenue goes to auction
+
+    # Meanwhile Bob offers $100 for Baltic Avenue: Alice sees it, but the rules settle trades after
+    # the auction, so Accept waits (Reject does not).
+    wait(bob, lambda d: find(d, "auction-panel").is_displayed(), "the auction")
+    click(bob, "open-trade")
+    wait(bob, lambda d: find(d, "trade-dialog").is_displayed(), "the trade dialog")
+    find(bob, "give-cash").clear()
+    find(bob, "give-cash").send_keys("100")
+    click(bob, "get-prop-3")
+    click(bob, "trade-send")
+    wait(alice, lambda d: has(d, "trade-accept-t1"), "the offer at Alice's")
+    accept = find(alice, "trade-accept-t1")
+    assert not accept.is_enabled() and "after the auction" in accept.get_attribute("title")
+    assert find(alice, "trade-reject-t1").is_enabled()
+
+    # Bob bids $10, Alice passes: Bob owns Oriental Avenue and Alice can accept the offer.
+    bid = wait(bob, lambda d: find(d, "bid-input"), "Bob's bid input")
+    bid.clear()
+    bid.send_keys("10")
+    click(bob, "bid")
+    click(alice, "pass")
+    both([alice, bob], lambda d: wait_attribute(d, "square-6", "data-owner", "p2"))
+    wait(alice, lambda d: find(d, "trade-accept-t1").is_enabled(), "Accept once the auction is over")
+    click(alice, "trade-accept-t1")
+    both([alice, bob], lambda d: wait_attribute(d, "square-3", "data-owner", "p2"))
+    both([alice, bob], lambda d: wait_text(d, "cash-p1", "$1,540"))
+    both([alice, bob], lambda d: wait_text(d, "cash-p2", "$1,390"))
+    assert [t for t in alice.execute_script("return window.__monopoly.toasts") if t.startswith("error")] == []
+    assert_no_console_errors(alice, bob)

@@ -178,10 +178,12 @@ export function renderTrades(s) {
     if (offer.jail_cards) parts.push(`${offer.jail_cards} jail card${offer.jail_cards > 1 ? 's' : ''}`);
     return parts.length ? parts.join(', ') : 'nothing';
   };
+  // The rules settle trades only when no auction runs and no building won at auction waits to be placed.
+  const wait = s.auction ? 'Trades are settled after the auction' : s.placement ? 'Trades are settled once the building won at auction is placed' : '';
   const items = s.trades.map((t) => {
     let buttons = '';
     if (t.to === app.player) {
-      buttons = button('trade_accept', 'Accept', { kind: 'btn-primary btn-small', args: { trade: t.id }, testid: `trade-accept-${t.id}` })
+      buttons = button('trade_accept', 'Accept', { kind: 'btn-primary btn-small', args: { trade: t.id }, testid: `trade-accept-${t.id}`, disabled: !!wait, title: wait })
         + button('trade_reject', 'Reject', { kind: 'btn-ghost btn-small', args: { trade: t.id }, testid: `trade-reject-${t.id}` });
     } else if (t.from === app.player) {
       buttons = button('trade_reject', 'Withdraw', { kind: 'btn-ghost btn-small', args: { trade: t.id }, testid: `trade-withdraw-${t.id}` });
