@@ -120,6 +120,60 @@ struct RelayHubTests {
             _ = try await authority.next("create")
         }
     }
+    @Test func aSecondSeatRequestWhileTheFirstAwaitsItsWelcomeIsRefused() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(60)) { stack in
+            let authority = stack.authority
+            let player = try await stack.connect()
+            // Two seat requests back to back: the first is published and awaits its welcome, so the
+            // connection is not in a game yet when the second is handled.
+            try await player.request(#"{"type":"create","name":"Ann","id":1}"#)
+            try await player.request(#"{"type":"create","name":"Ann","id":2}"#)
+            let refused = try await player.nextMessage()
+            #expect(refused["type"]?.stringValue == "error")
+            #expect(refused["code"]?.stringValue == RelayErrorCode.alreadySeated)
+            #expect(refused["re"]?.intValue == 2)
+
+            let create = try await authority.next("create")
+            try await authority.apply(create)
+            let welcome = try await player.nextMessage()
+            #expect(welcome["type"]?.stringValue == "welcome")
+            #expect(welcome["re"]?.intValue == 1)
+            #expect(try await player.nextMessage()["seq"]?.intValue == 1)
+            // Only one seat reached the authority, and the connection is a member of one game only.
+            #expect(authority.waiting == 0)
+            #expect(stack.hub.withState { hub in hub.games.values.filter { !$0.members.isEmpty }.count } == 1)
+
+            // Hanging up frees everything: no game keeps the closed connection or its subscription.
+            try await offload { try player.sendClose(code: 1000) }
+            try await authority.apply(try await authority.next("disconnect"))
+            #expect(await eventually { stack.hub.withState { $0.games.isEmpty && $0.sessions.isEmpty } })
+        }
+    }
+
+    @Test func aWelcomeArrivingAfterTheHangUpReportsTheSeatDisconnected() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(60)) { stack in
+            let authority = stack.authority
+            let player = try await stack.connect()
+            try await player.request(#"{"type":"create","name":"Ann"}"#)
+            let create = try await authority.next("create")
+            // The client hangs up before the authority seats it.
+            try await offload { try player.sendClose(code: 1000) }
+            #expect(await eventually { stack.hub.withState { $0.sessions.isEmpty } })
+            try await authority.apply(create)
+
+            // The seat's connection is gone: the authority must hear of it, or the seat stays
+            // "connected" for ever and nobody (no bot after the grace period) plays its turns.
+            let disconnect = try await authority.next("disconnect")
+            #expect(disconnect.connection == create.connection)
+            try await authority.apply(disconnect)
+            let record = try #require(try await GameStore(redis: authority.redis).load(create.game))
+            let seat = try #require(record.seats.values.first)
+            #expect(seat.connection == nil)
+            #expect(seat.disconnectedAt != nil)
+            #expect(record.state.players.first?.connected == false)
+            #expect(await eventually { stack.interest(create.game) == 0 })
+        }
+    }
 }
 
 /// The authority's pure core and its Redis store, applied one command at a time when the test says.
@@ -140,6 +194,9 @@ final class ScriptedAuthority: @unchecked Sendable {
         try await feed.psubscribe(RedisChannels.allCommandsPattern)
         _ = try await redis.set(RedisChannels.authorityLeaseKey, "scripted")
     }
+
+    /// Envelopes received and not yet taken with `next`.
+    var waiting: Int { received.withLockedValue { $0.count } }
 
     struct Unexpected: Error, CustomStringConvertible {
         var description: String

@@ -95,6 +95,11 @@ extension RelayHub {
         if pending.token != nil && !seated {
             Task { await self.release(pending.game) }
         }
+        // Seated after its connection closed: closed() saw no seat to report, so report it now,
+        // or the authority keeps the seat "connected" and nobody ever plays its turns.
+        if reply.kind == .welcome, connection == nil, let player = reply.player {
+            reportDisconnect(game: reply.game, player: player, connection: connectionID)
+        }
     }
 
     /// After a Redis reconnect: every game this gateway follows gets its newest stored state if

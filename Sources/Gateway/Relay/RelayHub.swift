@@ -119,15 +119,18 @@ public final class RelayHub: Sendable {
             if let game = session.game, let player = session.player { return (game, player) }
             return nil
         }
-        // The authority keeps the seat for a grace period; it only needs to know.
-        if let (game, player) = seat {
-            let envelope = CommandEnvelope(id: nextCommandID(), gateway: configuration.gatewayID, connection: "\(connection.id)",
-                                           game: game, player: player, message: .object(["type": .string("disconnect")]))
-            currentLink?.client.publishFuture(RedisChannels.commands(game), RedisArgument(WireJSON.encode(envelope))).whenFailure { error in
-                self.logger.warning("could not report a disconnect: \(error)", metadata: [
-                    "game": "\(game)", "connection": "\(connection.id)", "player": "\(player)",
-                ])
-            }
+        if let (game, player) = seat { reportDisconnect(game: game, player: player, connection: connection.id) }
+    }
+
+    /// The authority keeps a seat for a grace period after its connection is gone; it only needs
+    /// to know. (Also sent for a seat whose welcome arrives after its connection closed.)
+    func reportDisconnect(game: GameID, player: String, connection: ConnectionID) {
+        let envelope = CommandEnvelope(id: nextCommandID(), gateway: configuration.gatewayID, connection: "\(connection)",
+                                       game: game, player: player, message: .object(["type": .string("disconnect")]))
+        currentLink?.client.publishFuture(RedisChannels.commands(game), RedisArgument(WireJSON.encode(envelope))).whenFailure { error in
+            self.logger.warning("could not report a disconnect: \(error)", metadata: [
+                "game": "\(game)", "connection": "\(connection)", "player": "\(player)",
+            ])
         }
     }
 
@@ -195,6 +198,17 @@ public final class RelayHub: Sendable {
         let re = request.id
         func fail(_ code: String, _ message: String) {
             connection.send(text: ServerMessage.error(code: code, message: message, re: re))
+        }
+        // A seat request (create, join, rejoin) holds the connection's one seat until its answer:
+        // a second one (or a spectate) meanwhile would seat or seed the connection in two games, of
+        // which it would only ever leave (and report disconnected from) the last.
+        switch request.kind {
+        case .create, .join, .rejoin, .spectate:
+            if seatRequestInFlight(for: connection.id) {
+                return fail(RelayErrorCode.alreadySeated, "wait for the answer to your previous seat request")
+            }
+        default:
+            break
         }
         switch request.kind {
         case .lobby:
@@ -366,6 +380,11 @@ public final class RelayHub: Sendable {
         }
         guard let player = cause.player else { return nil }
         return AuthorityReply(kind: .welcome, command: id, connection: connection, game: pending.game, player: player)
+    }
+
+    /// Whether a `create`, `join` or `rejoin` of this connection still awaits its answer.
+    private func seatRequestInFlight(for connection: ConnectionID) -> Bool {
+        state.withLockedValue { hub in hub.pending.values.contains { $0.connection == connection && $0.token != nil } }
     }
 
     func nextCommandID() -> String {
