@@ -82,7 +82,7 @@ let package = Package(
         // epoll for the spectators of `monopoly bench fanout` (Linux headers only, nothing to link).
         .systemLibrary(name: "CEpoll"),
         .target(name: "Benchmarks", dependencies: [
-            "WebSocket", "Redis", "Monopoly", "TestSupport", "Gateway", "CEpoll",
+            "WebSocket", "Redis", "Monopoly", "RelayProtocol", "TestSupport", "Gateway", "CEpoll",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -75,8 +75,8 @@ public enum FanoutBenchmark {
         return try await LoadSupport.withEventLoopGroup(threads: 1) { playersGroup in
         return try await LoadSupport.withEventLoopGroup(threads: options.load.threads) { group in
             let playersLoop = playersGroup.next()
-            let host = try await GameClient.connect(to: urls[0], on: playersLoop, spectator: false).get()
-            let guest = try await GameClient.connect(to: urls[1 % urls.count], on: playersLoop, spectator: false).get()
+            let host = try await GameClient.connect(to: urls[0], on: playersLoop).get()
+            let guest = try await GameClient.connect(to: urls[1 % urls.count], on: playersLoop).get()
             let driver = try await GameDriver.setUp(host: host, guest: guest, interval: .nanoseconds(Int64(1e9 / options.rate)))
             let game = driver.game
             progress("game \(game) created; connecting \(options.spectators) spectators")

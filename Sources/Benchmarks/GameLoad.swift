@@ -8,30 +8,22 @@ import WebSocket
 /// (README "Wire protocol") over `WebSocketLoadClient`, a driver that plays two seats of a game,
 /// and the local stack (redis-server, authority, gateways) the benchmarks start when given no URLs.
 
-/// One connection in a game: a player (replies parsed as JSON) or a spectator (states only
-/// timestamped by seq, never parsed, so thousands of them cost the load generator little).
+/// One player's connection in a game (replies parsed as JSON); `bench fanout`'s spectators are a
+/// `SpectatorSwarm`.
 final class GameClient: @unchecked Sendable {
     let client: WebSocketLoadClient
-    let isSpectator: Bool
     private var nextID = 0
     private var pending: [String: EventLoopPromise<JSONReply>] = [:]
-    /// Spectators: (seq, arrival ns) of every state received.
-    private(set) var arrivals: [(seq: Int, at: UInt64)] = []
     /// Players: called with every state (parsed) and every reply without a waiting request.
     var onState: ((Int, [String: Any], UInt64) -> Void)?
     /// Players: the newest state received (seq, message, arrival), also before `onState` is set.
     private(set) var latestState: (seq: Int, message: [String: Any], at: UInt64)?
     var onReply: (([String: Any], UInt64) -> Void)?
     private(set) var closedReason: String?
-    var game: String? {
-        didSet { seqMarker = game.map(Self.seqMarker(game:)) ?? [] }
-    }
-    /// `"game":"ID","seq":` of this client's game, built once: spectators look for it in every state.
-    private var seqMarker: [UInt8] = []
+    var game: String?
 
-    init(client: WebSocketLoadClient, spectator: Bool) {
+    init(client: WebSocketLoadClient) {
         self.client = client
-        self.isSpectator = spectator
         client.onMessage = { [weak self] message in self?.received(message) }
         client.onClose = { [weak self] reason in
             guard let self else { return }
@@ -79,10 +71,6 @@ final class GameClient: @unchecked Sendable {
     private func received(_ message: WebSocketMessage) {
         let now = client.readAt
         guard case .text(let text) = message else { return }
-        if isSpectator, !seqMarker.isEmpty, let seq = Self.stateSeq(text, marker: seqMarker) {
-            arrivals.append((seq, now))
-            return
-        }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { return }
         if object["type"] as? String == "state", let seq = object["seq"] as? Int {
             if seq > (latestState?.seq ?? 0) { latestState = (seq, object, now) }
@@ -96,48 +84,9 @@ final class GameClient: @unchecked Sendable {
         onReply?(object, now)
     }
 
-    /// The top-level seq of a state message without parsing it: keys are sorted
-    /// (`cmd`, `events`, `game`, `seq`, ...), so it follows `"game":"ID",`.
-    static func stateSeq(_ text: String, game: String) -> Int? {
-        stateSeq(text, marker: seqMarker(game: game))
-    }
-
-    static func seqMarker(game: String) -> [UInt8] {
-        Array("\"game\":\"\(game)\",\"seq\":".utf8)
-    }
-
-    static func stateSeq(_ text: String, marker: [UInt8]) -> Int? {
-        guard text.hasPrefix("{\"cmd\"") else { return nil }
-        var text = text
-        return text.withUTF8 { bytes -> Int? in
-            guard let base = bytes.baseAddress, bytes.count > marker.count else { return nil }
-            // memchr for the marker's second byte (`g`, rarer than `"`), then compare the whole marker.
-            var i = 1
-            var found: Int?
-            while i <= bytes.count - marker.count + 1 {
-                guard let hit = memchr(base + i, Int32(marker[1]), bytes.count - i) else { return nil }
-                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) - 1
-                if at + marker.count <= bytes.count, memcmp(base + at, marker, marker.count) == 0 {
-                    found = at
-                    break
-                }
-                i = at + 2
-            }
-            guard let found else { return nil }
-            var j = found + marker.count
-            let digitsStart = j
-            var value = 0
-            while j < bytes.count, bytes[j] >= 48, bytes[j] <= 57 {
-                value = value * 10 + Int(bytes[j] - 48)
-                j += 1
-            }
-            return j > digitsStart ? value : nil
-        }
-    }
-
-    static func connect(to url: WebSocketURL, on eventLoop: any EventLoop, spectator: Bool) -> EventLoopFuture<GameClient> {
+    static func connect(to url: WebSocketURL, on eventLoop: any EventLoop) -> EventLoopFuture<GameClient> {
         WebSocketLoadClient.connect(to: url, on: eventLoop, maxMessageSize: 1 << 20).map {
-            GameClient(client: $0, spectator: spectator)
+            GameClient(client: $0)
         }
     }
 }

@@ -53,8 +53,8 @@ public enum GamesBenchmark {
                     for index in batch {
                         tasks.addTask {
                             let loop = group.next()
-                            let host = try await GameClient.connect(to: urls[index % urls.count], on: loop, spectator: false).get()
-                            let guest = try await GameClient.connect(to: urls[(index + 1) % urls.count], on: loop, spectator: false).get()
+                            let host = try await GameClient.connect(to: urls[index % urls.count], on: loop).get()
+                            let guest = try await GameClient.connect(to: urls[(index + 1) % urls.count], on: loop).get()
                             return try await GameDriver.setUp(host: host, guest: guest, interval: interval)
                         }
                     }

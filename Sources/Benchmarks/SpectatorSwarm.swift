@@ -1,6 +1,7 @@
 import CEpoll
 import Foundation
 import NIOConcurrencyHelpers
+import RelayProtocol
 import WebSocket
 
 /// The spectators of `bench fanout`: thousands of WebSocket clients on a few threads of plain
@@ -29,7 +30,7 @@ final class SpectatorSwarm: @unchecked Sendable {
     }
 
     private let game: String
-    private let marker: [UInt8]
+    private let sequence: StateSequence
     private let threads: [Reader]
     private var spectators: [Spectator] = []
     private let progress = NIOLockedValueBox(Progress())
@@ -41,7 +42,7 @@ final class SpectatorSwarm: @unchecked Sendable {
 
     init(game: String, threads: Int) throws {
         self.game = game
-        self.marker = GameClient.seqMarker(game: game)
+        self.sequence = StateSequence(game: game)
         let progress = self.progress
         self.threads = try (0..<max(1, threads)).map { _ in try Reader(progress: progress) }
         for reader in self.threads { reader.start() }
@@ -66,7 +67,7 @@ final class SpectatorSwarm: @unchecked Sendable {
         while next < count {
             let upTo = min(count, next + batch)
             for index in next..<upTo {
-                let spectator = try Spectator(url: urls[index % urls.count], game: game, marker: marker)
+                let spectator = try Spectator(url: urls[index % urls.count], game: game, sequence: sequence)
                 spectators.append(spectator)
                 threads[index % threads.count].add(spectator)
             }
@@ -101,7 +102,7 @@ private final class Spectator {
     private let key = ClientHandshake.makeKey()
     private let url: WebSocketURL
     private let game: String
-    private let marker: [UInt8]
+    private let sequence: StateSequence
     private var handshake: [UInt8] = []
     private var open = false
     private var welcomed = false
@@ -111,10 +112,10 @@ private final class Spectator {
     private(set) var unstampedReads = 0
     private var closed = false
 
-    init(url: WebSocketURL, game: String, marker: [UInt8]) throws {
+    init(url: WebSocketURL, game: String, sequence: StateSequence) throws {
         self.url = url
         self.game = game
-        self.marker = marker
+        self.sequence = sequence
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw GameLoadError.refused("socket: errno \(errno)") }
         var on: Int32 = 1
@@ -191,7 +192,7 @@ private final class Spectator {
         while let action = codec.nextAction() {
             switch action {
             case .message(.text(let text)):
-                if let seq = GameClient.stateSeq(text, marker: marker) {
+                if let seq = sequence.find(in: text) {
                     arrivals.append(.init(seq: seq, arrived: min(arrivedAt, readAt), read: readAt))
                 } else if !welcomed {
                     if text.contains("\"type\":\"welcome\"") {

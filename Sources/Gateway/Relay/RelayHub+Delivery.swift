@@ -27,7 +27,7 @@ extension RelayHub {
     func fanOut(_ payload: [UInt8], game: GameID) {
         let start = ContinuousClock.now
         let frame = PreEncodedFrame(encoded: ByteBuffer(bytes: WebSocketFrameEncoder.frame(opcode: .text, payload: payload)))
-        let seq = Self.sequenceNumber(in: payload)
+        let seq = Self.sequenceNumber(in: payload, game: game)
         let key = seq == nil ? nil : ConflationKey("state:\(game.rawValue)")
         withState { hub in
             guard var subscription = hub.games[game] else { return }
@@ -108,7 +108,7 @@ extension RelayHub {
         let games = withState { Array($0.games.keys) }
         for game in games {
             guard let payload = try? await redis.get(RedisChannels.lastStateKey(game)),
-                  let seq = Self.sequenceNumber(in: payload) else { continue }
+                  let seq = Self.sequenceNumber(in: payload, game: game) else { continue }
             let known = withState { $0.games[game]?.last?.seq ?? 0 }
             if seq > known { fanOut(payload, game: game) }
         }

@@ -280,7 +280,7 @@ public final class RelayHub: Sendable {
             let entered = state.withLockedValue { hub -> Bool in
                 guard hub.sessions[connection.id] != nil else { return false }
                 var subscription = hub.games[game] ?? GameSubscription()
-                if let stored, let seq = Self.sequenceNumber(in: stored), seq > (subscription.last?.seq ?? 0) {
+                if let stored, let seq = Self.sequenceNumber(in: stored, game: game), seq > (subscription.last?.seq ?? 0) {
                     subscription.last = (seq, PreEncodedFrame(encoded: ByteBuffer(bytes: WebSocketFrameEncoder.frame(opcode: .text, payload: stored))))
                 }
                 guard let last = subscription.last else { return false }
@@ -472,8 +472,10 @@ public final class RelayHub: Sendable {
         }.sorted { ($0["game"]?.stringValue ?? "") < ($1["game"]?.stringValue ?? "") }
     }
 
-    static func sequenceNumber(in payload: [UInt8]) -> Int? {
-        // States are ours and small; a full decode would be wasteful only for `seq`.
+    /// The seq of a state payload of `game` (nil for chat): found by a byte scan in the form the
+    /// authority writes, decoded otherwise.
+    static func sequenceNumber(in payload: [UInt8], game: GameID) -> Int? {
+        if let seq = StateSequence(game: game.rawValue).find(in: payload) { return seq }
         guard let value = try? WireJSON.decode(StateHeader.self, from: payload) else { return nil }
         return value.seq
     }
