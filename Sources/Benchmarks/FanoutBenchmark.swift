@@ -71,9 +71,8 @@ public enum FanoutBenchmark {
         let (stack, urls, processes) = try options.load.targets(maxConnections: options.spectators + 100, progress: progress)
         defer { stack?.stop() }
         // The players get a loop of their own: their commands go out on time however busy the
-        // spectators' loops are.
+        // spectators' threads are.
         return try await LoadSupport.withEventLoopGroup(threads: 1) { playersGroup in
-        return try await LoadSupport.withEventLoopGroup(threads: options.load.threads) { group in
             let playersLoop = playersGroup.next()
             let host = try await GameClient.connect(to: urls[0], on: playersLoop).get()
             let guest = try await GameClient.connect(to: urls[1 % urls.count], on: playersLoop).get()
@@ -82,7 +81,7 @@ public enum FanoutBenchmark {
             progress("game \(game) created; connecting \(options.spectators) spectators")
 
             let swarm = try SpectatorSwarm(game: game, threads: options.load.threads)
-            try swarm.connect(count: options.spectators, to: urls, progress: progress)
+            try await swarm.connect(count: options.spectators, to: urls, progress: progress)
             try await driver.startPlaying()
             let (window, cores) = try await LoadSupport.measuredWindow(
                 warmup: options.load.warmup, duration: options.load.duration, processes: processes, progress: progress
@@ -131,7 +130,6 @@ public enum FanoutBenchmark {
                 lastSpectatorMilliseconds: LatencySamples(nanoseconds: Array(lastArrival.values)).percentiles(),
                 spectatorsClosed: closed, unstampedReads: unstamped, errors: errors, stuck: stuck,
                 coresUsed: cores)
-        }
         }
     }
 }

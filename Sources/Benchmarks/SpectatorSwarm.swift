@@ -51,9 +51,9 @@ final class SpectatorSwarm: @unchecked Sendable {
     /// Connects `count` spectators round-robin over `urls`, `batch` at a time, each sending
     /// `spectate`; returns once all were welcomed (throws on the first refusal or after `timeout`).
     func connect(count: Int, to urls: [WebSocketURL], batch: Int = 200, timeout: TimeInterval = 60,
-                 progress report: (String) -> Void) throws {
+                 progress report: (String) -> Void) async throws {
         do {
-            try connectAll(count: count, to: urls, batch: batch, timeout: timeout, progress: report)
+            try await connectAll(count: count, to: urls, batch: batch, timeout: timeout, progress: report)
         } catch {
             _ = finish()
             throw error
@@ -61,7 +61,7 @@ final class SpectatorSwarm: @unchecked Sendable {
     }
 
     private func connectAll(count: Int, to urls: [WebSocketURL], batch: Int, timeout: TimeInterval,
-                            progress report: (String) -> Void) throws {
+                            progress report: (String) -> Void) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         var next = 0
         while next < count {
@@ -77,7 +77,7 @@ final class SpectatorSwarm: @unchecked Sendable {
                 if let failure = failures.first { throw GameLoadError.refused("spectate: \(failure)") }
                 if welcomed >= upTo { break }
                 if Date() > deadline { throw GameLoadError.refused("spectate: only \(welcomed) of \(upTo) welcomed in \(Int(timeout)) s") }
-                usleep(5_000)
+                try await Task.sleep(for: .milliseconds(5))
             }
             report("  spectators \(next) / \(count)")
         }
