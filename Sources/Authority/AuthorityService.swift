@@ -137,6 +137,7 @@ public final class AuthorityService: Service, Sendable {
             metrics.leaseHeld(held)
             if held && !consuming {
                 do {
+                    await runners.start()
                     try await subscriber.psubscribe([RedisChannels.allCommandsPattern])
                     consuming = true
                     setRole(.active)
@@ -206,7 +207,23 @@ actor RunnerRegistry {
         self.logger = logger
     }
 
+    /// True while this authority holds the lease: between `start()` and `stopAll()`.
+    private var accepting = false
+
+    /// The lease is ours: commands are applied from now on.
+    func start() { accepting = true }
+
+    var loadedGames: Int { runners.count }
+
+    /// A command dispatched without the lease (Redis delivered it before our PUNSUBSCRIBE took
+    /// effect) is dropped: a runner started for it would apply it and go on playing the game's
+    /// bots and clocks on a standby, racing the holder. The holder (or the gateway's
+    /// acknowledgement timeout) answers it.
     func dispatch(_ envelope: CommandEnvelope) {
+        guard accepting else {
+            logger.debug("dropping a command received without the lease", metadata: ["game": "\(envelope.game)", "command": "\(envelope.id)"])
+            return
+        }
         runner(for: envelope.game).submit(envelope)
     }
 
@@ -221,6 +238,7 @@ actor RunnerRegistry {
     }
 
     func stopAll() async {
+        accepting = false
         let stopping = runners.values
         runners.removeAll()
         metrics.gamesLoaded(0)

@@ -79,15 +79,7 @@ private struct GameLoop: Sendable {
         for await input in stream {
             if !state.loaded {
                 do {
-                    state.record = try await store.load(game)
-                    state.loaded = true
-                    if var record = state.record {
-                        CommandProcessor.updateTurnClock(&record, previousTurn: record.state.turnNumber, now: Date().timeIntervalSince1970)
-                        state.record = record
-                        // Lists a game the lobby may have missed (a lost update, or a running game
-                        // from before they were listed); quietly: the next change announces it.
-                        try? await store.updateLobby(record, announce: false)
-                    }
+                    try await load(into: &state)
                 } catch {
                     logger.error("cannot load game: \(error)")
                     if case .envelope(let envelope) = input {
@@ -125,6 +117,19 @@ private struct GameLoop: Sendable {
         var failedMoves = 0
     }
 
+    /// Reads the game's record from its snapshot.
+    private func load(into state: inout LoopState) async throws {
+        state.record = try await store.load(game)
+        state.loaded = true
+        if var record = state.record {
+            CommandProcessor.updateTurnClock(&record, previousTurn: record.state.turnNumber, now: Date().timeIntervalSince1970)
+            state.record = record
+            // Lists a game the lobby may have missed (a lost update, or a running game
+            // from before they were listed); quietly: the next change announces it.
+            try? await store.updateLobby(record, announce: false)
+        }
+    }
+
     private func commit(_ outcome: Outcome, into state: inout LoopState) async {
         let previousSeq = state.record?.seq ?? 0
         do {
@@ -133,10 +138,18 @@ private struct GameLoop: Sendable {
             try await store.commit(outcome, previousSeq: previousSeq, updatingLobby: lobbyChanged)
             if let record = outcome.record { state.record = record }
         } catch let failure as GameStore.Failure {
-            // Another authority advanced this game: take its state and drop our command.
+            // Another authority advanced this game: take its state and drop our command. The
+            // state is read now, not on the next input: bots and clocks are scheduled from it, and
+            // a game that waits only on them would otherwise never get another input.
             logger.warning("\(failure); reloading")
             state.loaded = false
             state.record = nil
+            do {
+                try await load(into: &state)
+            } catch {
+                logger.error("cannot reload game: \(error)")
+                metrics.commitFailed()
+            }
         } catch {
             // Redis is down: nothing was written or published. The gateway's acknowledgement
             // timeout tells the client; the command can be sent again once Redis is back.

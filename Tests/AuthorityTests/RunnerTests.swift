@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import Monopoly
+import NIOPosix
+import Redis
+import RelayProtocol
+import TestSupport
+import Testing
+@testable import Authority
+
+/// Game runners and their registry against a real redis-server: what happens when another
+/// authority (one that lost its lease and has not noticed yet, or the new holder) writes too.
+@Suite("game runners against a real Redis", .serialized)
+struct RunnerTests {
+    let game = GameID(rawValue: "RUNNR2")!
+
+    func envelope(_ type: String, id: String, player: String? = nil, seat: String? = nil,
+                  fields: [String: JSONValue] = [:]) -> CommandEnvelope {
+        var message = fields
+        message["type"] = .string(type)
+        return CommandEnvelope(id: id, gateway: "gw1", connection: "1", game: game, player: player, seat: seat, message: .object(message))
+    }
+
+    /// Applies and commits one envelope as the authority does; returns the new seq.
+    @discardableResult
+    func commit(_ envelope: CommandEnvelope, _ store: GameStore, _ processor: inout CommandProcessor) async throws -> Int {
+        let record = try await store.load(game)
+        let outcome = processor.handle(envelope, record: record, now: Date().timeIntervalSince1970)
+        let next = try #require(outcome.record, "\(envelope.type) was rejected: \(outcome.replies.map(\.reply.code))")
+        try await store.commit(outcome, previousSeq: record?.seq ?? 0)
+        return next.seq
+    }
+
+    func seq(_ redis: RedisClient) async -> Int {
+        (try? await redis.getString(RedisChannels.sequenceKey(game))).flatMap { $0.flatMap { Int($0) } } ?? -1
+    }
+
+    func poll(timeout: Duration, _ condition: () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return await condition()
+    }
+
+    func withStore(_ body: (RedisClient, GameStore) async throws -> Void) async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let redis = try await RedisClient.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        do {
+            try await body(redis, GameStore(redis: redis))
+        } catch {
+            await redis.close()
+            throw error
+        }
+        await redis.close()
+    }
+
+    var quiet: Logger {
+        var logger = Logger(label: "runner-test")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    @Test func aRunnerOutrunByAnotherAuthorityReloadsAndKeepsPlaying() async throws {
+        try await withStore { redis, store in
+            // Alice hosts, a bot joins, the game starts and Alice's connection goes: with no grace
+            // period the authority plays for everyone, one move per bot delay.
+            var processor = CommandProcessor(seed: 3)
+            try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
+            try await commit(envelope("add_bot", id: "b", player: "p1"), store, &processor)
+            try await commit(envelope("start", id: "s", player: "p1"), store, &processor)
+            let before = try await commit(envelope("disconnect", id: "d", player: "p1"), store, &processor)
+
+            let runner = GameRunner(game: game, processor: CommandProcessor(seed: 3), store: store,
+                                    timing: AuthorityTiming(botDelay: .seconds(1), disconnectGrace: .zero),
+                                    metrics: AuthorityMetrics(), logger: quiet)
+            runner.wake()
+            #expect(await poll(timeout: .seconds(10)) { await seq(redis) == before + 1 })
+
+            // Before the runner's next move, another authority commits one: the runner's copy is stale.
+            let record = try #require(try await store.load(game))
+            let player = try #require(record.state.current)
+            let candidates = [Bot.nextCommand(for: player, in: record.state)].compactMap { $0 }
+                + [.roll, .buy, .endTurn, .pass, .decline, .jailPay]
+            var moved = false
+            for command in candidates {
+                let outcome = processor.apply(command, by: player, to: record, cause: nil, now: Date().timeIntervalSince1970)
+                guard outcome.record != nil else { continue }
+                try await store.commit(outcome, previousSeq: record.seq)
+                moved = true
+                break
+            }
+            try #require(moved)
+            #expect(await seq(redis) == before + 2)
+
+            // The runner's next commit is refused (STALE); it must take the newer state and go on
+            // playing, not wait for a command that may never come.
+            #expect(await poll(timeout: .seconds(8)) { await seq(redis) >= before + 4 })
+            await runner.stop()
+        }
+    }
+
+    @Test func commandsDispatchedAfterTheLeaseIsLostAreNotApplied() async throws {
+        try await withStore { redis, store in
+            var processor = CommandProcessor(seed: 3)
+            try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
+            let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: store, timing: AuthorityTiming(),
+                                          metrics: AuthorityMetrics(), logger: quiet)
+            await registry.start()
+            await registry.dispatch(envelope("add_bot", id: "b1", player: "p1"))
+            #expect(await poll(timeout: .seconds(10)) { await seq(redis) == 2 })
+
+            // The lease is lost: the runners stop. A command Redis delivered before the PUNSUBSCRIBE
+            // still reaches dispatch; it must not start a runner on this (now standby) authority,
+            // which would apply it and keep playing bots and clocks for the game without the lease.
+            await registry.stopAll()
+            await registry.dispatch(envelope("add_bot", id: "b2", player: "p1"))
+            #expect(await !poll(timeout: .seconds(1)) { await seq(redis) != 2 })
+            #expect(await registry.loadedGames == 0)
+
+            // Holding the lease again, commands are applied.
+            await registry.start()
+            await registry.dispatch(envelope("add_bot", id: "b3", player: "p1"))
+            #expect(await poll(timeout: .seconds(10)) { await seq(redis) == 3 })
+            await registry.stopAll()
+        }
+    }
+}
