@@ -197,7 +197,15 @@ actor RunnerRegistry {
     private let timing: AuthorityTiming
     private let metrics: AuthorityMetrics
     private let logger: Logger
-    private var runners: [GameID: GameRunner] = [:]
+    private var runners: [GameID: Entry] = [:]
+    private var generations = 0
+
+    private struct Entry {
+        let runner: GameRunner
+        let generation: Int
+        /// Inputs given to the runner (`submit`, `wake`).
+        var submitted = 0
+    }
 
     init(processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger) {
         self.processor = processor
@@ -215,6 +223,16 @@ actor RunnerRegistry {
 
     var loadedGames: Int { runners.count }
 
+    /// A runner whose game is over (or does not exist) handled everything it was given: it goes,
+    /// so the registry does not keep one runner for every game ever named. An input submitted
+    /// meanwhile keeps it (it asks again after handling it); a later one starts a new runner.
+    private func retire(_ game: GameID, generation: Int, handled: Int) {
+        guard let entry = runners[game], entry.generation == generation, entry.submitted == handled else { return }
+        runners[game] = nil
+        metrics.gamesLoaded(runners.count)
+        entry.runner.finishInputs()
+    }
+
     /// A command dispatched without the lease (Redis delivered it before our PUNSUBSCRIBE took
     /// effect) is dropped: a runner started for it would apply it and go on playing the game's
     /// bots and clocks on a standby, racing the holder. The holder (or the gateway's
@@ -225,6 +243,21 @@ actor RunnerRegistry {
             return
         }
         runner(for: envelope.game).submit(envelope)
+    }
+
+    /// The game's runner (created if needed), counting one more input for it.
+    private func runner(for game: GameID) -> GameRunner {
+        if let runner = runners[game]?.runner {
+            runners[game]!.submitted += 1
+            return runner
+        }
+        generations += 1
+        let generation = generations
+        let runner = GameRunner(game: game, processor: processor, store: store, timing: timing, metrics: metrics, logger: logger,
+                                idle: { [weak self] handled in await self?.retire(game, generation: generation, handled: handled) })
+        runners[game] = Entry(runner: runner, generation: generation, submitted: 1)
+        metrics.gamesLoaded(runners.count)
+        return runner
     }
 
     /// After a restart or a takeover: load every unfinished game so bots and clocks go on.
@@ -239,18 +272,10 @@ actor RunnerRegistry {
 
     func stopAll() async {
         accepting = false
-        let stopping = runners.values
+        let stopping = runners.values.map(\.runner)
         runners.removeAll()
         metrics.gamesLoaded(0)
         for runner in stopping { await runner.stop() }
-    }
-
-    private func runner(for game: GameID) -> GameRunner {
-        if let runner = runners[game] { return runner }
-        let runner = GameRunner(game: game, processor: processor, store: store, timing: timing, metrics: metrics, logger: logger)
-        runners[game] = runner
-        metrics.gamesLoaded(runners.count)
-        return runner
     }
 }
 

@@ -21,21 +21,28 @@ public struct AuthorityTiming: Sendable {
 final class GameRunner: Sendable {
     enum Input: Sendable {
         case envelope(CommandEnvelope)
+        /// From the registry (`wake`): counted like an envelope.
         case tick
+        /// From the runner's own timer (bots, clocks): not counted.
+        case timer
     }
 
     let game: GameID
     private let inputs: AsyncStream<Input>.Continuation
     private let task: Task<Void, Never>
 
-    init(game: GameID, processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger) {
+    /// `idle`: called after the loop handled `n` inputs submitted through `submit`/`wake` and the
+    /// game needs no runner any more (it is over, or does not exist): the registry retires the
+    /// runner if nothing else was submitted meanwhile.
+    init(game: GameID, processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger,
+         idle: @escaping @Sendable (_ handled: Int) async -> Void = { _ in }) {
         self.game = game
         let (stream, continuation) = AsyncStream<Input>.makeStream()
         self.inputs = continuation
         var logger = logger
         logger[metadataKey: "game"] = "\(game)"
         let loop = GameLoop(game: game, processor: processor, store: store, timing: timing, metrics: metrics,
-                            logger: logger, inputs: continuation)
+                            logger: logger, inputs: continuation, idle: idle)
         self.task = Task { await loop.run(stream) }
     }
 
@@ -43,6 +50,9 @@ final class GameRunner: Sendable {
 
     /// Loads the game (if needed) and lets bots and clocks pick up where they were.
     func wake() { inputs.yield(.tick) }
+
+    /// No more inputs: the loop ends once it has handled those already submitted.
+    func finishInputs() { inputs.finish() }
 
     /// Finishes the command in hand, then stops.
     func stop() async {
@@ -60,9 +70,10 @@ private struct GameLoop: Sendable {
     let metrics: AuthorityMetrics
     let logger: Logger
     let inputs: AsyncStream<GameRunner.Input>.Continuation
+    let idle: @Sendable (Int) async -> Void
 
     init(game: GameID, processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics,
-         logger: Logger, inputs: AsyncStream<GameRunner.Input>.Continuation) {
+         logger: Logger, inputs: AsyncStream<GameRunner.Input>.Continuation, idle: @escaping @Sendable (Int) async -> Void) {
         self.game = game
         self.processor = processor
         self.store = store
@@ -70,13 +81,16 @@ private struct GameLoop: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.inputs = inputs
+        self.idle = idle
     }
 
     func run(_ stream: AsyncStream<GameRunner.Input>) async {
         var state = LoopState()
         var timer: Task<Void, Never>?
         var processor = self.processor
+        var handled = 0
         for await input in stream {
+            if case .timer = input {} else { handled += 1 }
             if !state.loaded {
                 do {
                     try await load(into: &state)
@@ -94,7 +108,7 @@ private struct GameLoop: Sendable {
                 let outcome = processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
                 await commit(outcome, into: &state)
                 metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: outcome.record != nil || outcome.broadcast != nil)
-            case .tick:
+            case .tick, .timer:
                 await automaticMove(&state, processor: &processor)
             }
             timer?.cancel()
@@ -103,8 +117,12 @@ private struct GameLoop: Sendable {
                 let inputs = self.inputs
                 timer = Task {
                     try? await Task.sleep(for: delay)
-                    if !Task.isCancelled { inputs.yield(.tick) }
+                    if !Task.isCancelled { inputs.yield(.timer) }
                 }
+            } else if state.loaded, state.record.map({ $0.state.phase == .finished }) ?? true {
+                // Over, or no such game (any client can name one): nothing will happen here
+                // without a command, and a command loads the record again.
+                await idle(handled)
             }
         }
         timer?.cancel()

@@ -14,25 +14,26 @@ import Testing
 struct RunnerTests {
     let game = GameID(rawValue: "RUNNR2")!
 
-    func envelope(_ type: String, id: String, player: String? = nil, seat: String? = nil,
+    func envelope(_ type: String, id: String, game: GameID? = nil, connection: String = "1", player: String? = nil, seat: String? = nil,
                   fields: [String: JSONValue] = [:]) -> CommandEnvelope {
         var message = fields
         message["type"] = .string(type)
-        return CommandEnvelope(id: id, gateway: "gw1", connection: "1", game: game, player: player, seat: seat, message: .object(message))
+        return CommandEnvelope(id: id, gateway: "gw1", connection: connection, game: game ?? self.game, player: player, seat: seat,
+                               message: .object(message))
     }
 
     /// Applies and commits one envelope as the authority does; returns the new seq.
     @discardableResult
     func commit(_ envelope: CommandEnvelope, _ store: GameStore, _ processor: inout CommandProcessor) async throws -> Int {
-        let record = try await store.load(game)
+        let record = try await store.load(envelope.game)
         let outcome = processor.handle(envelope, record: record, now: Date().timeIntervalSince1970)
         let next = try #require(outcome.record, "\(envelope.type) was rejected: \(outcome.replies.map(\.reply.code))")
         try await store.commit(outcome, previousSeq: record?.seq ?? 0)
         return next.seq
     }
 
-    func seq(_ redis: RedisClient) async -> Int {
-        (try? await redis.getString(RedisChannels.sequenceKey(game))).flatMap { $0.flatMap { Int($0) } } ?? -1
+    func seq(_ redis: RedisClient, _ game: GameID? = nil) async -> Int {
+        (try? await redis.getString(RedisChannels.sequenceKey(game ?? self.game))).flatMap { $0.flatMap { Int($0) } } ?? -1
     }
 
     func poll(timeout: Duration, _ condition: () async -> Bool) async -> Bool {
@@ -124,6 +125,37 @@ struct RunnerTests {
             await registry.start()
             await registry.dispatch(envelope("add_bot", id: "b3", player: "p1"))
             #expect(await poll(timeout: .seconds(10)) { await seq(redis) == 3 })
+            await registry.stopAll()
+        }
+    }
+    @Test func runnersOfGamesThatAreOverOrDoNotExistAreReleased() async throws {
+        try await withStore { redis, store in
+            var processor = CommandProcessor(seed: 3)
+            let lobby = GameID(rawValue: "LOBBY2")!, over = GameID(rawValue: "OVER22")!, none = GameID(rawValue: "NONE22")!
+            try await commit(envelope("create", id: "c1", game: lobby, seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
+            try await commit(envelope("create", id: "c2", game: over, seat: String(repeating: "b", count: 64), fields: ["name": .string("Alice")]), store, &processor)
+            try await commit(envelope("join", id: "j2", game: over, connection: "2", seat: String(repeating: "c", count: 64), fields: ["name": .string("Bob")]), store, &processor)
+            try await commit(envelope("start", id: "s2", game: over, player: "p1"), store, &processor)
+            try await commit(envelope("leave", id: "l2", game: over, connection: "2", player: "p2"), store, &processor)
+            #expect(try await store.load(over)?.state.phase == .finished)
+
+            let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: store, timing: AuthorityTiming(),
+                                          metrics: AuthorityMetrics(), logger: quiet)
+            await registry.start()
+            // Any client can name a game that does not exist (a join with a made-up code) ...
+            await registry.dispatch(envelope("join", id: "j3", game: none, connection: "3", seat: String(repeating: "d", count: 64), fields: ["name": .string("Eve")]))
+            // ... or send something to a game that is over.
+            await registry.dispatch(envelope("leave", id: "l1", game: over, player: "p1"))
+            #expect(await registry.loadedGames == 2)
+            // Neither keeps a runner (and its record) for the rest of the authority's life.
+            #expect(await poll(timeout: .seconds(10)) { await registry.loadedGames == 0 })
+
+            // A game in play or in the lobby keeps its runner; a retired game gets a new one.
+            await registry.dispatch(envelope("add_bot", id: "b1", game: lobby, player: "p1"))
+            #expect(await poll(timeout: .seconds(10)) { await seq(redis, lobby) == 2 })
+            await registry.dispatch(envelope("create", id: "c3", game: none, connection: "3", seat: String(repeating: "d", count: 64), fields: ["name": .string("Eve")]))
+            #expect(await poll(timeout: .seconds(10)) { await seq(redis, none) == 1 })
+            #expect(await !poll(timeout: .milliseconds(500)) { await registry.loadedGames != 2 })
             await registry.stopAll()
         }
     }
