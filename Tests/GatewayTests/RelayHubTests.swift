@@ -150,6 +150,43 @@ struct RelayHubTests {
         }
     }
 
+    @Test func aSeatRequestGivenUpAfterTheTimeoutIsReportedDisconnected() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(1)) { stack in
+            let authority = stack.authority
+            let (host, game) = try await stack.hostNewGame()
+            let player = try await stack.connect()
+            try await player.request(#"{"type":"join","game":"\#(game)","name":"Bob","id":5}"#)
+            // The authority seats Bob but its welcome is lost, and the game moves on before the
+            // gateway gives up, so the stored last state no longer names the join.
+            let join = try await authority.next("join")
+            let lost = try await authority.apply(join, deliver: false)
+            let bob = try #require(lost.first?.reply.player)
+            try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
+                                                      seat: SeatToken.hash(SeatToken.mint()),
+                                                      message: .object(["type": .string("join"), "name": .string("Cy")])))
+            let answer = try await player.nextMessage()
+            #expect(answer["code"]?.stringValue == RelayErrorCode.authorityUnavailable)
+            #expect(answer["re"]?.intValue == 5)
+
+            // The client holds no seat as far as the gateway knows: the authority must not keep one
+            // "connected" for it (nobody would ever play it, and this connection's next join would
+            // be refused as already seated).
+            let disconnect = try await authority.next("disconnect")
+            #expect(disconnect.connection == join.connection)
+            try await authority.apply(disconnect)
+            let record = try #require(try await GameStore(redis: authority.redis).load(game))
+            #expect(record.seats[bob]?.connection == nil)
+            #expect(record.seats[bob]?.disconnectedAt != nil)
+            // And the client can take a seat again.
+            try await player.request(#"{"type":"join","game":"\#(game)","name":"Bob","id":6}"#)
+            try await authority.apply(try await authority.next("join"))
+            let welcome = try await player.nextMessage()
+            #expect(welcome["type"]?.stringValue == "welcome")
+            #expect(welcome["re"]?.intValue == 6)
+            withExtendedLifetime(host) {}
+        }
+    }
+
     @Test func aWelcomeArrivingAfterTheHangUpReportsTheSeatDisconnected() async throws {
         try await withRelayStack(acknowledgementTimeout: .seconds(60)) { stack in
             let authority = stack.authority

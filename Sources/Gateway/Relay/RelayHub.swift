@@ -123,13 +123,15 @@ public final class RelayHub: Sendable {
     }
 
     /// The authority keeps a seat for a grace period after its connection is gone; it only needs
-    /// to know. (Also sent for a seat whose welcome arrives after its connection closed.)
-    func reportDisconnect(game: GameID, player: String, connection: ConnectionID) {
+    /// to know. (Also sent for a seat whose welcome arrives after its connection closed, and for a
+    /// seat request given up after the acknowledgement timeout: the authority finds the seat, if
+    /// any, by gateway and connection.)
+    func reportDisconnect(game: GameID, player: String?, connection: ConnectionID) {
         let envelope = CommandEnvelope(id: nextCommandID(), gateway: configuration.gatewayID, connection: "\(connection)",
                                        game: game, player: player, message: .object(["type": .string("disconnect")]))
         currentLink?.client.publishFuture(RedisChannels.commands(game), RedisArgument(WireJSON.encode(envelope))).whenFailure { error in
             self.logger.warning("could not report a disconnect: \(error)", metadata: [
-                "game": "\(game)", "connection": "\(connection)", "player": "\(player)",
+                "game": "\(game)", "connection": "\(connection)", "player": "\(player ?? "-")",
             ])
         }
     }
@@ -365,7 +367,15 @@ public final class RelayHub: Sendable {
             self.unavailable.increment()
             connection?.send(text: ServerMessage.error(code: RelayErrorCode.authorityUnavailable,
                                                        message: "the game authority did not answer in time; try again", re: pending.re))
-            if pending.token != nil { await self.release(pending.game) }
+            if pending.token != nil {
+                // The seat request may still be applied (late) or have been applied with its
+                // welcome lost and the state moved on: the authority would then hold a seat for
+                // this connection that the gateway does not know of, "connected" for ever (never
+                // played for, and the connection's next join refused as already seated). It is
+                // reported gone, as a hang-up would be; a no-op when no seat was taken.
+                self.reportDisconnect(game: pending.game, player: nil, connection: pending.connection)
+                await self.release(pending.game)
+            }
         }
     }
 
