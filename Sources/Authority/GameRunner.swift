@@ -99,21 +99,24 @@ private struct GameLoop: Sendable {
                     if case .envelope(let envelope) = input {
                         await publishUnavailable(envelope, reason: "the game could not be loaded")
                     }
-                    continue
                 }
             }
-            switch input {
-            case .envelope(let envelope):
-                let started = ContinuousClock.now
-                let outcome = processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
-                await commit(outcome, into: &state)
-                metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: outcome.record != nil || outcome.broadcast != nil)
-            case .tick, .timer:
-                await automaticMove(&state, processor: &processor)
+            if state.loaded {
+                switch input {
+                case .envelope(let envelope):
+                    let started = ContinuousClock.now
+                    let outcome = processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
+                    await commit(outcome, into: &state)
+                    metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: outcome.record != nil || outcome.broadcast != nil)
+                case .tick, .timer:
+                    await automaticMove(&state, processor: &processor)
+                }
             }
             timer?.cancel()
             timer = nil
-            if let delay = nextWake(state) {
+            // Not loaded (Redis failed us): try again soon. A game woken for its bots and clocks
+            // gets no other input, so waiting for one would leave it stuck.
+            if let delay = state.loaded ? nextWake(state) : Self.reloadDelay {
                 let inputs = self.inputs
                 timer = Task {
                     try? await Task.sleep(for: delay)
@@ -127,6 +130,8 @@ private struct GameLoop: Sendable {
         }
         timer?.cancel()
     }
+
+    static let reloadDelay = Duration.seconds(1)
 
     struct LoopState {
         var loaded = false

@@ -46,11 +46,15 @@ struct RunnerTests {
     }
 
     func withStore(_ body: (RedisClient, GameStore) async throws -> Void) async throws {
+        try await withStore { _, redis, store in try await body(redis, store) }
+    }
+
+    func withStore(_ body: (RedisServerProcess, RedisClient, GameStore) async throws -> Void) async throws {
         let server = try RedisServerProcess()
         defer { server.stop() }
         let redis = try await RedisClient.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         do {
-            try await body(redis, GameStore(redis: redis))
+            try await body(server, redis, GameStore(redis: redis))
         } catch {
             await redis.close()
             throw error
@@ -157,6 +161,33 @@ struct RunnerTests {
             #expect(await poll(timeout: .seconds(10)) { await seq(redis, none) == 1 })
             #expect(await !poll(timeout: .milliseconds(500)) { await registry.loadedGames != 2 })
             await registry.stopAll()
+        }
+    }
+    @Test func aRunnerThatCouldNotLoadItsGameTriesAgain() async throws {
+        try await withStore { server, redis, store in
+            var processor = CommandProcessor(seed: 3)
+            try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
+            try await commit(envelope("add_bot", id: "b", player: "p1"), store, &processor)
+            try await commit(envelope("start", id: "s", player: "p1"), store, &processor)
+            let before = try await commit(envelope("disconnect", id: "d", player: "p1"), store, &processor)
+
+            // Redis stops answering; the authority (just took over) wakes the game to resume its
+            // bots: the load fails.
+            server.pause()
+            let lost = await poll(timeout: .seconds(15)) { redis.state != .ready }
+            let runner = GameRunner(game: game, processor: CommandProcessor(seed: 3), store: store,
+                                    timing: AuthorityTiming(botDelay: .milliseconds(200), disconnectGrace: .zero),
+                                    metrics: AuthorityMetrics(), logger: quiet)
+            runner.wake()
+            try await Task.sleep(for: .milliseconds(300))
+            server.resume()
+            try #require(lost)
+            #expect(await poll(timeout: .seconds(15)) { redis.state == .ready })
+
+            // Nothing else will come for this game (every player is played by the authority):
+            // the runner must try the load again by itself.
+            #expect(await poll(timeout: .seconds(10)) { await seq(redis) > before })
+            await runner.stop()
         }
     }
 }
