@@ -52,7 +52,11 @@ function checks(s, index) {
     result.sell = sell;
   }
   result.mortgage = sq.mortgaged ? 'Already mortgaged' : frozen || (groupHasBuildings(s, index) ? 'Sell the group’s buildings first' : null);
-  result.unmortgage = !sq.mortgaged ? 'Not mortgaged' : frozen || (my.cash < unmortgageCost(index) ? `Costs ${money(unmortgageCost(index))}` : (s.turn_stage === 'auction' || s.turn_stage === 'debt') ? 'Not now' : null);
+  // As the rules: no lifting during any auction, nor by a debtor (another player's debt does not stop it).
+  result.unmortgage = !sq.mortgaged ? 'Not mortgaged'
+    : frozen || (s.auction ? 'Not during an auction'
+      : s.debts.some((d) => d.debtor === app.player) ? 'Pay your debt first'
+      : my.cash < unmortgageCost(index) ? `Costs ${money(unmortgageCost(index))}` : null);
   return result;
 }
 
