@@ -138,6 +138,8 @@ private struct GameLoop: Sendable {
         var record: GameRecord?
         /// Consecutive automatic moves that were rejected (a guard against a stuck loop).
         var failedMoves = 0
+        /// A committed change the lobby list did not get: the next commit writes the entry.
+        var lobbyPending = false
     }
 
     /// Reads the game's record from its snapshot.
@@ -158,8 +160,16 @@ private struct GameLoop: Sendable {
         do {
             // The lobby list is rewritten only when its entry changes (phase, seats), not per command.
             let lobbyChanged = outcome.record?.lobbyEntryChanged(since: state.record) ?? false
-            try await store.commit(outcome, previousSeq: previousSeq, updatingLobby: lobbyChanged)
+            let updatingLobby = lobbyChanged || (state.lobbyPending && outcome.record != nil)
+            try await store.commit(outcome, previousSeq: previousSeq, updatingLobby: updatingLobby)
             if let record = outcome.record { state.record = record }
+            if updatingLobby { state.lobbyPending = false }
+        } catch GameStore.Failure.lobbyNotUpdated(_, let error) {
+            // Written and published: the game goes on from the new record (treating it as unwritten
+            // would make the next command fail the seq fence); the lobby entry is retried.
+            logger.warning("lobby list not updated: \(error); retried with the next commit")
+            if let record = outcome.record { state.record = record }
+            state.lobbyPending = true
         } catch let failure as GameStore.Failure {
             // Another authority advanced this game: take its state and drop our command. The
             // state is read now, not on the next input: bots and clocks are scheduled from it, and

@@ -11,11 +11,14 @@ public struct GameStore: Sendable {
         /// Someone else advanced the game: our copy is stale and must be reloaded.
         case stale(game: GameID, expected: Int, found: String)
         case corruptSnapshot(game: GameID, underlying: any Error)
+        /// The commit was written and published; only the lobby list that follows it failed.
+        case lobbyNotUpdated(game: GameID, underlying: any Error)
 
         public var description: String {
             switch self {
             case .stale(let game, let expected, let found): "game \(game): expected seq \(expected), Redis has \(found)"
             case .corruptSnapshot(let game, let error): "game \(game): snapshot unreadable: \(error)"
+            case .lobbyNotUpdated(let game, let error): "game \(game): committed, but the lobby list was not updated: \(error)"
             }
         }
     }
@@ -86,7 +89,13 @@ public struct GameStore: Sendable {
                 if message.hasPrefix("STALE") { throw Failure.stale(game: game, expected: previousSeq, found: message) }
                 throw RedisError.server(message)
             }
-            if updatingLobby { try await updateLobby(record) }
+            if updatingLobby {
+                do {
+                    try await updateLobby(record)
+                } catch {
+                    throw Failure.lobbyNotUpdated(game: game, underlying: error)
+                }
+            }
         } else {
             var commands: [[RedisArgument]] = outcome.replies.map {
                 ["PUBLISH", RedisArgument(RedisChannels.replies(gateway: $0.gateway)), RedisArgument(WireJSON.encode($0.reply))]
@@ -112,6 +121,9 @@ public struct GameStore: Sendable {
                 "type": .string("lobby_changed"), "game": .string(record.game.rawValue), "phase": .string(record.state.phase.rawValue),
             ])))])
         }
-        _ = try await redis.pipeline(commands)
+        // A pipeline answers a refused command (NOPERM, WRONGTYPE ...) with an error reply, not a throw.
+        if let refused = try await redis.pipeline(commands).lazy.compactMap(\.errorMessage).first {
+            throw RedisError.server(refused)
+        }
     }
 }

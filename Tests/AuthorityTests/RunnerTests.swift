@@ -190,4 +190,39 @@ struct RunnerTests {
             await runner.stop()
         }
     }
+
+    @Test func aCommitWhoseLobbyUpdateFailsStillCountsAndTheLobbyIsRetried() async throws {
+        try await withStore { server, admin, _ in
+            // An authority whose Redis user may write game keys but not the lobby list: the commit
+            // (the Lua script on the game's keys) succeeds, the lobby update after it is refused.
+            _ = try await admin.send(["ACL", "SETUSER", "authority", "on", ">secret", "resetkeys", "~monopoly:{*", "&*", "+@all"])
+            let port = try #require(server.url.split(separator: ":").last)
+            let redis = try await RedisClient.connect(url: "redis://authority:secret@127.0.0.1:\(port)",
+                                                      eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            let runner = GameRunner(game: game, processor: CommandProcessor(seed: 3), store: GameStore(redis: redis),
+                                    timing: AuthorityTiming(), metrics: AuthorityMetrics(), logger: quiet)
+            runner.submit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]))
+            #expect(await poll(timeout: .seconds(10)) { await seq(admin) == 1 })
+            #expect(try await admin.send(["HLEN", RedisArgument(RedisChannels.lobbyKey)]).int == 0)
+
+            // The runner goes on from the record it wrote: the next command passes the seq fence
+            // (before, the runner kept its old copy and the command was refused as STALE, dropped).
+            runner.submit(envelope("add_bot", id: "b", player: "p1"))
+            #expect(await poll(timeout: .seconds(10)) { await seq(admin) == 2 })
+
+            // Once the lobby can be written again, the next commit writes the entry it missed,
+            // although that command changes nothing the lobby shows.
+            _ = try await admin.send(["ACL", "SETUSER", "authority", "allkeys"])
+            let before = try #require(try await GameStore(redis: admin).load(game))
+            runner.submit(envelope("disconnect", id: "d", player: "p1"))
+            #expect(await poll(timeout: .seconds(10)) { await seq(admin) == 3 })
+            let after = try #require(try await GameStore(redis: admin).load(game))
+            #expect(after.lobbyEntry == before.lobbyEntry)
+            #expect(await poll(timeout: .seconds(10)) {
+                ((try? await admin.send(["HLEN", RedisArgument(RedisChannels.lobbyKey)]))?.int ?? 0) == 1
+            })
+            await runner.stop()
+            await redis.close()
+        }
+    }
 }
