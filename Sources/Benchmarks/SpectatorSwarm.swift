@@ -63,11 +63,16 @@ final class SpectatorSwarm: @unchecked Sendable {
     private func connectAll(count: Int, to urls: [WebSocketURL], batch: Int, timeout: TimeInterval,
                             progress report: (String) -> Void) async throws {
         let deadline = Date().addingTimeInterval(timeout)
+        var addresses: [String: sockaddr_in] = [:]
+        for url in urls where addresses[url.description] == nil {
+            addresses[url.description] = try Self.resolve(url)
+        }
         var next = 0
         while next < count {
             let upTo = min(count, next + batch)
             for index in next..<upTo {
-                let spectator = try Spectator(url: urls[index % urls.count], game: game, sequence: sequence)
+                let url = urls[index % urls.count]
+                let spectator = try Spectator(url: url, address: addresses[url.description]!, game: game, sequence: sequence)
                 spectators.append(spectator)
                 threads[index % threads.count].add(spectator)
             }
@@ -81,6 +86,20 @@ final class SpectatorSwarm: @unchecked Sendable {
             }
             report("  spectators \(next) / \(count)")
         }
+    }
+
+    /// The URL's host as an IPv4 address (a name is looked up once, not per spectator).
+    static func resolve(_ url: WebSocketURL) throws -> sockaddr_in {
+        var hints = addrinfo()
+        hints.ai_family = AF_INET
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var results: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(url.host, String(url.port), &hints, &results)
+        defer { if let results { freeaddrinfo(results) } }
+        guard status == 0, let first = results, let address = first.pointee.ai_addr else {
+            throw GameLoadError.refused("cannot resolve \(url.host): \(String(cString: gai_strerror(status)))")
+        }
+        return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
     }
 
     /// Stops the readers, closes every socket and hands over what each spectator saw.
@@ -112,7 +131,7 @@ private final class Spectator {
     private(set) var unstampedReads = 0
     private var closed = false
 
-    init(url: WebSocketURL, game: String, sequence: StateSequence) throws {
+    init(url: WebSocketURL, address: sockaddr_in, game: String, sequence: StateSequence) throws {
         self.url = url
         self.game = game
         self.sequence = sequence
@@ -123,10 +142,7 @@ private final class Spectator {
         // SO_TIMESTAMPNS (35 on Linux; the Glibc module does not import the macro): the kernel
         // stamps each received segment, and recvmsg hands the stamp over.
         setsockopt(fd, SOL_SOCKET, 35, &on, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(url.port).bigEndian)
-        address.sin_addr.s_addr = inet_addr(url.host == "localhost" ? "127.0.0.1" : url.host)
+        var address = address
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

@@ -1,4 +1,5 @@
-import Benchmarks
+@testable import Benchmarks
+import Foundation
 import Gateway
 import Testing
 
@@ -46,6 +47,31 @@ import Testing
             #expect(report.opened == 50)
             #expect(report.held == 50)
             #expect(report.failed == 0)
+        }
+    }
+}
+
+/// The fan-out spectators reach a gateway by name, and report a refused `spectate` as such.
+@Suite struct SpectatorSwarmTests {
+    @Test func spectatorsConnectByHostNameAndReportTheRefusal() async throws {
+        // Listening on every interface: the machine's own name resolves to one of them.
+        var configuration = GatewayConfiguration(host: "0.0.0.0", port: 0)
+        configuration.eventLoopThreads = 1
+        // Without a relay, /ws answers every request with an error: the spectate is refused.
+        let server = GatewayServer(configuration: configuration, routes: [.game(endpoint: UnavailableEndpoint())])
+        try await server.start()
+        defer { Task { await server.shutdown(drainTimeout: .milliseconds(200)) } }
+        let swarm = try SpectatorSwarm(game: "ABC234", threads: 1)
+        do {
+            try await swarm.connect(count: 2, to: [WebSocketURL(host: ProcessInfo.processInfo.hostName, port: server.localPort!, path: "/ws")],
+                                    timeout: 10, progress: { _ in })
+            Issue.record("the spectate was not refused")
+        } catch {
+            #expect("\(error)".contains("refused"), "\(error)")
+            #expect("\(error)".contains("unavailable"), "\(error)")
+        }
+        #expect(throws: (any Error).self) {
+            try SpectatorSwarm.resolve(WebSocketURL(host: "no-such-host.invalid", port: 80, path: "/ws"))
         }
     }
 }
