@@ -81,6 +81,8 @@ public enum FanoutBenchmark {
             progress("game \(game) created; connecting \(options.spectators) spectators")
 
             let swarm = try SpectatorSwarm(game: game, threads: options.load.threads)
+            // Also on the way out through an error: the readers are threads of their own.
+            defer { _ = swarm.finish() }
             try await swarm.connect(count: options.spectators, to: urls, progress: progress)
             try await driver.startPlaying()
             let (window, cores) = try await LoadSupport.measuredWindow(

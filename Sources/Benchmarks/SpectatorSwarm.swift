@@ -102,7 +102,8 @@ final class SpectatorSwarm: @unchecked Sendable {
         return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
     }
 
-    /// Stops the readers, closes every socket and hands over what each spectator saw.
+    /// Stops the readers, closes every socket and hands over what each spectator saw (again, if
+    /// called again).
     func finish() -> [Outcome] {
         for reader in threads { reader.stop() }
         return spectators.map { spectator in
@@ -111,8 +112,6 @@ final class SpectatorSwarm: @unchecked Sendable {
                            unstampedReads: spectator.unstampedReads)
         }
     }
-
-    var count: Int { spectators.count }
 }
 
 /// One spectator's socket and codec; owned by its reader thread once added.
