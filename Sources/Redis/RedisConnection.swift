@@ -35,6 +35,8 @@ final class RedisConnection: @unchecked Sendable {
     var onPush: ((RESPValue) -> Void)?
     /// Extra handshake commands (re-SUBSCRIBE / re-PSUBSCRIBE) and how many replies each yields.
     var extraHandshake: (() -> [(command: [RedisArgument], replies: Int)])?
+    /// Called on the loop each time the connection becomes ready (after the handshake).
+    var onReady: (() -> Void)?
 
     // Any thread.
     private let atomicState = ManagedAtomic<UInt8>(0)
@@ -160,6 +162,7 @@ final class RedisConnection: @unchecked Sendable {
                 self.attempt = 0
                 self.lastProbe = .now()
                 self.setState(.ready)
+                self.onReady?()
             }
     }
 

@@ -85,6 +85,7 @@ public final class RedisSubscriber: Sendable {
             if let onMessage { onMessage(message) } else { continuation.yield(message) }
         }
         connection.extraHandshake = { [subscriptions] in
+            subscriptions.resubscribed = (subscriptions.channels, subscriptions.patterns)
             var commands: [(command: [RedisArgument], replies: Int)] = []
             if !subscriptions.channels.isEmpty {
                 let channels = subscriptions.channels.sorted()
@@ -95,6 +96,24 @@ public final class RedisSubscriber: Sendable {
                 commands.append((["PSUBSCRIBE"] + patterns.map { RedisArgument($0) }, patterns.count))
             }
             return commands
+        }
+        // An unsubscribe while that handshake was in flight was forgotten locally but not sent
+        // (not ready): the handshake subscribed it again, so take it back now.
+        connection.onReady = { [connection, subscriptions] in
+            let (channels, patterns) = subscriptions.resubscribed
+            subscriptions.resubscribed = ([], [])
+            let staleChannels = channels.subtracting(subscriptions.channels).sorted()
+            let stalePatterns = patterns.subtracting(subscriptions.patterns).sorted()
+            var commands: [[RedisArgument]] = [], replies: [Int] = []
+            if !staleChannels.isEmpty {
+                commands.append(["UNSUBSCRIBE"] + staleChannels.map { RedisArgument($0) })
+                replies.append(staleChannels.count)
+            }
+            if !stalePatterns.isEmpty {
+                commands.append(["PUNSUBSCRIBE"] + stalePatterns.map { RedisArgument($0) })
+                replies.append(stalePatterns.count)
+            }
+            if !commands.isEmpty { _ = connection.sendBatch(commands, repliesPerCommand: replies) }
         }
     }
 
@@ -194,6 +213,8 @@ public final class RedisSubscriber: Sendable {
 final class Subscriptions: @unchecked Sendable {
     var channels: Set<String> = []
     var patterns: Set<String> = []
+    /// What the last handshake subscribed again (compared once it is ready).
+    var resubscribed: (channels: Set<String>, patterns: Set<String>) = ([], [])
     let continuation: AsyncStream<RedisPubSubMessage>.Continuation
 
     init(continuation: AsyncStream<RedisPubSubMessage>.Continuation) { self.continuation = continuation }

@@ -86,6 +86,32 @@ import TestSupport
         await client.close()
     }
 
+    @Test func anUnsubscribeDuringTheResubscribingHandshakeIsNotUndoneByIt() async throws {
+        let server = try RedisServerProcess()
+        let config = try testConfiguration(server.url)
+        let subscriber = try await RedisSubscriber.connect(configuration: config, eventLoopGroup: group)
+        try await subscriber.subscribe(["keep", "drop"])
+        // Paused: the probe fails, and the reconnect's handshake (with the re-SUBSCRIBE of both
+        // channels) is written to a server that does not answer yet.
+        server.pause()
+        try await eventually(10, "probe failure marks the subscriber not ready") { subscriber.state != .ready }
+        try await eventually(10, "a reconnect attempt is under way") { subscriber.state == .connecting }
+        try await Task.sleep(for: .milliseconds(300))
+        // The gateway's last member of a game leaves right now: forgotten at once, nothing sent.
+        try await subscriber.unsubscribe(["drop"])
+        server.resume()
+        try await eventually(10, "subscriber recovers") { subscriber.state == .ready }
+        #expect(await subscriber.channels == ["keep"])
+        // Redis must agree: the handshake's re-SUBSCRIBE of "drop" is taken back.
+        let client = try await RedisClient.connect(configuration: config, eventLoopGroup: group)
+        try await eventually(5, "Redis has no subscriber left on drop") {
+            (try? await client.send(["PUBSUB", "NUMSUB", "drop"]))?.array?.last?.int == 0
+        }
+        #expect(try await client.publish("keep", "still here") == 1)
+        await subscriber.close()
+        await client.close()
+    }
+
     @Test func commandTimeoutFailsAndReconnects() async throws {
         let server = try RedisServerProcess()
         var config = try testConfiguration(server.url)
