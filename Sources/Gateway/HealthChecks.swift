@@ -70,18 +70,33 @@ public final class HealthChecks: Sendable {
         return Report(healthy: results.allSatisfy { $0.1.healthy }, results: results)
     }
 
+    /// The check's result, or nil after `timeout`. Not a task group: a group waits for all its
+    /// children, so a check that ignores cancellation would hold `/healthz` for as long as it runs.
+    /// The check is cancelled at the timeout and left to finish on its own.
     private static func withTimeout(
         _ timeout: Duration, _ body: @escaping @Sendable () async -> HealthCheckResult
     ) async -> HealthCheckResult? {
-        await withTaskGroup(of: HealthCheckResult?.self) { group in
-            group.addTask { await body() }
-            group.addTask {
+        let pending = NIOLockedValueBox<CheckedContinuation<HealthCheckResult?, Never>?>(nil)
+        let check = NIOLockedValueBox<Task<Void, Never>?>(nil)
+        @Sendable func finish(_ result: HealthCheckResult?) {
+            pending.withLockedValue { continuation -> CheckedContinuation<HealthCheckResult?, Never>? in
+                defer { continuation = nil }
+                return continuation
+            }?.resume(returning: result)
+        }
+        return await withCheckedContinuation { continuation in
+            pending.withLockedValue { $0 = continuation }
+            let timer = Task {
                 try? await Task.sleep(for: timeout)
-                return nil
+                guard !Task.isCancelled else { return }
+                check.withLockedValue { $0 }?.cancel()
+                finish(nil)
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+            check.withLockedValue { $0 = Task {
+                let result = await body()
+                timer.cancel()
+                finish(result)
+            } }
         }
     }
 }
