@@ -214,6 +214,35 @@ struct RelayHubTests {
 }
 
 /// The authority's pure core and its Redis store, applied one command at a time when the test says.
+extension RelayHubTests {
+    @Test func aBurstOfLobbyChangesIsAFewReadsOfTheListNotOneEach() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(60)) { stack in
+            let redis = stack.authority.redis
+            _ = try await redis.send(["HSET", RedisArgument(RedisChannels.lobbyKey), "ABC234",
+                                      #"{"game":"ABC234","phase":"lobby","players":1}"#])
+            let watcher = try await stack.connect()
+            try await watcher.request(#"{"type":"lobby"}"#)
+            #expect(try await watcher.nextMessage()["type"]?.stringValue == "lobby")
+            @Sendable func listReads() async throws -> Int {
+                let stats = try await redis.send(["INFO", "commandstats"]).string ?? ""
+                let line = stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_hvals:") } ?? ""
+                return Int(line.split(separator: ",").first?.split(separator: "=").last ?? "0") ?? 0
+            }
+            let before = try await listReads()
+            // 50 games start at once: 50 lobby_changed messages reach the gateway together.
+            _ = try await redis.pipeline((0..<50).map { _ in
+                ["PUBLISH", RedisArgument(RedisChannels.lobby), #"{"type":"lobby_changed"}"#]
+            })
+            #expect(try await watcher.nextMessage()["type"]?.stringValue == "lobby")
+            #expect(await !eventually(timeout: .seconds(1)) { (try? await listReads()) ?? 0 > before + 5 })
+            // One read, and one more for the changes that came during it (a few more if the burst
+            // reaches the gateway in several pieces), never one per change.
+            let reads = try await listReads() - before
+            #expect(reads >= 1 && reads <= 5, "\(reads) reads of the lobby list for one burst")
+        }
+    }
+}
+
 final class ScriptedAuthority: @unchecked Sendable {
     let redis: RedisClient
     private let feed: RedisSubscriber

@@ -60,11 +60,14 @@ public final class RelayHub: Sendable {
         var last: (seq: Int, frame: PreEncodedFrame)?
     }
 
+    enum LobbyRefresh { case idle, reading, readingAndChangedAgain }
+
     struct HubState {
         var sessions: [ConnectionID: Session] = [:]
         var pending: [String: Pending] = [:]
         var games: [GameID: GameSubscription] = [:]
         var lobbyWatchers: Set<ConnectionID> = []
+        var lobbyRefresh = LobbyRefresh.idle
         /// State channels Redis has confirmed; changed only by `applySubscription`, one at a time.
         var subscribed: Set<GameID> = []
     }
