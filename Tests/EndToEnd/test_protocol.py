@@ -1,6 +1,7 @@
 """Bad input at the gateway: answered with errors, the connection stays open, nothing reaches Redis."""
 import asyncio
 import json
+import time
 
 import websockets
 
@@ -79,6 +80,29 @@ def test_lobby_lists_open_games_and_updates_live(make_stack):
         assert entry == {"game": game, "host": "Hosty", "players": 1, "names": ["Hosty"], "max_players": 4, "phase": "lobby"}
         await host.close()
         await watcher.close()
+
+    asyncio.run(scenario())
+
+
+def test_welcome_ack_and_lobby_carry_the_gateways_wall_clock(make_stack):
+    """`server_time` (seconds since 1970, to the ms) is the gateway's clock when it answered: the
+    browser counts the state's deadlines down in it, whatever its own clock says."""
+    stack = make_stack()
+
+    async def scenario():
+        client = await GameClient.connect(stack.ws_url(0), "clock")
+        answers = []
+        for type_, fields in (("lobby", {}), ("create", {"name": "Alice", "options": {}}), ("leave", {})):
+            before = time.time()
+            answer = await client.request(type_, **fields)
+            after = time.time()
+            answers.append(answer["type"])
+            server_time = answer["server_time"]
+            assert isinstance(server_time, (int, float)) and round(server_time, 3) == server_time
+            # The gateway runs on this machine's clock: it answered between our send and receipt.
+            assert before - 0.01 <= server_time <= after + 0.01, f"{type_}: {server_time} not in [{before}, {after}]"
+        assert answers == ["lobby", "welcome", "ack"]
+        await client.close()
 
     asyncio.run(scenario())
 

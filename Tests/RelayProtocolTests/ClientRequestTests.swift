@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RelayProtocol
 
@@ -70,6 +71,25 @@ import Testing
 
     @Test func serverErrorAlwaysCarriesRe() {
         #expect(ServerMessage.error(code: "x", message: "y", re: .null) == #"{"code":"x","message":"y","re":null,"type":"error"}"#)
+    }
+
+    @Test func welcomeAckAndLobbyCarryTheServerTimeToTheMillisecond() throws {
+        let game = GameID(rawValue: "ABC234")!
+        #expect(ServerMessage.welcome(game: game, player: "p1", token: "t", re: .number(1), serverTime: 1_764_000_000.125)
+            == #"{"game":"ABC234","player":"p1","re":1,"server_time":1764000000.125,"token":"t","type":"welcome"}"#)
+        #expect(ServerMessage.ack(game: game, seq: 3, re: .null, serverTime: 1_764_000_000.5)
+            == #"{"game":"ABC234","re":null,"seq":3,"server_time":1764000000.5,"type":"ack"}"#)
+        #expect(ServerMessage.lobby(games: [], serverTime: 1_764_000_000.25)
+            == #"{"games":[],"re":null,"server_time":1764000000.25,"type":"lobby"}"#)
+        // By default: now, rounded to the millisecond.
+        let before = Date().timeIntervalSince1970
+        let sent = try WireJSON.decode(JSONValue.self, from: ServerMessage.welcome(game: game, player: nil, token: nil, re: .null))
+        guard case .object(let fields) = sent, case .number(let serverTime)? = fields["server_time"] else {
+            Issue.record("no server_time in \(sent)")
+            return
+        }
+        #expect(abs(serverTime - before) < 1)
+        #expect(abs((serverTime * 1000).rounded() - serverTime * 1000) < 0.01)
     }
 
     @Test func generatedGameIdsAreValid() {

@@ -1,6 +1,7 @@
 // The game side panel: actions offered only when legal, the auction, trades, players, clocks.
 import { app, command, colorOf, nameOf, me, leaveGame } from './main.js';
 import { $, esc, setHTML, ask } from './ui.js';
+import { serverClock } from './net.js';
 import { SQUARES, GROUP_COLORS, GROUP_MEMBERS, money } from './data.js';
 
 const button = (cmd, label, { kind = '', args = null, disabled = false, title = '', testid = cmd.replace(/_/g, '-') } = {}) =>
@@ -242,9 +243,10 @@ export function renderPlayers(s) {
   }
 }
 
-/// Seconds left until an authority deadline (wall clock seconds), within the clock's length: a
-/// browser whose clock is off never shows more time than the clock has.
-const secondsLeft = (deadline, seconds) => Math.min(seconds, Math.max(0, deadline - Date.now() / 1000));
+/// Seconds left until an authority deadline (wall clock seconds), counted in the gateways' time
+/// (`serverClock`), so a browser whose own clock is off still shows the true time left; capped at
+/// the clock's length in case the measured offset is off too.
+const secondsLeft = (deadline, seconds) => Math.min(seconds, Math.max(0, deadline - serverClock.now()));
 
 /// Auction and turn clocks, counted down to the deadlines in the state: the same for every
 /// player and spectator, whenever they joined or reconnected.

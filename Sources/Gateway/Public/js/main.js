@@ -160,7 +160,8 @@ function enterLobby() {
   const other = app.seat && app.seat.game !== code ? app.seat.game : null;
   $('#resume-box').hidden = !other;
   $('#resume-code').textContent = other || '';
-  app.conn.send('lobby');
+  // A request (not a plain send): its answer's round trip makes it a sample for the server clock.
+  app.conn.request('lobby').catch(() => {});
   renderLobby();
 }
 

@@ -1,5 +1,43 @@
 // One WebSocket to the gateway, reopened with backoff when it drops. Requests carry an `id`;
-// the gateway's answer (welcome, ack or error) echoes it as `re` and settles the request's promise.
+// the gateway's answer (welcome, ack, lobby or error) echoes it as `re` and settles the request's promise.
+
+/// The gateways' wall clock, measured from the `server_time` they send with `welcome`, `ack` and
+/// `lobby`. The state's deadlines are counted down in server time, so a browser whose own clock is
+/// off still shows the true time left. An answer to a request is a sample with a known round trip:
+/// offset = server_time + rtt / 2 - received, off by at most rtt / 2, so the sample with the
+/// smallest round trip among the recent ones wins (recent only: the browser's clock may be set
+/// meanwhile). A message that answers none of our requests (a pushed lobby list) is used only
+/// while there is nothing better.
+export class ServerClock {
+  static RECENT = 8;
+
+  constructor() {
+    this.samples = []; // the recent timed samples: {offset, rtt} in seconds
+    this.untimed = null;
+    this.offset = 0; // seconds, server minus browser
+  }
+
+  /// `sentAt` is null when the message answered no request of ours; times from `Date.now()`.
+  sample(serverTime, sentAt, receivedAt = Date.now()) {
+    if (typeof serverTime !== 'number') return;
+    if (sentAt == null) {
+      this.untimed = serverTime - receivedAt / 1000;
+    } else {
+      const rtt = Math.max(0, receivedAt - sentAt) / 1000;
+      this.samples.push({ offset: serverTime + rtt / 2 - receivedAt / 1000, rtt });
+      if (this.samples.length > ServerClock.RECENT) this.samples.shift();
+    }
+    const best = this.samples.reduce((a, b) => (b.rtt <= a.rtt ? b : a), this.samples[0] ?? null);
+    this.offset = best ? best.offset : (this.untimed ?? 0);
+  }
+
+  /// Now on the gateways' clock, in seconds since 1970.
+  now() {
+    return Date.now() / 1000 + this.offset;
+  }
+}
+
+export const serverClock = new ServerClock();
 
 export class Connection {
   constructor({ url, onMessage, onOpen, onStatus }) {
@@ -40,8 +78,10 @@ export class Connection {
         return;
       }
       const re = message.re;
-      if (re != null && this.pending.has(re)) {
-        const { resolve, reject } = this.pending.get(re);
+      const request = re != null ? this.pending.get(re) : undefined;
+      if ('server_time' in message) serverClock.sample(message.server_time, request?.sentAt);
+      if (request) {
+        const { resolve, reject } = request;
         this.pending.delete(re);
         if (message.type === 'error') reject(message);
         else resolve(message);
@@ -80,16 +120,11 @@ export class Connection {
       return Promise.reject({ type: 'error', code: 'disconnected', message: 'Not connected: reconnecting…' });
     }
     const id = `c${this.nextId++}`;
-    const promise = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const promise = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, sentAt: Date.now() }));
     this.socket.send(JSON.stringify({ type, id, ...fields }));
     this.sent.push(`${id} ${type}`);
     if (this.sent.length > 200) this.sent.shift();
     return promise;
-  }
-
-  /// Sends without waiting for an answer (e.g. `lobby`, which is answered by a `lobby` message).
-  send(type, fields = {}) {
-    if (this.isOpen) this.socket.send(JSON.stringify({ type, ...fields }));
   }
 
   /// Closes the socket as a network failure would (used by tests and the reconnect button).
