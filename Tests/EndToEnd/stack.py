@@ -4,6 +4,7 @@ Nothing is mocked: each process is the `monopoly` binary (or redis-server) start
 operator would, and killed with signals the way failures happen.
 """
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -27,10 +28,35 @@ def monopoly_binary() -> str:
     return path
 
 
+def _ephemeral_range_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the kernel's ephemeral range. A port from bind(0) is an ephemeral one:
+    the kernel may give it, a moment later, to an outgoing connection (a Redis client starting up)
+    as its source port, and the server meant to listen on it then cannot bind (EADDRINUSE). Ports
+    are never handed out twice in one run, and the next port is kept free too (`monopoly up`
+    takes consecutive ports)."""
+    top = _ephemeral_range_start() - 2
+    while True:
+        port = random.randrange(10000, top)
+        if port in _handed_out or port + 1 in _handed_out:
+            continue
+        try:
+            for candidate in (port, port + 1):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        _handed_out.update((port, port + 1))
+        return port
 
 
 def wait_for_port(port: int, timeout: float = 20) -> None:
