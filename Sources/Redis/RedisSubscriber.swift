@@ -86,34 +86,24 @@ public final class RedisSubscriber: Sendable {
         }
         connection.extraHandshake = { [subscriptions] in
             subscriptions.resubscribed = (subscriptions.channels, subscriptions.patterns)
-            var commands: [(command: [RedisArgument], replies: Int)] = []
-            if !subscriptions.channels.isEmpty {
-                let channels = subscriptions.channels.sorted()
-                commands.append((["SUBSCRIBE"] + channels.map { RedisArgument($0) }, channels.count))
-            }
-            if !subscriptions.patterns.isEmpty {
-                let patterns = subscriptions.patterns.sorted()
-                commands.append((["PSUBSCRIBE"] + patterns.map { RedisArgument($0) }, patterns.count))
-            }
-            return commands
+            return Self.commands(("SUBSCRIBE", subscriptions.channels), ("PSUBSCRIBE", subscriptions.patterns))
         }
         // An unsubscribe while that handshake was in flight was forgotten locally but not sent
         // (not ready): the handshake subscribed it again, so take it back now.
         connection.onReady = { [connection, subscriptions] in
             let (channels, patterns) = subscriptions.resubscribed
             subscriptions.resubscribed = ([], [])
-            let staleChannels = channels.subtracting(subscriptions.channels).sorted()
-            let stalePatterns = patterns.subtracting(subscriptions.patterns).sorted()
-            var commands: [[RedisArgument]] = [], replies: [Int] = []
-            if !staleChannels.isEmpty {
-                commands.append(["UNSUBSCRIBE"] + staleChannels.map { RedisArgument($0) })
-                replies.append(staleChannels.count)
-            }
-            if !stalePatterns.isEmpty {
-                commands.append(["PUNSUBSCRIBE"] + stalePatterns.map { RedisArgument($0) })
-                replies.append(stalePatterns.count)
-            }
-            if !commands.isEmpty { _ = connection.sendBatch(commands, repliesPerCommand: replies) }
+            let stale = Self.commands(("UNSUBSCRIBE", channels.subtracting(subscriptions.channels)),
+                                      ("PUNSUBSCRIBE", patterns.subtracting(subscriptions.patterns)))
+            if !stale.isEmpty { _ = connection.sendBatch(stale.map(\.command), repliesPerCommand: stale.map(\.replies)) }
+        }
+    }
+
+    /// One command per non-empty set of names (sorted), and the replies it yields: one per name.
+    private static func commands(_ channels: (command: String, names: Set<String>), _ patterns: (command: String, names: Set<String>))
+        -> [(command: [RedisArgument], replies: Int)] {
+        [channels, patterns].filter { !$0.names.isEmpty }.map { command, names in
+            ([RedisArgument(command)] + names.sorted().map { RedisArgument($0) }, names.count)
         }
     }
 
