@@ -4,6 +4,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -61,6 +62,12 @@ class Twin:
     def ws(self):
         return self.info["ws"]
 
+    @property
+    def ssl_context(self):
+        """Trusts the twin's self-signed certificate (None without --tls)."""
+        tls = self.info.get("tls")
+        return ssl.create_default_context(cafile=tls["ca"]) if tls else None
+
     def process(self, name):
         return self.info["processes"][name]
 
@@ -103,7 +110,7 @@ class Twin:
     def http(self, name, path):
         url = self.process(name)["http"] + path
         try:
-            with urllib.request.urlopen(url, timeout=3) as r:
+            with urllib.request.urlopen(url, timeout=3, context=self.ssl_context if url.startswith("https:") else None) as r:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()

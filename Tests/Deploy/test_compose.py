@@ -14,16 +14,29 @@ COMPOSE = DEPLOY / "docker-compose.yml"
 HAPROXY = DEPLOY / "haproxy.cfg"
 
 
+# Variables of the caller's shell that would change what compose resolves.
+COMPOSE_INPUTS = ("REDIS_PASSWORD", "TLS_CERT")
+
+
 def compose(*args, env=None):
     return subprocess.run(["docker-compose", "-f", str(COMPOSE), *args], capture_output=True, text=True,
-                          env={**{k: v for k, v in os.environ.items() if k != "REDIS_PASSWORD"}, **(env or {})}, timeout=60)
+                          env={**{k: v for k, v in os.environ.items() if k not in COMPOSE_INPUTS}, **(env or {})}, timeout=60)
 
 
-@functools.lru_cache(maxsize=1)
-def resolved_compose():
-    result = compose("config", env={"REDIS_PASSWORD": "test-password"})
+@functools.lru_cache(maxsize=2)
+def resolved_compose(tls_cert=None):
+    env = {"REDIS_PASSWORD": "test-password", **({"TLS_CERT": tls_cert} if tls_cert else {})}
+    result = compose("config", env=env)
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
+
+
+def haproxy_check(**env):
+    """haproxy -c on deploy/haproxy.cfg with the local twin's kind of addresses and `env`."""
+    addresses = {"LB_BIND": "127.0.0.1:18080", "GATEWAY_1_ADDR": "127.0.0.1:1", "GATEWAY_2_ADDR": "127.0.0.1:2",
+                 "GATEWAY_3_ADDR": "127.0.0.1:3"}
+    return subprocess.run(["haproxy", "-c", "-f", str(HAPROXY)], capture_output=True, text=True,
+                          env={**{k: v for k, v in os.environ.items() if k != "TLS_CERT"}, **addresses, **env})
 
 
 def deployment_section():
@@ -97,10 +110,45 @@ def test_every_variable_compose_sets_is_read_by_the_cli():
             assert f'"{variable}"' in cli or variable in healthcheck, f"{name}: nothing reads ${variable}"
 
 
+def test_every_variable_compose_sets_on_the_lb_is_read_by_its_config():
+    lb = resolved_compose()["services"]["lb"]
+    config = HAPROXY.read_text() + (DEPLOY / "healthcheck").read_text()
+    for variable in lb["environment"]:
+        assert f"${{{variable}" in config or f'"${variable}"' in config, f"lb: nothing reads ${variable}"
+    # The container's probe goes to the loopback health frontend, which the LB binds on that port.
+    assert lb["environment"]["LB_HEALTH_BIND"] == "127.0.0.1:" + lb["environment"]["HEALTHCHECK_PORT"]
+
+
+def test_tls_cert_is_mounted_at_its_own_path_and_empty_without_it():
+    plain = resolved_compose()["services"]["lb"]
+    assert plain["environment"]["TLS_CERT"] == ""
+    tls = resolved_compose("/etc/ssl/private/site.pem")["services"]["lb"]
+    assert tls["environment"]["TLS_CERT"] == "/etc/ssl/private/site.pem"
+    volumes = [v if isinstance(v, str) else f"{v['source']}:{v['target']}:{'ro' if v.get('read_only') else 'rw'}"
+               for v in tls["volumes"]]
+    assert "/etc/ssl/private/site.pem:/etc/ssl/private/site.pem:ro" in volumes, volumes
+
+
+def test_haproxy_serves_tls_only_when_given_a_certificate(tmp_path):
+    cert = tmp_path / "site.pem"
+    key = tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "1", "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    cert.write_text(cert.read_text() + key.read_text())
+    result = haproxy_check(TLS_CERT=str(cert))
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The TLS branch really reads TLS_CERT (a missing file is an error), and empty means plain HTTP.
+    result = haproxy_check(TLS_CERT=str(tmp_path / "missing.pem"))
+    assert result.returncode != 0 and "missing.pem" in result.stdout + result.stderr
+    assert haproxy_check(TLS_CERT="").returncode == 0
+    config = HAPROXY.read_text()
+    assert re.search(r'^\s*bind "\$\{LB_BIND-:8080\}" ssl crt "\$\{TLS_CERT\}"', config, re.M)
+    assert re.search(r"^\s*http-response set-header Strict-Transport-Security ", config, re.M)
+
+
 def test_haproxy_config_is_valid_and_checks_the_documented_path():
-    env = {**os.environ, "LB_BIND": "127.0.0.1:18080", "GATEWAY_1_ADDR": "127.0.0.1:1", "GATEWAY_2_ADDR": "127.0.0.1:2",
-           "GATEWAY_3_ADDR": "127.0.0.1:3"}
-    result = subprocess.run(["haproxy", "-c", "-f", str(HAPROXY)], capture_output=True, text=True, env=env)
+    result = haproxy_check()
     assert result.returncode == 0, result.stdout + result.stderr
     config = HAPROXY.read_text()
     assert re.search(r"^\s*timeout tunnel\s", config, re.M), "WebSocket tunnels need `timeout tunnel`"
