@@ -76,7 +76,9 @@ public final class GatewayServer: Sendable {
                 case .admitted:
                     channel.closeFuture.whenComplete { _ in registry.removeHTTP(channel) }
                     return channel.eventLoop.makeCompletedFuture {
-                        try HTTPRouter.install(on: channel, server: server)
+                        try HTTPRouter.install(
+                            on: channel, server: server,
+                            clientAddress: channel.remoteAddress?.clientAddressText ?? "unknown")
                     }
                 case .full:
                     server.metrics.rejected(.maxHTTPConnections)

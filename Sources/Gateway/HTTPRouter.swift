@@ -37,6 +37,8 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
     private static let maxQueuedParts = 64
 
     private let server: ServerContext
+    /// Who this connection is: the socket's peer, or the client a trusted proxy named.
+    private let clientAddress: String
     private let encoder: HTTPResponseEncoder
     private let decoder: ByteToMessageHandler<HTTPRequestDecoder>
     private var state = State.idle
@@ -44,17 +46,18 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
     private var upgradeBuffer: [NIOAny] = []
     private var requestDeadline: Scheduled<Void>?
 
-    init(server: ServerContext, encoder: HTTPResponseEncoder, decoder: ByteToMessageHandler<HTTPRequestDecoder>) {
+    init(server: ServerContext, clientAddress: String, encoder: HTTPResponseEncoder, decoder: ByteToMessageHandler<HTTPRequestDecoder>) {
         self.server = server
+        self.clientAddress = clientAddress
         self.encoder = encoder
         self.decoder = decoder
     }
 
     /// Installs the HTTP pipeline on a freshly accepted channel.
-    static func install(on channel: any Channel, server: ServerContext) throws {
+    static func install(on channel: any Channel, server: ServerContext, clientAddress: String) throws {
         let encoder = HTTPResponseEncoder()
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
-        let router = HTTPRouter(server: server, encoder: encoder, decoder: decoder)
+        let router = HTTPRouter(server: server, clientAddress: clientAddress, encoder: encoder, decoder: decoder)
         try channel.pipeline.syncOperations.addHandlers([encoder, decoder, router])
     }
 
@@ -290,7 +293,7 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
             closeTimeout: server.configuration.closeTimeout
         )
         let handler = WebSocketChannelHandler(
-            id: id, request: request, settings: settings,
+            id: id, request: request, clientAddress: clientAddress, settings: settings,
             metrics: server.metrics, registry: registry, logger: server.logger
         )
 

@@ -34,6 +34,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     private var outbound: OutboundQueue
     private let id: ConnectionID
     private let request: WebSocketRequest
+    private let clientAddress: String
 
     private(set) var handle: WebSocketConnection?
     private var context: ChannelHandlerContext?
@@ -60,11 +61,12 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     private var closeTimer: Scheduled<Void>?
 
     init(
-        id: ConnectionID, request: WebSocketRequest, settings: Settings,
+        id: ConnectionID, request: WebSocketRequest, clientAddress: String, settings: Settings,
         metrics: GatewayMetrics, registry: ConnectionRegistry, logger: Logger
     ) {
         self.id = id
         self.request = request
+        self.clientAddress = clientAddress
         self.settings = settings
         self.codec = ServerConnection(configuration: settings.route.limits)
         self.endpoint = settings.route.endpoint
@@ -78,7 +80,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let handle = WebSocketConnection(id: id, request: request, channel: context.channel, handler: self)
+        let handle = WebSocketConnection(id: id, request: request, clientAddress: clientAddress, channel: context.channel, handler: self)
         self.handle = handle
         let policy = settings.route.outbound
         try? context.channel.syncOptions?.setOption(
@@ -88,7 +90,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         let admitted = registry.register(handle)
         metrics.connectionsAccepted.increment()
         metrics.connectionsOpen.increment()
-        logger.debug("websocket open", metadata: ["path": "\(request.path)"])
+        logger.debug("websocket open", metadata: ["path": "\(request.path)", "client": "\(clientAddress)"])
         scheduleTimer(context: context)
         endpoint.connectionOpened(handle)
         if !admitted {

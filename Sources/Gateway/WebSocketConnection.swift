@@ -53,15 +53,19 @@ public struct WebSocketRequest: Sendable {
 public final class WebSocketConnection: Sendable, Hashable, CustomStringConvertible {
     public let id: ConnectionID
     public let request: WebSocketRequest
+    /// The client's IP as text, without the port: the socket's peer (or, behind a trusted load
+    /// balancer, the address its PROXY protocol header names). Keys per-address limits and logs.
+    public let clientAddress: String
     public let eventLoop: any EventLoop
     /// Succeeds when the TCP connection has closed.
     public let closeFuture: EventLoopFuture<Void>
     /// Cleared when the channel closes, which also breaks the handler <-> handle cycle.
     private let handler: NIOLoopBoundBox<WebSocketChannelHandler?>
 
-    init(id: ConnectionID, request: WebSocketRequest, channel: any Channel, handler: WebSocketChannelHandler) {
+    init(id: ConnectionID, request: WebSocketRequest, clientAddress: String, channel: any Channel, handler: WebSocketChannelHandler) {
         self.id = id
         self.request = request
+        self.clientAddress = clientAddress
         self.eventLoop = channel.eventLoop
         self.closeFuture = channel.closeFuture
         self.handler = NIOLoopBoundBox(handler, eventLoop: channel.eventLoop)
