@@ -61,7 +61,13 @@ public struct CommandProcessor: Sendable {
         }
         switch envelope.type {
         case "chat":
-            let text = envelope.message["text"]?.stringValue ?? ""
+            // The gateway refuses bad text already; a hostile publisher on Redis is refused here too.
+            let text: String
+            switch PlayerText.chat(envelope.message["text"]?.stringValue ?? "") {
+            case .success(let line): text = line
+            case .failure(let violation):
+                return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: violation.message)
+            }
             let name = record.state.player(player)?.name ?? player
             var outcome = Outcome()
             outcome.broadcast = WireJSON.encode(ChatMessage(game: record.game, player: player, name: name, text: text))
@@ -202,7 +208,12 @@ public struct CommandProcessor: Sendable {
     /// Seats the envelope's connection under the name it asked for and welcomes it.
     private func seat(_ envelope: CommandEnvelope, in record: GameRecord, tokenHash: String, verb: String) -> Outcome {
         var record = record
-        let name = envelope.message["name"]?.stringValue ?? "Player"
+        let name: String
+        switch PlayerText.name(envelope.message["name"]?.stringValue ?? "Player") {
+        case .success(let text): name = text
+        case .failure(let violation):
+            return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: violation.message)
+        }
         let player: PlayerID
         do {
             player = try record.state.join(name: name)

@@ -6,14 +6,17 @@ extension GameState {
     /// Seats a new player in the lobby and returns the id the engine assigned ("p1", "p2", ...).
     public mutating func join(name: String, bot: Bool = false) throws(RuleViolation) -> PlayerID {
         guard phase == .lobby else { throw RuleViolation(.gameNotInLobby, "Players can only join before the game starts.") }
-        let trimmed = String(name.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
-        guard !trimmed.isEmpty, trimmed.count <= 32 else { throw RuleViolation(.invalidName, "A name has 1 to 32 characters.") }
+        let stored: String
+        switch PlayerText.name(name) {
+        case .success(let text): stored = text
+        case .failure(let violation): throw RuleViolation(.invalidName, violation.message)
+        }
         guard players.count < options.maxPlayers else {
             throw RuleViolation(.gameFull, "This game is full (at most \(options.maxPlayers) players).")
         }
         let id = "p\(nextPlayerNumber)"
         nextPlayerNumber += 1
-        var player = Player(id: id, name: trimmed)
+        var player = Player(id: id, name: stored)
         player.bot = bot
         players.append(player)
         return id

@@ -140,6 +140,42 @@ import Testing
         #expect(outcome.replies.first?.reply.kind == .ack)
     }
 
+    /// Defense in depth: text the gateway refuses, published straight on Redis, is refused here too.
+    @Test(arguments: ["", "   ", "a" + String(repeating: "\u{0301}", count: 20_000), String(repeating: "x", count: 301), "buy\u{202E}lles", "x\u{200B}"])
+    func chatTheGatewayWouldRefuseIsRefused(_ text: String) {
+        var processor = CommandProcessor(seed: 1)
+        let record = twoPlayerLobby(&processor)
+        let outcome = processor.handle(envelope("chat", player: "p1", fields: ["text": .string(text)]), record: record, now: 0)
+        #expect(outcome.broadcast == nil)
+        #expect(outcome.replies.first?.reply.code == "bad_request")
+    }
+
+    @Test func chatIsBroadcastTrimmedAndNormalized() {
+        var processor = CommandProcessor(seed: 1)
+        let record = twoPlayerLobby(&processor)
+        let outcome = processor.handle(envelope("chat", player: "p1", fields: ["text": .string("  Cafe\u{0301}  ")]), record: record, now: 0)
+        #expect(outcome.broadcast?.contains("\"text\":\"Caf\u{00E9}\"") == true)
+    }
+
+    @Test(arguments: ["a" + String(repeating: "\u{0301}", count: 20_000), String(repeating: "x", count: 25), "Bob\u{202E}", "Bo\nb", " "])
+    func namesTheGatewayWouldRefuseAreRefused(_ name: String) {
+        var processor = CommandProcessor(seed: 1)
+        let created = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string(name)]), record: nil, now: 0)
+        #expect(created.record == nil)
+        #expect(created.replies.first?.reply.code == "bad_request")
+        let lobby = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("Alice")]), record: nil, now: 0).record
+        let joined = processor.handle(envelope("join", connection: "7", gateway: "gw2", seat: bobSeat, fields: ["name": .string(name)]),
+                                      record: lobby, now: 0)
+        #expect(joined.record == nil)
+        #expect(joined.replies.first?.reply.code == "bad_request")
+    }
+
+    @Test func theJoinEventNamesThePlayerAsStored() throws {
+        var processor = CommandProcessor(seed: 1)
+        let outcome = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("  Zoe\u{0308}  ")]), record: nil, now: 0)
+        #expect(try #require(outcome.stateMessage).contains("\"text\":\"Zo\u{00EB} created the game.\""))
+    }
+
     @Test func scriptedDiceAreConsumedByRollsAcrossGames() throws {
         var processor = CommandProcessor(dice: SharedDiceScript([1, 2]), seed: 1)
         var record = twoPlayerLobby(&processor)
