@@ -23,6 +23,8 @@ public struct AuthorityConfiguration: Sendable {
     /// After Redis was unreachable, how long it must answer again before the lease is taken: the
     /// gateways' longest reconnect backoff (2 s) plus a margin, so they are listening for replies.
     public var redisSettleMilliseconds = 2500
+    /// How long a finished game's keys live after the commit that finished it (`FINISHED_TTL_SECONDS`).
+    public var finishedTTLSeconds = GameStore.defaultFinishedTTLSeconds
 
     public init(redisURL: String, id: String, dice: SharedDiceScript = SharedDiceScript(), seed: UInt64? = nil,
                 unshuffledCards: Bool = false, timing: AuthorityTiming = AuthorityTiming(), leaseMilliseconds: Int = 3000) {
@@ -75,7 +77,7 @@ public final class AuthorityService: Service, Sendable {
         let lease = AuthorityLease(holder: configuration.id, redis: client, ttlMilliseconds: configuration.leaseMilliseconds)
         let runners = RunnerRegistry(
             processor: CommandProcessor(dice: configuration.dice, seed: configuration.seed, unshuffledCards: configuration.unshuffledCards),
-            store: GameStore(redis: client), timing: configuration.timing, metrics: metrics, logger: logger)
+            store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds), timing: configuration.timing, metrics: metrics, logger: logger)
         logger.info("authority started; waiting for the lease", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
 
         let holding = Task { await self.holdLease(lease, subscriber: subscriber, runners: runners) }

@@ -24,18 +24,27 @@ public struct GameStore: Sendable {
     }
 
     /// KEYS: seq, snapshot, last state. ARGV: previous seq, snapshot, state message, state channel,
-    /// then (reply channel, reply) pairs. Writes, publishes the state, then the replies: a gateway
-    /// always sees the state before the acknowledgement that names it.
+    /// the keys' time to live in milliseconds ("0": none), then (reply channel, reply) pairs.
+    /// Writes, publishes the state, then the replies: a gateway always sees the state before the
+    /// acknowledgement that names it. A finished game's keys get their TTL in the same script as the
+    /// state that finishes it: no crash between the two can leave them for ever.
     static let commitScript = RedisScript("""
     local current = redis.call('GET', KEYS[1])
     if (current or '0') ~= ARGV[1] then
       return redis.error_reply('STALE ' .. (current or 'none'))
     end
-    redis.call('SET', KEYS[1], tostring(tonumber(ARGV[1]) + 1))
-    redis.call('SET', KEYS[2], ARGV[2])
-    redis.call('SET', KEYS[3], ARGV[3])
+    local function put(key, value)
+      if ARGV[5] ~= '0' then
+        redis.call('SET', key, value, 'PX', ARGV[5])
+      else
+        redis.call('SET', key, value)
+      end
+    end
+    put(KEYS[1], tostring(tonumber(ARGV[1]) + 1))
+    put(KEYS[2], ARGV[2])
+    put(KEYS[3], ARGV[3])
     redis.call('PUBLISH', ARGV[4], ARGV[3])
-    for i = 5, #ARGV, 2 do
+    for i = 6, #ARGV, 2 do
       redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
     end
     return tonumber(ARGV[1]) + 1
@@ -44,10 +53,25 @@ public struct GameStore: Sendable {
     /// Games the authority must keep ticking (bots, clocks) after a restart or a takeover.
     public static let activeGamesKey = "monopoly:games:active"
 
-    let redis: RedisClient
+    /// The default `finishedTTLSeconds`: a finished game can be looked at (its players' pages show
+    /// the result) for a day, then Redis forgets it.
+    public static let defaultFinishedTTLSeconds = 86_400
+    /// The longest TTL taken (ten years): more is clamped, so the milliseconds never overflow.
+    public static let maximumFinishedTTLSeconds = 315_360_000
 
-    public init(redis: RedisClient) {
+    let redis: RedisClient
+    /// How long a finished game's keys (snapshot, last state, seq) live after the commit that
+    /// finished it (every later commit of the finished game, a rejoin say, starts it again).
+    let finishedTTLMilliseconds: Int
+
+    public init(redis: RedisClient, finishedTTLSeconds: Int = GameStore.defaultFinishedTTLSeconds) {
         self.redis = redis
+        self.finishedTTLMilliseconds = min(max(finishedTTLSeconds, 1), Self.maximumFinishedTTLSeconds) * 1000
+    }
+
+    /// The commit script's TTL argument for `record`: milliseconds, "0" (none) while the game is open.
+    func timeToLive(of record: GameRecord) -> String {
+        record.state.phase == .finished ? String(finishedTTLMilliseconds) : "0"
     }
 
     public func load(_ game: GameID) async throws -> GameRecord? {
@@ -70,7 +94,7 @@ public struct GameStore: Sendable {
         if let record = outcome.record, let stateMessage = outcome.stateMessage {
             var arguments: [RedisArgument] = [
                 RedisArgument(previousSeq), RedisArgument(WireJSON.encode(record)),
-                RedisArgument(stateMessage), RedisArgument(RedisChannels.state(record.game)),
+                RedisArgument(stateMessage), RedisArgument(RedisChannels.state(record.game)), RedisArgument(timeToLive(of: record)),
             ]
             for reply in outcome.replies {
                 arguments.append(RedisArgument(RedisChannels.replies(gateway: reply.gateway)))

@@ -42,6 +42,10 @@ struct AuthorityCommand: AsyncParsableCommand {
     @Option(help: "Seconds a disconnected player keeps the seat before the bot plays for them.")
     var graceSeconds = 30
 
+    @Option(name: .customLong("finished-ttl-seconds"), help: "Seconds a finished game's keys stay in Redis after the commit that finished it (default: $FINISHED_TTL_SECONDS or 86400).")
+    var finishedTTLSecondsFlag: Int?
+    var finishedTTLSeconds: Int { EnvironmentOption.value(finishedTTLSecondsFlag, "FINISHED_TTL_SECONDS", default: GameStore.defaultFinishedTTLSeconds) }
+
     @Option(help: "Test only: a file of whitespace-separated die values consumed in order by `roll`.")
     var diceScript: String?
 
@@ -57,6 +61,10 @@ struct AuthorityCommand: AsyncParsableCommand {
     func validate() throws {
         try EnvironmentOption.check("LEASE_MS", as: Int.self)
         try EnvironmentOption.check("HTTP_PORT", as: Int.self)
+        try EnvironmentOption.check("FINISHED_TTL_SECONDS", as: Int.self)
+        guard (1...GameStore.maximumFinishedTTLSeconds).contains(finishedTTLSeconds) else {
+            throw ValidationError("--finished-ttl-seconds must be 1...\(GameStore.maximumFinishedTTLSeconds)")
+        }
         guard httpPort.map({ (0...65535).contains($0) }) ?? true else { throw ValidationError("--http-port must be 0...65535") }
         guard standbyPollMs > 0 else { throw ValidationError("--standby-poll-ms must be positive") }
         guard leaseMs >= 300 else { throw ValidationError("--lease-ms must be at least 300") }
@@ -85,6 +93,7 @@ struct AuthorityCommand: AsyncParsableCommand {
             timing: AuthorityTiming(botDelay: .milliseconds(botDelayMs), disconnectGrace: .seconds(graceSeconds)),
             leaseMilliseconds: leaseMs)
         configuration.standbyPollMilliseconds = standbyPollMs
+        configuration.finishedTTLSeconds = finishedTTLSeconds
         let service = AuthorityService(configuration: configuration, logger: logger)
         var services = [ServiceGroupConfiguration.ServiceConfiguration(service: service)]
         if let httpPort {

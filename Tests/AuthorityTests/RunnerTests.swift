@@ -225,4 +225,27 @@ struct RunnerTests {
             await redis.close()
         }
     }
+    func timesToLive(_ redis: RedisClient, _ game: GameID) async throws -> [Int] {
+        var ttls: [Int] = []
+        for key in [RedisChannels.snapshotKey(game), RedisChannels.lastStateKey(game), RedisChannels.sequenceKey(game)] {
+            ttls.append(try await redis.send(["PTTL", RedisArgument(key)]).int ?? -3)
+        }
+        return ttls
+    }
+
+    @Test func theCommitThatFinishesAGameGivesItsKeysATimeToLive() async throws {
+        try await withStore { redis, _ in
+            let store = GameStore(redis: redis, finishedTTLSeconds: 60)
+            var processor = CommandProcessor(seed: 3)
+            try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
+            try await commit(envelope("join", id: "j", connection: "2", seat: String(repeating: "b", count: 64), fields: ["name": .string("Bob")]), store, &processor)
+            try await commit(envelope("start", id: "s", player: "p1"), store, &processor)
+            // Open games keep their keys.
+            #expect(try await timesToLive(redis, game) == [-1, -1, -1])
+            // Bob resigns: the game is over, and the script that wrote that gave every key its TTL.
+            try await commit(envelope("leave", id: "l", connection: "2", player: "p2"), store, &processor)
+            #expect(try await store.load(game)?.state.phase == .finished)
+            for ttl in try await timesToLive(redis, game) { #expect((1...60_000).contains(ttl)) }
+        }
+    }
 }
