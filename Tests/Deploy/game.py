@@ -7,21 +7,25 @@ import websockets
 from client import GameClient
 
 
-class TlsClient(GameClient):
-    """A GameClient on wss:// that trusts the certificates of `context` (the twin's self-signed one)."""
+class ClientWith(GameClient):
+    """A GameClient whose connections take more options of websockets.connect: `ssl` (a context
+    that trusts the twin's self-signed certificate, for wss://), `local_addr` (another source
+    address, e.g. ("127.0.0.2", 0): another client address for the load balancer)."""
 
-    def __init__(self, name, context):
+    def __init__(self, name, **options):
         super().__init__(name)
-        self.context = context
+        self.options = options
 
     async def open(self, url):
-        self._ws = await websockets.connect(url, max_size=2 ** 22, ssl=self.context)
+        self._ws = await websockets.connect(url, max_size=2 ** 22, **self.options)
         self._reader = asyncio.create_task(self._read())
 
 
-async def connect(url, name, context=None):
-    """A client on ws:// (context None) or on wss:// trusting `context`."""
-    client = TlsClient(name, context) if context else GameClient(name)
+async def connect(url, name, context=None, **options):
+    """A client on ws:// (context None) or on wss:// trusting `context`; `options` as ClientWith's."""
+    if context:
+        options["ssl"] = context
+    client = ClientWith(name, **options) if options else GameClient(name)
     await client.open(url)
     return client
 

@@ -117,6 +117,10 @@ def test_every_variable_compose_sets_on_the_lb_is_read_by_its_config():
         assert f"${{{variable}" in config or f'"${variable}"' in config, f"lb: nothing reads ${variable}"
     # The container's probe goes to the loopback health frontend, which the LB binds on that port.
     assert lb["environment"]["LB_HEALTH_BIND"] == "127.0.0.1:" + lb["environment"]["HEALTHCHECK_PORT"]
+    # Compose's defaults are haproxy.cfg's (the local twin leaves these unset).
+    for variable in ("LB_CONN_RATE", "LB_CONN_PER_CLIENT", "LB_HSTS_MAX_AGE"):
+        default = re.search(rf"\$\{{{variable}-(\d+)\}}", HAPROXY.read_text())
+        assert default and str(lb["environment"][variable]) == default.group(1), variable
 
 
 def test_tls_cert_is_mounted_at_its_own_path_and_empty_without_it():
