@@ -72,7 +72,7 @@ public enum ConnectionsBenchmark {
             let port = RedisServerProcess.freePort()
             let gateway = try BenchProcess(name: "gateway", executable: LoadSupport.siblingExecutable("monopoly"), arguments: [
                 "gateway", "--port", "\(port)", "--redis", server.url, "--id", "bench-gw",
-                "--max-connections", "\(options.count + 16)", "--log-level", "error",
+                "--max-connections", "\(options.count + 16)", "--max-connections-per-client", "\(options.count + 16)", "--log-level", "error",
             ])
             stack.append(gateway)
             guard LoadSupport.waitForPort(port) else { throw LoadClientError.handshake("the gateway did not start") }

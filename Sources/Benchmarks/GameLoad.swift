@@ -321,7 +321,7 @@ final class LoadStack: @unchecked Sendable {
             let port = RedisServerProcess.freePort()
             let gateway = try BenchProcess(name: "gateway \(index + 1)", executable: me, arguments: [
                 "gateway", "--port", "\(port)", "--redis", server.url, "--id", "bench-gw\(index + 1)",
-                "--rate-limit", "\(rateLimit)", "--max-connections", "\(maxConnections)", "--log-level", "error",
+                "--rate-limit", "\(rateLimit)", "--max-connections", "\(maxConnections)", "--max-connections-per-client", "\(maxConnections)", "--log-level", "error",
                 "--threads", "\(gatewayThreads ?? max(1, System.coreCount / max(1, gateways)))",
             ])
             processes.append(gateway)

@@ -45,6 +45,7 @@ public enum GatewayBenchmark {
         config.pingInterval = nil
         config.maxConnections = options.connections * 2
         config.maxHTTPConnections = options.connections * 2
+        config.maxConnectionsPerClient = options.connections * 2
         let gateway = GatewayServer(
             configuration: config, routes: [.echo(maxMessageSize: maxMessage)],
             eventLoopGroup: serverGroup, logger: logger

@@ -14,6 +14,10 @@ public struct GatewayConfiguration: Sendable {
     public var maxConnections: Int = 10_000
     /// TCP connections that have not (yet) upgraded; beyond it new sockets are closed at accept.
     public var maxHTTPConnections: Int = 4_096
+    /// Per client address: open WebSockets (an upgrade beyond gets 429 before the 101), and
+    /// separately connections that have not (yet) upgraded (closed beyond). One host cannot take
+    /// every slot; players behind one NAT share it.
+    public var maxConnectionsPerClient: Int = 64
 
     /// A connection must deliver a complete HTTP request within this time from accept (and from the
     /// previous response on keep-alive): slowloris protection.

@@ -64,6 +64,10 @@ public final class GatewayMetrics: Sendable {
     enum RejectReason: String, CaseIterable {
         case maxConnections = "max_connections"
         case maxHTTPConnections = "max_http_connections"
+        /// An upgrade from a client address that already has `maxConnectionsPerClient` WebSockets (429).
+        case perClient = "per_client"
+        /// A connection from a client address that already has that many waiting for their request.
+        case perClientHTTP = "per_client_http"
         case draining
     }
 

@@ -19,7 +19,7 @@ public final class GatewayServer: Sendable {
     private let group: any EventLoopGroup
     private let ownsGroup: Bool
     private let channel = NIOLockedValueBox<(any Channel)?>(nil)
-    private let registry: ConnectionRegistry
+    let registry: ConnectionRegistry
 
     /// - Parameters:
     ///   - routes: WebSocket paths (e.g. `.game(endpoint:)` at `/ws`, `.echo()` at `/echo`).
@@ -40,7 +40,8 @@ public final class GatewayServer: Sendable {
         self.logger = logger
         self.registry = ConnectionRegistry(
             maxConnections: configuration.maxConnections,
-            maxHTTPConnections: configuration.maxHTTPConnections
+            maxHTTPConnections: configuration.maxHTTPConnections,
+            maxConnectionsPerClient: configuration.maxConnectionsPerClient
         )
         metrics.maxConnections.record(configuration.maxConnections)
         if let eventLoopGroup {
@@ -76,14 +77,14 @@ public final class GatewayServer: Sendable {
                 case .admitted:
                     channel.closeFuture.whenComplete { _ in registry.removeHTTP(channel) }
                     return channel.eventLoop.makeCompletedFuture {
-                        try HTTPRouter.install(
+                        try HTTPRouter.start(
                             on: channel, server: server,
                             clientAddress: channel.remoteAddress?.clientAddressText ?? "unknown")
                     }
                 case .full:
                     server.metrics.rejected(.maxHTTPConnections)
                     return channel.close()
-                case .draining:
+                case .draining, .perClient:
                     server.metrics.rejected(.draining)
                     return channel.close()
                 }

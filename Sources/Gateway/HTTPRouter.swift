@@ -53,8 +53,20 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
         self.decoder = decoder
     }
 
-    /// Installs the HTTP pipeline on a freshly accepted channel.
-    static func install(on channel: any Channel, server: ServerContext, clientAddress: String) throws {
+    /// Counts a connection against its client address's limit and installs the HTTP pipeline, once
+    /// the client is known (at accept, or after a trusted proxy's header); a client that already
+    /// has `maxConnectionsPerClient` connections waiting for their request is closed.
+    static func start(on channel: any Channel, server: ServerContext, clientAddress: String) throws {
+        guard server.registry.identifyHTTP(channel, clientAddress: clientAddress) == .admitted else {
+            server.metrics.rejected(.perClientHTTP)
+            server.logger.debug("connection refused: too many from this client", metadata: ["client": "\(clientAddress)"])
+            channel.close(promise: nil)
+            return
+        }
+        try install(on: channel, server: server, clientAddress: clientAddress)
+    }
+
+    private static func install(on channel: any Channel, server: ServerContext, clientAddress: String) throws {
         let encoder = HTTPResponseEncoder()
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
         let router = HTTPRouter(server: server, clientAddress: clientAddress, encoder: encoder, decoder: decoder)
@@ -241,7 +253,12 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
             respond(context: context, head: head, status: HTTPResponseStatus(statusCode: status), headers: responseHeaders,
                     body: ByteBuffer(string: reason + "\n"), close: true)
         case .accept(let acceptHeaders):
-            switch server.registry.reserveWebSocket() {
+            switch server.registry.reserveWebSocket(clientAddress: clientAddress) {
+            case .perClient:
+                server.metrics.rejected(.perClient)
+                server.logger.debug("websocket refused: too many from this client", metadata: ["client": "\(clientAddress)"])
+                respond(context: context, head: head, status: .tooManyRequests, headers: retryAfter(),
+                        body: ByteBuffer(string: "too many connections from your address\n"), close: true)
             case .full:
                 server.metrics.rejected(.maxConnections)
                 respond(context: context, head: head, status: .serviceUnavailable, headers: retryAfter(),
@@ -270,6 +287,7 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
         requestDeadline = nil
         let channel = context.channel
         let registry = server.registry
+        let clientAddress = self.clientAddress
         registry.removeHTTP(channel)
 
         var response = "HTTP/1.1 101 Switching Protocols\r\n"
@@ -305,14 +323,14 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
         // request) to us; we keep them until the WebSocket handler is in place.
         pipeline.removeHandler(decoder).assumeIsolated().whenComplete { result in
             guard case .success = result, channel.isActive else {
-                registry.cancelReservation()
+                registry.cancelReservation(clientAddress: clientAddress)
                 context.close(promise: nil)
                 return
             }
             do {
                 try context.pipeline.syncOperations.addHandler(handler, position: .after(self))
             } catch {
-                registry.cancelReservation()
+                registry.cancelReservation(clientAddress: clientAddress)
                 context.close(promise: nil)
                 return
             }

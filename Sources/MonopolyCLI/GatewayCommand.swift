@@ -42,6 +42,10 @@ struct GatewayCommand: AsyncParsableCommand {
     var maxConnectionsFlag: Int?
     var maxConnections: Int { EnvironmentOption.value(maxConnectionsFlag, "MAX_CONNECTIONS", default: 10_000) }
 
+    @Option(name: .customLong("max-connections-per-client"), help: "Maximum open WebSocket connections per client address; upgrades beyond get 429 (default: $MAX_CONNECTIONS_PER_CLIENT or 64).")
+    var maxConnectionsPerClientFlag: Int?
+    var maxConnectionsPerClient: Int { EnvironmentOption.value(maxConnectionsPerClientFlag, "MAX_CONNECTIONS_PER_CLIENT", default: 64) }
+
     @Option(help: "Seconds between server pings (0 disables).")
     var pingInterval: Double = 25
 
@@ -78,12 +82,14 @@ struct GatewayCommand: AsyncParsableCommand {
     func validate() throws {
         try EnvironmentOption.check("PORT", as: Int.self)
         try EnvironmentOption.check("MAX_CONNECTIONS", as: Int.self)
+        try EnvironmentOption.check("MAX_CONNECTIONS_PER_CLIENT", as: Int.self)
         try EnvironmentOption.check("MAX_MESSAGE_SIZE", as: Int.self)
         try EnvironmentOption.check("RATE_LIMIT", as: Double.self)
         try EnvironmentOption.check("DRAIN_TIMEOUT", as: Double.self)
         try EnvironmentOption.check("THREADS", as: Int.self)
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        guard maxConnectionsPerClient > 0 else { throw ValidationError("--max-connections-per-client must be positive") }
         guard pingInterval >= 0, pongTimeout > 0, handshakeTimeout > 0, idleTimeout >= 0, drainTimeout >= 0 else {
             throw ValidationError("timeouts must not be negative")
         }
@@ -99,6 +105,7 @@ struct GatewayCommand: AsyncParsableCommand {
     func gatewayConfiguration() -> GatewayConfiguration {
         var config = GatewayConfiguration(host: host, port: port)
         config.maxConnections = maxConnections
+        config.maxConnectionsPerClient = maxConnectionsPerClient
         config.pingInterval = pingInterval > 0 ? .seconds(pingInterval) : nil
         config.pongTimeout = .seconds(pongTimeout)
         config.handshakeTimeout = .seconds(handshakeTimeout)

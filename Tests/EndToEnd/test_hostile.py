@@ -52,3 +52,40 @@ def test_a_finished_games_keys_get_their_ttl_with_the_commit_that_finishes_it(ma
 
 
 # --- Connections and browsers: per-address limits, PROXY protocol, Origin, headers ------------
+
+
+async def refused_status(url, **options):
+    """The HTTP status of an upgrade the gateway refuses (fails when it accepts)."""
+    try:
+        ws = await websockets.connect(url, **options)
+    except websockets.InvalidStatus as refused:
+        return refused.response.status_code
+    await ws.close()
+    raise AssertionError(f"{url} accepted the upgrade")
+
+
+def test_connections_beyond_the_per_address_limit_get_429_and_a_freed_slot_is_reused(make_stack):
+    stack = make_stack(gateways=1, gateway_args=("--max-connections-per-client", "5"))
+
+    async def scenario():
+        held = [await websockets.connect(stack.ws_url(0)) for _ in range(5)]
+        assert await refused_status(stack.ws_url(0)) == 429
+        # The held connections still work.
+        await held[0].send(json.dumps({"type": "lobby"}))
+        assert json.loads(await asyncio.wait_for(held[0].recv(), 10))["type"] == "lobby"
+        # Once one closes, the address gets one in again.
+        await held.pop().close()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                held.append(await websockets.connect(stack.ws_url(0)))
+                break
+            except websockets.InvalidStatus as error:
+                assert error.response.status_code == 429 and time.monotonic() < deadline, error
+                await asyncio.sleep(0.1)
+        for ws in held:
+            await ws.close()
+
+    asyncio.run(scenario())
+    _, metrics = stack.http_get(0, "/metrics")
+    assert 'monopoly_gateway_connections_rejected_total{reason="per_client"} ' in metrics
