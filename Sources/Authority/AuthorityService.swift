@@ -84,9 +84,10 @@ public final class AuthorityService: Service, Sendable {
         let consuming = Task {
             for await message in subscriber.messages {
                 guard message.pattern == RedisChannels.allCommandsPattern else { continue }
-                do {
-                    await runners.dispatch(try WireJSON.decode(CommandEnvelope.self, from: message.payload))
-                } catch {
+                switch CommandEnvelope.decode(message.payload) {
+                case .success(let envelope):
+                    await runners.dispatch(envelope)
+                case .failure(let error):
                     self.logger.warning("ignoring an unreadable envelope on \(message.channel): \(error)")
                 }
             }

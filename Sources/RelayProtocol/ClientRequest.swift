@@ -38,10 +38,13 @@ public struct ClientRequest: Sendable, Equatable {
 
     /// Parses one text frame. Errors carry the `re` to echo when the frame had a readable `id`.
     public static func parse(_ text: String) -> Result<ClientRequest, RequestError> {
-        guard let data = text.data(using: .utf8),
-              let value = try? JSONDecoder().decode(JSONValue.self, from: data),
-              case .object(var fields) = value
-        else {
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: text.utf8, limits: .message)
+        } catch {
+            return .failure(RequestError(code: error.isSyntax ? .invalidJSON : .badRequest, message: error.message, re: .null))
+        }
+        guard case .object(var fields) = value else {
             return .failure(RequestError(code: .invalidJSON, message: "the message is not a JSON object", re: .null))
         }
         let id = fields.removeValue(forKey: "id") ?? .null

@@ -114,6 +114,15 @@ public enum WireJSON {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Through our own scanner, in one pass (see `JSONValue`): for texts our processes wrote.
+    public static func decode(_ type: JSONValue.Type, from bytes: [UInt8]) throws -> JSONValue {
+        try JSONValue(parsing: bytes, limits: .document)
+    }
+
+    public static func decode(_ type: JSONValue.Type, from text: some StringProtocol) throws -> JSONValue {
+        try JSONValue(parsing: text.utf8, limits: .document)
+    }
+
     public static func decode<T: Decodable>(_ type: T.Type, from text: some StringProtocol) throws -> T {
         try JSONDecoder().decode(type, from: Data(text.utf8))
     }

@@ -1,6 +1,10 @@
-/// Any JSON value. The gateway forwards game commands without understanding them (it stays
-/// rules-agnostic and stateless); only the authority decodes them into `Monopoly.Command`.
-public enum JSONValue: Sendable, Hashable, Codable {
+/// Any JSON value: what the gateway answers with (`welcome`, `lobby`, ...), the lobby entries it
+/// reads back, the `id` a client may send. Client commands are never held as one: they are decoded
+/// into their types (`ClientRequest`).
+///
+/// Parsed by our own scanner (`init(parsing:limits:)`), never through `Decodable`: a decoder can
+/// only learn a value's kind by trying each in turn, which costs the cube of the nesting depth.
+public enum JSONValue: Sendable, Hashable, Encodable {
     case null
     case bool(Bool)
     case number(Double)
@@ -8,21 +12,21 @@ public enum JSONValue: Sendable, Hashable, Codable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
+    /// The largest integer a double (and so a browser's JSON) holds exactly: 2^53 - 1.
+    public static let maximumExactInteger: Double = 9_007_199_254_740_991
+
+    /// Parses one JSON text in one pass, within `limits`; numbers too large for a Double are refused.
+    public init(parsing bytes: some Collection<UInt8>, limits: JSONLimits = .document) throws(JSONShapeViolation) {
+        let result = withContiguousBytes(bytes) { buffer -> Result<JSONValue, JSONShapeViolation> in
+            var scanner = JSONScanner(bytes: buffer, limits: limits, sink: JSONValueBuilder())
+            do throws(JSONShapeViolation) {
+                try scanner.run()
+            } catch {
+                return .failure(error)
+            }
+            return .success(scanner.sink.result ?? .null)
         }
+        self = try result.get()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -32,8 +36,8 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .bool(let value): try container.encode(value)
         case .number(let value):
             // Integers stay integers on the wire ("amount": 200, not 200.0).
-            if value.rounded() == value, abs(value) < 1e15 {
-                try container.encode(Int64(value))
+            if let integer = exactInteger(value) {
+                try container.encode(integer)
             } else {
                 try container.encode(value)
             }
@@ -54,7 +58,141 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     public var intValue: Int? {
-        if case .number(let value) = self, value.rounded() == value, abs(value) < 1e15 { return Int(value) }
+        if case .number(let value) = self { return exactInteger(value).map(Int.init) }
         return nil
+    }
+}
+
+private func exactInteger(_ value: Double) -> Int64? {
+    guard value.rounded() == value, abs(value) <= JSONValue.maximumExactInteger else { return nil }
+    return Int64(value)
+}
+
+/// Builds a `JSONValue` from what the scanner reads: one stack of open containers, each added to
+/// its parent when it closes.
+struct JSONValueBuilder: JSONSink {
+    private var objects: [[String: JSONValue]] = []
+    private var arrays: [[JSONValue]] = []
+    /// Per open container, innermost last: whether it is an object.
+    private var open: [Bool] = []
+    /// The key each open object's next value goes to.
+    private var keys: [String] = []
+    private(set) var result: JSONValue?
+
+    mutating func beginObject() {
+        objects.append([:])
+        open.append(true)
+    }
+
+    mutating func beginArray() {
+        arrays.append([])
+        open.append(false)
+    }
+
+    mutating func end() {
+        let value: JSONValue = open.removeLast() ? .object(objects.removeLast()) : .array(arrays.removeLast())
+        add(value)
+    }
+
+    mutating func key(_ raw: UnsafeBufferPointer<UInt8>, escaped: Bool) {
+        keys.append(Self.decodeString(raw, escaped: escaped))
+    }
+
+    mutating func string(_ raw: UnsafeBufferPointer<UInt8>, escaped: Bool) {
+        add(.string(Self.decodeString(raw, escaped: escaped)))
+    }
+
+    mutating func number(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let value = Double(String(decoding: raw, as: UTF8.self)), value.isFinite else { return false }
+        add(.number(value))
+        return true
+    }
+
+    mutating func literal(_ value: JSONLiteral) {
+        switch value {
+        case .true: add(.bool(true))
+        case .false: add(.bool(false))
+        case .null: add(.null)
+        }
+    }
+
+    private mutating func add(_ value: JSONValue) {
+        guard let inObject = open.last else {
+            result = value
+            return
+        }
+        if inObject {
+            objects[objects.count - 1][keys.removeLast()] = value
+        } else {
+            arrays[arrays.count - 1].append(value)
+        }
+    }
+
+    /// The string a scanned (so well-formed) JSON string stands for. A lone surrogate escape
+    /// becomes U+FFFD, as invalid UTF-8 does.
+    static func decodeString(_ raw: UnsafeBufferPointer<UInt8>, escaped: Bool) -> String {
+        guard escaped else { return String(decoding: raw, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var index = 0
+        func hex4(_ at: Int) -> UInt32? {
+            guard at + 4 <= raw.count else { return nil }
+            var value: UInt32 = 0
+            for offset in 0..<4 {
+                guard let digit = JSONScanner<ShapeOnly>.hexValue(raw[at + offset]) else { return nil }
+                value = value << 4 | digit
+            }
+            return value
+        }
+        while index < raw.count {
+            let byte = raw[index]
+            guard byte == UInt8(ascii: "\\") else {
+                out.append(byte)
+                index += 1
+                continue
+            }
+            let escape = raw[index + 1]
+            index += 2
+            switch escape {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                let unit = hex4(index) ?? 0xFFFD
+                index += 4
+                var scalar = unit
+                if (0xD800...0xDBFF).contains(unit), index + 6 <= raw.count, raw[index] == UInt8(ascii: "\\"),
+                   raw[index + 1] == UInt8(ascii: "u"), let low = hex4(index + 2), (0xDC00...0xDFFF).contains(low) {
+                    scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                    index += 6
+                }
+                out.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
+            default: out.append(escape)  // \" \\ \/
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+// Only for the envelope's `msg` until it is typed, and only behind the shape check, which bounds
+// the depth (and so this decoder's cubic cost) to 32 levels.
+extension JSONValue: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 }

@@ -18,6 +18,41 @@ from conftest import Observer
 
 # --- Parsing: nesting, unknown fields, costs ---------------------------------------------------
 
+DEEP = "[" * 500 + "]" * 500
+
+
+async def wait_until(condition, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for a condition"
+        await asyncio.sleep(0.02)
+
+
+def test_a_flood_of_deep_json_leaves_another_clients_lobby_answer_alone(make_stack):
+    """500-deep JSON cost about a second of gateway CPU each: a burst of them on one connection
+    held another client's `lobby` answer on the same gateway for 14 to 31 s. The shape check
+    refuses each at the 33rd bracket."""
+    stack = make_stack(gateways=1)
+
+    async def scenario():
+        attacker = await GameClient.connect(stack.ws_url(0), "attacker")
+        victim = await GameClient.connect(stack.ws_url(0), "victim")
+        await victim.request("lobby")
+        flood = 40  # the rate limit's burst: every one of them is parsed
+        for _ in range(flood):
+            await attacker.send_raw('{"type":"lobby","x":' + DEEP + "}")
+        answer = await victim.request("lobby", timeout=10)
+        assert answer["type"] == "lobby"
+        await wait_until(lambda: len(attacker.errors) == flood)
+        assert {(e["code"], e["message"]) for e in attacker.errors} == {("bad_request", "JSON nested deeper than 32 levels")}
+        # The attacker's connection is still open (once its rate limit's bucket refilled).
+        await asyncio.sleep(0.5)
+        assert (await attacker.request("lobby"))["type"] == "lobby"
+        await attacker.close()
+        await victim.close()
+
+    asyncio.run(scenario())
+
 
 # --- Text: names and chat in bytes and graphemes -----------------------------------------------
 

@@ -15,6 +15,13 @@ import Testing
         #expect(ClientRequest.parse("\"roll\"").failure?.code == .invalidJSON)
     }
 
+    @Test func refusesDeepNestingBeforeDecodingAnything() {
+        let deep = #"{"type":"lobby","x":"# + String(repeating: "[", count: 500) + String(repeating: "]", count: 500) + "}"
+        let error = ClientRequest.parse(deep).failure
+        #expect(error?.code == .badRequest)
+        #expect(error?.message == "JSON nested deeper than 32 levels")
+    }
+
     @Test func rejectsUnknownTypeAndEchoesId() {
         let error = ClientRequest.parse(#"{"type":"teleport","id":"x1"}"#).failure
         #expect(error?.code == .unknownType)
@@ -60,6 +67,14 @@ import Testing
         let text = WireJSON.encode(envelope)
         #expect(text == #"{"conn":"c1","game":"ABC234","gateway":"gw1","id":"gw1-1","msg":{"type":"roll"},"player":null,"seat":null}"#)
         #expect(try WireJSON.decode(CommandEnvelope.self, from: text) == envelope)
+    }
+
+    @Test func theAuthorityChecksAnEnvelopesShapeBeforeDecodingIt() {
+        let deep = #"{"conn":"c1","game":"ABC234","gateway":"gw1","id":"gw1-1","msg":{"type":"create","options":"#
+            + String(repeating: "[", count: 500) + String(repeating: "]", count: 500) + #"},"player":null,"seat":null}"#
+        #expect(CommandEnvelope.decode(Array(deep.utf8)).failure?.message == "JSON nested deeper than 32 levels")
+        #expect(CommandEnvelope.decode(Array("{".utf8)).failure != nil)
+        #expect(CommandEnvelope.decode(Array(#"{"id":1}"#.utf8)).failure != nil)
     }
 
     @Test func channelNamesCarryTheGameInAHashTag() {
