@@ -43,9 +43,9 @@ public struct CommandProcessor: Sendable {
 
     public mutating func handle(_ envelope: CommandEnvelope, record: GameRecord?, now: Double) -> Outcome {
         switch envelope.type {
-        case "create": return create(envelope, existing: record)
-        case "join": return join(envelope, record: record)
-        case "rejoin": return rejoin(envelope, record: record)
+        case "create": return create(envelope, existing: record, now: now)
+        case "join": return join(envelope, record: record, now: now)
+        case "rejoin": return rejoin(envelope, record: record, now: now)
         case "disconnect": return disconnect(envelope, record: record, now: now)
         default: break
         }
@@ -74,9 +74,9 @@ public struct CommandProcessor: Sendable {
             outcome.replies = [ack(envelope, seq: nil)]
             return outcome
         case "add_bot":
-            return addBot(envelope, record: &record, by: player)
+            return addBot(envelope, record: &record, by: player, now: now)
         case "leave" where record.state.phase == .lobby:
-            return leaveLobby(envelope, record: &record, player: player)
+            return leaveLobby(envelope, record: &record, player: player, now: now)
         case "leave" where record.state.phase == .finished:
             // Nothing to give up in a finished game: the connection is simply free again.
             var outcome = Outcome()
@@ -125,9 +125,19 @@ public struct CommandProcessor: Sendable {
         if envelope != nil, record.seats[player]?.timeouts != 0 {
             record.seats[player]?.timeouts = 0
         }
-        var outcome = publish(&record, events: events, cause: .init(id: envelope?.id, type: command.type, player: player))
+        var outcome = publish(&record, events: events, cause: .init(id: envelope?.id, type: command.type, player: player), now: now)
         if let envelope { outcome.replies = [ack(envelope, seq: record.seq)] }
         return outcome
+    }
+
+    /// Ends a game nobody attends (see `GameRecord.closing`): no winner, out of the lobby list and
+    /// the active games, its keys expiring like any finished game's. Nothing when it is over already.
+    public func close(_ record: GameRecord, reason: String, now: Double) -> Outcome {
+        var record = record
+        let events = record.state.close(reason: reason)
+        guard !events.isEmpty else { return Outcome() }
+        Self.updateTurnClock(&record, previousTurn: nil, now: now)
+        return publish(&record, events: events, cause: .init(id: nil, type: "close", player: nil), now: now)
     }
 
     // MARK: - Turn clock
@@ -166,7 +176,7 @@ public struct CommandProcessor: Sendable {
 
     // MARK: - Seats
 
-    private mutating func create(_ envelope: CommandEnvelope, existing: GameRecord?) -> Outcome {
+    private mutating func create(_ envelope: CommandEnvelope, existing: GameRecord?, now: Double) -> Outcome {
         guard existing == nil else {
             return .error(envelope, code: "game_exists", message: "game \(envelope.game) already exists")
         }
@@ -189,10 +199,10 @@ public struct CommandProcessor: Sendable {
         }
         var generator = SystemRandomNumberGenerator()
         let record = GameRecord(game: envelope.game, state: GameState(options: options, seed: seed ?? generator.next()))
-        return seat(envelope, in: record, tokenHash: tokenHash, verb: "created the game")
+        return seat(envelope, in: record, tokenHash: tokenHash, verb: "created the game", now: now)
     }
 
-    private mutating func join(_ envelope: CommandEnvelope, record: GameRecord?) -> Outcome {
+    private mutating func join(_ envelope: CommandEnvelope, record: GameRecord?, now: Double) -> Outcome {
         guard let record else {
             return .error(envelope, code: RelayErrorCode.unknownGame, message: "there is no game \(envelope.game)")
         }
@@ -202,11 +212,11 @@ public struct CommandProcessor: Sendable {
         if record.seats.values.contains(where: { $0.gateway == envelope.gateway && $0.connection == envelope.connection }) {
             return .error(envelope, code: RelayErrorCode.alreadySeated, message: "this connection already holds a seat in game \(envelope.game)")
         }
-        return seat(envelope, in: record, tokenHash: tokenHash, verb: "joined")
+        return seat(envelope, in: record, tokenHash: tokenHash, verb: "joined", now: now)
     }
 
     /// Seats the envelope's connection under the name it asked for and welcomes it.
-    private func seat(_ envelope: CommandEnvelope, in record: GameRecord, tokenHash: String, verb: String) -> Outcome {
+    private func seat(_ envelope: CommandEnvelope, in record: GameRecord, tokenHash: String, verb: String, now: Double) -> Outcome {
         var record = record
         let name: String
         switch PlayerText.name(envelope.message["name"]?.stringValue ?? "Player") {
@@ -222,14 +232,14 @@ public struct CommandProcessor: Sendable {
         }
         record.seats[player] = .init(tokenHash: tokenHash, gateway: envelope.gateway, connection: envelope.connection)
         var outcome = publish(&record, events: [Event(.joined, player: player, text: "\(name) \(verb).")],
-                              cause: .init(id: envelope.id, type: envelope.type, player: player))
+                              cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
         outcome.replies = [welcome(envelope, player: player)]
         return outcome
     }
 
     /// Takes a seat back with its token, through any gateway. The seat's previous connection (if
     /// any, wherever it is) loses it: a seat is held by one connection at a time.
-    private mutating func rejoin(_ envelope: CommandEnvelope, record: GameRecord?) -> Outcome {
+    private mutating func rejoin(_ envelope: CommandEnvelope, record: GameRecord?, now: Double) -> Outcome {
         guard var record else {
             return .error(envelope, code: RelayErrorCode.unknownGame, message: "there is no game \(envelope.game)")
         }
@@ -245,7 +255,7 @@ public struct CommandProcessor: Sendable {
         record.state.setAway(player, false)
         let name = record.state.player(player)?.name ?? player
         var outcome = publish(&record, events: [Event(.joined, player: player, text: "\(name) is back.")],
-                              cause: .init(id: envelope.id, type: "rejoin", player: player))
+                              cause: .init(id: envelope.id, type: "rejoin", player: player), now: now)
         outcome.replies = [welcome(envelope, player: player)]
         if let gateway = previous.gateway, let connection = previous.connection,
            gateway != envelope.gateway || connection != envelope.connection {
@@ -266,10 +276,10 @@ public struct CommandProcessor: Sendable {
         guard let name = record.state.player(player)?.name else { return Outcome() }
         record.state.setConnected(player, false)
         return publish(&record, events: [Event(.left, player: player, text: "\(name) lost the connection.")],
-                       cause: .init(id: envelope.id, type: "disconnect", player: player))
+                       cause: .init(id: envelope.id, type: "disconnect", player: player), now: now)
     }
 
-    private mutating func addBot(_ envelope: CommandEnvelope, record: inout GameRecord, by player: PlayerID) -> Outcome {
+    private mutating func addBot(_ envelope: CommandEnvelope, record: inout GameRecord, by player: PlayerID, now: Double) -> Outcome {
         guard record.state.host == player else {
             return .error(envelope, code: RuleViolation.Code.notHost.rawValue, message: "only the host adds bots")
         }
@@ -282,27 +292,33 @@ public struct CommandProcessor: Sendable {
         }
         let events = [Event(.joined, player: bot, text: "Bot \(number) joined.")]
         record.seats[bot] = .init(tokenHash: nil)
-        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "add_bot", player: player))
+        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "add_bot", player: player), now: now)
         outcome.replies = [ack(envelope, seq: record.seq)]
         return outcome
     }
 
-    private mutating func leaveLobby(_ envelope: CommandEnvelope, record: inout GameRecord, player: PlayerID) -> Outcome {
-        let events: [Event]
+    private mutating func leaveLobby(_ envelope: CommandEnvelope, record: inout GameRecord, player: PlayerID, now: Double) -> Outcome {
+        var events: [Event]
         do {
             events = try record.state.leave(player)
         } catch {
             return .error(envelope, code: error.code.rawValue, message: error.message)
         }
         record.seats[player] = nil
-        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "leave", player: player))
+        // Without a person in it (bots at most) nobody can ever start it: it is closed at once, so
+        // a client creating and leaving games leaves no lobby, runner or key behind.
+        if !record.seats.values.contains(where: { !$0.isBot }) {
+            events += record.state.close(reason: "lobby_empty")
+        }
+        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "leave", player: player), now: now)
         outcome.replies = [ack(envelope, seq: record.seq)]
         return outcome
     }
 
     // MARK: - Output
 
-    private func publish(_ record: inout GameRecord, events: [Event], cause: StateMessage.Cause) -> Outcome {
+    private func publish(_ record: inout GameRecord, events: [Event], cause: StateMessage.Cause, now: Double) -> Outcome {
+        record.noteAttendance(now: now)
         record.seq += 1
         var outcome = Outcome()
         outcome.stateMessage = WireJSON.encode(StateMessage(game: record.game, seq: record.seq, state: record.state, events: events, cause: cause))

@@ -39,8 +39,12 @@ public struct GameRecord: Codable, Sendable, Equatable {
     /// The turn whose clock ran out: the bot plays the rest of it. Persisted so that a restarted
     /// authority neither restarts that turn's clock nor counts the timeout twice.
     public var expiredTurn: Int?
+    /// Since when no player has been there (seconds since 1970): no seat of a person still in the
+    /// game has a connection (bots do not count). Nil while someone is connected. Persisted, so a
+    /// restarted authority closes the game when this one would have (see `closing(after:)`).
+    public var vacantSince: Double?
 
-    enum CodingKeys: String, CodingKey { case game, seq, state, seats, expiredTurn = "expired_turn" }
+    enum CodingKeys: String, CodingKey { case game, seq, state, seats, expiredTurn = "expired_turn", vacantSince = "vacant_since" }
 
     public init(game: GameID, seq: Int = 0, state: GameState, seats: [PlayerID: Seat] = [:]) {
         self.game = game
@@ -52,6 +56,33 @@ public struct GameRecord: Codable, Sendable, Equatable {
     /// The seat whose token hashes to `tokenHash`.
     public func player(holding tokenHash: String) -> PlayerID? {
         seats.first { $0.value.tokenHash == tokenHash }?.key
+    }
+
+    /// Whether a person still in the game (not a bot, not bankrupt or resigned) holds a connection.
+    public var isAttended: Bool {
+        seats.contains { player, seat in
+            !seat.isBot && seat.connection != nil && state.player(player).map { !$0.bankrupt } ?? false
+        }
+    }
+
+    /// Starts the vacancy clock when the last player's connection goes, stops it when one is back.
+    public mutating func noteAttendance(now: Double) {
+        if isAttended {
+            vacantSince = nil
+        } else if vacantSince == nil {
+            vacantSince = now
+        }
+    }
+
+    /// When and why the authority closes this game if nobody comes back: a lobby after `lobbyIdle`
+    /// seconds without a connected player, a running game after `abandoned`. Nil while attended.
+    public func closing(lobbyIdle: Double, abandoned: Double) -> (deadline: Double, reason: String)? {
+        guard let vacantSince else { return nil }
+        switch state.phase {
+        case .lobby: return (vacantSince + lobbyIdle, "lobby_idle")
+        case .playing: return (vacantSince + abandoned, "abandoned")
+        case .finished: return nil
+        }
     }
 
     /// What browsers see in the lobby list. It changes only with the phase and the seats, so the
@@ -97,6 +128,7 @@ extension GameRecord: JSONWritable {
             }
             o.field("seq", seq)
             o.field("state", state)
+            if let vacantSince { o.field("vacant_since", vacantSince) }
         }
     }
 }

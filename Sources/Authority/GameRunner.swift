@@ -9,10 +9,26 @@ public struct AuthorityTiming: Sendable {
     public var botDelay: Duration
     /// How long a disconnected player keeps the seat before the bot plays their turns.
     public var disconnectGrace: Duration
+    /// How long a lobby stays open with no player connected (`LOBBY_IDLE_SECONDS`).
+    public var lobbyIdle: Duration
+    /// How long a running game goes on with no player connected, bots only (`ABANDONED_SECONDS`).
+    public var abandoned: Duration
 
-    public init(botDelay: Duration = .milliseconds(700), disconnectGrace: Duration = .seconds(30)) {
+    public init(botDelay: Duration = .milliseconds(700), disconnectGrace: Duration = .seconds(30),
+                lobbyIdle: Duration = .seconds(300), abandoned: Duration = .seconds(900)) {
         self.botDelay = botDelay
         self.disconnectGrace = disconnectGrace
+        self.lobbyIdle = lobbyIdle
+        self.abandoned = abandoned
+    }
+
+    /// When and why an unattended game is closed (see `GameRecord.closing`).
+    func closing(_ record: GameRecord) -> (deadline: Double, reason: String)? {
+        record.closing(lobbyIdle: Self.seconds(lobbyIdle), abandoned: Self.seconds(abandoned))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 
@@ -109,7 +125,9 @@ private struct GameLoop: Sendable {
                     await commit(outcome, into: &state)
                     metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: outcome.record != nil || outcome.broadcast != nil)
                 case .tick, .timer:
-                    await automaticMove(&state, processor: &processor)
+                    if await !closeIfUnattended(&state, processor: processor) {
+                        await automaticMove(&state, processor: &processor)
+                    }
                 }
             }
             timer?.cancel()
@@ -147,7 +165,10 @@ private struct GameLoop: Sendable {
         state.record = try await store.load(game)
         state.loaded = true
         if var record = state.record {
-            CommandProcessor.updateTurnClock(&record, previousTurn: record.state.turnNumber, now: Date().timeIntervalSince1970)
+            let now = Date().timeIntervalSince1970
+            CommandProcessor.updateTurnClock(&record, previousTurn: record.state.turnNumber, now: now)
+            // A record from before the vacancy clock: it starts now.
+            record.noteAttendance(now: now)
             state.record = record
             // Lists a game the lobby may have missed (a lost update, or a running game
             // from before they were listed); quietly: the next change announces it.
@@ -210,11 +231,35 @@ private struct GameLoop: Sendable {
         }
     }
 
-    /// The next moment something must happen without a command: a bot's move, a clock running out.
+    /// Closes the game if nobody attended it for too long (a lobby, or a running game the bots
+    /// would otherwise play for ever). Returns whether it did.
+    private func closeIfUnattended(_ state: inout LoopState, processor: CommandProcessor) async -> Bool {
+        let now = Date().timeIntervalSince1970
+        guard let record = state.record, let closing = timing.closing(record), now >= closing.deadline else { return false }
+        logger.info("closing the game: \(closing.reason)")
+        await commit(processor.close(record, reason: closing.reason, now: now), into: &state)
+        return true
+    }
+
+    /// The delay until `deadline` (wall clock seconds), never negative, and capped (a day) so that
+    /// no deadline, however far, can overflow the conversion; waking early just schedules again.
+    static func delay(until deadline: Double, from wall: Double) -> Duration {
+        let milliseconds = min(max(0, (deadline - wall) * 1000), 86_400_000)
+        return .milliseconds(Int64(milliseconds.isNaN ? 0 : milliseconds))
+    }
+
+    /// The next moment something must happen without a command: a bot's move, a clock running out,
+    /// the vacancy clock of a game nobody attends.
     private func nextWake(_ state: LoopState) -> Duration? {
-        guard let record = state.record, record.state.phase == .playing, state.failedMoves < 8 else { return nil }
+        guard let record = state.record else { return nil }
         let wall = Date().timeIntervalSince1970
-        var wakes: [Duration] = []
+        // Past the deadline (the close was not committed: Redis failed us), retry in a second.
+        let closing = timing.closing(record).map { closing in
+            let delay = Self.delay(until: closing.deadline, from: wall)
+            return delay == .zero ? Self.reloadDelay : delay + .milliseconds(10)
+        }
+        guard record.state.phase == .playing, state.failedMoves < 8 else { return closing }
+        var wakes: [Duration] = closing.map { [$0] } ?? []
         if !standIns(state).isEmpty { wakes.append(timing.botDelay) }
         // Both clocks' deadlines are in the state (wall clock), so a restarted authority keeps them.
         for deadline in [record.state.auction?.deadline, record.state.turnDeadline].compactMap({ $0 }) {

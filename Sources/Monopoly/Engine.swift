@@ -38,6 +38,16 @@ extension GameState {
         }
     }
 
+    /// Ends the game without a winner for the authority, which closes games nobody attends:
+    /// `reason` is one of `GameState.closingReasons`. A finished game stays as it is.
+    public mutating func close(reason: String) -> [Event] {
+        guard phase != .finished else { return [] }
+        var engine = Engine(s: self, dice: SeededDice())
+        engine.finish(winner: nil, reason: reason)
+        self = engine.s
+        return engine.events
+    }
+
     /// A disconnected player keeps the seat; the authority records it here for clients.
     public mutating func setConnected(_ id: PlayerID, _ connected: Bool) {
         if let i = index(of: id) { players[i].connected = connected }
@@ -395,8 +405,14 @@ struct Engine<D: DiceSource> {
         s.placement = nil
         s.trades = []
         let who = winner.flatMap { s.player($0)?.name } ?? "nobody"
-        let why = reason == "turn_limit" ? "has the highest net worth when the turn limit is reached" : "is the last player standing"
-        emit(Event(.gameOver, player: winner, detail: reason, text: "Game over: \(who) \(why) and wins."))
+        let text = switch reason {
+        case "turn_limit": "Game over: \(who) has the highest net worth when the turn limit is reached and wins."
+        case "abandoned": "Game over: no player was connected for too long, the game is closed."
+        case "lobby_idle": "The game is closed: nobody was connected to it for too long."
+        case "lobby_empty": "The game is closed: every player left."
+        default: "Game over: \(who) is the last player standing and wins."
+        }
+        emit(Event(.gameOver, player: winner, detail: reason, text: text))
     }
 
     // MARK: Rolling and moving

@@ -68,7 +68,9 @@ extension GameState {
             } else { v.append("no current player during play") }
             if activePlayers.count < 2 { v.append("playing with fewer than two players") }
         }
-        if phase == .finished && winner == nil && !players.isEmpty { v.append("finished without a winner") }
+        if phase == .finished && winner == nil && !players.isEmpty && !Self.closingReasons.contains(endReason ?? "") {
+            v.append("finished without a winner")
+        }
         for d in debts {
             if d.amount <= 0 { v.append("non-positive debt") }
             if player(d.debtor)?.bankrupt ?? true { v.append("debt of bankrupt or unknown \(d.debtor)") }

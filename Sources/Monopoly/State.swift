@@ -257,8 +257,12 @@ public struct GameState: Codable, Sendable, Equatable {
     public var trades: [Trade] = []
     public var nextTradeNumber: Int = 1
     public var winner: PlayerID? = nil
-    /// "last_player_standing" or "turn_limit" once finished.
+    /// "last_player_standing" or "turn_limit" once finished, or one of `closingReasons`.
     public var endReason: String? = nil
+    /// The authority ends games nobody attends, without a winner: a running game no player was
+    /// connected to for too long ("abandoned"), a lobby likewise ("lobby_idle"), a lobby every
+    /// player left ("lobby_empty").
+    public static let closingReasons: Set<String> = ["abandoned", "lobby_idle", "lobby_empty"]
     /// The unowned property the current player landed on and may buy.
     public var pendingBuy: Int? = nil
     /// Debts that block play until paid (in order) or ended by bankruptcy.

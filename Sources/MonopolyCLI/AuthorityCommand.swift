@@ -42,6 +42,14 @@ struct AuthorityCommand: AsyncParsableCommand {
     @Option(help: "Seconds a disconnected player keeps the seat before the bot plays for them.")
     var graceSeconds = 30
 
+    @Option(name: .customLong("lobby-idle-seconds"), help: "Seconds a lobby stays open with no player connected; then it is closed (default: $LOBBY_IDLE_SECONDS or 300).")
+    var lobbyIdleSecondsFlag: Int?
+    var lobbyIdleSeconds: Int { EnvironmentOption.value(lobbyIdleSecondsFlag, "LOBBY_IDLE_SECONDS", default: 300) }
+
+    @Option(name: .customLong("abandoned-seconds"), help: "Seconds a running game goes on with no player connected; then it ends as abandoned (default: $ABANDONED_SECONDS or 900).")
+    var abandonedSecondsFlag: Int?
+    var abandonedSeconds: Int { EnvironmentOption.value(abandonedSecondsFlag, "ABANDONED_SECONDS", default: 900) }
+
     @Option(name: .customLong("finished-ttl-seconds"), help: "Seconds a finished game's keys stay in Redis after the commit that finished it (default: $FINISHED_TTL_SECONDS or 86400).")
     var finishedTTLSecondsFlag: Int?
     var finishedTTLSeconds: Int { EnvironmentOption.value(finishedTTLSecondsFlag, "FINISHED_TTL_SECONDS", default: GameStore.defaultFinishedTTLSeconds) }
@@ -58,10 +66,18 @@ struct AuthorityCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: $LOG_LEVEL or info).")
     var logLevel: String?
 
+    /// The longest lobby idle time and abandonment time taken: a year.
+    static let maximumVacancySeconds = 31_536_000
+
     func validate() throws {
         try EnvironmentOption.check("LEASE_MS", as: Int.self)
         try EnvironmentOption.check("HTTP_PORT", as: Int.self)
         try EnvironmentOption.check("FINISHED_TTL_SECONDS", as: Int.self)
+        try EnvironmentOption.check("LOBBY_IDLE_SECONDS", as: Int.self)
+        try EnvironmentOption.check("ABANDONED_SECONDS", as: Int.self)
+        guard (1...Self.maximumVacancySeconds).contains(lobbyIdleSeconds), (1...Self.maximumVacancySeconds).contains(abandonedSeconds) else {
+            throw ValidationError("--lobby-idle-seconds and --abandoned-seconds must be 1...\(Self.maximumVacancySeconds)")
+        }
         guard (1...GameStore.maximumFinishedTTLSeconds).contains(finishedTTLSeconds) else {
             throw ValidationError("--finished-ttl-seconds must be 1...\(GameStore.maximumFinishedTTLSeconds)")
         }
@@ -90,7 +106,8 @@ struct AuthorityCommand: AsyncParsableCommand {
             redisURL: redis ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379",
             id: id ?? "authority-\(ProcessInfo.processInfo.hostName)-\(getpid())",
             dice: dice, seed: seed, unshuffledCards: cards == "unshuffled",
-            timing: AuthorityTiming(botDelay: .milliseconds(botDelayMs), disconnectGrace: .seconds(graceSeconds)),
+            timing: AuthorityTiming(botDelay: .milliseconds(botDelayMs), disconnectGrace: .seconds(graceSeconds),
+                                    lobbyIdle: .seconds(lobbyIdleSeconds), abandoned: .seconds(abandonedSeconds)),
             leaseMilliseconds: leaseMs)
         configuration.standbyPollMilliseconds = standbyPollMs
         configuration.finishedTTLSeconds = finishedTTLSeconds

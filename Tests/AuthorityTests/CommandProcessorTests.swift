@@ -189,6 +189,88 @@ import Testing
     }
 }
 
+/// Games nobody attends: the vacancy clock the record keeps, and how the authority closes them.
+@Suite struct VacancyTests {
+    let game = GameID(rawValue: "IDLE23")!
+
+    func envelope(_ type: String, player: String? = nil, connection: String = "1", seat: String? = nil, name: String? = nil) -> CommandEnvelope {
+        var message: [String: JSONValue] = ["type": .string(type)]
+        if let name { message["name"] = .string(name) }
+        return CommandEnvelope(id: "gw1-\(type)-\(connection)", gateway: "gw1", connection: connection, game: game, player: player, seat: seat,
+                               message: .object(message))
+    }
+
+    func step(_ processor: inout CommandProcessor, _ envelope: CommandEnvelope, _ record: GameRecord?, now: Double) throws -> GameRecord {
+        let outcome = processor.handle(envelope, record: record, now: now)
+        return try #require(outcome.record, "\(envelope.type) was rejected: \(outcome.replies.map(\.reply.code))")
+    }
+
+    @Test func theClockRunsWhileNoPlayerIsConnectedAndBotsDoNotCount() throws {
+        var processor = CommandProcessor(seed: 1)
+        var record = try step(&processor, envelope("create", seat: String(repeating: "a", count: 64), name: "Alice"), nil, now: 10)
+        #expect(record.vacantSince == nil)
+        record = try step(&processor, envelope("add_bot", player: "p1"), record, now: 11)
+        record = try step(&processor, envelope("disconnect"), record, now: 20)
+        #expect(record.vacantSince == 20)
+        #expect(record.closing(lobbyIdle: 300, abandoned: 900)?.deadline == 320)
+        #expect(record.closing(lobbyIdle: 300, abandoned: 900)?.reason == "lobby_idle")
+        // A player coming back stops it.
+        record = try step(&processor, envelope("rejoin", connection: "2", seat: String(repeating: "a", count: 64)), record, now: 40)
+        #expect(record.vacantSince == nil && record.closing(lobbyIdle: 300, abandoned: 900) == nil)
+        // In play the abandonment time counts.
+        record = try step(&processor, envelope("start", player: "p1", connection: "2"), record, now: 50)
+        record = try step(&processor, envelope("disconnect", connection: "2"), record, now: 60)
+        #expect(record.closing(lobbyIdle: 300, abandoned: 900)?.deadline == 960)
+        #expect(record.closing(lobbyIdle: 300, abandoned: 900)?.reason == "abandoned")
+        // The moves the authority makes meanwhile do not restart it.
+        let moved = processor.apply(.roll, by: try #require(record.state.current), to: record, cause: nil, now: 70)
+        #expect(try #require(moved.record).vacantSince == 60)
+    }
+
+    @Test func aConnectedPlayerWhoResignedDoesNotKeepTheBotsPlaying() throws {
+        var processor = CommandProcessor(seed: 1)
+        var record = try step(&processor, envelope("create", seat: String(repeating: "a", count: 64), name: "Alice"), nil, now: 0)
+        record = try step(&processor, envelope("add_bot", player: "p1"), record, now: 0)
+        record = try step(&processor, envelope("add_bot", player: "p1"), record, now: 0)
+        record = try step(&processor, envelope("start", player: "p1"), record, now: 0)
+        // Alice resigns but stays connected (watching, or gone to another game on this connection).
+        record = try step(&processor, envelope("leave", player: "p1"), record, now: 5)
+        #expect(record.state.phase == .playing && record.seats["p1"]?.connection == "1")
+        #expect(record.vacantSince == 5)
+    }
+
+    @Test func closingEndsTheGameWithoutAWinnerAndTheReasonInTheState() throws {
+        var processor = CommandProcessor(seed: 1)
+        var record = try step(&processor, envelope("create", seat: String(repeating: "a", count: 64), name: "Alice"), nil, now: 0)
+        record = try step(&processor, envelope("add_bot", player: "p1"), record, now: 0)
+        record = try step(&processor, envelope("start", player: "p1"), record, now: 0)
+        record = try step(&processor, envelope("disconnect"), record, now: 0)
+        let outcome = processor.close(record, reason: "abandoned", now: 900)
+        let closed = try #require(outcome.record)
+        #expect(closed.seq == record.seq + 1)
+        #expect(closed.state.phase == .finished && closed.state.winner == nil && closed.state.endReason == "abandoned")
+        #expect(closed.state.turnDeadline == nil && !closed.isListed)
+        #expect(closed.state.checkInvariants().isEmpty)
+        let message = try WireJSON.decode(JSONValue.self, from: try #require(outcome.stateMessage))
+        #expect(message["state"]?["end_reason"] == .string("abandoned"))
+        #expect(message["cmd"] == .object(["id": .null, "type": .string("close"), "player": .null]))
+        #expect(outcome.replies.isEmpty)
+        // Closing a finished game changes nothing.
+        #expect(processor.close(closed, reason: "abandoned", now: 1000).record == nil)
+    }
+
+    @Test func aLobbyItsLastPersonLeavesIsClosedAtOnceEvenWithBotsLeft() throws {
+        var processor = CommandProcessor(seed: 1)
+        var record = try step(&processor, envelope("create", seat: String(repeating: "a", count: 64), name: "Alice"), nil, now: 0)
+        record = try step(&processor, envelope("join", connection: "2", seat: String(repeating: "b", count: 64), name: "Bob"), record, now: 0)
+        record = try step(&processor, envelope("add_bot", player: "p1"), record, now: 0)
+        record = try step(&processor, envelope("leave", player: "p1"), record, now: 0)
+        #expect(record.state.phase == .lobby && record.isListed)
+        record = try step(&processor, envelope("leave", player: "p2", connection: "2"), record, now: 0)
+        #expect(record.state.phase == .finished && record.state.endReason == "lobby_empty" && !record.isListed)
+    }
+}
+
 @Suite struct LeavingTests {
     @Test func leavingAFinishedGameIsAcknowledgedSoTheConnectionCanJoinAnother() throws {
         let game = GameID(rawValue: "DONE23")!

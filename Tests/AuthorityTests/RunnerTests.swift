@@ -32,6 +32,14 @@ struct RunnerTests {
         return next.seq
     }
 
+    /// Alice hosts, a bot joins, the game starts and Alice's connection goes. Returns the seq.
+    func startAliceAndABotThenLoseAlice(_ store: GameStore, _ processor: inout CommandProcessor) async throws -> Int {
+        try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
+        try await commit(envelope("add_bot", id: "b", player: "p1"), store, &processor)
+        try await commit(envelope("start", id: "s", player: "p1"), store, &processor)
+        return try await commit(envelope("disconnect", id: "d", player: "p1"), store, &processor)
+    }
+
     func seq(_ redis: RedisClient, _ game: GameID? = nil) async -> Int {
         (try? await redis.getString(RedisChannels.sequenceKey(game ?? self.game))).flatMap { $0.flatMap { Int($0) } } ?? -1
     }
@@ -73,10 +81,7 @@ struct RunnerTests {
             // Alice hosts, a bot joins, the game starts and Alice's connection goes: with no grace
             // period the authority plays for everyone, one move per bot delay.
             var processor = CommandProcessor(seed: 3)
-            try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
-            try await commit(envelope("add_bot", id: "b", player: "p1"), store, &processor)
-            try await commit(envelope("start", id: "s", player: "p1"), store, &processor)
-            let before = try await commit(envelope("disconnect", id: "d", player: "p1"), store, &processor)
+            let before = try await startAliceAndABotThenLoseAlice(store, &processor)
 
             let runner = GameRunner(game: game, processor: CommandProcessor(seed: 3), store: store,
                                     timing: AuthorityTiming(botDelay: .seconds(1), disconnectGrace: .zero),
@@ -166,10 +171,7 @@ struct RunnerTests {
     @Test func aRunnerThatCouldNotLoadItsGameTriesAgain() async throws {
         try await withStore { server, redis, store in
             var processor = CommandProcessor(seed: 3)
-            try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
-            try await commit(envelope("add_bot", id: "b", player: "p1"), store, &processor)
-            try await commit(envelope("start", id: "s", player: "p1"), store, &processor)
-            let before = try await commit(envelope("disconnect", id: "d", player: "p1"), store, &processor)
+            let before = try await startAliceAndABotThenLoseAlice(store, &processor)
 
             // Redis stops answering; the authority (just took over) wakes the game to resume its
             // bots: the load fails.
@@ -246,6 +248,59 @@ struct RunnerTests {
             try await commit(envelope("leave", id: "l", connection: "2", player: "p2"), store, &processor)
             #expect(try await store.load(game)?.state.phase == .finished)
             for ttl in try await timesToLive(redis, game) { #expect((1...60_000).contains(ttl)) }
+        }
+    }
+    func isActive(_ redis: RedisClient, _ game: GameID) async throws -> Bool {
+        try await redis.send(["SISMEMBER", RedisArgument(GameStore.activeGamesKey), RedisArgument(game.rawValue)]).int == 1
+    }
+
+    func isListed(_ redis: RedisClient, _ game: GameID) async throws -> Bool {
+        try await redis.send(["HEXISTS", RedisArgument(RedisChannels.lobbyKey), RedisArgument(game.rawValue)]).int == 1
+    }
+
+    @Test func aLobbyNobodyIsConnectedToIsClosedAndItsRunnerRetired() async throws {
+        try await withStore { redis, store in
+            var processor = CommandProcessor(seed: 3)
+            try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
+            let vacant = try await commit(envelope("disconnect", id: "d"), store, &processor)
+            #expect(try await isActive(redis, game))
+            #expect(try await isListed(redis, game))
+
+            // An authority taking over resumes the lobby; nobody comes back within the idle time.
+            let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: store,
+                                          timing: AuthorityTiming(lobbyIdle: .seconds(1)), metrics: AuthorityMetrics(), logger: quiet)
+            await registry.start()
+            await registry.resumeActiveGames()
+            #expect(await poll(timeout: .seconds(10)) { await seq(redis) == vacant + 1 })
+            let record = try #require(try await store.load(game))
+            #expect(record.state.phase == .finished && record.state.endReason == "lobby_idle")
+            #expect(try await !isActive(redis, game))
+            #expect(try await !isListed(redis, game))
+            for ttl in try await timesToLive(redis, game) { #expect(ttl > 0) }
+            #expect(await poll(timeout: .seconds(10)) { await registry.loadedGames == 0 })
+            await registry.stopAll()
+        }
+    }
+
+    @Test func aRunningGameWithOnlyBotsLeftEndsAsAbandoned() async throws {
+        try await withStore { redis, store in
+            var processor = CommandProcessor(seed: 3)
+            let vacant = try await startAliceAndABotThenLoseAlice(store, &processor)
+
+            // The authority plays every seat (no grace period) until the abandonment time is up.
+            let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: store,
+                                          timing: AuthorityTiming(botDelay: .milliseconds(100), disconnectGrace: .zero, abandoned: .seconds(2)),
+                                          metrics: AuthorityMetrics(), logger: quiet)
+            await registry.start()
+            await registry.resumeActiveGames()
+            #expect(await poll(timeout: .seconds(15)) { (try? await store.load(game))??.state.phase == .finished })
+            let record = try #require(try await store.load(game))
+            #expect(record.state.endReason == "abandoned" && record.state.winner == nil)
+            #expect(record.seq > vacant + 1, "the bots played meanwhile")
+            #expect(try await !isActive(redis, game))
+            #expect(try await !isListed(redis, game))
+            #expect(await poll(timeout: .seconds(10)) { await registry.loadedGames == 0 })
+            await registry.stopAll()
         }
     }
 }

@@ -86,6 +86,74 @@ def test_a_finished_games_keys_get_their_ttl_with_the_commit_that_finishes_it(ma
     asyncio.run(scenario())
 
 
+async def eventually(condition, timeout=30, what="the condition"):
+    """Waits for `condition()` (polled), generously: the servers share the machine with builds."""
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
+
+
+def is_active(stack, game):
+    return stack.redis_cli("SISMEMBER", "monopoly:games:active", game) == "1"
+
+
+def stored_state(stack, game):
+    return json.loads(stack.redis_cli("GET", f"monopoly:{{{game}}}:last"))["state"]
+
+
+def test_a_lobby_nobody_is_connected_to_is_closed_unlisted_and_expires(make_stack):
+    stack = make_stack(authority_args=("--lobby-idle-seconds", "2"))
+
+    async def scenario():
+        host = await GameClient.connect(stack.ws_url(0), "host")
+        await host.ok("create", name="Host")
+        game = host.game
+        watcher = await GameClient.connect(stack.ws_url(1), "watcher")
+        assert [g["game"] for g in (await watcher.request("lobby"))["games"]] == [game]
+        assert is_active(stack, game)
+        # The host vanishes; nobody comes back within LOBBY_IDLE_SECONDS.
+        await host.close()
+        await eventually(lambda: not is_active(stack, game), what="the lobby to leave monopoly:games:active")
+        state = stored_state(stack, game)
+        assert state["phase"] == "finished" and state["end_reason"] == "lobby_idle" and state["winner"] is None
+        for key in game_keys(game):
+            assert int(stack.redis_cli("PTTL", key)) > 0, key
+        assert stack.redis_cli("HEXISTS", "monopoly:lobby:games", game) == "0"
+        # The lobby watcher was told, and a fresh request does not list it either.
+        await eventually(lambda: any(m["type"] == "lobby" and m["re"] is None and m["games"] == [] for m in watcher.messages),
+                         what="a live lobby update without the game")
+        assert (await watcher.request("lobby"))["games"] == []
+        await watcher.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_running_game_no_player_is_connected_to_ends_as_abandoned(make_stack):
+    stack = make_stack(authority_args=("--abandoned-seconds", "2", "--grace-seconds", "0"))
+
+    async def scenario():
+        host = await GameClient.connect(stack.ws_url(0), "host")
+        await host.ok("create", name="Host")
+        await host.ok("add_bot")
+        await host.ok("start")
+        spectator = await GameClient.connect(stack.ws_url(1), "spectator")
+        await spectator.ok("spectate", game=host.game)
+        # The host goes: the authority plays every seat, for ABANDONED_SECONDS, not for ever.
+        await host.close()
+        end = await spectator.wait_state(lambda m: m["state"]["phase"] == "finished", timeout=60)
+        assert end["state"]["end_reason"] == "abandoned" and end["state"]["winner"] is None
+        assert end["cmd"]["type"] == "close"
+        assert any(e["type"] == "game_over" and "no player was connected" in e["text"] for e in end["events"])
+        assert not is_active(stack, host.game)
+        assert stack.redis_cli("HEXISTS", "monopoly:lobby:games", host.game) == "0"
+        for key in game_keys(host.game):
+            assert int(stack.redis_cli("PTTL", key)) > 0, key
+        await spectator.close()
+
+    asyncio.run(scenario())
+
+
 # --- Connections and browsers: per-address limits, PROXY protocol, Origin, headers ------------
 
 

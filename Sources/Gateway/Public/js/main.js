@@ -332,6 +332,14 @@ function render(previous = null, rolled = false, jumped = new Set()) {
   tickClocks();
 }
 
+// Why a game ended (`end_reason`); the authority closes games nobody attends, without a winner.
+const END_REASONS = {
+  turn_limit: 'richest when the turn limit was reached',
+  abandoned: 'abandoned: no player was connected',
+  lobby_idle: 'closed: nobody was connected',
+  lobby_empty: 'closed: every player left',
+};
+
 function renderTurn(s) {
   const el = $('#turn-indicator');
   const waitingOnMe = s.phase === 'playing' && app.player && s.awaiting.includes(app.player);
@@ -339,7 +347,7 @@ function renderTurn(s) {
   if (s.phase === 'lobby') {
     el.innerHTML = `<span class="muted">Waiting room</span><strong>${s.players.length} / ${s.options.max_players} players</strong>`;
   } else if (s.phase === 'finished') {
-    const reason = s.end_reason === 'turn_limit' ? 'richest when the turn limit was reached' : 'last player standing';
+    const reason = END_REASONS[s.end_reason] || 'last player standing';
     el.innerHTML = `<span class="muted">Game over</span><strong data-testid="winner">${esc(s.winner ? nameOf(s.winner) : 'Nobody')} wins</strong><span class="muted small">${reason}</span>`;
   } else {
     const mine = s.current === app.player;
