@@ -187,8 +187,10 @@ public struct CommandProcessor: Sendable {
         if let raw = envelope.message["options"], raw != .null {
             do {
                 options = try JSONDecoder().decode(GameOptions.self, from: Data(WireJSON.encode(raw).utf8))
+            } catch let violation as RuleViolation {
+                return .error(envelope, code: violation.code.rawValue, message: violation.message)
             } catch {
-                return .error(envelope, code: RuleViolation.Code.invalidOptions.rawValue, message: "options could not be read")
+                return .error(envelope, code: RuleViolation.Code.invalidOptions.rawValue, message: "options must be an object")
             }
         }
         if unshuffledCards { options.shuffleCards = false }

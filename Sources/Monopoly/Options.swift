@@ -14,7 +14,7 @@ public struct GameOptions: Codable, Sendable, Equatable {
     /// Short game: the game ends when this many turns have been played in total (all players);
     /// the richest player by the official short-game valuation wins. nil = play to the last player.
     public var turnLimit: Int? = nil
-    /// 2...8.
+    /// `maxPlayersRange`.
     public var maxPlayers: Int = 8
     /// Stored for the authority (turn clock); the engine never reads it. nil = no clock.
     public var turnSeconds: Int? = nil
@@ -49,20 +49,33 @@ public struct GameOptions: Codable, Sendable, Equatable {
         case turnSeconds = "turn_seconds", auctionSeconds = "auction_seconds", shuffleCards = "shuffle_cards"
     }
 
+    /// A client's options decode only into their types; a value that does not (a string, a
+    /// fraction, 1e30) is refused naming its field. Ranges are checked by `validated()`, not here:
+    /// a record stored before a range existed must still load.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: Decodable>(_ key: CodingKeys, _: T.Type) throws -> T? {
+            do {
+                return try c.decodeIfPresent(T.self, forKey: key)
+            } catch {
+                let expected = T.self == Bool.self ? "true or false"
+                    : Self.ranges[key].map { "an integer between \($0.lowerBound) and \($0.upperBound)" } ?? "an integer"
+                throw RuleViolation(.invalidOptions, "\(key.stringValue) must be \(expected)")
+            }
+        }
         let d = GameOptions()
-        startingCash = try c.decodeIfPresent(Int.self, forKey: .startingCash) ?? d.startingCash
-        auctions = try c.decodeIfPresent(Bool.self, forKey: .auctions) ?? d.auctions
-        evenBuild = try c.decodeIfPresent(Bool.self, forKey: .evenBuild) ?? d.evenBuild
-        freeParkingJackpot = try c.decodeIfPresent(Bool.self, forKey: .freeParkingJackpot) ?? d.freeParkingJackpot
-        doubleSalaryOnGo = try c.decodeIfPresent(Bool.self, forKey: .doubleSalaryOnGo) ?? d.doubleSalaryOnGo
-        noRentInJail = try c.decodeIfPresent(Bool.self, forKey: .noRentInJail) ?? d.noRentInJail
-        turnLimit = c.contains(.turnLimit) ? try c.decodeIfPresent(Int.self, forKey: .turnLimit) : d.turnLimit
-        maxPlayers = try c.decodeIfPresent(Int.self, forKey: .maxPlayers) ?? d.maxPlayers
-        turnSeconds = c.contains(.turnSeconds) ? try c.decodeIfPresent(Int.self, forKey: .turnSeconds) : d.turnSeconds
-        auctionSeconds = c.contains(.auctionSeconds) ? try c.decodeIfPresent(Int.self, forKey: .auctionSeconds) : d.auctionSeconds
-        shuffleCards = try c.decodeIfPresent(Bool.self, forKey: .shuffleCards) ?? d.shuffleCards
+        startingCash = try value(.startingCash, Int.self) ?? d.startingCash
+        auctions = try value(.auctions, Bool.self) ?? d.auctions
+        evenBuild = try value(.evenBuild, Bool.self) ?? d.evenBuild
+        freeParkingJackpot = try value(.freeParkingJackpot, Bool.self) ?? d.freeParkingJackpot
+        doubleSalaryOnGo = try value(.doubleSalaryOnGo, Bool.self) ?? d.doubleSalaryOnGo
+        noRentInJail = try value(.noRentInJail, Bool.self) ?? d.noRentInJail
+        // An explicit null turns an optional limit or clock off; a missing key keeps the default.
+        turnLimit = c.contains(.turnLimit) ? try value(.turnLimit, Int.self) : d.turnLimit
+        maxPlayers = try value(.maxPlayers, Int.self) ?? d.maxPlayers
+        turnSeconds = c.contains(.turnSeconds) ? try value(.turnSeconds, Int.self) : d.turnSeconds
+        auctionSeconds = c.contains(.auctionSeconds) ? try value(.auctionSeconds, Int.self) : d.auctionSeconds
+        shuffleCards = try value(.shuffleCards, Bool.self) ?? d.shuffleCards
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -80,13 +93,30 @@ public struct GameOptions: Codable, Sendable, Equatable {
         try c.encode(shuffleCards, forKey: .shuffleCards)
     }
 
-    /// Checks ranges (max players 2...8, positive cash, positive limits).
+    /// The documented range of each numeric option (README, docs/rules.md). The clocks' bounds
+    /// keep deadlines within what a timer can represent; the others keep every sum of cash or turns
+    /// far from overflow.
+    public static let startingCashRange = 1...100_000
+    public static let turnLimitRange = 1...10_000
+    public static let maxPlayersRange = 2...8
+    public static let turnSecondsRange = 10...3600
+    public static let auctionSecondsRange = 5...120
+
+    static let ranges: [CodingKeys: ClosedRange<Int>] = [
+        .startingCash: startingCashRange, .turnLimit: turnLimitRange, .maxPlayers: maxPlayersRange,
+        .turnSeconds: turnSecondsRange, .auctionSeconds: auctionSecondsRange,
+    ]
+
+    /// Checks every numeric option against its range; the error names the field by its wire name.
     public func validated() throws(RuleViolation) -> GameOptions {
-        guard (2...8).contains(maxPlayers) else { throw RuleViolation(.invalidOptions, "max players must be between 2 and 8") }
-        guard startingCash > 0, startingCash <= 100_000 else { throw RuleViolation(.invalidOptions, "starting cash must be between $1 and $100,000") }
-        if let t = turnLimit, t < 1 { throw RuleViolation(.invalidOptions, "the turn limit must be positive") }
-        if let t = turnSeconds, t < 1 { throw RuleViolation(.invalidOptions, "the turn clock must be positive") }
-        if let t = auctionSeconds, t < 1 { throw RuleViolation(.invalidOptions, "the auction clock must be positive") }
+        let values: [(CodingKeys, Int?)] = [
+            (.startingCash, startingCash), (.turnLimit, turnLimit), (.maxPlayers, maxPlayers),
+            (.turnSeconds, turnSeconds), (.auctionSeconds, auctionSeconds),
+        ]
+        for case let (key, value?) in values {
+            guard let range = Self.ranges[key], !range.contains(value) else { continue }
+            throw RuleViolation(.invalidOptions, "\(key.stringValue) must be between \(range.lowerBound) and \(range.upperBound)")
+        }
         return self
     }
 }

@@ -170,6 +170,24 @@ import Testing
         #expect(joined.replies.first?.reply.code == "bad_request")
     }
 
+    /// A publisher past the gateway gets the same answer: the option named, nothing created.
+    @Test(arguments: [
+        ("turn_seconds", JSONValue.number(1e16), "turn_seconds must be between 10 and 3600"),
+        ("auction_seconds", .number(1e16), "auction_seconds must be between 5 and 120"),
+        ("auction_seconds", .number(1e30), "auction_seconds must be an integer between 5 and 120"),
+        ("starting_cash", .number(-1), "starting_cash must be between 1 and 100000"),
+        ("turn_limit", .number(0.5), "turn_limit must be an integer between 1 and 10000"),
+        ("max_players", .string("8"), "max_players must be an integer between 2 and 8"),
+    ])
+    func createWithAnOptionOutOfRangeNamesIt(_ field: String, _ value: JSONValue, _ message: String) {
+        var processor = CommandProcessor(seed: 1)
+        let outcome = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("Alice"), "options": .object([field: value])]),
+                                       record: nil, now: 0)
+        #expect(outcome.record == nil)
+        #expect(outcome.replies.first?.reply.code == "invalid_options")
+        #expect(outcome.replies.first?.reply.message == message)
+    }
+
     @Test func theJoinEventNamesThePlayerAsStored() throws {
         var processor = CommandProcessor(seed: 1)
         let outcome = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("  Zoe\u{0308}  ")]), record: nil, now: 0)

@@ -18,10 +18,15 @@ def test_turn_clock_lets_the_bot_play_and_marks_a_player_away_after_two_timeouts
     stack = make_stack(dice=[1, 2, 2, 4, 3, 4, 1, 3])
 
     async def scenario():
-        alice, bob = await lobby_of_two(stack, {"turn_seconds": 1})
+        alice, bob = await lobby_of_two(stack, {"turn_seconds": 10})  # the shortest turn clock
         await alice.ok("start")
-        # Nobody acts: the clock runs out on p1, then p2, then p1 again.
-        away = await bob.wait_state(lambda m: next(p for p in m["state"]["players"] if p["id"] == "p1")["away"], timeout=20)
+        # Alice never acts: the clock runs out on p1's turn; Bob plays his own (2+4: Oriental
+        # Avenue), and p1's clock runs out again.
+        await bob.wait_state(lambda m: m["state"]["current"] == "p2", timeout=40)
+        await bob.ok("roll")
+        await bob.ok("buy")
+        await bob.ok("end_turn")
+        away = await bob.wait_state(lambda m: next(p for p in m["state"]["players"] if p["id"] == "p1")["away"], timeout=40)
         players = {p["id"]: p for p in away["state"]["players"]}
         assert players["p1"]["away"] is True
         assert away["state"]["turn_number"] >= 3
@@ -37,12 +42,12 @@ def test_the_state_carries_the_turn_deadline_and_a_restarted_authority_keeps_the
     stack = make_stack(dice=[1, 2, 2, 4])
 
     async def scenario():
-        alice, bob = await lobby_of_two(stack, {"turn_seconds": 8})
+        alice, bob = await lobby_of_two(stack, {"turn_seconds": 10})
         assert (await bob.wait_state())["state"]["turn_deadline"] is None  # no clock in the lobby
         await alice.ok("start")
         started = await bob.wait_state(lambda m: m["state"]["phase"] == "playing")
         deadline = started["state"]["turn_deadline"]
-        assert abs(deadline - (time.time() + 8)) < 1.5
+        assert abs(deadline - (time.time() + 10)) < 1.5
         await alice.ok("roll")
         rolled = await bob.wait_state(lambda m: m["cmd"]["type"] == "roll")
         assert rolled["state"]["turn_deadline"] == deadline  # one clock for the whole turn
@@ -50,13 +55,13 @@ def test_the_state_carries_the_turn_deadline_and_a_restarted_authority_keeps_the
         # start a fresh one when it resumed the game, about 3 s later here).
         stack.authorities["authority-1"].kill9()
         stack.start_authority("authority-2")
-        expired = await bob.wait_state(lambda m: m["cmd"]["id"] is None, timeout=20)
+        expired = await bob.wait_state(lambda m: m["cmd"]["id"] is None, timeout=30)
         assert time.time() < deadline + 2.5, f"the clock ran out {time.time() - deadline:.1f} s after its deadline"
         assert expired["cmd"]["player"] == "p1"
         assert expired["state"]["turn_deadline"] is None  # ran out: the bot plays the rest of the turn
         # The bot buys Baltic Avenue and ends the turn; Bob's turn has a fresh clock.
         bobs = await bob.wait_state(lambda m: m["state"]["current"] == "p2", timeout=10)
-        assert abs(bobs["state"]["turn_deadline"] - (time.time() + 8)) < 1.5
+        assert abs(bobs["state"]["turn_deadline"] - (time.time() + 10)) < 1.5
         assert bobs["state"]["squares"][3]["owner"] == "p1"
         await alice.close()
         await bob.close()
@@ -68,14 +73,14 @@ def test_an_auction_ends_on_its_own_timer_and_the_high_bidder_wins(make_stack):
     stack = make_stack(dice=[1, 2])
 
     async def scenario():
-        alice, bob = await lobby_of_two(stack, {"auction_seconds": 1})
+        alice, bob = await lobby_of_two(stack, {"auction_seconds": 5})  # the shortest auction clock
         await alice.ok("start")
         await alice.ok("roll")
         await alice.ok("decline")
         await bob.ok("bid", amount=7)
         started = await alice.wait_state(lambda m: m["state"]["auction"] is not None and m["state"]["auction"]["high_bid"] == 7)
         assert started["state"]["auction"]["deadline"] > 0
-        done = await alice.wait_state(lambda m: m["cmd"]["type"] == "auction_timeout", timeout=10)
+        done = await alice.wait_state(lambda m: m["cmd"]["type"] == "auction_timeout", timeout=20)
         assert done["state"]["auction"] is None
         assert done["state"]["squares"][3]["owner"] == "p2"
         assert next(p for p in done["state"]["players"] if p["id"] == "p2")["cash"] == 1493

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Monopoly
 
@@ -64,5 +65,52 @@ import Testing
     @Test func turnSecondsIsStoredForTheAuthority() throws {
         let g = newGame(2, GameOptions(turnSeconds: 30))
         #expect(g.options.turnSeconds == 30)
+    }
+
+    /// Options JSON, then the error message (nil: accepted). Every bound on both sides.
+    static let ranges: [(String, String?)] = [
+        (#"{"turn_seconds": 10}"#, nil), (#"{"turn_seconds": 3600}"#, nil), (#"{"turn_seconds": null}"#, nil),
+        (#"{"turn_seconds": 9}"#, "turn_seconds must be between 10 and 3600"),
+        (#"{"turn_seconds": 3601}"#, "turn_seconds must be between 10 and 3600"),
+        (#"{"turn_seconds": 10000000000000000}"#, "turn_seconds must be between 10 and 3600"),
+        (#"{"turn_seconds": -1}"#, "turn_seconds must be between 10 and 3600"),
+        (#"{"turn_seconds": 0}"#, "turn_seconds must be between 10 and 3600"),
+        (#"{"turn_seconds": 9223372036854775807}"#, "turn_seconds must be between 10 and 3600"),
+        (#"{"auction_seconds": 5}"#, nil), (#"{"auction_seconds": 120}"#, nil), (#"{"auction_seconds": null}"#, nil),
+        (#"{"auction_seconds": 4}"#, "auction_seconds must be between 5 and 120"),
+        (#"{"auction_seconds": 121}"#, "auction_seconds must be between 5 and 120"),
+        (#"{"auction_seconds": 10000000000000000}"#, "auction_seconds must be between 5 and 120"),
+        (#"{"starting_cash": 1}"#, nil), (#"{"starting_cash": 100000}"#, nil),
+        (#"{"starting_cash": 0}"#, "starting_cash must be between 1 and 100000"),
+        (#"{"starting_cash": 100001}"#, "starting_cash must be between 1 and 100000"),
+        (#"{"starting_cash": -9223372036854775808}"#, "starting_cash must be between 1 and 100000"),
+        (#"{"turn_limit": 1}"#, nil), (#"{"turn_limit": 10000}"#, nil), (#"{"turn_limit": null}"#, nil),
+        (#"{"turn_limit": 0}"#, "turn_limit must be between 1 and 10000"),
+        (#"{"turn_limit": 10001}"#, "turn_limit must be between 1 and 10000"),
+        (#"{"max_players": 2}"#, nil), (#"{"max_players": 8}"#, nil),
+        (#"{"max_players": 1}"#, "max_players must be between 2 and 8"),
+        (#"{"max_players": 9}"#, "max_players must be between 2 and 8"),
+        // Values that are no integer at all name their field too.
+        (#"{"turn_seconds": 10.5}"#, "turn_seconds must be an integer between 10 and 3600"),
+        (#"{"turn_seconds": 1e30}"#, "turn_seconds must be an integer between 10 and 3600"),
+        (#"{"turn_seconds": "60"}"#, "turn_seconds must be an integer between 10 and 3600"),
+        (#"{"auction_seconds": [15]}"#, "auction_seconds must be an integer between 5 and 120"),
+        (#"{"starting_cash": 1e300}"#, "starting_cash must be an integer between 1 and 100000"),
+        (#"{"starting_cash": {"a": 1}}"#, "starting_cash must be an integer between 1 and 100000"),
+        (#"{"turn_limit": true}"#, "turn_limit must be an integer between 1 and 10000"),
+        (#"{"max_players": -1e30}"#, "max_players must be an integer between 2 and 8"),
+        (#"{"auctions": 1}"#, "auctions must be true or false"),
+        (#"{"shuffle_cards": "no"}"#, "shuffle_cards must be true or false"),
+    ]
+
+    @Test(arguments: ranges) func optionsOutsideTheirRangeAreRefusedNamingTheField(_ json: String, _ message: String?) {
+        do {
+            _ = try JSONDecoder().decode(GameOptions.self, from: Data(json.utf8)).validated()
+            #expect(message == nil)
+        } catch let violation as RuleViolation {
+            #expect(violation == RuleViolation(.invalidOptions, message ?? "accepted"))
+        } catch {
+            Issue.record("not a rule violation: \(error)")
+        }
     }
 }
