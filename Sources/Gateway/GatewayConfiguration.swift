@@ -34,6 +34,10 @@ public struct GatewayConfiguration: Sendable {
     /// Graceful shutdown: how long to wait for clients to answer the 1001 close before dropping them.
     public var drainTimeout: TimeAmount = .seconds(5)
 
+    /// Load balancers whose connections start with a PROXY protocol header naming the client
+    /// (required from them, never parsed from anyone else). Empty: every client is its socket's peer.
+    public var trustedProxies = TrustedProxies()
+
     /// Origin allow-list for WebSocket upgrades (nil: any origin, including none).
     public var allowedOrigins: Set<String>? = nil
 

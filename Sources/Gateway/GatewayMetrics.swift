@@ -24,6 +24,8 @@ public final class GatewayMetrics: Sendable {
     let conflatedFrames: CoreMetrics.Counter
     let httpRequests: CoreMetrics.Counter
     let handshakeTimeouts: CoreMetrics.Counter
+    /// Connections from a trusted proxy closed for a missing or malformed PROXY protocol header.
+    let proxyHeadersRefused: CoreMetrics.Counter
     private let rejected: [String: CoreMetrics.Counter]
     private let handshakeFailures: [Int: CoreMetrics.Counter]
     private let closeCodes: [UInt16: CoreMetrics.Counter]
@@ -48,6 +50,7 @@ public final class GatewayMetrics: Sendable {
         conflatedFrames = counter("conflated_frames_total")
         httpRequests = counter("http_requests_total")
         handshakeTimeouts = counter("handshake_timeouts_total")
+        proxyHeadersRefused = counter("proxy_headers_refused_total")
         rejected = Dictionary(uniqueKeysWithValues: RejectReason.allCases.map {
             ($0.rawValue, counter("connections_rejected_total", [("reason", $0.rawValue)]))
         })

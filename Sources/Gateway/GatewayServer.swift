@@ -77,9 +77,14 @@ public final class GatewayServer: Sendable {
                 case .admitted:
                     channel.closeFuture.whenComplete { _ in registry.removeHTTP(channel) }
                     return channel.eventLoop.makeCompletedFuture {
-                        try HTTPRouter.start(
-                            on: channel, server: server,
-                            clientAddress: channel.remoteAddress?.clientAddressText ?? "unknown")
+                        // Only a trusted proxy may name the client; anyone else is the client.
+                        if let peer = channel.remoteAddress, server.configuration.trustedProxies.contains(peer) {
+                            try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler(server: server))
+                        } else {
+                            try HTTPRouter.start(
+                                on: channel, server: server,
+                                clientAddress: channel.remoteAddress?.clientAddressText ?? "unknown")
+                        }
                     }
                 case .full:
                     server.metrics.rejected(.maxHTTPConnections)
@@ -98,6 +103,7 @@ public final class GatewayServer: Sendable {
             "address": "\(bound.localAddress.map { "\($0)" } ?? "?")",
             "routes": "\(server.routes.keys.sorted().joined(separator: ","))",
             "static_files": "\(server.staticFiles.paths.count)",
+            "trusted_proxies": "\(configuration.trustedProxies)",
         ])
     }
 

@@ -46,6 +46,10 @@ struct GatewayCommand: AsyncParsableCommand {
     var maxConnectionsPerClientFlag: Int?
     var maxConnectionsPerClient: Int { EnvironmentOption.value(maxConnectionsPerClientFlag, "MAX_CONNECTIONS_PER_CLIENT", default: 64) }
 
+    @Option(name: .customLong("trusted-proxies"), help: "Comma-separated IPs and CIDR ranges of load balancers that send a PROXY protocol header (v2 or v1) naming the client; required from them, never read from others (default: $TRUSTED_PROXIES or none).")
+    var trustedProxiesFlag: String?
+    var trustedProxies: String { EnvironmentOption.value(trustedProxiesFlag, "TRUSTED_PROXIES") ?? "" }
+
     @Option(help: "Seconds between server pings (0 disables).")
     var pingInterval: Double = 25
 
@@ -89,6 +93,7 @@ struct GatewayCommand: AsyncParsableCommand {
         try EnvironmentOption.check("THREADS", as: Int.self)
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        do { _ = try TrustedProxies(parsing: trustedProxies) } catch { throw ValidationError("--trusted-proxies: \(error)") }
         guard maxConnectionsPerClient > 0 else { throw ValidationError("--max-connections-per-client must be positive") }
         guard pingInterval >= 0, pongTimeout > 0, handshakeTimeout > 0, idleTimeout >= 0, drainTimeout >= 0 else {
             throw ValidationError("timeouts must not be negative")
@@ -102,10 +107,11 @@ struct GatewayCommand: AsyncParsableCommand {
         _ = try CLILogging.level(flag: logLevel)
     }
 
-    func gatewayConfiguration() -> GatewayConfiguration {
+    func gatewayConfiguration() throws -> GatewayConfiguration {
         var config = GatewayConfiguration(host: host, port: port)
         config.maxConnections = maxConnections
         config.maxConnectionsPerClient = maxConnectionsPerClient
+        config.trustedProxies = try TrustedProxies(parsing: trustedProxies)
         config.pingInterval = pingInterval > 0 ? .seconds(pingInterval) : nil
         config.pongTimeout = .seconds(pongTimeout)
         config.handshakeTimeout = .seconds(handshakeTimeout)
@@ -146,7 +152,7 @@ struct GatewayCommand: AsyncParsableCommand {
 
         let staticFiles = try staticDir.map { try StaticFiles(directory: URL(fileURLWithPath: $0)) } ?? .bundled()
         let server = GatewayServer(
-            configuration: gatewayConfiguration(), routes: routes, staticFiles: staticFiles,
+            configuration: try gatewayConfiguration(), routes: routes, staticFiles: staticFiles,
             metrics: metrics, eventLoopGroup: eventLoops, logger: logger
         )
         server.healthChecks.register(relay.healthCheck)

@@ -5,6 +5,8 @@ One section per attack surface; docs/security.md names the test that proves each
 """
 import asyncio
 import json
+import socket
+import struct
 import time
 
 import websockets
@@ -192,3 +194,80 @@ def test_connections_beyond_the_per_address_limit_get_429_and_a_freed_slot_is_re
     asyncio.run(scenario())
     _, metrics = stack.http_get(0, "/metrics")
     assert 'monopoly_gateway_connections_rejected_total{reason="per_client"} ' in metrics
+
+
+def proxy_v2(source=None, port=40000):
+    """A PROXY protocol v2 header as HAProxy's send-proxy-v2 writes it: PROXY TCP4 from `source`,
+    or LOCAL (its health checks) without a source."""
+    signature = b"\r\n\r\n\x00\r\nQUIT\n"
+    if source is None:
+        return signature + bytes([0x20, 0x00, 0, 0])
+    addresses = socket.inet_aton(source) + socket.inet_aton("127.0.0.1") + struct.pack("!HH", port, 8080)
+    return signature + bytes([0x21, 0x11]) + struct.pack("!H", len(addresses)) + addresses
+
+
+# The load balancer in these tests: a loopback address of its own (the stack's readiness probes come
+# from 127.0.0.1 and carry no header).
+PROXY_ADDRESS = "127.0.0.2"
+
+
+def http_exchange(port, data, source="127.0.0.1"):
+    """Sends raw bytes and returns everything the gateway answers until it closes (b"" when it closes
+    without answering)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0)) as sock:
+        sock.sendall(data)
+        reply = b""
+        try:
+            while chunk := sock.recv(4096):
+                reply += chunk
+        except ConnectionResetError:
+            pass
+    return reply
+
+
+async def connect_through_proxy(stack, header):
+    sock = socket.create_connection(("127.0.0.1", stack.gateway_ports[0]), timeout=30,
+                                    source_address=(PROXY_ADDRESS, 0))
+    sock.sendall(header)
+    return await websockets.connect(stack.ws_url(0), sock=sock)
+
+
+def test_behind_a_trusted_proxy_each_proxied_address_has_its_own_quota_and_the_header_is_required(make_stack):
+    stack = make_stack(gateways=1, gateway_args=("--trusted-proxies", PROXY_ADDRESS, "--max-connections-per-client", "2"))
+    port = stack.gateway_ports[0]
+
+    async def scenario():
+        held = [await connect_through_proxy(stack, proxy_v2(source)) for source in ["203.0.113.1", "203.0.113.2"] * 2]
+        for ws in held:
+            await ws.send(json.dumps({"type": "lobby"}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "lobby"
+        # A third from 203.0.113.1 is over its quota; 203.0.113.3 still gets in.
+        try:
+            await connect_through_proxy(stack, proxy_v2("203.0.113.1"))
+        except websockets.InvalidStatus as refused:
+            assert refused.response.status_code == 429
+        else:
+            raise AssertionError("the third connection of 203.0.113.1 was accepted")
+        held.append(await connect_through_proxy(stack, proxy_v2("203.0.113.3")))
+        for ws in held:
+            await ws.close()
+
+    asyncio.run(scenario())
+    healthz = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    # From the trusted address, a connection without the header is closed unanswered...
+    assert http_exchange(port, healthz, source=PROXY_ADDRESS) == b""
+    # ... while the proxy's own health check (LOCAL) is served.
+    reply = http_exchange(port, proxy_v2() + healthz, source=PROXY_ADDRESS)
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+    _, metrics = stack.http_get(0, "/metrics")
+    assert "monopoly_gateway_proxy_headers_refused_total 1" in metrics
+
+
+def test_without_trust_a_proxy_header_is_a_bad_request(make_stack):
+    stack = make_stack(gateways=1)
+    port = stack.gateway_ports[0]
+    upgrade = (f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+    for header in [proxy_v2("203.0.113.1"), b"PROXY TCP4 203.0.113.1 127.0.0.1 40000 8080\r\n"]:
+        reply = http_exchange(port, header + upgrade)
+        assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
