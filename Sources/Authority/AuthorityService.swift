@@ -25,6 +25,8 @@ public struct AuthorityConfiguration: Sendable {
     public var redisSettleMilliseconds = 2500
     /// How long a finished game's keys live after the commit that finished it (`FINISHED_TTL_SECONDS`).
     public var finishedTTLSeconds = GameStore.defaultFinishedTTLSeconds
+    /// Open games (lobby or running) created from one client address (`MAX_GAMES_PER_CLIENT`).
+    public var maxGamesPerClient = 3
 
     public init(redisURL: String, id: String, dice: SharedDiceScript = SharedDiceScript(), seed: UInt64? = nil,
                 unshuffledCards: Bool = false, timing: AuthorityTiming = AuthorityTiming(), leaseMilliseconds: Int = 3000) {
@@ -77,7 +79,8 @@ public final class AuthorityService: Service, Sendable {
         let lease = AuthorityLease(holder: configuration.id, redis: client, ttlMilliseconds: configuration.leaseMilliseconds)
         let runners = RunnerRegistry(
             processor: CommandProcessor(dice: configuration.dice, seed: configuration.seed, unshuffledCards: configuration.unshuffledCards),
-            store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds), timing: configuration.timing, metrics: metrics, logger: logger)
+            store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds), timing: configuration.timing, metrics: metrics, logger: logger,
+            maxGamesPerClient: configuration.maxGamesPerClient)
         logger.info("authority started; waiting for the lease", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
 
         let holding = Task { await self.holdLease(lease, subscriber: subscriber, runners: runners) }
@@ -202,6 +205,8 @@ actor RunnerRegistry {
     private let logger: Logger
     private var runners: [GameID: Entry] = [:]
     private var generations = 0
+    /// Open games per creator's address, counted by the runners.
+    nonisolated let openGames: OpenGamesLedger
 
     private struct Entry {
         let runner: GameRunner
@@ -210,8 +215,10 @@ actor RunnerRegistry {
         var submitted = 0
     }
 
-    init(processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger) {
+    init(processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger,
+         maxGamesPerClient: Int = .max) {
         self.processor = processor
+        self.openGames = OpenGamesLedger(limit: maxGamesPerClient)
         self.store = store
         self.timing = timing
         self.metrics = metrics
@@ -257,7 +264,7 @@ actor RunnerRegistry {
         generations += 1
         let generation = generations
         let runner = GameRunner(game: game, processor: processor, store: store, timing: timing, metrics: metrics, logger: logger,
-                                idle: { [weak self] handled in await self?.retire(game, generation: generation, handled: handled) })
+                                openGames: openGames, idle: { [weak self] handled in await self?.retire(game, generation: generation, handled: handled) })
         runners[game] = Entry(runner: runner, generation: generation, submitted: 1)
         metrics.gamesLoaded(runners.count)
         return runner
@@ -279,6 +286,8 @@ actor RunnerRegistry {
         runners.removeAll()
         metrics.gamesLoaded(0)
         for runner in stopping { await runner.stop() }
+        // Counted again from the records by whoever holds the lease next (us too).
+        openGames.removeAll()
     }
 }
 

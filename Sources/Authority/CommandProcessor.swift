@@ -200,7 +200,8 @@ public struct CommandProcessor: Sendable {
             return .error(envelope, code: error.code.rawValue, message: error.message)
         }
         var generator = SystemRandomNumberGenerator()
-        let record = GameRecord(game: envelope.game, state: GameState(options: options, seed: seed ?? generator.next()))
+        var record = GameRecord(game: envelope.game, state: GameState(options: options, seed: seed ?? generator.next()))
+        record.creator = envelope.client
         return seat(envelope, in: record, tokenHash: tokenHash, verb: "created the game", now: now)
     }
 

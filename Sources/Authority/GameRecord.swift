@@ -43,8 +43,13 @@ public struct GameRecord: Codable, Sendable, Equatable {
     /// game has a connection (bots do not count). Nil while someone is connected. Persisted, so a
     /// restarted authority closes the game when this one would have (see `closing(after:)`).
     public var vacantSince: Double?
+    /// The address the game was created from (the envelope's `client`): while the game is open it
+    /// counts against that address's `MAX_GAMES_PER_CLIENT`. Never in the public state.
+    public var creator: String?
 
-    enum CodingKeys: String, CodingKey { case game, seq, state, seats, expiredTurn = "expired_turn", vacantSince = "vacant_since" }
+    enum CodingKeys: String, CodingKey {
+        case game, seq, state, seats, expiredTurn = "expired_turn", vacantSince = "vacant_since", creator
+    }
 
     public init(game: GameID, seq: Int = 0, state: GameState, seats: [PlayerID: Seat] = [:]) {
         self.game = game
@@ -57,6 +62,9 @@ public struct GameRecord: Codable, Sendable, Equatable {
     public func player(holding tokenHash: String) -> PlayerID? {
         seats.first { $0.value.tokenHash == tokenHash }?.key
     }
+
+    /// The address this game counts against while it is open (listed); nil once it is not.
+    public var openCreator: String? { isListed ? creator : nil }
 
     /// Whether a person still in the game (not a bot, not bankrupt or resigned) holds a connection.
     public var isAttended: Bool {
@@ -119,6 +127,7 @@ extension GameRecord: JSONWritable {
     public func writeJSON(to out: inout JSONOutput) {
         out.object { o in
             // Synthesized Encodable leaves a nil optional out rather than writing null.
+            if let creator { o.field("creator", creator) }
             if let expiredTurn { o.field("expired_turn", expiredTurn) }
             o.field("game", game.rawValue)
             o.object("seats") { seatsObject in

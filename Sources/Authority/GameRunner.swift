@@ -51,14 +51,14 @@ final class GameRunner: Sendable {
     /// game needs no runner any more (it is over, or does not exist): the registry retires the
     /// runner if nothing else was submitted meanwhile.
     init(game: GameID, processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger,
-         idle: @escaping @Sendable (_ handled: Int) async -> Void = { _ in }) {
+         openGames: OpenGamesLedger = OpenGamesLedger(limit: .max), idle: @escaping @Sendable (_ handled: Int) async -> Void = { _ in }) {
         self.game = game
         let (stream, continuation) = AsyncStream<Input>.makeStream()
         self.inputs = continuation
         var logger = logger
         logger[metadataKey: "game"] = "\(game)"
         let loop = GameLoop(game: game, processor: processor, store: store, timing: timing, metrics: metrics,
-                            logger: logger, inputs: continuation, idle: idle)
+                            logger: logger, openGames: openGames, inputs: continuation, idle: idle)
         self.task = Task { await loop.run(stream) }
     }
 
@@ -85,17 +85,20 @@ private struct GameLoop: Sendable {
     let timing: AuthorityTiming
     let metrics: AuthorityMetrics
     let logger: Logger
+    let openGames: OpenGamesLedger
     let inputs: AsyncStream<GameRunner.Input>.Continuation
     let idle: @Sendable (Int) async -> Void
 
     init(game: GameID, processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics,
-         logger: Logger, inputs: AsyncStream<GameRunner.Input>.Continuation, idle: @escaping @Sendable (Int) async -> Void) {
+         logger: Logger, openGames: OpenGamesLedger, inputs: AsyncStream<GameRunner.Input>.Continuation,
+         idle: @escaping @Sendable (Int) async -> Void) {
         self.game = game
         self.processor = processor
         self.store = store
         self.timing = timing
         self.metrics = metrics
         self.logger = logger
+        self.openGames = openGames
         self.inputs = inputs
         self.idle = idle
     }
@@ -121,7 +124,8 @@ private struct GameLoop: Sendable {
                 switch input {
                 case .envelope(let envelope):
                     let started = ContinuousClock.now
-                    let outcome = processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
+                    let outcome = refusedCreate(envelope, state)
+                        ?? processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
                     await commit(outcome, into: &state)
                     metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: outcome.record != nil || outcome.broadcast != nil)
                 case .tick, .timer:
@@ -129,6 +133,9 @@ private struct GameLoop: Sendable {
                         await automaticMove(&state, processor: &processor)
                     }
                 }
+                // Whatever happened (created, refused, finished, closed, reloaded), the ledger
+                // counts the game for its creator exactly while it is open.
+                openGames.set(game, creator: state.record?.openCreator)
             }
             timer?.cancel()
             timer = nil
@@ -229,6 +236,15 @@ private struct GameLoop: Sendable {
             if record.expiredTurn == record.state.turnNumber, record.state.current == player { return true }
             return false
         }
+    }
+
+    /// A `create` from an address that holds `MAX_GAMES_PER_CLIENT` open games already (nil: go on,
+    /// the slot is reserved). Creates that name no address (a gateway from before the field) pass.
+    private func refusedCreate(_ envelope: CommandEnvelope, _ state: LoopState) -> Outcome? {
+        guard envelope.type == "create", state.record == nil, let address = envelope.client,
+              !openGames.reserve(game, for: address) else { return nil }
+        return .error(envelope, code: RelayErrorCode.tooManyGames,
+                      message: "at most \(openGames.limit) open games per client address: finish or leave one first")
     }
 
     /// Closes the game if nobody attended it for too long (a lobby, or a running game the bots

@@ -316,12 +316,15 @@ final class LoadStack: @unchecked Sendable {
         let me = LoadSupport.siblingExecutable("monopoly")
         processes.append(try BenchProcess(name: "authority", executable: me, arguments: [
             "authority", "--redis", server.url, "--id", "bench-authority", "--bot-delay-ms", "\(botDelayMs)", "--log-level", "error",
+            // The load comes from one address.
+            "--max-games-per-client", "1000000",
         ]))
         for index in 0..<gateways {
             let port = RedisServerProcess.freePort()
             let gateway = try BenchProcess(name: "gateway \(index + 1)", executable: me, arguments: [
                 "gateway", "--port", "\(port)", "--redis", server.url, "--id", "bench-gw\(index + 1)",
                 "--rate-limit", "\(rateLimit)", "--max-connections", "\(maxConnections)", "--max-connections-per-client", "\(maxConnections)", "--log-level", "error",
+                "--create-rate-per-minute", "1000000",
                 "--threads", "\(gatewayThreads ?? max(1, System.coreCount / max(1, gateways)))",
             ])
             processes.append(gateway)

@@ -42,6 +42,10 @@ struct AuthorityCommand: AsyncParsableCommand {
     @Option(help: "Seconds a disconnected player keeps the seat before the bot plays for them.")
     var graceSeconds = 30
 
+    @Option(name: .customLong("max-games-per-client"), help: "Open games (lobby or running) created from one client address; the next create gets too_many_games (default: $MAX_GAMES_PER_CLIENT or 3).")
+    var maxGamesPerClientFlag: Int?
+    var maxGamesPerClient: Int { EnvironmentOption.value(maxGamesPerClientFlag, "MAX_GAMES_PER_CLIENT", default: 3) }
+
     @Option(name: .customLong("lobby-idle-seconds"), help: "Seconds a lobby stays open with no player connected; then it is closed (default: $LOBBY_IDLE_SECONDS or 300).")
     var lobbyIdleSecondsFlag: Int?
     var lobbyIdleSeconds: Int { EnvironmentOption.value(lobbyIdleSecondsFlag, "LOBBY_IDLE_SECONDS", default: 300) }
@@ -73,6 +77,8 @@ struct AuthorityCommand: AsyncParsableCommand {
         try EnvironmentOption.check("LEASE_MS", as: Int.self)
         try EnvironmentOption.check("HTTP_PORT", as: Int.self)
         try EnvironmentOption.check("FINISHED_TTL_SECONDS", as: Int.self)
+        try EnvironmentOption.check("MAX_GAMES_PER_CLIENT", as: Int.self)
+        guard maxGamesPerClient > 0 else { throw ValidationError("--max-games-per-client must be positive") }
         try EnvironmentOption.check("LOBBY_IDLE_SECONDS", as: Int.self)
         try EnvironmentOption.check("ABANDONED_SECONDS", as: Int.self)
         guard (1...Self.maximumVacancySeconds).contains(lobbyIdleSeconds), (1...Self.maximumVacancySeconds).contains(abandonedSeconds) else {
@@ -111,6 +117,7 @@ struct AuthorityCommand: AsyncParsableCommand {
             leaseMilliseconds: leaseMs)
         configuration.standbyPollMilliseconds = standbyPollMs
         configuration.finishedTTLSeconds = finishedTTLSeconds
+        configuration.maxGamesPerClient = maxGamesPerClient
         let service = AuthorityService(configuration: configuration, logger: logger)
         var services = [ServiceGroupConfiguration.ServiceConfiguration(service: service)]
         if let httpPort {

@@ -32,6 +32,10 @@ struct GatewayCommand: AsyncParsableCommand {
     var rateLimitFlag: Double?
     var rateLimit: Double { EnvironmentOption.value(rateLimitFlag, "RATE_LIMIT", default: 20) }
 
+    @Option(name: .customLong("create-rate-per-minute"), help: "Games one client address may create per minute through this gateway, as many at once; beyond: rate_limited (default: $CREATE_RATE_PER_MINUTE or 10).")
+    var createRatePerMinuteFlag: Int?
+    var createRatePerMinute: Int { EnvironmentOption.value(createRatePerMinuteFlag, "CREATE_RATE_PER_MINUTE", default: 10) }
+
     @Option(help: "Seconds a command waits for the authority's acknowledgement before `authority_unavailable`.")
     var ackTimeout: Double = 2
 
@@ -89,6 +93,8 @@ struct GatewayCommand: AsyncParsableCommand {
         try EnvironmentOption.check("MAX_CONNECTIONS_PER_CLIENT", as: Int.self)
         try EnvironmentOption.check("MAX_MESSAGE_SIZE", as: Int.self)
         try EnvironmentOption.check("RATE_LIMIT", as: Double.self)
+        try EnvironmentOption.check("CREATE_RATE_PER_MINUTE", as: Int.self)
+        guard (1...1_000_000).contains(createRatePerMinute) else { throw ValidationError("--create-rate-per-minute must be 1...1000000") }
         try EnvironmentOption.check("DRAIN_TIMEOUT", as: Double.self)
         try EnvironmentOption.check("THREADS", as: Int.self)
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
@@ -140,6 +146,7 @@ struct GatewayCommand: AsyncParsableCommand {
             gatewayID: gatewayID)
         relayConfiguration.messagesPerSecond = rateLimit
         relayConfiguration.messageBurst = rateLimit * 2
+        relayConfiguration.createsPerMinute = Double(createRatePerMinute)
         relayConfiguration.acknowledgementTimeout = .milliseconds(Int64(ackTimeout * 1000))
         // One group for clients and Redis: a state read from Redis is written to the clients on
         // the same loop without a thread hop, and a small box is not oversubscribed with threads.

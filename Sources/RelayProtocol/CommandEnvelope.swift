@@ -13,23 +13,27 @@ public struct CommandEnvelope: Sendable, Equatable, Codable {
     public var game: GameID
     public var player: String?
     public var seat: String?
+    /// The client's address as the gateway knows it (its peer, or the one the load balancer's PROXY
+    /// header names), on `create` only: the authority counts open games per address.
+    public var client: String?
     /// The client's message: `type` plus its fields (`create`, `join`, `rejoin`, `roll`, `bid`, ...),
     /// or `disconnect` when the gateway lost the connection.
     public var message: JSONValue
 
     public init(id: String, gateway: String, connection: String, game: GameID,
-                player: String? = nil, seat: String? = nil, message: JSONValue) {
+                player: String? = nil, seat: String? = nil, client: String? = nil, message: JSONValue) {
         self.id = id
         self.gateway = gateway
         self.connection = connection
         self.game = game
         self.player = player
         self.seat = seat
+        self.client = client
         self.message = message
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, gateway, connection = "conn", game, player, seat, message = "msg"
+        case id, gateway, connection = "conn", game, player, seat, client, message = "msg"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -40,6 +44,7 @@ public struct CommandEnvelope: Sendable, Equatable, Codable {
         try container.encode(game, forKey: .game)
         try container.encode(player, forKey: .player)
         try container.encode(seat, forKey: .seat)
+        try container.encodeIfPresent(client, forKey: .client)
         try container.encode(message, forKey: .message)
     }
 

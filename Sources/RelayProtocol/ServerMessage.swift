@@ -52,5 +52,7 @@ public enum RelayErrorCode {
     public static let invalidToken = "invalid_token"
     public static let seatTaken = "seat_taken"
     public static let rateLimited = "rate_limited"
+    /// The client's address holds `MAX_GAMES_PER_CLIENT` open games already.
+    public static let tooManyGames = "too_many_games"
     public static let redisUnavailable = "redis_unavailable"
 }

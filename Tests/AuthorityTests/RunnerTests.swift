@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Monopoly
+import NIOConcurrencyHelpers
 import NIOPosix
 import Redis
 import RelayProtocol
@@ -301,6 +302,52 @@ struct RunnerTests {
             #expect(try await !isListed(redis, game))
             #expect(await poll(timeout: .seconds(10)) { await registry.loadedGames == 0 })
             await registry.stopAll()
+        }
+    }
+    @Test func aClientAddressHoldsAtMostItsOpenGamesAndAnAuthorityTakingOverCountsThemAgain() async throws {
+        try await withStore { server, redis, store in
+            let replies = NIOLockedValueBox<[AuthorityReply]>([])
+            let feed = try await RedisSubscriber.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton) { message in
+                if let reply = try? WireJSON.decode(AuthorityReply.self, from: message.payload) { replies.withLockedValue { $0.append(reply) } }
+            }
+            try await feed.subscribe(RedisChannels.replies(gateway: "gw1"))
+            func reply(to id: String) async -> AuthorityReply? {
+                _ = await poll(timeout: .seconds(10)) { replies.withLockedValue { $0.contains { $0.command == id } } }
+                return replies.withLockedValue { $0.first { $0.command == id } }
+            }
+            func create(_ n: Int, from address: String, on registry: RunnerRegistry) async -> AuthorityReply? {
+                await registry.dispatch(CommandEnvelope(id: "c\(n)", gateway: "gw1", connection: "\(n)", game: GameID(rawValue: "QUOTA\(n)")!,
+                                                        seat: String(repeating: "a", count: 64), client: address,
+                                                        message: .object(["type": .string("create"), "name": .string("Alice")])))
+                return await reply(to: "c\(n)")
+            }
+            func registry() async -> RunnerRegistry {
+                let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: store, timing: AuthorityTiming(),
+                                              metrics: AuthorityMetrics(), logger: quiet, maxGamesPerClient: 3)
+                await registry.start()
+                return registry
+            }
+
+            let first = await registry()
+            for n in 1...3 { #expect(await create(n, from: "192.0.2.1", on: first)?.kind == .welcome) }
+            let refused = await create(4, from: "192.0.2.1", on: first)
+            #expect(refused?.kind == .error && refused?.code == RelayErrorCode.tooManyGames)
+            #expect(await seq(redis, GameID(rawValue: "QUOTA4")!) == -1)
+            #expect(await create(5, from: "192.0.2.2", on: first)?.kind == .welcome)
+            // Leaving one of its games (the lobby is closed) frees a slot.
+            await first.dispatch(CommandEnvelope(id: "l1", gateway: "gw1", connection: "1", game: GameID(rawValue: "QUOTA1")!, player: "p1",
+                                                 message: .object(["type": .string("leave")])))
+            #expect(await reply(to: "l1")?.kind == .ack)
+            #expect(await create(6, from: "192.0.2.1", on: first)?.kind == .welcome)
+
+            // Another authority takes over: it counts the games it resumes.
+            await first.stopAll()
+            let next = await registry()
+            await next.resumeActiveGames()
+            #expect(await poll(timeout: .seconds(10)) { next.openGames.count(for: "192.0.2.1") == 3 })
+            #expect(await create(7, from: "192.0.2.1", on: next)?.code == RelayErrorCode.tooManyGames)
+            await next.stopAll()
+            await feed.close()
         }
     }
 }

@@ -8,11 +8,13 @@ import json
 import socket
 import struct
 import time
+import urllib.request
 
 import websockets
 
 from client import GameClient
 from conftest import Observer
+from stack import free_port
 
 
 # --- Options and arithmetic: values that could trap the authority ----------------------------
@@ -155,6 +157,101 @@ def test_a_running_game_no_player_is_connected_to_ends_as_abandoned(make_stack):
 
     asyncio.run(scenario())
 
+
+def test_the_fourth_open_game_of_an_address_is_refused_and_leaving_one_frees_a_slot(make_stack):
+    stack = make_stack()  # MAX_GAMES_PER_CLIENT: the default, 3
+
+    async def scenario():
+        # From one address through both gateways: the authority counts them all.
+        hosts = [await GameClient.connect(stack.ws_url(n % 2), f"host{n}") for n in range(4)]
+        for host in hosts[:3]:
+            await host.ok("create", name="Host")
+        refused = await hosts[3].rejected("create", "too_many_games", name="Host")
+        assert "3" in refused["message"]
+        assert len(stack.redis_cli("HKEYS", "monopoly:lobby:games").split()) == 3
+        # A lobby its host leaves is closed: the address has a slot again.
+        await hosts[0].ok("leave")
+        await hosts[3].ok("create", name="Host")
+        for host in hosts:
+            await host.close()
+
+    asyncio.run(scenario())
+
+
+def test_creates_faster_than_the_rate_are_refused_at_the_gateway(make_stack):
+    stack = make_stack(gateway_args=("--create-rate-per-minute", "3"))
+
+    async def scenario():
+        client = await GameClient.connect(stack.ws_url(0), "creator")
+        for _ in range(3):
+            await client.ok("create", name="Host")
+            await client.ok("leave")
+        refused = await client.rejected("create", "rate_limited", name="Host")
+        assert "per minute" in refused["message"]
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def authority_metric(port, name):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return None
+
+
+def test_one_connection_creating_and_leaving_50_games_leaves_nothing_behind(make_stack):
+    metrics_port = free_port()
+    stack = make_stack(authority_args=("--http-port", str(metrics_port)),
+                       gateway_args=("--create-rate-per-minute", "100", "--rate-limit", "1000"))
+
+    async def scenario():
+        client = await GameClient.connect(stack.ws_url(0), "churn")
+        games = []
+        for _ in range(50):
+            await client.ok("create", name="Churn")
+            games.append(client.game)
+            await client.ok("leave")
+        # Each leave closed its lobby at once: nothing listed or resumable, every key expiring,
+        # and no runner left at the authority.
+        assert stack.redis_cli("HLEN", "monopoly:lobby:games") == "0"
+        assert stack.redis_cli("SCARD", "monopoly:games:active") == "0"
+        for game in games:
+            assert stored_state(stack, game)["end_reason"] == "lobby_empty"
+            for key in game_keys(game):
+                assert int(stack.redis_cli("PTTL", key)) > 0, key
+        await eventually(lambda: authority_metric(metrics_port, "monopoly_authority_games_loaded") == 0, what="no runner left")
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_sixty_clients_that_create_a_game_and_vanish_leave_nothing_past_the_idle_time(make_stack):
+    metrics_port = free_port()
+    stack = make_stack(authority_args=("--http-port", str(metrics_port), "--lobby-idle-seconds", "2", "--max-games-per-client", "100"),
+                       gateway_args=("--create-rate-per-minute", "100"))
+
+    async def scenario():
+        clients = [await GameClient.connect(stack.ws_url(n % 2), f"c{n}") for n in range(60)]
+        for client in clients:
+            await client.ok("create", name="Gone")
+        games = [client.game for client in clients]
+        assert stack.redis_cli("HLEN", "monopoly:lobby:games") == "60"
+        for client in clients:
+            await client.close()
+        await eventually(lambda: stack.redis_cli("HLEN", "monopoly:lobby:games") == "0", timeout=60, what="the lobbies to close")
+        await eventually(lambda: stack.redis_cli("SCARD", "monopoly:games:active") == "0", what="no resumable game")
+        for game in games:
+            assert stored_state(stack, game)["end_reason"] == "lobby_idle"
+            for key in game_keys(game):
+                assert int(stack.redis_cli("PTTL", key)) > 0, key
+        await eventually(lambda: authority_metric(metrics_port, "monopoly_authority_games_loaded") == 0, what="no runner left")
+        watcher = await GameClient.connect(stack.ws_url(1), "watcher")
+        assert (await watcher.request("lobby"))["games"] == []
+        await watcher.close()
+
+    asyncio.run(scenario())
 
 # --- Connections and browsers: per-address limits, PROXY protocol, Origin, headers ------------
 

@@ -22,6 +22,11 @@ struct RelayHubTests {
 
             let spectator = try await stack.spectate(game)
             #expect(stack.interest(game) == 2)
+            // Bob joins through another gateway (a lobby its last person leaves is closed).
+            try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
+                                                      seat: SeatToken.hash(SeatToken.mint()),
+                                                      message: .object(["type": .string("join"), "name": .string("Bob")])))
+            #expect(try await spectator.nextMessage()["seq"]?.intValue == 2)
 
             // The player leaves and hangs up at once; the authority applies the leave, but its
             // acknowledgement reaches the gateway only after the gateway has seen the hang-up.
@@ -38,11 +43,11 @@ struct RelayHubTests {
             #expect(await !eventually(timeout: .seconds(1)) { stack.interest(game) != 1 })
             #expect(try await stack.stateSubscribers(game) == 1)
             // The spectator still gets the game's states: the leave's, then a join through another gateway.
-            try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
+            try await authority.apply(CommandEnvelope(id: "gw2-2", gateway: "gw2", connection: "2", game: game,
                                                       seat: SeatToken.hash(SeatToken.mint()),
-                                                      message: .object(["type": .string("join"), "name": .string("Bob")])))
-            #expect(try await spectator.nextMessage()["seq"]?.intValue == 2)
+                                                      message: .object(["type": .string("join"), "name": .string("Cleo")])))
             #expect(try await spectator.nextMessage()["seq"]?.intValue == 3)
+            #expect(try await spectator.nextMessage()["seq"]?.intValue == 4)
         }
     }
 
@@ -243,6 +248,38 @@ extension RelayHubTests {
     }
 }
 
+/// Games per client address: the gateway names the address, and limits the rate of creates.
+extension RelayHubTests {
+    @Test func createsCarryTheClientsAddressAndBeyondTheRateAreRefusedAtTheGateway() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(60), configure: { $0.createsPerMinute = 2 }) { stack in
+            let authority = stack.authority
+            let client = try await stack.connect()
+            for round in 1...2 {
+                try await client.request(#"{"type":"create","name":"Ann"}"#)
+                let create = try await authority.next("create")
+                // The authority counts open games per address: the create names it (and only the create).
+                #expect(create.client == "127.0.0.1")
+                try await authority.apply(create)
+                #expect(try await client.nextMessage()["type"]?.stringValue == "welcome")
+                #expect(try await client.nextMessage()["seq"]?.intValue == 1)
+                try await client.request(#"{"type":"leave"}"#)
+                let leave = try await authority.next("leave")
+                #expect(leave.client == nil, "round \(round)")
+                try await authority.apply(leave)
+                #expect(try await client.nextMessage()["seq"]?.intValue == 2)
+                #expect(try await client.nextMessage()["type"]?.stringValue == "ack")
+            }
+            // The third create within the minute is refused here; the authority never sees it.
+            try await client.request(#"{"type":"create","name":"Ann","id":"third"}"#)
+            let refused = try await client.nextMessage()
+            #expect(refused["code"]?.stringValue == RelayErrorCode.rateLimited && refused["re"]?.stringValue == "third")
+            #expect(authority.waiting == 0)
+            // Another address is not limited by this one's creates.
+            #expect(stack.hub.withCreateRate { $0.allow("192.0.2.7") })
+        }
+    }
+}
+
 final class ScriptedAuthority: @unchecked Sendable {
     let redis: RedisClient
     private let feed: RedisSubscriber
@@ -353,11 +390,13 @@ struct RelayStack {
     }
 }
 
-func withRelayStack(acknowledgementTimeout: Duration, _ body: (RelayStack) async throws -> Void) async throws {
+func withRelayStack(acknowledgementTimeout: Duration, configure: (inout RelayConfiguration) -> Void = { _ in },
+                    _ body: (RelayStack) async throws -> Void) async throws {
     let redis = try RedisServerProcess()
     defer { redis.stop() }
     var configuration = RelayConfiguration(redisURL: redis.url, gatewayID: "gw1")
     configuration.acknowledgementTimeout = acknowledgementTimeout
+    configure(&configuration)
     var logger = Logger(label: "relay-test")
     logger.logLevel = .critical
     let relay = try Relay(configuration: configuration, logger: logger)

@@ -13,6 +13,9 @@ public struct RelayConfiguration: Sendable {
     public var messageBurst: Double = 40
     /// Rate-limited messages in a row after which the connection is closed with 1008.
     public var rateLimitStrikes = 50
+    /// Games one client address may create per minute through this gateway (as many at once):
+    /// creates beyond are answered `rate_limited` before they reach the authority.
+    public var createsPerMinute: Double = 10
 
     public init(redisURL: String, gatewayID: String) {
         self.redisURL = redisURL

@@ -20,6 +20,8 @@ public final class RelayHub: Sendable {
     private let state = NIOLockedValueBox(HubState())
     private let commandCounter = NIOLockedValueBox<UInt64>(0)
     private let subscriptionTail = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// `create`s per client address (`CREATE_RATE_PER_MINUTE`).
+    private let createRate: NIOLockedValueBox<AddressRateLimit>
     private let published = Counter(label: "monopoly_gateway_commands_published_total")
     private let publishErrors = Counter(label: "monopoly_gateway_publish_errors_total")
     private let unavailable = Counter(label: "monopoly_gateway_authority_unavailable_total")
@@ -80,6 +82,7 @@ public final class RelayHub: Sendable {
     init(configuration: RelayConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.createRate = NIOLockedValueBox(AddressRateLimit(perMinute: configuration.createsPerMinute))
         let link = self.link
         self.authority = AuthorityMonitor(interval: configuration.leaseCheckInterval) {
             guard let client = link.withLockedValue({ $0 })?.client else { throw RedisError.notConnected(.connecting) }
@@ -226,6 +229,9 @@ public final class RelayHub: Sendable {
 
         case .create(let name, let options):
             guard session.game == nil else { return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first") }
+            guard withCreateRate({ $0.allow(connection.clientAddress) }) else {
+                return fail(RelayErrorCode.rateLimited, "at most \(Int(configuration.createsPerMinute)) new games per minute from one address")
+            }
             let game = GameID.random()
             await requestSeat(game: game, message: .object(["type": .string("create"), "name": .string(name), "options": options]),
                               token: SeatToken.mint(), connection: connection, re: re)
@@ -324,7 +330,8 @@ public final class RelayHub: Sendable {
         guard authority.isAlive else { return unavailable("no game authority holds the lease right now; try again shortly") }
         let id = nextCommandID()
         let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection.id)", game: game,
-                                       player: player, seat: token.map(SeatToken.hash), message: message)
+                                       player: player, seat: token.map(SeatToken.hash),
+                                       client: message["type"]?.stringValue == "create" ? connection.clientAddress : nil, message: message)
         let timeout = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(configuration.acknowledgementTimeout.components.seconds) * 1_000_000_000
                                                                             + configuration.acknowledgementTimeout.components.attoseconds / 1_000_000_000)) {
             self.acknowledgementTimedOut(id)
@@ -506,6 +513,10 @@ public final class RelayHub: Sendable {
 
     func withState<T>(_ body: (inout HubState) -> T) -> T {
         state.withLockedValue(body)
+    }
+
+    func withCreateRate<T>(_ body: (inout AddressRateLimit) -> T) -> T {
+        createRate.withLockedValue(body)
     }
 
     func recordFanOut(since start: ContinuousClock.Instant) {

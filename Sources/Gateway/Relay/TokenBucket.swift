@@ -14,12 +14,21 @@ struct TokenBucket: Sendable {
 
     /// Takes one token if there is one.
     mutating func take(now: ContinuousClock.Instant = .now) -> Bool {
-        let elapsed = now - updated
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = min(burst, tokens + seconds * perSecond)
+        tokens = available(at: now)
         updated = now
         guard tokens >= 1 else { return false }
         tokens -= 1
         return true
+    }
+
+    /// Whether the bucket has refilled to its burst: forgetting it changes nothing.
+    func isFull(now: ContinuousClock.Instant = .now) -> Bool {
+        available(at: now) >= burst
+    }
+
+    private func available(at now: ContinuousClock.Instant) -> Double {
+        let elapsed = now - updated
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return min(burst, tokens + max(0, seconds) * perSecond)
     }
 }
