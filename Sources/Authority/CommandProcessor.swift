@@ -117,7 +117,7 @@ public struct CommandProcessor: Sendable {
         if let auction = record.state.auction, let seconds = record.state.options.auctionSeconds {
             let restarted = previousAuction.map { $0.seq != auction.seq || $0.square != auction.square || $0.kind != auction.kind } ?? true
             if restarted || auction.deadline == nil {
-                record.state.setAuctionDeadline(now + Double(seconds))
+                record.state.setAuctionDeadline(now + Self.clock(seconds, within: GameOptions.auctionSecondsRange))
             }
         }
         Self.updateTurnClock(&record, previousTurn: previousTurn, now: now)
@@ -156,8 +156,14 @@ public struct CommandProcessor: Sendable {
         // A record saved before turn deadlines existed gets one too (the clock starts now).
         let unset = state.turnDeadline == nil && record.expiredTurn != state.turnNumber
         if state.turnNumber != previousTurn || unset {
-            record.state.setTurnDeadline(now + Double(seconds))
+            record.state.setTurnDeadline(now + Self.clock(seconds, within: GameOptions.turnSecondsRange))
         }
+    }
+
+    /// A clock's length in seconds. New games' options are checked at `create`; a game stored
+    /// before the ranges existed may hold any integer, and its clock keeps to the range too.
+    static func clock(_ seconds: Int, within range: ClosedRange<Int>) -> Double {
+        Double(min(max(seconds, range.lowerBound), range.upperBound))
     }
 
     /// The turn clock ran out at `now`: the rest of the turn is the bot's (see `expiredTurn`), and

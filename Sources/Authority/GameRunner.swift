@@ -78,7 +78,7 @@ final class GameRunner: Sendable {
 }
 
 /// The state a runner's loop owns. Only its own task touches it.
-private struct GameLoop: Sendable {
+struct GameLoop: Sendable {
     let game: GameID
     var processor: CommandProcessor
     let store: GameStore
@@ -259,10 +259,15 @@ private struct GameLoop: Sendable {
 
     /// The delay until `deadline` (wall clock seconds), never negative, and capped (a day) so that
     /// no deadline, however far, can overflow the conversion; waking early just schedules again.
+    /// Deadlines come from records in Redis: one that is no number at all (NaN) waits the cap too,
+    /// rather than waking at once, over and over, for a moment that never comes.
     static func delay(until deadline: Double, from wall: Double) -> Duration {
-        let milliseconds = min(max(0, (deadline - wall) * 1000), 86_400_000)
-        return .milliseconds(Int64(milliseconds.isNaN ? 0 : milliseconds))
+        let milliseconds = (deadline - wall) * 1000
+        guard !milliseconds.isNaN else { return maximumDelay }
+        return .milliseconds(Int64(min(max(0, milliseconds), 86_400_000)))
     }
+
+    static let maximumDelay = Duration.seconds(86_400)
 
     /// The next moment something must happen without a command: a bot's move, a clock running out,
     /// the vacancy clock of a game nobody attends.
@@ -279,13 +284,13 @@ private struct GameLoop: Sendable {
         if !standIns(state).isEmpty { wakes.append(timing.botDelay) }
         // Both clocks' deadlines are in the state (wall clock), so a restarted authority keeps them.
         for deadline in [record.state.auction?.deadline, record.state.turnDeadline].compactMap({ $0 }) {
-            wakes.append(.milliseconds(Int64((deadline - wall) * 1000) + 5))
+            wakes.append(Self.delay(until: deadline, from: wall) + .milliseconds(5))
         }
         // Disconnected players' grace periods.
         let grace = Double(timing.disconnectGrace.components.seconds)
         for player in record.state.awaiting {
             if let since = record.seats[player]?.disconnectedAt, wall - since < grace {
-                wakes.append(.milliseconds(Int64((since + grace - wall) * 1000) + 10))
+                wakes.append(Self.delay(until: since + grace, from: wall) + .milliseconds(10))
             }
         }
         return wakes.min().map { max($0, .zero) }

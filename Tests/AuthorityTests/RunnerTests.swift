@@ -251,6 +251,60 @@ struct RunnerTests {
             for ttl in try await timesToLive(redis, game) { #expect((1...60_000).contains(ttl)) }
         }
     }
+    /// Snapshots as a hostile publisher or an old authority could have left them. Each used to
+    /// trap the authority in `nextWake` (`Int64((deadline - wall) * 1000)`) on load, and the
+    /// standby and every restart after it, since the game stays in `monopoly:games:active`.
+    /// (The case, the change to the stored text, whether the record still loads: 1e400 is no
+    /// Double, so that snapshot is unreadable and only its own game stops.)
+    static let absurdSnapshots: [(String, @Sendable (String) -> String, loads: Bool)] = [
+        // What `create` with turn_seconds 10^16, `add_bot` and `start` stored before options had ranges.
+        ("a turn clock of 10^16 s", { text in
+            text.replacing(#""turn_seconds":30"#, with: #""turn_seconds":10000000000000000"#)
+                .replacing(#/"turn_deadline":[0-9.e+]+/#, with: #""turn_deadline":10000001700000000"#)
+        }, true),
+        ("a turn deadline of 1e300", { $0.replacing(#/"turn_deadline":[0-9.e+]+/#, with: #""turn_deadline":1e300"#) }, true),
+        ("a turn deadline of -1e300", { $0.replacing(#/"turn_deadline":[0-9.e+]+/#, with: #""turn_deadline":-1e300"#) }, true),
+        ("a turn deadline of 1e400", { $0.replacing(#/"turn_deadline":[0-9.e+]+/#, with: #""turn_deadline":1e400"#) }, false),
+        ("Int.max seconds on both clocks", { text in
+            text.replacing(#""turn_seconds":30"#, with: #""turn_seconds":9223372036854775807"#)
+                .replacing(#/"auction_seconds":[0-9]+/#, with: #""auction_seconds":9223372036854775807"#)
+        }, true),
+        ("a bot disconnected since 1e300", { $0.replacing(#""disconnected_at":null"#, with: #""disconnected_at":1e300"#) }, true),
+    ]
+
+    @Test(arguments: absurdSnapshots.indices)
+    func aSnapshotWithAnAbsurdDeadlineIsResumedAndTheGameGoesOn(_ index: Int) async throws {
+        let (_, corrupt, loads) = Self.absurdSnapshots[index]
+        try await withStore { redis, store in
+            var processor = CommandProcessor(seed: 3)
+            try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64),
+                                      fields: ["name": .string("Alice"), "options": .object(["turn_seconds": .number(30)])]), store, &processor)
+            try await commit(envelope("add_bot", id: "b", player: "p1"), store, &processor)
+            let started = try await commit(envelope("start", id: "s", player: "p1"), store, &processor)
+            let key = RedisChannels.snapshotKey(game)
+            let snapshot = try #require(try await redis.getString(key))
+            let corrupted = corrupt(snapshot)
+            try #require(corrupted != snapshot)
+            _ = try await redis.set(key, corrupted)
+
+            // An authority taking over resumes the game, then Alice (connected, her turn) rolls.
+            let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: store,
+                                          timing: AuthorityTiming(botDelay: .milliseconds(100)), metrics: AuthorityMetrics(), logger: quiet)
+            await registry.start()
+            await registry.resumeActiveGames()
+            await registry.dispatch(envelope("roll", id: "r", player: "p1"))
+            if loads {
+                #expect(await poll(timeout: .seconds(10)) { await seq(redis) > started })
+            }
+            // And it still serves another game.
+            let other = GameID(rawValue: "OTHER2")!
+            await registry.dispatch(envelope("create", id: "c2", game: other, connection: "2", seat: String(repeating: "b", count: 64),
+                                             fields: ["name": .string("Bob")]))
+            #expect(await poll(timeout: .seconds(10)) { await seq(redis, other) == 1 })
+            await registry.stopAll()
+        }
+    }
+
     func isActive(_ redis: RedisClient, _ game: GameID) async throws -> Bool {
         try await redis.send(["SISMEMBER", RedisArgument(GameStore.activeGamesKey), RedisArgument(game.rawValue)]).int == 1
     }

@@ -106,4 +106,21 @@ import Testing
         CommandProcessor.updateTurnClock(&record, previousTurn: record.state.turnNumber, now: 5010)
         #expect(record.state.turnDeadline == 5030)
     }
+
+    /// Deadlines come from records in Redis: whatever they hold, the runner's timer gets a delay
+    /// between zero and a day (it used to convert `(deadline - wall) * 1000` to Int64 and trap).
+    @Test(arguments: [
+        (1e300 as Double, GameLoop.maximumDelay as Duration), (-1e300, .zero), (.infinity, GameLoop.maximumDelay), (-.infinity, .zero),
+        (.nan, GameLoop.maximumDelay), (1000 + 1e16, GameLoop.maximumDelay), (Double.greatestFiniteMagnitude, GameLoop.maximumDelay),
+        (1000.25, .milliseconds(250)), (999, .zero),
+    ] as [(Double, Duration)])
+    func aWakeDelayIsClampedWhateverTheDeadline(_ deadline: Double, _ delay: Duration) {
+        #expect(GameLoop.delay(until: deadline, from: 1000) == delay)
+    }
+
+    /// A game stored before options had ranges keeps its clocks within them.
+    @Test(arguments: [(Int.max, 3600.0), (10_000_000_000_000_000, 3600.0), (Int.min, 10.0), (-1, 10.0), (0, 10.0), (45, 45.0)] as [(Int, Double)])
+    func aStoredClockLengthIsClampedToItsRange(_ seconds: Int, _ clamped: Double) {
+        #expect(CommandProcessor.clock(seconds, within: GameOptions.turnSecondsRange) == clamped)
+    }
 }
