@@ -32,6 +32,14 @@ public struct CommandEnvelope: Sendable, Equatable, Codable {
         self.message = message
     }
 
+    /// The typed message, encoded from its type: only known fields reach Redis.
+    public init(id: String, gateway: String, connection: String, game: GameID,
+                player: String? = nil, seat: String? = nil, client: String? = nil, message: EnvelopeMessage) {
+        // Our own encoding of our own type: it parses.
+        let value = try! JSONValue(parsing: WireJSON.encode(message).utf8)
+        self.init(id: id, gateway: gateway, connection: connection, game: game, player: player, seat: seat, client: client, message: value)
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, gateway, connection = "conn", game, player, seat, client, message = "msg"
     }

@@ -189,8 +189,10 @@ struct JSONScanner<Sink: JSONSink> {
             guard digits() > 0 else { throw .syntax(at: index, "a digit expected") }
         }
         guard index - start <= limits.maxNumberLength else { throw .limit(.numberTooLong, at: start, limits) }
-        guard sink.number(UnsafeBufferPointer(rebasing: bytes[start..<index])) else {
-            throw .limit(.numberOutOfRange, at: start, limits)
+        let literal = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        guard sink.number(literal) else {
+            throw JSONShapeViolation(kind: .numberOutOfRange, offset: start,
+                                     message: "a JSON number out of range: \(String(decoding: literal, as: UTF8.self))")
         }
     }
 

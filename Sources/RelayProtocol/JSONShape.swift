@@ -9,8 +9,10 @@ public struct JSONLimits: Sendable, Equatable {
     public var maxEntries: Int
     /// Values in the whole text, containers included.
     public var maxValues: Int
-    /// Bytes of one string or key as written, escapes included: a chat line's 1,024 bytes of
-    /// UTF-8 take at most 6,144 written as `\u` escapes.
+    /// Bytes of one string or key as written, escapes included. Reading a string costs what it
+    /// is long, so this only needs to keep what a Redis payload may hold within what a client's
+    /// message may (`MAX_MESSAGE_SIZE`'s default); a name or chat line has its own, far lower limit
+    /// (`PlayerText`), which its error names.
     public var maxStringBytes: Int
     /// Characters of one number literal: any integer or double we write fits in 25.
     public var maxNumberLength: Int
@@ -24,7 +26,7 @@ public struct JSONLimits: Sendable, Equatable {
     }
 
     /// A client's message, and a command envelope read from Redis.
-    public static let message = JSONLimits(maxDepth: 32, maxEntries: 256, maxValues: 1024, maxStringBytes: 8192, maxNumberLength: 32)
+    public static let message = JSONLimits(maxDepth: 32, maxEntries: 256, maxValues: 1024, maxStringBytes: 65_536, maxNumberLength: 32)
 
     /// Texts our own processes wrote and nobody else shapes (states, lobby entries): only the
     /// depth is bounded (it bounds the stack of everything that walks the value afterwards).
@@ -66,8 +68,7 @@ public struct JSONShapeViolation: Error, Sendable, Equatable, CustomStringConver
         case .tooManyValues: "more than \(limits.maxValues) JSON values in one message"
         case .stringTooLong: "a JSON string longer than \(limits.maxStringBytes) bytes"
         case .numberTooLong: "a JSON number longer than \(limits.maxNumberLength) characters"
-        case .numberOutOfRange: "a JSON number out of range"
-        case .syntax: "not valid JSON"
+        case .syntax, .numberOutOfRange: "not valid JSON"
         }
         return JSONShapeViolation(kind: kind, offset: offset, message: message)
     }

@@ -176,10 +176,14 @@ struct JSONValueBuilder: JSONSink {
     }
 }
 
-// Only for the envelope's `msg` until it is typed, and only behind the shape check, which bounds
-// the depth (and so this decoder's cubic cost) to 32 levels.
+// Only for the envelope's `msg` until it is typed: read from our own decoder, the value is taken
+// as it is; any other decoder gets each kind tried in turn (behind the shape check's 32 levels).
 extension JSONValue: Decodable {
     public init(from decoder: any Decoder) throws {
+        if let decoder = decoder as? JSONValueDecoder {
+            self = decoder.value
+            return
+        }
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null

@@ -58,7 +58,101 @@ def test_a_flood_of_deep_json_leaves_another_clients_lobby_answer_alone(make_sta
     asyncio.run(scenario())
 
 
+def commands_seen(observer):
+    return [json.loads(payload) for channel, payload in observer.messages() if channel.endswith(":cmd")]
+
+
+def test_deep_options_and_unknown_fields_never_reach_redis(make_stack):
+    """The gateway decodes each message into its type and forwards only the known fields: before,
+    `options` and any field a client added went to Redis and the authority as the client shaped them."""
+    stack = make_stack(gateways=1)
+    observer = Observer(stack.redis_port)
+
+    async def scenario():
+        host = await GameClient.connect(stack.ws_url(0), "host")
+        # Refused before anything is decoded, so before its `id` is read: the error has `re` null.
+        await host.send_raw('{"type":"create","name":"Host","options":{"a":' + DEEP + "}}")
+        await wait_until(lambda: host.errors)
+        assert host.errors[0]["code"] == "bad_request" and host.errors[0]["message"] == "JSON nested deeper than 32 levels"
+        nested = json.loads("[" * 30 + "]" * 30)
+        welcome = await host.ok("create", name="Host", options={"max_players": 3, "junk": nested, "colour": "red"},
+                                player="p9", evil={"x": nested})
+        guest = await GameClient.connect(stack.ws_url(0), "guest")
+        await guest.ok("join", game=welcome["game"], name="Guest", token="f" * 32, admin=True)
+        await host.ok("start", force=True, seat=2)
+        await host.ok("roll", dice=[6, 6], x=nested)
+        await host.close()
+        await guest.close()
+
+    try:
+        asyncio.run(scenario())
+        sent = commands_seen(observer)
+        assert [c["msg"]["type"] for c in sent] == ["create", "join", "start", "roll"]
+        create = sent[0]["msg"]
+        assert set(create) == {"type", "name", "options"}
+        assert create["options"]["max_players"] == 3
+        assert "junk" not in create["options"] and "colour" not in create["options"]
+        assert sent[1]["msg"] == {"type": "join", "name": "Guest"}
+        assert sent[2]["msg"] == {"type": "start"}
+        assert sent[3]["msg"] == {"type": "roll"}
+        envelope = {"id", "gateway", "conn", "game", "player", "seat", "msg"}
+        assert set(sent[0]) == envelope | {"client"} and all(set(c) == envelope for c in sent[1:])
+    finally:
+        observer.close()
+
+
 # --- Text: names and chat in bytes and graphemes -----------------------------------------------
+
+_raw_ids = iter(range(1, 1_000_000))
+
+
+async def request_utf8(client, type_, **fields):
+    """`request`, but with the text sent as UTF-8 rather than as escapes (6 bytes for each mark,
+    which would pass the message size before any limit of ours)."""
+    request_id = f"utf8-{next(_raw_ids)}"
+    future = asyncio.get_running_loop().create_future()
+    client._answers[request_id] = future
+    await client.send_raw(json.dumps({"type": type_, "id": request_id, **fields}, ensure_ascii=False))
+    return await asyncio.wait_for(future, 10)
+
+
+def test_names_and_chat_past_their_limits_get_bad_request_naming_the_limit(make_stack):
+    stack = make_stack(gateways=1)
+    observer = Observer(stack.redis_port)
+
+    async def scenario():
+        client = await GameClient.connect(stack.ws_url(0), "texter")
+        for name, message in [
+            ("a" + "\u0301" * 20_000, "a name is at most 24 characters and 64 bytes"),
+            ("x" * 25, "a name is at most 24 characters and 64 bytes"),
+            ("\u202eevil", "a name cannot contain U+202E"),
+            ("zero\u200bwidth", "a name cannot contain U+200B"),
+            ("   ", "a name cannot be empty"),
+        ]:
+            answer = await request_utf8(client, "create", name=name)
+            assert answer["type"] == "error" and answer["code"] == "bad_request", answer
+            assert answer["message"].startswith(message), answer
+        welcome = await request_utf8(client, "create", name="Zoe\u0301")
+        assert welcome["type"] == "welcome"
+        state = await client.wait_state()
+        assert state["state"]["players"][0]["name"] == "Zo\u00e9"  # stored in NFC
+        for text, message in [
+            ("b" + "\u0301" * 20_000, "a chat line is at most 300 characters and 1024 bytes"),
+            ("c" * 301, "a chat line is at most 300 characters and 1024 bytes"),
+            ("\u202e", "a chat line cannot contain U+202E"),
+        ]:
+            answer = await request_utf8(client, "chat", text=text)
+            assert answer["type"] == "error" and answer["code"] == "bad_request", answer
+            assert answer["message"].startswith(message), answer
+        assert (await request_utf8(client, "chat", text="hello"))["type"] == "ack"
+        await client.close()
+
+    try:
+        asyncio.run(scenario())
+        # Only the two accepted messages reached Redis.
+        assert [c["msg"]["type"] for c in commands_seen(observer)] == ["create", "chat"]
+    finally:
+        observer.close()
 
 
 # --- Game objects and games: trades, games per client, idle lobbies, abandoned games, TTLs -----

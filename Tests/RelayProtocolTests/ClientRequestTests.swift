@@ -1,4 +1,5 @@
 import Foundation
+import Monopoly
 import Testing
 @testable import RelayProtocol
 
@@ -37,7 +38,7 @@ import Testing
 
     @Test func stripsPlayerAndGameFromCommandsSoIdentityComesFromTheConnection() throws {
         let request = try ClientRequest.parse(#"{"type":"bid","amount":50,"player":"p2","game":"ZZZZZZ"}"#).get()
-        #expect(request.kind == .command(type: "bid", message: .object(["type": .string("bid"), "amount": .number(50)])))
+        #expect(request.kind == .command(.bid(amount: 50)))
     }
 
     @Test func rejectsNamesThatAreEmptyTooLongOrControlCharacters() {

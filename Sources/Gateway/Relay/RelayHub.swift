@@ -134,7 +134,7 @@ public final class RelayHub: Sendable {
     /// any, by gateway and connection.)
     func reportDisconnect(game: GameID, player: String?, connection: ConnectionID) {
         let envelope = CommandEnvelope(id: nextCommandID(), gateway: configuration.gatewayID, connection: "\(connection)",
-                                       game: game, player: player, message: .object(["type": .string("disconnect")]))
+                                       game: game, player: player, message: .disconnect)
         currentLink?.client.publishFuture(RedisChannels.commands(game), RedisArgument(WireJSON.encode(envelope))).whenFailure { error in
             self.logger.warning("could not report a disconnect: \(error)", metadata: [
                 "game": "\(game)", "connection": "\(connection)", "player": "\(player ?? "-")",
@@ -233,21 +233,19 @@ public final class RelayHub: Sendable {
                 return fail(RelayErrorCode.rateLimited, "at most \(Int(configuration.createsPerMinute)) new games per minute from one address")
             }
             let game = GameID.random()
-            await requestSeat(game: game, message: .object(["type": .string("create"), "name": .string(name), "options": options]),
+            await requestSeat(game: game, message: .create(name: name, options: options),
                               token: SeatToken.mint(), connection: connection, re: re)
 
         case .join(let game, let name):
             guard session.game == nil else { return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first") }
-            await requestSeat(game: game, message: .object(["type": .string("join"), "name": .string(name)]),
-                              token: SeatToken.mint(), connection: connection, re: re)
+            await requestSeat(game: game, message: .join(name: name), token: SeatToken.mint(), connection: connection, re: re)
 
         case .rejoin(let game, let token):
             guard session.game == nil || (session.game == game && session.player == nil) else {
                 return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first")
             }
             if session.spectating { state.withLockedValue { leave(game, connection.id, &$0) } }
-            await requestSeat(game: game, message: .object(["type": .string("rejoin")]), token: token,
-                              connection: connection, re: re)
+            await requestSeat(game: game, message: .rejoin, token: token, connection: connection, re: re)
 
         case .spectate(let game):
             guard session.game == nil else { return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first") }
@@ -259,21 +257,31 @@ public final class RelayHub: Sendable {
                 state.withLockedValue { leave(game, connection.id, &$0) }
                 connection.send(text: ServerMessage.ack(game: game, seq: nil, re: re))
             } else {
-                await forward(game: game, player: session.player, message: .object(["type": .string("leave")]),
-                              connection: connection, re: re)
+                await forward(game: game, player: session.player, message: .leave, connection: connection, re: re)
             }
 
-        case .command(let type, let message):
-            guard let game = session.game, let player = session.player else {
-                return fail(RelayErrorCode.notSeated, "\(type) needs a seat: join or rejoin a game first")
-            }
-            await forward(game: game, player: player, message: message, connection: connection, re: re)
+        case .chat(let text):
+            await forwardSeated(.chat(text: text), session: session, connection: connection, re: re)
+        case .addBot:
+            await forwardSeated(.addBot, session: session, connection: connection, re: re)
+        case .command(let command):
+            await forwardSeated(.command(command), session: session, connection: connection, re: re)
         }
+    }
+
+    /// A message only a seated player sends (chat, add_bot, the rules' commands), as that player.
+    private func forwardSeated(_ message: EnvelopeMessage, session: Session, connection: WebSocketConnection, re: JSONValue) async {
+        guard let game = session.game, let player = session.player else {
+            connection.send(text: ServerMessage.error(code: RelayErrorCode.notSeated,
+                                                      message: "\(message.type) needs a seat: join or rejoin a game first", re: re))
+            return
+        }
+        await forward(game: game, player: player, message: message, connection: connection, re: re)
     }
 
     /// `create`, `join`, `rejoin`: subscribe to the game's states first, so the state the
     /// authority publishes before its welcome is already here when the welcome arrives.
-    private func requestSeat(game: GameID, message: JSONValue, token: String, connection: WebSocketConnection, re: JSONValue) async {
+    private func requestSeat(game: GameID, message: EnvelopeMessage, token: String, connection: WebSocketConnection, re: JSONValue) async {
         do {
             try await retain(game)
         } catch {
@@ -317,7 +325,7 @@ public final class RelayHub: Sendable {
     /// Publishes one envelope and registers the wait for its acknowledgement. Returns whether it
     /// was sent to a live authority; otherwise the client already has its error.
     @discardableResult
-    private func forward(game: GameID, player: String?, message: JSONValue, connection: WebSocketConnection,
+    private func forward(game: GameID, player: String?, message: EnvelopeMessage, connection: WebSocketConnection,
                          re: JSONValue, token: String? = nil) async -> Bool {
         func unavailable(_ why: String) -> Bool {
             self.unavailable.increment()
@@ -331,7 +339,7 @@ public final class RelayHub: Sendable {
         let id = nextCommandID()
         let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection.id)", game: game,
                                        player: player, seat: token.map(SeatToken.hash),
-                                       client: message["type"]?.stringValue == "create" ? connection.clientAddress : nil, message: message)
+                                       client: message.type == "create" ? connection.clientAddress : nil, message: message)
         let timeout = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(configuration.acknowledgementTimeout.components.seconds) * 1_000_000_000
                                                                             + configuration.acknowledgementTimeout.components.attoseconds / 1_000_000_000)) {
             self.acknowledgementTimedOut(id)

@@ -1,0 +1,68 @@
+import Monopoly
+
+/// What a command envelope carries (`msg`): a client's request, decoded and checked at the gateway,
+/// or the gateway's own `disconnect`. Encoded from the type, so only known fields ever reach Redis,
+/// in the shape operators know: `{"type":"bid","amount":120}`.
+public enum EnvelopeMessage: Sendable, Equatable {
+    case create(name: String, options: GameOptions)
+    case join(name: String)
+    /// The seat is named by the envelope's `seat` (the token's hash).
+    case rejoin
+    case leave
+    /// Sent by the gateway when it lost the connection.
+    case disconnect
+    case chat(text: String)
+    case addBot
+    /// A rules command (`roll`, `bid`, `trade_propose`, ...).
+    case command(Command)
+
+    public var type: String {
+        switch self {
+        case .create: "create"
+        case .join: "join"
+        case .rejoin: "rejoin"
+        case .leave: "leave"
+        case .disconnect: "disconnect"
+        case .chat: "chat"
+        case .addBot: "add_bot"
+        case .command(let command): command.type
+        }
+    }
+}
+
+extension EnvelopeMessage: Codable {
+    enum CodingKeys: String, CodingKey { case type, name, options, text }
+
+    public init(from decoder: any Decoder) throws {
+        let fields = try decoder.container(keyedBy: CodingKeys.self)
+        switch try fields.decode(String.self, forKey: .type) {
+        case "create":
+            self = .create(name: try fields.decode(String.self, forKey: .name),
+                           options: try fields.decodeIfPresent(GameOptions.self, forKey: .options) ?? GameOptions())
+        case "join": self = .join(name: try fields.decode(String.self, forKey: .name))
+        case "rejoin": self = .rejoin
+        case "leave": self = .leave
+        case "disconnect": self = .disconnect
+        case "chat": self = .chat(text: try fields.decode(String.self, forKey: .text))
+        case "add_bot": self = .addBot
+        default: self = .command(try Command(from: decoder))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        if case .command(let command) = self {
+            try command.encode(to: encoder)
+            return
+        }
+        var fields = encoder.container(keyedBy: CodingKeys.self)
+        try fields.encode(type, forKey: .type)
+        switch self {
+        case .create(let name, let options):
+            try fields.encode(name, forKey: .name)
+            try fields.encode(options, forKey: .options)
+        case .join(let name): try fields.encode(name, forKey: .name)
+        case .chat(let text): try fields.encode(text, forKey: .text)
+        case .rejoin, .leave, .disconnect, .addBot, .command: break
+        }
+    }
+}
