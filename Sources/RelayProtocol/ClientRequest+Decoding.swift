@@ -23,6 +23,9 @@ struct ClientRequestDecoding: Decodable {
         } catch var error as RequestError {
             error.re = id
             result = .failure(error)
+        } catch let error as RuleViolation {
+            // `GameOptions` names the option and its range itself.
+            result = .failure(RequestError(code: .invalidOptions, message: error.message, re: id))
         } catch let error as DecodingError {
             let field = FieldError(error, type: type)
             // Inside `options`, what is wrong is an option; `options` itself not an object is a bad request.
