@@ -56,7 +56,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         return HTTPHeaderField(name: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
     }
     _ = OpeningHandshake.evaluate(method: control & 1 == 0 ? "GET" : text, httpVersion: (1, Int(control >> 6)),
-                                  headers: headers, allowedOrigins: control & 2 == 0 ? nil : ["https://a.example"])
+                                  headers: headers, originPolicy: control & 2 == 0 ? nil : OriginPolicy(allowed: ["https://a.example"]))
     return 0
 }
 

@@ -38,8 +38,14 @@ public struct GatewayConfiguration: Sendable {
     /// (required from them, never parsed from anyone else). Empty: every client is its socket's peer.
     public var trustedProxies = TrustedProxies()
 
-    /// Origin allow-list for WebSocket upgrades (nil: any origin, including none).
-    public var allowedOrigins: Set<String>? = nil
+    /// Pages from other origins than the request's own host that may open WebSockets, e.g.
+    /// `https://monopoly.example` (see `OriginPolicy`: a foreign `Origin` gets 403, none is allowed).
+    public var allowedOrigins: Set<String> = []
+
+    /// Whether `origin` can be listed in `allowedOrigins`: `http(s)://host[:port]`, nothing after.
+    public static func isValidOrigin(_ origin: String) -> Bool {
+        OriginPolicy.isValidOrigin(origin)
+    }
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host

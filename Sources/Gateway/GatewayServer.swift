@@ -53,6 +53,7 @@ public final class GatewayServer: Sendable {
         }
         self.server = ServerContext(
             configuration: configuration,
+            originPolicy: OriginPolicy(allowed: configuration.allowedOrigins),
             routes: Dictionary(routes.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last }),
             staticFiles: staticFiles,
             healthChecks: healthChecks,

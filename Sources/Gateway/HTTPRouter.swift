@@ -7,6 +7,7 @@ import WebSocket
 /// Everything the per-connection HTTP handlers share.
 struct ServerContext: Sendable {
     var configuration: GatewayConfiguration
+    var originPolicy: OriginPolicy
     var routes: [String: WebSocketRoute]
     var staticFiles: StaticFiles
     var healthChecks: HealthChecks
@@ -242,7 +243,7 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
             method: head.method.rawValue,
             httpVersion: (Int(head.version.major), Int(head.version.minor)),
             headers: headers,
-            allowedOrigins: server.configuration.allowedOrigins
+            originPolicy: server.originPolicy
         )
         switch result {
         case .reject(let status, let reason, let extra):

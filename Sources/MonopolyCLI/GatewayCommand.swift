@@ -74,8 +74,13 @@ struct GatewayCommand: AsyncParsableCommand {
     var maxMessageSizeFlag: Int?
     var maxMessageSize: Int { EnvironmentOption.value(maxMessageSizeFlag, "MAX_MESSAGE_SIZE", default: 64 << 10) }
 
-    @Option(help: "Allowed Origin for WebSocket upgrades (repeatable; default: any).")
+    @Option(help: "A page origin (scheme://host[:port]) allowed to open WebSockets besides the request's own host; repeatable (default: $ALLOWED_ORIGINS, comma-separated, or none).")
     var allowedOrigin: [String] = []
+    var allowedOrigins: [String] {
+        if !allowedOrigin.isEmpty { return allowedOrigin }
+        return (EnvironmentOption.value(nil, "ALLOWED_ORIGINS") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
 
     @Option(help: "Serve the browser client from this directory instead of the bundled files.")
     var staticDir: String?
@@ -100,6 +105,9 @@ struct GatewayCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         do { _ = try TrustedProxies(parsing: trustedProxies) } catch { throw ValidationError("--trusted-proxies: \(error)") }
+        if let bad = allowedOrigins.first(where: { !GatewayConfiguration.isValidOrigin($0) }) {
+            throw ValidationError("--allowed-origin / ALLOWED_ORIGINS: \(bad) is not an origin such as https://monopoly.example")
+        }
         guard maxConnectionsPerClient > 0 else { throw ValidationError("--max-connections-per-client must be positive") }
         guard pingInterval >= 0, pongTimeout > 0, handshakeTimeout > 0, idleTimeout >= 0, drainTimeout >= 0 else {
             throw ValidationError("timeouts must not be negative")
@@ -123,7 +131,7 @@ struct GatewayCommand: AsyncParsableCommand {
         config.handshakeTimeout = .seconds(handshakeTimeout)
         config.idleTimeout = idleTimeout > 0 ? .seconds(idleTimeout) : nil
         config.drainTimeout = .seconds(drainTimeout)
-        config.allowedOrigins = allowedOrigin.isEmpty ? nil : Set(allowedOrigin)
+        config.allowedOrigins = Set(allowedOrigins)
         return config
     }
 

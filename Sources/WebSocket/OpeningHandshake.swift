@@ -11,13 +11,11 @@ public enum OpeningHandshake {
 
     /// Judges an Upgrade request.
     ///
-    /// - Parameter allowedOrigins: nil disables the check. When set, a request whose Origin is not
-    ///   listed gets 403. A request without Origin is let through: browsers always send it, and
-    ///   the check exists to stop other sites' pages from using a visitor's browser against us
-    ///   (cross-site WebSocket hijacking); a non-browser client could send any Origin anyway.
+    /// - Parameter originPolicy: which pages may connect (403 otherwise); nil disables the check
+    ///   (conformance and benchmark endpoints).
     public static func evaluate(
         method: String, httpVersion: (major: Int, minor: Int),
-        headers: [HTTPHeaderField], allowedOrigins: Set<String>? = nil
+        headers: [HTTPHeaderField], originPolicy: OriginPolicy? = nil
     ) -> OpeningHandshakeResult {
         guard method == "GET" else {
             return .reject(status: 405, reason: "WebSocket upgrade requires GET", responseHeaders: [HTTPHeaderField(name: "Allow", value: "GET")])
@@ -46,11 +44,12 @@ public enum OpeningHandshake {
         guard let nonce = Base64.decode(key), nonce.count == 16 else {
             return badRequest("Sec-WebSocket-Key is not base64 of 16 bytes")
         }
-        if let allowedOrigins {
+        if let originPolicy {
             let origins = values(of: "Origin", in: headers)
+            let hosts = values(of: "Host", in: headers)
             if origins.count > 1 { return badRequest("more than one Origin") }
-            if let origin = origins.first.map(trimmed), !allowedOrigins.contains(origin),
-               !allowedOrigins.contains(origin.lowercased()) {
+            if hosts.count > 1 { return badRequest("more than one Host") }
+            if !originPolicy.allows(origin: origins.first, host: hosts.first) {
                 return .reject(status: 403, reason: "origin not allowed", responseHeaders: [])
             }
         }

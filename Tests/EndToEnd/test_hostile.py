@@ -462,3 +462,18 @@ def test_without_trust_a_proxy_header_is_a_bad_request(make_stack):
     for header in [proxy_v2("203.0.113.1"), b"PROXY TCP4 203.0.113.1 127.0.0.1 40000 8080\r\n"]:
         reply = http_exchange(port, header + upgrade)
         assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+
+
+def test_a_foreign_origin_gets_403_and_the_page_s_own_host_or_a_listed_origin_gets_in(make_stack):
+    stack = make_stack(gateways=1, gateway_args=("--allowed-origin", "https://play.monopoly.example"))
+    port = stack.gateway_ports[0]
+
+    async def scenario():
+        for origin in ["https://evil.example", "null", f"http://127.0.0.1:{port + 1}", f"http://localhost:{port}"]:
+            assert await refused_status(stack.ws_url(0), origin=origin) == 403, origin
+        for origin in [f"http://127.0.0.1:{port}", "https://play.monopoly.example", None]:
+            async with websockets.connect(stack.ws_url(0), origin=origin) as ws:
+                await ws.send(json.dumps({"type": "lobby"}))
+                assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "lobby"
+
+    asyncio.run(scenario())

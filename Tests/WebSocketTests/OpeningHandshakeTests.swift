@@ -17,7 +17,7 @@ import Testing
     }
 
     func evaluate(_ headers: [HTTPHeaderField], method: String = "GET", version: (Int, Int) = (1, 1), origins: Set<String>? = nil) -> OpeningHandshakeResult {
-        OpeningHandshake.evaluate(method: method, httpVersion: (major: version.0, minor: version.1), headers: headers, allowedOrigins: origins)
+        OpeningHandshake.evaluate(method: method, httpVersion: (major: version.0, minor: version.1), headers: headers, originPolicy: origins.map { OriginPolicy(allowed: $0) })
     }
 
     func status(_ result: OpeningHandshakeResult) -> Int {
@@ -99,6 +99,63 @@ import Testing
         #expect(status(evaluate(request([("Origin", "https://monopoly.example")]), origins: origins)) == 101)
         #expect(status(evaluate(request(), origins: origins)) == 101)
         #expect(status(evaluate(request([("Origin", "https://anything.example")]))) == 101)
+    }
+
+    @Test func aPageFromTheRequestedHostIsAllowedWithoutAList() {
+        #expect(status(evaluate(request([("Origin", "https://server.example.com")]), origins: [])) == 101)
+        #expect(status(evaluate(request([("Origin", "https://elsewhere.example")]), origins: [])) == 403)
+        #expect(status(evaluate(request([("Origin", "https://a.example"), ("Origin", "https://a.example")]), origins: [])) == 400)
+        #expect(status(evaluate(request([("Host", "b.example")]), origins: [])) == 400)
+    }
+}
+
+@Suite struct OriginPolicyTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var origin: String?
+        var host: String?
+        var allowed: Bool
+        var testDescription: String { "\(origin ?? "no origin") for \(host ?? "no host")" }
+    }
+
+    static let cases: [Case] = [
+        Case(origin: nil, host: "monopoly.example", allowed: true),
+        Case(origin: nil, host: nil, allowed: true),
+        Case(origin: "https://monopoly.example", host: "monopoly.example", allowed: true),
+        Case(origin: "https://MONOPOLY.example", host: "monopoly.EXAMPLE", allowed: true),
+        Case(origin: "http://localhost:8080", host: "localhost:8080", allowed: true),
+        Case(origin: "http://127.0.0.1:8080", host: "127.0.0.1:8080", allowed: true),
+        Case(origin: "http://[::1]:8080", host: "[::1]:8080", allowed: true),
+        Case(origin: "https://monopoly.example", host: "monopoly.example:443", allowed: true),
+        Case(origin: "http://monopoly.example", host: "monopoly.example:80", allowed: true),
+        Case(origin: "https://monopoly.example:443", host: "monopoly.example", allowed: true),
+        Case(origin: "https://listed.example", host: "monopoly.example", allowed: true),
+        Case(origin: "https://listed.example/", host: "monopoly.example", allowed: true),
+        Case(origin: "https://evil.example", host: "monopoly.example", allowed: false),
+        Case(origin: "https://monopoly.example.evil.example", host: "monopoly.example", allowed: false),
+        Case(origin: "https://evil.example", host: nil, allowed: false),
+        Case(origin: "null", host: "monopoly.example", allowed: false),
+        Case(origin: "", host: "monopoly.example", allowed: false),
+        Case(origin: "http://localhost:8081", host: "localhost:8080", allowed: false),
+        Case(origin: "https://monopoly.example", host: "monopoly.example:80", allowed: false),
+        Case(origin: "file://", host: "monopoly.example", allowed: false),
+        Case(origin: "chrome-extension://monopoly.example", host: "monopoly.example", allowed: false),
+        Case(origin: "https://user@monopoly.example", host: "monopoly.example", allowed: false),
+        Case(origin: "https://monopoly.example/path", host: "monopoly.example", allowed: false),
+        Case(origin: "https://listed.example:8443", host: "monopoly.example", allowed: false),
+    ]
+
+    @Test(arguments: cases)
+    func decides(_ test: Case) {
+        let policy = OriginPolicy(allowed: ["HTTPS://Listed.example"])
+        #expect(policy.allows(origin: test.origin, host: test.host) == test.allowed)
+    }
+
+    @Test func validOrigins() {
+        #expect(OriginPolicy.isValidOrigin("https://monopoly.example"))
+        #expect(OriginPolicy.isValidOrigin("http://localhost:8080/"))
+        for bad in ["monopoly.example", "null", "*", "https://", "ftp://x.example", "https://x.example/app"] {
+            #expect(!OriginPolicy.isValidOrigin(bad), "\(bad)")
+        }
     }
 }
 
