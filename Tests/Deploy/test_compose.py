@@ -1,6 +1,7 @@
 """deploy/: the compose file parses, and it, the HAProxy config and the Dockerfile agree with the
 deployment table of the operator guide (README.md, or docs/operations.md until it is merged)."""
 import functools
+import ipaddress
 import os
 import re
 import subprocess
@@ -149,6 +150,22 @@ def test_haproxy_serves_tls_only_when_given_a_certificate(tmp_path):
     config = HAPROXY.read_text()
     assert re.search(r'^\s*bind "\$\{LB_BIND-:8080\}" ssl crt "\$\{TLS_CERT\}"', config, re.M)
     assert re.search(r"^\s*http-response set-header Strict-Transport-Security ", config, re.M)
+
+
+def test_gateways_trust_proxy_headers_from_the_lb_address_only():
+    config = resolved_compose()
+    services = config["services"]
+    lb_address = services["lb"]["networks"]["default"]["ipv4_address"]
+    subnet = ipaddress.ip_network(config["networks"]["default"]["ipam"]["config"][0]["subnet"])
+    assert ipaddress.ip_address(lb_address) in subnet
+    for name in ("gateway-1", "gateway-2", "gateway-3"):
+        assert services[name]["environment"]["TRUSTED_PROXIES"] == lb_address, name
+    # Every connection to a gateway, health checks included, starts with the header.
+    server_options = re.search(r"^\s*default-server (.*)$", HAPROXY.read_text(), re.M).group(1).split()
+    assert "send-proxy-v2" in server_options and "check-send-proxy" in server_options
+    # The local twin's LB dials the gateways from its own source address.
+    result = haproxy_check(LB_GATEWAY_SOURCE="127.0.0.9")
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_haproxy_config_is_valid_and_checks_the_documented_path():

@@ -3,13 +3,13 @@ with small limits: beyond LB_CONN_PER_CLIENT open connections an address gets 42
 LB_CONN_RATE new connections per 10 s its connections are closed unanswered. Another address
 (127.0.0.2) plays meanwhile, and the flooding one gets back in once it slows down."""
 import asyncio
-import socket
 import time
 
 import pytest
 import websockets
 
 from game import connect
+from wire import http_status
 
 OTHER_ADDRESS = "127.0.0.2"
 
@@ -49,33 +49,19 @@ def test_a_flood_of_new_connections_is_dropped_and_the_address_gets_back_in_once
     answers = []
     while "closed" not in answers:
         assert len(answers) < 500, f"no connection was dropped: {answers[:20]}..."
-        answers.append(healthz(port))
+        answers.append(http_status(port))
     # Dropped, not answered: no 429, no 503 for the rest.
     assert set(answers) == {"200", "closed"}, answers
     # The LB's own probe port is not limited (the container's health check comes from loopback too).
-    assert healthz(twin.info["lb_health_port"]) == "200"
+    assert http_status(twin.info["lb_health_port"]) == "200"
     # Another address plays meanwhile.
     asyncio.run(create_game(twin, local_addr=(OTHER_ADDRESS, 0)))
     # The flooding address gets back in once its rate falls: probed every 2 s (under the limit).
     deadline = time.monotonic() + 90
-    while healthz(port) != "200":
+    while http_status(port) != "200":
         assert time.monotonic() < deadline, "127.0.0.1 never got back in"
         time.sleep(2)
     asyncio.run(create_game(twin))
-
-
-def healthz(port, source="127.0.0.1"):
-    """GET /healthz on a new connection: the status code, or "closed" when the connection is closed
-    without an answer."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0)) as sock:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            reply = b""
-            while chunk := sock.recv(4096):
-                reply += chunk
-    except ConnectionResetError:
-        return "closed"
-    return reply.split(b" ", 2)[1].decode() if reply.startswith(b"HTTP/") else "closed"
 
 
 async def create_game(twin, **options):

@@ -4,7 +4,6 @@ public port, HSTS on the answers, the container's health probe still on plain HT
 import asyncio
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import pytest
 import websockets
 
 from game import cash, open_game, pay_one
+from wire import http_status
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests" / "Browser"))  # helpers.py: finding and clicking by data-testid
@@ -32,8 +32,7 @@ def test_players_play_over_wss_and_plain_http_is_not_served(make_twin):
     assert twin.http("lb", "/healthz")[0] == 200
 
     # Plain HTTP on the public port gets no HTTP answer: the TLS handshake fails and HAProxy closes.
-    reply = plain_http_reply(twin.info["lb_port"])
-    assert not reply.startswith(b"HTTP/"), reply
+    assert http_status(twin.info["lb_port"], "/") == "closed"
 
     # The container's probe (deploy/healthcheck) speaks plain HTTP to the LB's loopback health port.
     probe = subprocess.run(["bash", str(ROOT / "deploy" / "healthcheck")], capture_output=True, text=True, timeout=10,
@@ -54,16 +53,6 @@ async def play_over_wss(twin):
         await websockets.connect(twin.ws.replace("wss://", "ws://", 1))
     for client in clients:
         await client.close()
-
-
-def plain_http_reply(port):
-    """What the LB answers to a plain HTTP request, read until it closes the connection."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        reply = b""
-        while chunk := sock.recv(4096):
-            reply += chunk
-        return reply
 
 
 @pytest.fixture
