@@ -347,6 +347,37 @@ def test_sixty_clients_that_create_a_game_and_vanish_leave_nothing_past_the_idle
 
     asyncio.run(scenario())
 
+def lobby_reads(stack):
+    """Reads of the lobby hash Redis has served (INFO commandstats)."""
+    for line in stack.redis_cli("INFO", "commandstats").splitlines():
+        if line.startswith("cmdstat_hvals:"):
+            return int(line.split("calls=")[1].split(",")[0])
+    return 0
+
+
+def test_lobby_requests_are_answered_from_the_gateways_cache_and_list_at_most_200_games(make_stack):
+    stack = make_stack(gateway_args=("--rate-limit", "1000"))
+    # 250 games listed, as the authority writes their entries: 150 running, 100 waiting for players.
+    entries = []
+    for n in range(250):
+        game, phase = (f"R{n:05d}", "playing") if n < 150 else (f"L{n:05d}", "lobby")
+        entries += [game, json.dumps({"game": game, "host": "H", "players": 2, "names": ["H", "B"], "max_players": 8, "phase": phase})]
+    stack.redis_cli("HSET", "monopoly:lobby:games", *entries)
+
+    async def scenario():
+        client = await GameClient.connect(stack.ws_url(0), "lobby")
+        games = (await client.request("lobby"))["games"]
+        assert len(games) == 200
+        assert [g["phase"] for g in games] == ["lobby"] * 100 + ["playing"] * 100
+        assert [g["game"] for g in games[:3]] == ["L00150", "L00151", "L00152"]
+        before = lobby_reads(stack)
+        for _ in range(200):
+            assert len((await client.request("lobby"))["games"]) == 200
+        assert lobby_reads(stack) == before
+        await client.close()
+
+    asyncio.run(scenario())
+
 # --- Connections and browsers: per-address limits, PROXY protocol, Origin, headers ------------
 
 

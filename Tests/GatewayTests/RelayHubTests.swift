@@ -228,11 +228,7 @@ extension RelayHubTests {
             let watcher = try await stack.connect()
             try await watcher.request(#"{"type":"lobby"}"#)
             #expect(try await watcher.nextMessage()["type"]?.stringValue == "lobby")
-            @Sendable func listReads() async throws -> Int {
-                let stats = try await redis.send(["INFO", "commandstats"]).string ?? ""
-                let line = stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_hvals:") } ?? ""
-                return Int(line.split(separator: ",").first?.split(separator: "=").last ?? "0") ?? 0
-            }
+            @Sendable func listReads() async throws -> Int { try await stack.lobbyReads() }
             let before = try await listReads()
             // 50 games start at once: 50 lobby_changed messages reach the gateway together.
             _ = try await redis.pipeline((0..<50).map { _ in
@@ -244,6 +240,54 @@ extension RelayHubTests {
             // reaches the gateway in several pieces), never one per change.
             let reads = try await listReads() - before
             #expect(reads >= 1 && reads <= 5, "\(reads) reads of the lobby list for one burst")
+        }
+    }
+}
+
+/// The lobby list is served from the gateway's cache.
+extension RelayHubTests {
+    func lobby(_ client: TestClient) async throws -> [JSONValue] {
+        try await client.request(#"{"type":"lobby","id":"l"}"#)
+        let answer = try await client.nextMessage()
+        #expect(answer["type"]?.stringValue == "lobby" && answer["re"]?.stringValue == "l")
+        return answer["games"]?.elements ?? []
+    }
+
+    /// A client that asked for the lobby while it listed one game.
+    func watcherOfALobbyOfOne(_ stack: RelayStack) async throws -> TestClient {
+        try await stack.list("ABC234", phase: "lobby")
+        let client = try await stack.connect()
+        #expect(try await lobby(client).count == 1)
+        return client
+    }
+
+    @Test func lobbyRequestsAreAnsweredFromTheCacheAndAChangeIsOneReadPushedToWatchers() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(60)) { stack in
+            let client = try await watcherOfALobbyOfOne(stack)
+            let before = try await stack.lobbyReads()
+            for _ in 0..<20 { #expect(try await lobby(client).count == 1) }
+            #expect(try await stack.lobbyReads() == before)
+
+            // A game appears: the change is announced, read once and pushed to the watcher.
+            try await stack.list("XYZ234", phase: "playing")
+            _ = try await stack.authority.redis.publish(RedisChannels.lobby, #"{"type":"lobby_changed","game":"XYZ234","phase":"playing"}"#)
+            let pushed = try await client.nextMessage()
+            #expect(pushed["re"] == .null && pushed["games"]?.elements?.count == 2)
+            for _ in 0..<5 { #expect(try await lobby(client).count == 2) }
+            #expect(try await stack.lobbyReads() == before + 1)
+        }
+    }
+
+    @Test func aSubscriberReconnectReadsTheListAgain() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(60)) { stack in
+            let client = try await watcherOfALobbyOfOne(stack)
+            // A game appears while the gateway's subscriber is away: its announcement is lost.
+            try await stack.list("XYZ234", phase: "lobby")
+            _ = try await stack.authority.redis.send(["CLIENT", "KILL", "TYPE", "pubsub"])
+            // Back, the gateway reads the list again and pushes it; requests get the new one.
+            var games: [JSONValue] = []
+            while games.count != 2 { games = try await client.nextMessage()["games"]?.elements ?? [] }
+            #expect(try await lobby(client).count == 2)
         }
     }
 }
@@ -355,6 +399,19 @@ struct RelayStack {
         hub.withState { $0.games[game]?.interest ?? 0 }
     }
 
+    /// Writes a lobby entry for `game` as the authority would (without announcing it).
+    func list(_ game: String, phase: String) async throws {
+        _ = try await authority.redis.send(["HSET", RedisArgument(RedisChannels.lobbyKey), RedisArgument(game),
+                                            RedisArgument(#"{"game":"\#(game)","phase":"\#(phase)"}"#)])
+    }
+
+    /// Reads of the lobby hash Redis has served so far (`INFO commandstats`).
+    func lobbyReads() async throws -> Int {
+        let stats = try await authority.redis.send(["INFO", "commandstats"]).string ?? ""
+        let line = stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_hvals:") } ?? ""
+        return Int(line.split(separator: ",").first?.split(separator: "=").last ?? "0") ?? 0
+    }
+
     /// Subscribers of the game's state channel, as Redis counts them.
     func stateSubscribers(_ game: GameID) async throws -> Int {
         let reply = try await authority.redis.send(["PUBSUB", "NUMSUB", RedisArgument(RedisChannels.state(game))])
@@ -434,5 +491,12 @@ extension TestClient {
         let frame = try await offload { try self.readDataOrClose() }
         guard frame.opcode == 1 else { throw Failure.protocolError("expected a text frame, got opcode \(frame.opcode)") }
         return try WireJSON.decode(JSONValue.self, from: frame.payload)
+    }
+}
+
+extension JSONValue {
+    /// The elements of an array (nil for anything else).
+    var elements: [JSONValue]? {
+        if case .array(let elements) = self { elements } else { nil }
     }
 }

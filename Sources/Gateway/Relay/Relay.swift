@@ -78,6 +78,8 @@ public final class Relay: Service, Sendable {
                         // away is caught up from the stored states after each reconnect.
                         var wasReady = true
                         for await state in subscriber.stateChanges {
+                            // Lobby changes published meanwhile are lost: the cached list is not trusted.
+                            if state != .ready { hub.forgetLobby() }
                             if state == .ready && !wasReady { await hub.resynchronize() }
                             wasReady = state == .ready
                         }

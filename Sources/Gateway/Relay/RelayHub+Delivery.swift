@@ -115,38 +115,4 @@ extension RelayHub {
         lobbyChanged()
         logger.info("resynchronized \(games.count) games after a Redis reconnect")
     }
-
-    /// The lobby list changed: everyone watching the lobby gets the new list. One read of the list
-    /// at a time; changes that arrive meanwhile are folded into one more read after it, so a burst
-    /// (many games starting at once) costs two reads instead of one per change, and an older list
-    /// can never overtake a newer one on its way to the watchers.
-    func lobbyChanged() {
-        let start = withState { hub -> Bool in
-            guard !hub.lobbyWatchers.isEmpty else { return false }
-            if hub.lobbyRefresh == .idle {
-                hub.lobbyRefresh = .reading
-                return true
-            }
-            hub.lobbyRefresh = .readingAndChangedAgain
-            return false
-        }
-        guard start else { return }
-        Task { await self.refreshLobbyWatchers() }
-    }
-
-    private func refreshLobbyWatchers() async {
-        while true {
-            if let games = try? await lobbyGames() {
-                let frame = PreEncodedFrame(text: ServerMessage.lobby(games: games))
-                let watchers = withState { hub in hub.lobbyWatchers.compactMap { hub.sessions[$0]?.connection } }
-                for connection in watchers { connection.send(frame, conflationKey: ConflationKey("lobby")) }
-            }
-            let again = withState { hub -> Bool in
-                let again = hub.lobbyRefresh == .readingAndChangedAgain && !hub.lobbyWatchers.isEmpty
-                hub.lobbyRefresh = again ? .reading : .idle
-                return again
-            }
-            if !again { return }
-        }
-    }
 }

@@ -62,14 +62,12 @@ public final class RelayHub: Sendable {
         var last: (seq: Int, frame: PreEncodedFrame)?
     }
 
-    enum LobbyRefresh { case idle, reading, readingAndChangedAgain }
-
     struct HubState {
         var sessions: [ConnectionID: Session] = [:]
         var pending: [String: Pending] = [:]
         var games: [GameID: GameSubscription] = [:]
         var lobbyWatchers: Set<ConnectionID> = []
-        var lobbyRefresh = LobbyRefresh.idle
+        var lobby = LobbyCache()
         /// State channels Redis has confirmed; changed only by `applySubscription`, one at a time.
         var subscribed: Set<GameID> = []
     }
@@ -221,11 +219,8 @@ public final class RelayHub: Sendable {
         switch request.kind {
         case .lobby:
             state.withLockedValue { _ = $0.lobbyWatchers.insert(connection.id) }
-            do {
-                connection.send(text: ServerMessage.lobby(games: try await lobbyGames(), re: re))
-            } catch {
-                fail(RelayErrorCode.redisUnavailable, "the lobby cannot be read right now")
-            }
+            guard let list = await lobbyList() else { return fail(RelayErrorCode.redisUnavailable, "the lobby cannot be read right now") }
+            connection.send(text: list.message(re: re))
 
         case .create(let name, let options):
             guard session.game == nil else { return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first") }
@@ -489,15 +484,6 @@ public final class RelayHub: Sendable {
         hub.sessions[connection]?.player = nil
         hub.sessions[connection]?.spectating = false
         Task { await self.release(game) }
-    }
-
-    // MARK: - Lobby
-
-    func lobbyGames() async throws -> [JSONValue] {
-        let reply = try await self.redis.send(["HVALS", RedisArgument(RedisChannels.lobbyKey)])
-        return (reply.array ?? []).compactMap { value in
-            value.bytes.flatMap { try? WireJSON.decode(JSONValue.self, from: $0) }
-        }.sorted { ($0["game"]?.stringValue ?? "") < ($1["game"]?.stringValue ?? "") }
     }
 
     /// The seq of a state payload of `game` (nil for chat): found by a byte scan in the form the
