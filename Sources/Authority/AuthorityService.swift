@@ -92,6 +92,7 @@ public final class AuthorityService: Service, Sendable {
                     await runners.dispatch(envelope)
                 case .failure(let error):
                     self.logger.warning("ignoring an unreadable envelope on \(message.channel): \(error)")
+                    await runners.refuse(error)
                 }
             }
         }
@@ -253,6 +254,25 @@ actor RunnerRegistry {
             return
         }
         runner(for: envelope.game).submit(envelope)
+    }
+
+    /// An envelope that could not be read but named its sender (its id, gateway, connection and
+    /// game) is answered with its error, so the client is not left waiting for the gateway's
+    /// timeout. Without the lease nothing is answered: the holder does.
+    func refuse(_ error: EnvelopeError) {
+        guard accepting, let header = error.replyTo else { return }
+        var outcome = Outcome()
+        outcome.replies = [Outcome.Reply(gateway: header.gateway, reply: AuthorityReply(
+            kind: .error, command: header.id, connection: header.connection, game: header.game, code: error.code, message: error.message))]
+        let store = self.store
+        let logger = self.logger
+        Task {
+            do {
+                try await store.commit(outcome, previousSeq: 0)
+            } catch {
+                logger.warning("could not answer an unreadable envelope: \(error)")
+            }
+        }
     }
 
     /// The game's runner (created if needed), counting one more input for it.

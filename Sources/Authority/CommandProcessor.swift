@@ -42,12 +42,12 @@ public struct CommandProcessor: Sendable {
     }
 
     public mutating func handle(_ envelope: CommandEnvelope, record: GameRecord?, now: Double) -> Outcome {
-        switch envelope.type {
-        case "create": return create(envelope, existing: record, now: now)
-        case "join": return join(envelope, record: record, now: now)
-        case "rejoin": return rejoin(envelope, record: record, now: now)
-        case "disconnect": return disconnect(envelope, record: record, now: now)
-        default: break
+        switch envelope.message {
+        case .create(let name, let options): return create(envelope, name: name, options: options, existing: record, now: now)
+        case .join(let name): return join(envelope, name: name, record: record, now: now)
+        case .rejoin: return rejoin(envelope, record: record, now: now)
+        case .disconnect: return disconnect(envelope, record: record, now: now)
+        case .chat, .addBot, .leave, .command: break
         }
         guard var record else {
             return .error(envelope, code: RelayErrorCode.unknownGame, message: "there is no game \(envelope.game)")
@@ -59,44 +59,45 @@ public struct CommandProcessor: Sendable {
         else {
             return .error(envelope, code: RelayErrorCode.notSeated, message: "this connection holds no seat in game \(envelope.game)")
         }
-        switch envelope.type {
-        case "chat":
-            // The gateway refuses bad text already; a hostile publisher on Redis is refused here too.
-            let text: String
-            switch PlayerText.chat(envelope.message["text"]?.stringValue ?? "") {
-            case .success(let line): text = line
-            case .failure(let violation):
-                return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: violation.message)
-            }
-            let name = record.state.player(player)?.name ?? player
-            var outcome = Outcome()
-            outcome.broadcast = WireJSON.encode(ChatMessage(game: record.game, player: player, name: name, text: text))
-            outcome.replies = [ack(envelope, seq: nil)]
-            return outcome
-        case "add_bot":
+        let command: Command
+        switch envelope.message {
+        case .chat(let text):
+            return chat(envelope, text: text, record: record, player: player)
+        case .addBot:
             return addBot(envelope, record: &record, by: player, now: now)
-        case "leave" where record.state.phase == .lobby:
+        case .leave where record.state.phase == .lobby:
             return leaveLobby(envelope, record: &record, player: player, now: now)
-        case "leave" where record.state.phase == .finished:
+        case .leave where record.state.phase == .finished:
             // Nothing to give up in a finished game: the connection is simply free again.
             var outcome = Outcome()
             outcome.replies = [ack(envelope, seq: nil)]
             return outcome
-        default:
-            break
-        }
-        let command: Command
-        do {
-            var message = envelope.message
-            if envelope.type == "leave" { message = .object(["type": .string("resign")]) }
-            command = try JSONDecoder().decode(Command.self, from: Data(WireJSON.encode(message).utf8))
-        } catch {
-            return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: "malformed \(envelope.type) command")
+        case .leave:
+            command = .resign
+        case .command(let requested):
+            command = requested
+        case .create, .join, .rejoin, .disconnect:
+            return Outcome()  // handled above
         }
         guard !command.isSystem else {
             return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: "\(command.type) is issued by the authority only")
         }
         return apply(command, by: player, to: record, cause: envelope, now: now)
+    }
+
+    private func chat(_ envelope: CommandEnvelope, text: String, record: GameRecord, player: PlayerID) -> Outcome {
+        // The gateway refuses bad text already; a hostile publisher on Redis is refused here too.
+        let line: String
+        switch PlayerText.chat(text) {
+        case .success(let checked): line = checked
+        case .failure(let violation):
+            return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: violation.message)
+        }
+        let name = record.state.player(player)?.name ?? player
+        var outcome = Outcome()
+        outcome.broadcast = WireJSON.encode(ChatMessage(game: record.game, player: player, name: name, text: line))
+        outcome.replies = [ack(envelope, seq: nil)]
+        return outcome
     }
 
     /// Applies a command on behalf of `player` (a client, a bot or the turn clock) and publishes the result.
@@ -182,23 +183,14 @@ public struct CommandProcessor: Sendable {
 
     // MARK: - Seats
 
-    private mutating func create(_ envelope: CommandEnvelope, existing: GameRecord?, now: Double) -> Outcome {
+    private mutating func create(_ envelope: CommandEnvelope, name: String, options: GameOptions, existing: GameRecord?, now: Double) -> Outcome {
         guard existing == nil else {
             return .error(envelope, code: "game_exists", message: "game \(envelope.game) already exists")
         }
         guard let tokenHash = envelope.seat else {
             return .error(envelope, code: RelayErrorCode.invalidToken, message: "create needs a seat token")
         }
-        var options = GameOptions()
-        if let raw = envelope.message["options"], raw != .null {
-            do {
-                options = try JSONDecoder().decode(GameOptions.self, from: Data(WireJSON.encode(raw).utf8))
-            } catch let violation as RuleViolation {
-                return .error(envelope, code: violation.code.rawValue, message: violation.message)
-            } catch {
-                return .error(envelope, code: RuleViolation.Code.invalidOptions.rawValue, message: "options must be an object")
-            }
-        }
+        var options = options
         if unshuffledCards { options.shuffleCards = false }
         do {
             options = try options.validated()
@@ -208,10 +200,10 @@ public struct CommandProcessor: Sendable {
         var generator = SystemRandomNumberGenerator()
         var record = GameRecord(game: envelope.game, state: GameState(options: options, seed: seed ?? generator.next()))
         record.creator = envelope.client
-        return seat(envelope, in: record, tokenHash: tokenHash, verb: "created the game", now: now)
+        return seat(envelope, name: name, in: record, tokenHash: tokenHash, verb: "created the game", now: now)
     }
 
-    private mutating func join(_ envelope: CommandEnvelope, record: GameRecord?, now: Double) -> Outcome {
+    private mutating func join(_ envelope: CommandEnvelope, name: String, record: GameRecord?, now: Double) -> Outcome {
         guard let record else {
             return .error(envelope, code: RelayErrorCode.unknownGame, message: "there is no game \(envelope.game)")
         }
@@ -221,14 +213,15 @@ public struct CommandProcessor: Sendable {
         if record.seats.values.contains(where: { $0.gateway == envelope.gateway && $0.connection == envelope.connection }) {
             return .error(envelope, code: RelayErrorCode.alreadySeated, message: "this connection already holds a seat in game \(envelope.game)")
         }
-        return seat(envelope, in: record, tokenHash: tokenHash, verb: "joined", now: now)
+        return seat(envelope, name: name, in: record, tokenHash: tokenHash, verb: "joined", now: now)
     }
 
     /// Seats the envelope's connection under the name it asked for and welcomes it.
-    private func seat(_ envelope: CommandEnvelope, in record: GameRecord, tokenHash: String, verb: String, now: Double) -> Outcome {
+    private func seat(_ envelope: CommandEnvelope, name requested: String, in record: GameRecord, tokenHash: String, verb: String,
+                      now: Double) -> Outcome {
         var record = record
         let name: String
-        switch PlayerText.name(envelope.message["name"]?.stringValue ?? "Player") {
+        switch PlayerText.name(requested) {
         case .success(let text): name = text
         case .failure(let violation):
             return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: violation.message)

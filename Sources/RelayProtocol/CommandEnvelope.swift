@@ -5,7 +5,7 @@ import Monopoly
 ///
 /// `player` comes from the gateway's connection table (set by a `welcome`), never from the client;
 /// `seat` is the SHA-256 of the client's seat token, so the token itself never crosses Redis.
-public struct CommandEnvelope: Sendable, Equatable, Codable {
+public struct CommandEnvelope: Sendable, Equatable, Encodable {
     /// Unique per gateway ("gw1-42"): the authority's acknowledgement names it.
     public var id: String
     public var gateway: String
@@ -16,12 +16,12 @@ public struct CommandEnvelope: Sendable, Equatable, Codable {
     /// The client's address as the gateway knows it (its peer, or the one the load balancer's PROXY
     /// header names), on `create` only: the authority counts open games per address.
     public var client: String?
-    /// The client's message: `type` plus its fields (`create`, `join`, `rejoin`, `roll`, `bid`, ...),
-    /// or `disconnect` when the gateway lost the connection.
-    public var message: JSONValue
+    /// The client's message, decoded and checked by the gateway (or its own `disconnect`); on the
+    /// wire `{"type":"bid","amount":120}`, only the type's own fields.
+    public var message: EnvelopeMessage
 
     public init(id: String, gateway: String, connection: String, game: GameID,
-                player: String? = nil, seat: String? = nil, client: String? = nil, message: JSONValue) {
+                player: String? = nil, seat: String? = nil, client: String? = nil, message: EnvelopeMessage) {
         self.id = id
         self.gateway = gateway
         self.connection = connection
@@ -30,14 +30,6 @@ public struct CommandEnvelope: Sendable, Equatable, Codable {
         self.seat = seat
         self.client = client
         self.message = message
-    }
-
-    /// The typed message, encoded from its type: only known fields reach Redis.
-    public init(id: String, gateway: String, connection: String, game: GameID,
-                player: String? = nil, seat: String? = nil, client: String? = nil, message: EnvelopeMessage) {
-        // Our own encoding of our own type: it parses.
-        let value = try! JSONValue(parsing: WireJSON.encode(message).utf8)
-        self.init(id: id, gateway: gateway, connection: connection, game: game, player: player, seat: seat, client: client, message: value)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -56,7 +48,7 @@ public struct CommandEnvelope: Sendable, Equatable, Codable {
         try container.encode(message, forKey: .message)
     }
 
-    public var type: String { message["type"]?.stringValue ?? "" }
+    public var type: String { message.type }
 }
 
 /// What the authority publishes to one gateway's reply channel. Every command gets exactly one.

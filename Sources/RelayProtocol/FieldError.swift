@@ -15,7 +15,8 @@ struct FieldError: Error {
             message = "\(type) needs \"\(Self.join(path))\""
         case .dataCorrupted(let context):
             path = Self.components(context.codingPath)
-            message = "\"\(Self.join(path))\" is out of range"
+            // `Command` refuses a type it does not know through its `type` field.
+            message = path.last == "type" ? "unknown message type \"\(type.prefix(32))\"" : "\"\(Self.join(path))\" is out of range"
         @unknown default:
             path = []
             message = "\(type) is malformed"

@@ -175,28 +175,3 @@ struct JSONValueBuilder: JSONSink {
         return String(decoding: out, as: UTF8.self)
     }
 }
-
-// Only for the envelope's `msg` until it is typed: read from our own decoder, the value is taken
-// as it is; any other decoder gets each kind tried in turn (behind the shape check's 32 levels).
-extension JSONValue: Decodable {
-    public init(from decoder: any Decoder) throws {
-        if let decoder = decoder as? JSONValueDecoder {
-            self = decoder.value
-            return
-        }
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-}

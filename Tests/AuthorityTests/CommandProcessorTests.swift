@@ -14,7 +14,7 @@ import Testing
                   seat: String? = nil, fields: [String: JSONValue] = [:], id: String = "gw1-1") -> CommandEnvelope {
         var message = fields
         message["type"] = .string(type)
-        return CommandEnvelope(id: id, gateway: gateway, connection: connection, game: game, player: player, seat: seat, message: .object(message))
+        return CommandEnvelope(id: id, gateway: gateway, connection: connection, game: game, player: player, seat: seat, message: .wire(message))
     }
 
     /// Alice creates on gw1 connection 1, Bob joins on gw2 connection 7.
@@ -170,22 +170,33 @@ import Testing
         #expect(joined.replies.first?.reply.code == "bad_request")
     }
 
-    /// A publisher past the gateway gets the same answer: the option named, nothing created.
+    /// A publisher past the gateway gets the same answer: the option named, nothing created. The
+    /// answer comes from the envelope's decoder (a value the typed options cannot hold; the
+    /// authority answers it) or from the processor (a value they hold, out of range).
     @Test(arguments: [
-        ("turn_seconds", JSONValue.number(1e16), "turn_seconds must be between 10 and 3600"),
-        ("auction_seconds", .number(1e16), "auction_seconds must be between 5 and 120"),
-        ("auction_seconds", .number(1e30), "auction_seconds must be an integer between 5 and 120"),
-        ("starting_cash", .number(-1), "starting_cash must be between 1 and 100000"),
-        ("turn_limit", .number(0.5), "turn_limit must be an integer between 1 and 10000"),
-        ("max_players", .string("8"), "max_players must be an integer between 2 and 8"),
+        ("turn_seconds", "10000000000000000", "turn_seconds must be an integer between 10 and 3600"),
+        ("turn_seconds", "3601", "turn_seconds must be between 10 and 3600"),
+        ("auction_seconds", "1000000000000000", "auction_seconds must be between 5 and 120"),
+        ("auction_seconds", "1e30", "auction_seconds must be an integer between 5 and 120"),
+        ("starting_cash", "-1", "starting_cash must be between 1 and 100000"),
+        ("turn_limit", "0.5", "turn_limit must be an integer between 1 and 10000"),
+        ("max_players", #""8""#, "max_players must be an integer between 2 and 8"),
     ])
-    func createWithAnOptionOutOfRangeNamesIt(_ field: String, _ value: JSONValue, _ message: String) {
+    func createWithAnOptionOutOfRangeNamesIt(_ field: String, _ value: String, _ message: String) {
         var processor = CommandProcessor(seed: 1)
-        let outcome = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("Alice"), "options": .object([field: value])]),
-                                       record: nil, now: 0)
-        #expect(outcome.record == nil)
-        #expect(outcome.replies.first?.reply.code == "invalid_options")
-        #expect(outcome.replies.first?.reply.message == message)
+        let text = #"{"conn":"1","game":"TEST23","gateway":"gw1","id":"gw1-1","player":null,"seat":"\#(aliceSeat)","#
+            + #""msg":{"type":"create","name":"Alice","options":{"\#(field)":\#(value)}}}"#
+        switch CommandEnvelope.decode(Array(text.utf8)) {
+        case .success(let envelope):
+            let outcome = processor.handle(envelope, record: nil, now: 0)
+            #expect(outcome.record == nil)
+            #expect(outcome.replies.first?.reply.code == "invalid_options")
+            #expect(outcome.replies.first?.reply.message == message)
+        case .failure(let error):
+            #expect(error.replyTo?.id == "gw1-1")
+            #expect(error.code == "invalid_options")
+            #expect(error.message == message)
+        }
     }
 
     @Test func theJoinEventNamesThePlayerAsStored() throws {
@@ -215,7 +226,7 @@ import Testing
         var message: [String: JSONValue] = ["type": .string(type)]
         if let name { message["name"] = .string(name) }
         return CommandEnvelope(id: "gw1-\(type)-\(connection)", gateway: "gw1", connection: connection, game: game, player: player, seat: seat,
-                               message: .object(message))
+                               message: .wire(message))
     }
 
     func step(_ processor: inout CommandProcessor, _ envelope: CommandEnvelope, _ record: GameRecord?, now: Double) throws -> GameRecord {
@@ -296,7 +307,7 @@ import Testing
         func envelope(_ type: String, player: String?, connection: String, seat: String? = nil, name: String? = nil) -> CommandEnvelope {
             var message: [String: JSONValue] = ["type": .string(type)]
             if let name { message["name"] = .string(name) }
-            return CommandEnvelope(id: "gw1-\(type)", gateway: "gw1", connection: connection, game: game, player: player, seat: seat, message: .object(message))
+            return CommandEnvelope(id: "gw1-\(type)", gateway: "gw1", connection: connection, game: game, player: player, seat: seat, message: .wire(message))
         }
         var record = try #require(processor.handle(envelope("create", player: nil, connection: "1", seat: String(repeating: "a", count: 64), name: "A"), record: nil, now: 0).record)
         record = try #require(processor.handle(envelope("join", player: nil, connection: "2", seat: String(repeating: "b", count: 64), name: "B"), record: record, now: 0).record)

@@ -13,7 +13,7 @@ import Testing
         var message: [String: JSONValue] = ["type": .string(type)]
         if let name { message["name"] = .string(name) }
         return CommandEnvelope(id: "gw1-\(type)-\(connection)", gateway: "gw1", connection: connection, game: game, player: player, seat: seat,
-                               message: .object(message))
+                               message: .wire(message))
     }
 
     /// Applies a command and returns the new record and whether the lobby list must be rewritten.

@@ -20,7 +20,7 @@ struct RunnerTests {
         var message = fields
         message["type"] = .string(type)
         return CommandEnvelope(id: id, gateway: "gw1", connection: connection, game: game ?? self.game, player: player, seat: seat,
-                               message: .object(message))
+                               message: .wire(message))
     }
 
     /// Applies and commits one envelope as the authority does; returns the new seq.
@@ -372,7 +372,7 @@ struct RunnerTests {
             func create(_ n: Int, from address: String, on registry: RunnerRegistry) async -> AuthorityReply? {
                 await registry.dispatch(CommandEnvelope(id: "c\(n)", gateway: "gw1", connection: "\(n)", game: GameID(rawValue: "QUOTA\(n)")!,
                                                         seat: String(repeating: "a", count: 64), client: address,
-                                                        message: .object(["type": .string("create"), "name": .string("Alice")])))
+                                                        message: .create(name: "Alice", options: GameOptions())))
                 return await reply(to: "c\(n)")
             }
             func registry() async -> RunnerRegistry {
@@ -390,7 +390,7 @@ struct RunnerTests {
             #expect(await create(5, from: "192.0.2.2", on: first)?.kind == .welcome)
             // Leaving one of its games (the lobby is closed) frees a slot.
             await first.dispatch(CommandEnvelope(id: "l1", gateway: "gw1", connection: "1", game: GameID(rawValue: "QUOTA1")!, player: "p1",
-                                                 message: .object(["type": .string("leave")])))
+                                                 message: .leave))
             #expect(await reply(to: "l1")?.kind == .ack)
             #expect(await create(6, from: "192.0.2.1", on: first)?.kind == .welcome)
 

@@ -16,7 +16,7 @@ import Testing
         var message = fields
         message["type"] = .string(type)
         return CommandEnvelope(id: "\(gateway)-\(type)", gateway: gateway, connection: connection, game: game, player: player, seat: seat,
-                               message: .object(message))
+                               message: .wire(message))
     }
 
     /// A command from a seated player, through `handle` as the runner does.

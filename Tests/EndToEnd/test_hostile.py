@@ -86,7 +86,8 @@ def test_deep_options_and_unknown_fields_never_reach_redis(make_stack):
 
     try:
         asyncio.run(scenario())
-        sent = commands_seen(observer)
+        # (The gateway reports the connections' ends as `disconnect`s, whenever they come.)
+        sent = [c for c in commands_seen(observer) if c["msg"]["type"] != "disconnect"]
         assert [c["msg"]["type"] for c in sent] == ["create", "join", "start", "roll"]
         create = sent[0]["msg"]
         assert set(create) == {"type", "name", "options"}
@@ -97,6 +98,47 @@ def test_deep_options_and_unknown_fields_never_reach_redis(make_stack):
         assert sent[3]["msg"] == {"type": "roll"}
         envelope = {"id", "gateway", "conn", "game", "player", "seat", "msg"}
         assert set(sent[0]) == envelope | {"client"} and all(set(c) == envelope for c in sent[1:])
+    finally:
+        observer.close()
+
+
+def test_envelopes_published_past_the_gateway_are_refused_answered_when_they_can_be_and_never_trap(make_stack):
+    """Redis input is hostile too: the authority reads each envelope through the same shape check
+    and one typed decode. What names its sender gets an error on that gateway's reply channel;
+    the rest is dropped. The authority goes on serving games."""
+    stack = make_stack(gateways=1)
+    stack.wait_for_authority()
+    observer = Observer(stack.redis_port)
+    header = '"id":"evil-1","gateway":"gwx","conn":"9","game":"ABC234","player":null,"seat":null'
+    payloads = [
+        "{" + header + ',"msg":{"type":"bid","amount":"all"}}',
+        "{" + header + ',"msg":{"type":"create","name":"A","options":{"turn_seconds":1e300}}}',
+        "{" + header + ',"msg":{"type":"create","name":"A","options":' + DEEP + "}}",
+        '{"msg":' + DEEP + "}",
+        "not json at all",
+        '{"id":"x","gateway":"gwx","conn":"9","game":"*}:cmd","msg":{"type":"roll"}}',
+    ]
+    try:
+        # Both the authority (once it consumes commands) and the observer hold a pattern subscription.
+        deadline = time.monotonic() + 15
+        while int(stack.redis_cli("PUBSUB", "NUMPAT")) < 2:
+            assert time.monotonic() < deadline, "the authority never subscribed to the command channels"
+            time.sleep(0.05)
+        for payload in payloads:
+            stack.redis_cli("PUBLISH", "monopoly:{ABC234}:cmd", payload)
+
+        async def scenario():
+            client = await GameClient.connect(stack.ws_url(0), "after")
+            await client.ok("create", name="After")
+            await client.close()
+
+        asyncio.run(scenario())
+        replies = [json.loads(payload) for channel, payload in observer.messages() if channel == "monopoly:gateway:{gwx}:reply"]
+        assert [(r["type"], r["cmd"], r["code"], r["message"]) for r in replies] == [
+            ("error", "evil-1", "bad_request", '"msg.amount" must be an integer'),
+            ("error", "evil-1", "invalid_options", "turn_seconds must be an integer between 10 and 3600"),
+        ]
+        assert len(stack.authorities) == 1 and all(p.proc.poll() is None for p in stack.authorities.values())
     finally:
         observer.close()
 
@@ -150,7 +192,7 @@ def test_names_and_chat_past_their_limits_get_bad_request_naming_the_limit(make_
     try:
         asyncio.run(scenario())
         # Only the two accepted messages reached Redis.
-        assert [c["msg"]["type"] for c in commands_seen(observer)] == ["create", "chat"]
+        assert [c["msg"]["type"] for c in commands_seen(observer) if c["msg"]["type"] != "disconnect"] == ["create", "chat"]
     finally:
         observer.close()
 

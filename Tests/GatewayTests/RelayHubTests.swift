@@ -25,7 +25,7 @@ struct RelayHubTests {
             // Bob joins through another gateway (a lobby its last person leaves is closed).
             try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
                                                       seat: SeatToken.hash(SeatToken.mint()),
-                                                      message: .object(["type": .string("join"), "name": .string("Bob")])))
+                                                      message: .join(name: "Bob")))
             #expect(try await spectator.nextMessage()["seq"]?.intValue == 2)
 
             // The player leaves and hangs up at once; the authority applies the leave, but its
@@ -45,7 +45,7 @@ struct RelayHubTests {
             // The spectator still gets the game's states: the leave's, then a join through another gateway.
             try await authority.apply(CommandEnvelope(id: "gw2-2", gateway: "gw2", connection: "2", game: game,
                                                       seat: SeatToken.hash(SeatToken.mint()),
-                                                      message: .object(["type": .string("join"), "name": .string("Cleo")])))
+                                                      message: .join(name: "Cleo")))
             #expect(try await spectator.nextMessage()["seq"]?.intValue == 3)
             #expect(try await spectator.nextMessage()["seq"]?.intValue == 4)
         }
@@ -60,7 +60,7 @@ struct RelayHubTests {
             // The seat's token comes back through another gateway: this one gets a revoke.
             let seat = try #require(try await GameStore(redis: authority.redis).load(game)?.seats.first)
             try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
-                                                      seat: seat.value.tokenHash, message: .object(["type": .string("rejoin")])))
+                                                      seat: seat.value.tokenHash, message: .rejoin))
             #expect(try await player.nextMessage()["seq"]?.intValue == 2)
             #expect(try await player.nextMessage()["code"]?.stringValue == RelayErrorCode.seatTaken)
             #expect(await eventually { stack.interest(game) == 1 })
@@ -168,7 +168,7 @@ struct RelayHubTests {
             let bob = try #require(lost.first?.reply.player)
             try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
                                                       seat: SeatToken.hash(SeatToken.mint()),
-                                                      message: .object(["type": .string("join"), "name": .string("Cy")])))
+                                                      message: .join(name: "Cy")))
             let answer = try await player.nextMessage()
             #expect(answer["code"]?.stringValue == RelayErrorCode.authorityUnavailable)
             #expect(answer["re"]?.intValue == 5)
@@ -335,7 +335,7 @@ final class ScriptedAuthority: @unchecked Sendable {
         self.received = received
         redis = try await RedisClient.connect(url: url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         feed = try await RedisSubscriber.connect(url: url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton) { message in
-            guard let envelope = try? WireJSON.decode(CommandEnvelope.self, from: message.payload) else { return }
+            guard case .success(let envelope) = CommandEnvelope.decode(message.payload) else { return }
             received.withLockedValue { $0.append(envelope) }
         }
         try await feed.psubscribe(RedisChannels.allCommandsPattern)
