@@ -288,7 +288,7 @@ public struct CommandProcessor: Sendable {
         let number = record.seats.values.filter(\.isBot).count + 1
         let bot: PlayerID
         do {
-            bot = try record.state.join(name: "Bot \(number)")
+            bot = try record.state.join(name: "Bot \(number)", bot: true)
         } catch {
             return .error(envelope, code: error.code.rawValue, message: error.message)
         }

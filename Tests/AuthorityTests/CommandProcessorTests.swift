@@ -205,6 +205,19 @@ import Testing
         #expect(try #require(outcome.stateMessage).contains("\"text\":\"Zo\u{00EB} created the game.\""))
     }
 
+    @Test func aBotTheHostAddsIsMarkedAsABotInTheState() throws {
+        var processor = CommandProcessor(seed: 1)
+        let created = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("Alice")]), record: nil, now: 0)
+        let added = processor.handle(envelope("add_bot", player: "p1", id: "gw1-2"), record: created.record, now: 0)
+        let record = try #require(added.record)
+        #expect(record.state.player("p2")?.bot == true)
+        #expect(record.state.player("p1")?.bot == false)
+        // The browser's badge reads the published state.
+        let message = try WireJSON.decode(JSONValue.self, from: try #require(added.stateMessage))
+        guard case .array(let players) = message["state"]?["players"] else { Issue.record("no players"); return }
+        #expect(players.map { $0["bot"] } == [.bool(false), .bool(true)])
+    }
+
     @Test func scriptedDiceAreConsumedByRollsAcrossGames() throws {
         var processor = CommandProcessor(dice: SharedDiceScript([1, 2]), seed: 1)
         var record = twoPlayerLobby(&processor)
