@@ -199,6 +199,39 @@ import Testing
         }
     }
 
+    /// Numbers and shapes a publisher past the gateway can put in every field: each command is
+    /// refused with an error or applied, never a trap (decoding to `Int` refuses 1e300 and 2^63; 2^63 - 1024 is the largest that decodes).
+    static let extremeValues: [JSONValue] = [
+        .number(1e300), .number(-1e300), .number(Double(Int.max)), .number(9_223_372_036_854_774_784), .number(-9_223_372_036_854_775_808),
+        .number(18_446_744_073_709_551_616), .number(0.5), .number(-1), .number(40), .number(1e16),
+        .string("1"), .null, .bool(true), .array([.number(1), .number(1)]), .object(["cash": .number(1e300)]),
+    ]
+
+    @Test(arguments: extremeValues)
+    func extremeFieldValuesInEveryCommandAreAnsweredWithoutATrap(_ value: JSONValue) throws {
+        var processor = CommandProcessor(seed: 1)
+        var record = twoPlayerLobby(&processor)
+        record = try #require(processor.handle(envelope("start", player: "p1"), record: record, now: 1000).record)
+        let offers: [JSONValue] = [value, .object(["cash": value]), .object(["properties": value]), .object(["jail_cards": value]),
+                                   .object(["properties": .array([value, value])])]
+        var envelopes = ["bid": "amount", "build": "square", "sell": "square", "mortgage": "square", "unmortgage": "square",
+                         "lift_mortgage": "square", "keep_mortgage": "square", "trade_accept": "trade", "trade_reject": "trade",
+                         "chat": "text", "roll": "x", "end_turn": "x"]
+            .map { type, field in envelope(type, player: "p1", fields: [field: value]) }
+        for offer in offers {
+            envelopes.append(envelope("trade_propose", player: "p1", fields: ["to": .string("p2"), "give": offer, "get": .object(["cash": .number(1)])]))
+            envelopes.append(envelope("trade_propose", player: "p1", fields: ["to": .string("p2"), "give": .object(["cash": .number(1)]), "get": offer]))
+            envelopes.append(envelope("trade_propose", player: "p1", fields: ["to": value, "give": offer, "get": offer]))
+        }
+        envelopes.append(envelope("create", connection: "9", seat: aliceSeat, fields: ["name": value, "options": .object(["turn_seconds": value])]))
+        envelopes.append(envelope("join", connection: "9", seat: aliceSeat, fields: ["name": value]))
+        for env in envelopes {
+            let outcome = processor.handle(env, record: env.type == "create" ? nil : record, now: 1000)
+            #expect(outcome.record != nil || outcome.broadcast != nil || outcome.replies.first?.reply.kind == .error, "\(env.message)")
+            if let next = outcome.record { #expect(next.state.checkInvariants().isEmpty, "\(env.message)") }
+        }
+    }
+
     @Test func theJoinEventNamesThePlayerAsStored() throws {
         var processor = CommandProcessor(seed: 1)
         let outcome = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("  Zoe\u{0308}  ")]), record: nil, now: 0)

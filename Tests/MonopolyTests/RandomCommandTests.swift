@@ -38,46 +38,10 @@ import Testing
 
     @Test func randomCommandsAreRejectedCleanlyOrKeepTheInvariants() {
         var rng = SplitMix64(seed: 77)
-        var accepted = 0, rejected = 0
-        for seed in UInt64(1)...40 {
-            var g = GameState(options: GameOptions(freeParkingJackpot: seed % 2 == 0, turnLimit: 400), seed: seed)
-            for k in 0..<(2 + Int(seed % 5)) { _ = try! g.join(name: "P\(k)") }
-            _ = try! g.apply(.start, by: "p1")
-            var steps = 0
-            while g.phase == .playing && steps < 20_000 {
-                steps += 1
-                if rng.die(3) == 1 {
-                    let ids = g.players.map(\.id) + ["ghost"]
-                    let who = ids[Int(rng.next(upperBound: UInt64(ids.count)))]
-                    let command = Self.randomCommand(g, &rng)
-                    let before = g
-                    do {
-                        _ = try g.apply(command, by: who)
-                        accepted += 1
-                        let broken = g.checkInvariants()
-                        #expect(broken.isEmpty, "seed \(seed): \(command) by \(who): \(broken)")
-                        if !broken.isEmpty { return }
-                    } catch {
-                        rejected += 1
-                        #expect(g == before, "seed \(seed): rejected \(command) changed the state")
-                    }
-                    continue
-                }
-                guard let actor = g.respondents.first(where: { Bot.nextCommand(for: $0, in: g) != nil }) else {
-                    Issue.record("seed \(seed): no bot move at \(String(describing: g.stage))")
-                    return
-                }
-                do {
-                    _ = try g.apply(Bot.nextCommand(for: actor, in: g)!, by: actor)
-                } catch {
-                    Issue.record("seed \(seed): bot move rejected: \(error)")
-                    return
-                }
-                let broken = g.checkInvariants()
-                #expect(broken.isEmpty, "seed \(seed): \(broken)")
-                if !broken.isEmpty { return }
-            }
-            #expect(g.phase == .finished, "seed \(seed) did not finish")
+        let (accepted, rejected) = botGames(seeds: 1...40, turnLimit: 400, maxSteps: 20_000, rng: &rng) { g, rng in
+            guard rng.die(3) == 1 else { return [] }
+            let ids = g.players.map(\.id) + ["ghost"]
+            return [(ids[Int(rng.next(upperBound: UInt64(ids.count)))], Self.randomCommand(g, &rng))]
         }
         #expect(accepted > 100 && rejected > 1000)
     }

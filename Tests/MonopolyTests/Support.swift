@@ -1,3 +1,4 @@
+import Testing
 @testable import Monopoly
 
 /// A started game with `n` players ("p1"...), printed card order, and the given options.
@@ -87,4 +88,50 @@ extension GameState {
         players[i].inJail = true
         players[i].jailTurns = turns
     }
+}
+
+/// Bot games (one per seed, 2 to 6 players, `turnLimit`) in which, before every bot move, the
+/// commands `interject` returns are sent as well: each must be rejected without changing anything,
+/// or keep every invariant. Records an issue on the first breach; returns the commands' counts.
+func botGames(seeds: ClosedRange<UInt64>, turnLimit: Int, maxSteps: Int, rng: inout SplitMix64,
+              interject: (GameState, inout SplitMix64) -> [(PlayerID, Command)]) -> (accepted: Int, rejected: Int) {
+    var accepted = 0, rejected = 0
+    for seed in seeds {
+        var g = GameState(options: GameOptions(freeParkingJackpot: seed % 2 == 0, turnLimit: turnLimit), seed: seed)
+        for k in 0..<(2 + Int(seed % 5)) { _ = try! g.join(name: "P\(k)") }
+        _ = try! g.apply(.start, by: "p1")
+        var steps = 0
+        while g.phase == .playing && steps < maxSteps {
+            steps += 1
+            for (who, command) in interject(g, &rng) {
+                let before = g
+                do {
+                    _ = try g.apply(command, by: who)
+                    accepted += 1
+                    let broken = g.checkInvariants()
+                    #expect(broken.isEmpty, "seed \(seed): \(command) by \(who): \(broken)")
+                    if !broken.isEmpty { return (accepted, rejected) }
+                } catch {
+                    rejected += 1
+                    #expect(g == before, "seed \(seed): rejected \(command) changed the state")
+                }
+            }
+            guard g.phase == .playing else { break }
+            guard let actor = g.respondents.first(where: { Bot.nextCommand(for: $0, in: g) != nil }) else {
+                Issue.record("seed \(seed): no bot move at \(String(describing: g.stage))")
+                return (accepted, rejected)
+            }
+            do {
+                _ = try g.apply(Bot.nextCommand(for: actor, in: g)!, by: actor)
+            } catch {
+                Issue.record("seed \(seed): bot move rejected: \(error)")
+                return (accepted, rejected)
+            }
+            let broken = g.checkInvariants()
+            #expect(broken.isEmpty, "seed \(seed): \(broken)")
+            if !broken.isEmpty { return (accepted, rejected) }
+        }
+        #expect(g.phase == .finished, "seed \(seed) did not finish")
+    }
+    return (accepted, rejected)
 }
