@@ -186,7 +186,6 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
         var headers = HTTPHeaders()
         headers.add(name: "etag", value: file.etag)
         headers.add(name: "cache-control", value: file.cacheControl)
-        headers.add(name: "x-content-type-options", value: "nosniff")
         if head.headers["if-none-match"].contains(where: { $0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == file.etag } }) {
             return respond(context: context, head: head, status: .notModified, headers: headers, body: nil, close: close)
         }
@@ -371,6 +370,7 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
             headers.replaceOrAdd(name: "content-length", value: String(body?.readableBytes ?? 0))
         }
         headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+        SecurityHeaders.add(to: &headers, host: request.headers.first(name: "host"))
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         if let body, request.method != .HEAD, status != .notModified {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)

@@ -8,6 +8,7 @@ import json
 import socket
 import struct
 import time
+import urllib.error
 import urllib.request
 
 import websockets
@@ -550,3 +551,23 @@ def test_a_foreign_origin_gets_403_and_the_page_s_own_host_or_a_listed_origin_ge
                 assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "lobby"
 
     asyncio.run(scenario())
+
+
+def test_the_page_and_its_scripts_carry_the_browser_security_headers(make_stack):
+    stack = make_stack(gateways=1)
+    port = stack.gateway_ports[0]
+    for path, status in [("/", 200), ("/js/main.js", 200), ("/nope", 404)]:
+        try:
+            response = urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10)
+        except urllib.error.HTTPError as error:
+            response = error
+        assert response.status == status, path
+        headers = response.headers
+        csp = headers["Content-Security-Policy"]
+        for directive in ["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'",
+                          f"connect-src 'self' ws://127.0.0.1:{port} wss://127.0.0.1:{port};"]:
+            assert directive in csp, (path, csp)
+        assert "unsafe" not in csp
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"

@@ -51,7 +51,7 @@ export function buildBoard(board, onSquare) {
       inner = `<span class="corner corner-${index}">${cornerHTML(index)}</span>`;
     } else {
       if (info.kind === 'property') {
-        inner += `<span class="band" style="--band:${GROUP_COLORS[info.group]}"><span class="buildings"></span></span>`;
+        inner += `<span class="band" data-band="${GROUP_COLORS[info.group]}"><span class="buildings"></span></span>`;
       }
       const icon = ICONS[info.kind] || ICONS[`${info.kind}_${index}`] || '';
       inner += `<span class="sq-body"><span class="sq-name">${esc(shortName(index))}</span>${icon}`;

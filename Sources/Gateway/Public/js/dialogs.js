@@ -85,7 +85,7 @@ function deedHTML(s, index) {
   let status = '';
   if (isOwnable(index)) {
     status = sq.owner
-      ? `<p class="owner"><i class="dot" style="--color:${colorOf(sq.owner)}"></i>Owned by <b>${esc(nameOf(sq.owner))}</b>${sq.houses === 5 ? ' · hotel' : sq.houses ? ` · ${sq.houses} house${sq.houses > 1 ? 's' : ''}` : ''}${sq.mortgaged ? ' · <span class="tag tag-warn">mortgaged</span>' : ''}</p>`
+      ? `<p class="owner"><i class="dot" data-color="${colorOf(sq.owner)}"></i>Owned by <b>${esc(nameOf(sq.owner))}</b>${sq.houses === 5 ? ' · hotel' : sq.houses ? ` · ${sq.houses} house${sq.houses > 1 ? 's' : ''}` : ''}${sq.mortgaged ? ' · <span class="tag tag-warn">mortgaged</span>' : ''}</p>`
       : `<p class="owner muted">Unowned · price ${money(info.price)}</p>`;
   }
   const here = s.players.filter((p) => !p.bankrupt && p.position === index).map((p) => esc(p.name));
@@ -126,7 +126,7 @@ function renderSquare() {
   const { color, body, status } = deedHTML(s, openIndex);
   const light = ['light_blue', 'yellow'].includes(info.group);
   const html = `<div class="deed" data-index="${openIndex}">
-    <header style="--band:${color}" class="${light ? 'light' : ''}">
+    <header data-band="${color}" class="${light ? 'light' : ''}">
       <span class="small">${info.group ? esc(GROUP_NAMES[info.group]) : 'Square'} ${openIndex}</span>
       <h2 id="square-title">${esc(info.name)}</h2>
     </header>
@@ -168,7 +168,7 @@ function sideHTML(s, id, prefix) {
   const props = tradable(s, id).map((q) => {
     const info = SQUARES[q.index];
     return `<label class="check-prop"><input type="checkbox" name="${prefix}-prop" value="${q.index}" data-testid="${prefix}-prop-${q.index}">
-      <i class="chip" style="--band:${GROUP_COLORS[info.group]}"></i>${esc(info.name)}${q.mortgaged ? ' <span class="tag tag-warn">mortgaged</span>' : ''}</label>`;
+      <i class="chip" data-band="${GROUP_COLORS[info.group]}"></i>${esc(info.name)}${q.mortgaged ? ' <span class="tag tag-warn">mortgaged</span>' : ''}</label>`;
   }).join('');
   return `<label class="field"><span>Cash (has ${money(p.cash)})</span>
       <span class="money-input"><span>$</span><input type="number" min="0" max="${p.cash}" value="0" id="${prefix}-cash" data-testid="${prefix}-cash"></span></label>

@@ -41,7 +41,7 @@ function raiseCashList(s) {
     } else if (!sq.mortgaged && !groupHasBuildings(s, sq.index)) {
       action = button('mortgage', `Mortgage +${money(info.mortgage)}`, { args: { square: sq.index }, testid: `raise-mortgage-${sq.index}`, kind: 'btn-small' });
     } else continue;
-    rows.push(`<li><button type="button" class="linkish" data-square="${sq.index}"><i class="chip" style="--band:${GROUP_COLORS[info.group]}"></i>${esc(info.name)}</button>${action}</li>`);
+    rows.push(`<li><button type="button" class="linkish" data-square="${sq.index}"><i class="chip" data-band="${GROUP_COLORS[info.group]}"></i>${esc(info.name)}</button>${action}</li>`);
   }
   return rows.length ? `<ul class="raise-list" data-testid="raise-cash">${rows.join('')}</ul>` : '<p class="muted small">Nothing left to sell or mortgage.</p>';
 }
@@ -101,7 +101,7 @@ export function renderActions(s) {
     } else if (mine && stage === 'buy') {
       const info = SQUARES[s.pending_buy];
       const afford = my.cash >= info.price;
-      out.push(`<div class="offer"><i class="chip big" style="--band:${GROUP_COLORS[info.group]}"></i>
+      out.push(`<div class="offer"><i class="chip big" data-band="${GROUP_COLORS[info.group]}"></i>
         <div><button type="button" class="linkish" data-square="${s.pending_buy}"><b>${esc(info.name)}</b></button><div class="muted small">For sale: ${money(info.price)}</div></div></div>`);
       out.push(`<div class="row">
         ${button('buy', `Buy for ${money(info.price)}`, { kind: 'btn-primary', disabled: !afford, title: afford ? '' : 'Not enough cash: mortgage or sell first, or decline' })}
@@ -150,7 +150,7 @@ export function renderAuction(s) {
   if (!(value >= min)) value = Math.min(my ? my.cash : min, Math.max(min, a.high_bid + 10));
   const bidders = a.bidders.map((id) => {
     const state = a.high_bidder === id ? 'high' : a.passed.includes(id) ? 'passed' : 'in';
-    return `<li class="bidder bidder-${state}" data-testid="bidder-${id}"><i class="dot" style="--color:${colorOf(id)}"></i>${esc(nameOf(id))}${state === 'high' ? ' ★' : state === 'passed' ? ' (out)' : ''}</li>`;
+    return `<li class="bidder bidder-${state}" data-testid="bidder-${id}"><i class="dot" data-color="${colorOf(id)}"></i>${esc(nameOf(id))}${state === 'high' ? ' ★' : state === 'passed' ? ' (out)' : ''}</li>`;
   }).join('');
   const clock = s.options.auction_seconds ? '<div class="clock-bar"><span id="auction-bar"></span></div><span id="auction-timer" class="timer" data-testid="auction-timer"></span>' : '';
   setHTML(panel, `<h3>Auction${a.square != null ? '' : ''}: ${a.square != null ? `<button type="button" class="linkish" data-square="${a.square}">${esc(what)}</button>` : esc(what)}</h3>
@@ -175,7 +175,7 @@ export function renderTrades(s) {
   const side = (offer) => {
     const parts = [];
     if (offer.cash) parts.push(money(offer.cash));
-    for (const k of offer.properties) parts.push(`<button type="button" class="linkish" data-square="${k}"><i class="chip" style="--band:${GROUP_COLORS[SQUARES[k].group]}"></i>${esc(SQUARES[k].name)}</button>`);
+    for (const k of offer.properties) parts.push(`<button type="button" class="linkish" data-square="${k}"><i class="chip" data-band="${GROUP_COLORS[SQUARES[k].group]}"></i>${esc(SQUARES[k].name)}</button>`);
     if (offer.jail_cards) parts.push(`${offer.jail_cards} jail card${offer.jail_cards > 1 ? 's' : ''}`);
     return parts.length ? parts.join(', ') : 'nothing';
   };
@@ -211,11 +211,11 @@ export function renderPlayers(s) {
     const props = s.squares.filter((q) => q.owner === p.id).map((q) => {
       const info = SQUARES[q.index];
       const houses = q.houses === 5 ? 'H' : q.houses ? String(q.houses) : '';
-      return `<button type="button" class="chip-btn ${q.mortgaged ? 'mortgaged' : ''}" data-square="${q.index}" title="${esc(info.name)}${q.mortgaged ? ' (mortgaged)' : ''}" aria-label="${esc(info.name)}" style="--band:${GROUP_COLORS[info.group]}">${houses}</button>`;
+      return `<button type="button" class="chip-btn ${q.mortgaged ? 'mortgaged' : ''}" data-square="${q.index}" title="${esc(info.name)}${q.mortgaged ? ' (mortgaged)' : ''}" aria-label="${esc(info.name)}" data-band="${GROUP_COLORS[info.group]}">${houses}</button>`;
     }).join('');
     const current = s.phase === 'playing' && s.current === p.id;
     return `<li class="player ${current ? 'current' : ''} ${p.bankrupt ? 'out' : ''}" data-player="${p.id}" data-testid="player-${p.id}">
-      <span class="avatar" style="--color:${colorOf(p.id)}">${esc(p.name.charAt(0).toUpperCase())}</span>
+      <span class="avatar" data-color="${colorOf(p.id)}">${esc(p.name.charAt(0).toUpperCase())}</span>
       <div class="pmain">
         <div class="pname"><span class="name">${esc(p.name)}</span>${badges.join('')}</div>
         ${props ? `<div class="props" data-testid="props-${p.id}">${props}</div>` : ''}

@@ -5,6 +5,7 @@ import { SQUARES, GROUP_COLORS, PLAYER_COLORS, money } from './data.js';
 import { buildBoard, updateBoard, diceHTML, Tokens } from './board.js';
 import { renderActions, renderPlayers, renderTrades, renderAuction, tickClocks } from './game.js';
 import { openSquare, refreshSquare, openTrade } from './dialogs.js';
+import { watchStyleData } from './style-data.js';
 
 const SEAT_KEY = 'monopolyrelay.seat';
 const NAME_KEY = 'monopolyrelay.name';
@@ -352,7 +353,7 @@ function renderTurn(s) {
   } else {
     const mine = s.current === app.player;
     el.innerHTML = `<span class="muted">Turn ${s.turn_number}</span>
-      <strong><i class="dot" style="--color:${colorOf(s.current)}"></i>${mine ? 'Your turn' : `${esc(nameOf(s.current))}'s turn`}</strong>`;
+      <strong><i class="dot" data-color="${colorOf(s.current)}"></i>${mine ? 'Your turn' : `${esc(nameOf(s.current))}'s turn`}</strong>`;
   }
 }
 
@@ -399,7 +400,7 @@ function addLog(text, type = '') {
 function addChat(message) {
   const list = $('#chat-list');
   const item = document.createElement('li');
-  item.innerHTML = `<b style="color:${colorOf(message.player)}">${esc(message.name)}</b> ${esc(message.text)}`;
+  item.innerHTML = `<b class="chat-name" data-color="${colorOf(message.player)}">${esc(message.name)}</b> ${esc(message.text)}`;
   list.appendChild(item);
   while (list.children.length > 200) list.firstElementChild.remove();
   list.scrollTop = list.scrollHeight;
@@ -514,6 +515,7 @@ function wire() {
   });
 }
 
+watchStyleData(document.body);
 wire();
 connect();
 if (!app.seat || (inviteCode() && inviteCode() !== app.seat.game)) enterLobby(); // at once; the list fills in when the connection opens
