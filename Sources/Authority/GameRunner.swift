@@ -129,6 +129,7 @@ struct GameLoop: Sendable {
                     await commit(outcome, into: &state)
                     metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: outcome.record != nil || outcome.broadcast != nil)
                 case .tick, .timer:
+                    await retryLobbyOfFinishedGame(&state)
                     if await !closeIfUnattended(&state, processor: processor) {
                         await automaticMove(&state, processor: &processor)
                     }
@@ -238,6 +239,19 @@ struct GameLoop: Sendable {
         }
     }
 
+    /// A finished game whose lobby update Redis refused has no later commit to carry it: without
+    /// this retry (every `reloadDelay`, before the runner may retire) it would stay listed and in
+    /// `monopoly:games:active` for ever, after its keys expired.
+    private func retryLobbyOfFinishedGame(_ state: inout LoopState) async {
+        guard state.lobbyPending, let record = state.record, record.state.phase == .finished else { return }
+        do {
+            try await store.updateLobby(record)
+            state.lobbyPending = false
+        } catch {
+            logger.warning("lobby list still not updated: \(error); retrying")
+        }
+    }
+
     /// A `create` from an address that holds `MAX_GAMES_PER_CLIENT` open games already (nil: go on,
     /// the slot is reserved). Creates that name no address (a gateway from before the field) pass.
     private func refusedCreate(_ envelope: CommandEnvelope, _ state: LoopState) -> Outcome? {
@@ -273,6 +287,7 @@ struct GameLoop: Sendable {
     /// the vacancy clock of a game nobody attends.
     private func nextWake(_ state: LoopState) -> Duration? {
         guard let record = state.record else { return nil }
+        if state.lobbyPending, record.state.phase == .finished { return Self.reloadDelay }
         let wall = Date().timeIntervalSince1970
         // Past the deadline (the close was not committed: Redis failed us), retry in a second.
         let closing = timing.closing(record).map { closing in

@@ -404,4 +404,31 @@ struct RunnerTests {
             await feed.close()
         }
     }
+    @Test func aFinishedGameWhoseLobbyUpdateFailedIsUnlistedBeforeItsRunnerRetires() async throws {
+        try await withStore { server, admin, _ in
+            // The authority may write game keys but not (for now) the lobby list.
+            _ = try await admin.send(["ACL", "SETUSER", "authority", "on", ">secret", "allkeys", "&*", "+@all"])
+            let port = try #require(server.url.split(separator: ":").last)
+            let redis = try await RedisClient.connect(url: "redis://authority:secret@127.0.0.1:\(port)",
+                                                      eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: GameStore(redis: redis), timing: AuthorityTiming(),
+                                          metrics: AuthorityMetrics(), logger: quiet)
+            await registry.start()
+            await registry.dispatch(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]))
+            #expect(await poll(timeout: .seconds(10)) { (try? await isListed(admin, game)) == true })
+            _ = try await admin.send(["ACL", "SETUSER", "authority", "resetkeys", "~monopoly:{*"])
+            // Alice leaves: the lobby is closed (committed), but its entry cannot be removed.
+            await registry.dispatch(envelope("leave", id: "l", player: "p1"))
+            #expect(await poll(timeout: .seconds(10)) { await seq(admin) == 2 })
+            #expect(try await isListed(admin, game))
+            #expect(await registry.loadedGames == 1)
+            // Once it can, the runner removes it by itself (no command will ever come), then goes.
+            _ = try await admin.send(["ACL", "SETUSER", "authority", "allkeys"])
+            #expect(await poll(timeout: .seconds(10)) { (try? await isListed(admin, game)) == false })
+            #expect(try await !isActive(admin, game))
+            #expect(await poll(timeout: .seconds(10)) { await registry.loadedGames == 0 })
+            await registry.stopAll()
+            await redis.close()
+        }
+    }
 }
