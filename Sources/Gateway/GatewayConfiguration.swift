@@ -29,6 +29,10 @@ public struct GatewayConfiguration: Sendable {
     public var pingInterval: TimeAmount? = .seconds(25)
     /// A ping not answered by a matching pong within this time closes the connection.
     public var pongTimeout: TimeAmount = .seconds(10)
+    /// A data message must be complete (every fragment, every byte of its frames) within this time
+    /// of its first frame header, or the connection is closed with 1008: a message in progress
+    /// holds a buffer of up to the message size limit. nil disables it.
+    public var fragmentTimeout: TimeAmount? = .seconds(30)
     /// After the server sends a close frame, how long it waits for the peer's close before dropping TCP.
     public var closeTimeout: TimeAmount = .seconds(5)
     /// Graceful shutdown: how long to wait for clients to answer the 1001 close before dropping them.

@@ -20,6 +20,8 @@ public final class GatewayMetrics: Sendable {
     let bytesIn: CoreMetrics.Counter
     let bytesOut: CoreMetrics.Counter
     let pingTimeouts: CoreMetrics.Counter
+    /// Connections closed because a (fragmented) message did not complete in time.
+    let fragmentTimeouts: CoreMetrics.Counter
     let slowConsumerCloses: CoreMetrics.Counter
     let conflatedFrames: CoreMetrics.Counter
     let httpRequests: CoreMetrics.Counter
@@ -46,6 +48,7 @@ public final class GatewayMetrics: Sendable {
         bytesIn = counter("bytes_in_total")
         bytesOut = counter("bytes_out_total")
         pingTimeouts = counter("ping_timeouts_total")
+        fragmentTimeouts = counter("fragment_timeouts_total")
         slowConsumerCloses = counter("slow_consumer_closes_total")
         conflatedFrames = counter("conflated_frames_total")
         httpRequests = counter("http_requests_total")

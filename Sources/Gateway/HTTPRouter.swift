@@ -295,23 +295,16 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
         response += "\r\n"
 
         let id = registry.makeConnectionID()
-        let request = WebSocketRequest(
-            uri: head.uri,
-            path: route.path,
-            headers: head.headers.compactMap {
-                WebSocketRequest.retainedHeaders.contains($0.name.lowercased()) ? HTTPHeaderField(name: $0.name, value: $0.value) : nil
-            },
-            remoteAddress: channel.remoteAddress
-        )
         let settings = WebSocketChannelHandler.Settings(
             route: route,
             pingInterval: server.configuration.pingInterval,
             pongTimeout: server.configuration.pongTimeout,
             idleTimeout: server.configuration.idleTimeout,
-            closeTimeout: server.configuration.closeTimeout
+            closeTimeout: server.configuration.closeTimeout,
+            fragmentTimeout: server.configuration.fragmentTimeout
         )
         let handler = WebSocketChannelHandler(
-            id: id, request: request, clientAddress: clientAddress, settings: settings,
+            id: id, clientAddress: clientAddress, settings: settings,
             metrics: server.metrics, registry: registry, logger: server.logger
         )
 

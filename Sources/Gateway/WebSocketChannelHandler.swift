@@ -16,6 +16,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         var pongTimeout: TimeAmount
         var idleTimeout: TimeAmount?
         var closeTimeout: TimeAmount
+        var fragmentTimeout: TimeAmount?
     }
 
     private var codec: ServerConnection
@@ -33,7 +34,6 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     }
     private var outbound: OutboundQueue
     private let id: ConnectionID
-    private let request: WebSocketRequest
     private let clientAddress: String
 
     private(set) var handle: WebSocketConnection?
@@ -59,13 +59,14 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     private var pingCounter: UInt64 = 0
     private var lastInbound = NIODeadline.now()
     private var closeTimer: Scheduled<Void>?
+    /// Armed while a data message is being received (only one that spans reads: most arrive whole).
+    private var fragmentDeadline: Scheduled<Void>?
 
     init(
-        id: ConnectionID, request: WebSocketRequest, clientAddress: String, settings: Settings,
+        id: ConnectionID, clientAddress: String, settings: Settings,
         metrics: GatewayMetrics, registry: ConnectionRegistry, logger: Logger
     ) {
         self.id = id
-        self.request = request
         self.clientAddress = clientAddress
         self.settings = settings
         self.codec = ServerConnection(configuration: settings.route.limits)
@@ -80,7 +81,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let handle = WebSocketConnection(id: id, request: request, clientAddress: clientAddress, channel: context.channel, handler: self)
+        let handle = WebSocketConnection(id: id, path: settings.route.path, clientAddress: clientAddress, channel: context.channel, handler: self)
         self.handle = handle
         let policy = settings.route.outbound
         try? context.channel.syncOptions?.setOption(
@@ -90,7 +91,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         let admitted = registry.register(handle)
         metrics.connectionsAccepted.increment()
         metrics.connectionsOpen.increment()
-        logger.debug("websocket open", metadata: ["path": "\(request.path)", "client": "\(clientAddress)"])
+        logger.debug("websocket open", metadata: ["path": "\(settings.route.path)", "client": "\(clientAddress)"])
         scheduleTimer(context: context)
         endpoint.connectionOpened(handle)
         if !admitted {
@@ -114,6 +115,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         timer?.cancel()
         pongDeadline?.cancel()
         closeTimer?.cancel()
+        fragmentDeadline?.cancel()
         outbound.removeAll()
         metrics.connectionsOpen.decrement()
         guard let handle else { return }
@@ -132,6 +134,25 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         lastInbound = .now()
         buffer.withUnsafeReadableBytes { codec.receive($0) }
         performActions(context: context)
+        watchFragmentDeadline(context: context)
+    }
+
+    /// A message left unfinished (fragments or a frame that stop coming while other bytes, such as
+    /// pongs, keep the connection from idling) holds its buffer: it gets `fragmentTimeout` from its
+    /// first header.
+    private func watchFragmentDeadline(context: ChannelHandlerContext) {
+        guard codec.isReceivingMessage, !closeFrameWritten, !lingering else {
+            fragmentDeadline?.cancel()
+            fragmentDeadline = nil
+            return
+        }
+        guard fragmentDeadline == nil, let timeout = settings.fragmentTimeout, timeout > .zero else { return }
+        fragmentDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            self.fragmentDeadline = nil
+            self.metrics.fragmentTimeouts.increment()
+            self.logger.info("message not completed in time, closing")
+            self.initiateClose(code: .policyViolation, reason: "message not completed in time")
+        }
     }
 
     private func performActions(context: ChannelHandlerContext) {
@@ -231,6 +252,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         timer?.cancel()
         pongDeadline?.cancel()
         closeTimer?.cancel()
+        fragmentDeadline?.cancel()
         context.close(mode: .output).assumeIsolated().whenFailure { _ in
             context.close(promise: nil)
         }
@@ -286,6 +308,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         guard closeTimer == nil else { return }
         timer?.cancel()
         pongDeadline?.cancel()
+        fragmentDeadline?.cancel()
         closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.closeTimeout) {
             self.logger.debug("close handshake timed out")
             context.close(promise: nil)

@@ -31,28 +31,14 @@ public struct PreEncodedFrame: Sendable {
     }
 }
 
-/// What the client's upgrade request said, for endpoints that care (relay: query parameters, origin).
-public struct WebSocketRequest: Sendable {
-    public let uri: String
-    public let path: String
-    /// The request's headers named in `retainedHeaders`: a browser sends 0.5 to 1 KiB of headers
-    /// (cookies, user agent, languages ...) that would otherwise stay in memory for the life of
-    /// every connection.
-    public let headers: [HTTPHeaderField]
-    /// Lower-case names of the headers kept after the handshake.
-    public static let retainedHeaders: Set<String> = ["origin", "user-agent", "x-forwarded-for", "forwarded", "x-request-id"]
-    public let remoteAddress: SocketAddress?
-
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
-    }
-}
-
 /// The endpoint's handle on one connection. Safe to use from any thread; calls made off the
 /// connection's event loop hop onto it. Sends after the connection closed are dropped.
 public final class WebSocketConnection: Sendable, Hashable, CustomStringConvertible {
     public let id: ConnectionID
-    public let request: WebSocketRequest
+    /// The route's path (`/ws`, `/echo`). Nothing else of the upgrade request is kept: a browser
+    /// sends 0.5 to 1 KiB of headers (cookies, user agent, languages ...) and a client up to the
+    /// HTTP parser's limits, which would otherwise stay in memory for the connection's life.
+    public let path: String
     /// The client's IP as text, without the port: the socket's peer (or, behind a trusted load
     /// balancer, the address its PROXY protocol header names). Keys per-address limits and logs.
     public let clientAddress: String
@@ -62,9 +48,9 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     /// Cleared when the channel closes, which also breaks the handler <-> handle cycle.
     private let handler: NIOLoopBoundBox<WebSocketChannelHandler?>
 
-    init(id: ConnectionID, request: WebSocketRequest, clientAddress: String, channel: any Channel, handler: WebSocketChannelHandler) {
+    init(id: ConnectionID, path: String, clientAddress: String, channel: any Channel, handler: WebSocketChannelHandler) {
         self.id = id
-        self.request = request
+        self.path = path
         self.clientAddress = clientAddress
         self.eventLoop = channel.eventLoop
         self.closeFuture = channel.closeFuture

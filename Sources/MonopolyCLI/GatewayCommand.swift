@@ -63,6 +63,10 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds a client has to send a complete HTTP request (slowloris).")
     var handshakeTimeout: Double = 10
 
+    @Option(name: .customLong("fragment-timeout"), help: "Seconds a WebSocket message may take from its first frame header to its last byte, fragments included; beyond, close 1008 (0 disables; default: $FRAGMENT_TIMEOUT or 30).")
+    var fragmentTimeoutFlag: Double?
+    var fragmentTimeout: Double { EnvironmentOption.value(fragmentTimeoutFlag, "FRAGMENT_TIMEOUT", default: 30) }
+
     @Option(help: "Seconds without any data from a WebSocket client before it is closed (0 disables).")
     var idleTimeout: Double = 120
 
@@ -101,6 +105,7 @@ struct GatewayCommand: AsyncParsableCommand {
         try EnvironmentOption.check("CREATE_RATE_PER_MINUTE", as: Int.self)
         guard (1...1_000_000).contains(createRatePerMinute) else { throw ValidationError("--create-rate-per-minute must be 1...1000000") }
         try EnvironmentOption.check("DRAIN_TIMEOUT", as: Double.self)
+        try EnvironmentOption.check("FRAGMENT_TIMEOUT", as: Double.self)
         try EnvironmentOption.check("THREADS", as: Int.self)
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
@@ -109,7 +114,7 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("--allowed-origin / ALLOWED_ORIGINS: \(bad) is not an origin such as https://monopoly.example")
         }
         guard maxConnectionsPerClient > 0 else { throw ValidationError("--max-connections-per-client must be positive") }
-        guard pingInterval >= 0, pongTimeout > 0, handshakeTimeout > 0, idleTimeout >= 0, drainTimeout >= 0 else {
+        guard pingInterval >= 0, pongTimeout > 0, handshakeTimeout > 0, idleTimeout >= 0, drainTimeout >= 0, fragmentTimeout >= 0 else {
             throw ValidationError("timeouts must not be negative")
         }
         guard rateLimit > 0, ackTimeout > 0 else { throw ValidationError("--rate-limit and --ack-timeout must be positive") }
@@ -131,6 +136,7 @@ struct GatewayCommand: AsyncParsableCommand {
         config.handshakeTimeout = .seconds(handshakeTimeout)
         config.idleTimeout = idleTimeout > 0 ? .seconds(idleTimeout) : nil
         config.drainTimeout = .seconds(drainTimeout)
+        config.fragmentTimeout = fragmentTimeout > 0 ? .seconds(fragmentTimeout) : nil
         config.allowedOrigins = Set(allowedOrigins)
         return config
     }
@@ -188,7 +194,11 @@ struct GatewayCommand: AsyncParsableCommand {
 }
 
 extension TimeAmount {
+    /// Clamped to 0 ... 100 years: a huge setting means "practically never", not a trap.
     static func seconds(_ seconds: Double) -> TimeAmount {
-        .nanoseconds(Int64((seconds * 1e9).rounded()))
+        let nanoseconds = (seconds * 1e9).rounded()
+        let century = 100 * 365.25 * 86_400 * 1e9
+        guard nanoseconds.isFinite, nanoseconds < century else { return .nanoseconds(Int64(century)) }
+        return .nanoseconds(Int64(max(0, nanoseconds)))
     }
 }

@@ -13,6 +13,11 @@ public struct ServerConnection: Sendable {
 
     public private(set) var state: State = .open
 
+    /// A data message has begun (its first frame header arrived) and is not complete yet: its
+    /// fragments or the rest of its frame are awaited, in a buffer of up to the message size limit.
+    /// The shell bounds how long this may last (it owns the clocks).
+    public var isReceivingMessage: Bool { state == .open && assembler.state != .idle }
+
     private var decoder: FrameDecoder
     private var assembler: MessageAssembler
     /// The frame being received, when it is a control frame (payload <= 125 bytes, buffered).

@@ -5,6 +5,7 @@ One section per attack surface; docs/security.md names the test that proves each
 """
 import asyncio
 import json
+import os
 import socket
 import struct
 import time
@@ -571,3 +572,33 @@ def test_the_page_and_its_scripts_carry_the_browser_security_headers(make_stack)
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["Referrer-Policy"] == "no-referrer"
         assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def masked_frame(opcode, payload, fin=True):
+    """A client frame (masked, payload under 126 bytes)."""
+    key = os.urandom(4)
+    return (bytes([(0x80 if fin else 0) | opcode, 0x80 | len(payload)]) + key
+            + bytes(byte ^ key[i % 4] for i, byte in enumerate(payload)))
+
+
+def test_a_fragmented_message_left_unfinished_is_closed_with_1008_after_the_deadline(make_stack):
+    stack = make_stack(gateways=1, gateway_args=("--fragment-timeout", "0.5"))
+    port = stack.gateway_ports[0]
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += sock.recv(4096)
+        head, received = received.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        # The first fragment of a message whose rest never comes.
+        sock.sendall(masked_frame(0x1, b'{"type":', fin=False))
+        while len(received) < 4:
+            chunk = sock.recv(4096)
+            assert chunk, f"closed without a close frame: {received!r}"
+            received += chunk
+        assert received[0] == 0x88 and int.from_bytes(received[2:4], "big") == 1008, received
+        sock.sendall(masked_frame(0x8, received[2:4]))
+    _, metrics = stack.http_get(0, "/metrics")
+    assert "monopoly_gateway_fragment_timeouts_total 1" in metrics
