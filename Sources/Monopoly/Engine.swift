@@ -841,8 +841,12 @@ struct Engine<D: DiceSource> {
             throw violation(.noDecision, "You have no mortgage decision pending on \(squareName(sq)).")
         }
         s.mortgageChoices.remove(at: k)
-        emit(Event(.mortgageKept, player: id, square: sq, amount: Board.interest(sq),
-                   text: "\(name(i)) keeps \(squareName(sq)) mortgaged and pays 10% interest."))
+        chargeInterest(i, sq, text: "\(name(i)) keeps \(squareName(sq)) mortgaged and pays 10% interest.")
+    }
+
+    /// The 10% a receiver of a mortgaged property owes when not lifting the mortgage at once.
+    mutating func chargeInterest(_ i: Int, _ sq: Int, text: String) {
+        emit(Event(.mortgageKept, player: s.players[i].id, square: sq, amount: Board.interest(sq), text: text))
         charge(i, Board.interest(sq), to: .bank, "10% interest on \(squareName(sq))")
     }
 
@@ -922,9 +926,15 @@ struct Engine<D: DiceSource> {
     }
 
     /// Properties and jail cards change hands; a mortgaged property asks the receiver to lift or keep.
+    /// The 10% is due on receipt: a lot passed on before its receiver decided counts as kept by them.
     mutating func handOver(_ props: [Int], cards: Int, from: PlayerID, to: PlayerID) {
         for sq in props {
             s.squares[sq].owner = to
+            if let k = s.mortgageChoices.firstIndex(of: MortgageChoice(player: from, square: sq)) {
+                s.mortgageChoices.remove(at: k)
+                let f = idx(from)
+                chargeInterest(f, sq, text: "\(name(f)) passed on \(squareName(sq)) without lifting the mortgage and pays 10% interest.")
+            }
             s.mortgageChoices.removeAll { $0.square == sq }
             if s.squares[sq].mortgaged {
                 s.mortgageChoices.append(MortgageChoice(player: to, square: sq))

@@ -54,16 +54,19 @@ import Testing
 }
 
 @Suite struct MortgageChoiceTests {
-    @Test func passingOnAMortgagedPropertyBeforeDecidingMovesTheDecisionToTheNewOwner() throws {
+    @Test func passingOnAReceivedMortgagedLotBeforeDecidingCountsAsKeepingIt() throws {
         var g = newGame(3)
         g.give([39], to: "p2")
         try g.run(.mortgage(square: 39), "p2")
         try g.run(.tradePropose(to: "p1", give: TradeOffer(properties: [39]), get: TradeOffer(cash: 100)), "p2")
         try g.run(.tradeAccept(trade: "t1"), "p1")
         try g.run(.tradePropose(to: "p3", give: TradeOffer(properties: [39]), get: TradeOffer(cash: 150)), "p1")
-        try g.run(.tradeAccept(trade: "t2"), "p3")
+        let events = try g.run(.tradeAccept(trade: "t2"), "p3")
+        // p1 owed the 10% when the lot arrived: passing it on does not dodge it.
+        #expect(g.cash("p1") == 1500 - 100 + 150 - 20)
+        #expect(events.contains { $0.kind == .mortgageKept && $0.player == "p1" && $0.square == 39 })
         #expect(g.squares[39].owner == "p3" && g.mortgageChoices == [MortgageChoice(player: "p3", square: 39)])
         try g.run(.keepMortgage(square: 39), "p3")
-        #expect(g.stage == .roll)
+        #expect(g.cash("p3") == 1500 - 150 - 20 && g.stage == .roll)
     }
 }
