@@ -219,7 +219,8 @@ public enum Bot {
                 guard leads else { continue }
             }
             guard let want = missing.first(where: { s.squares[$0].owner != nil }),
-                  let q = s.squares[want].owner, s.player(q)?.bankrupt == false else { continue }
+                  let q = s.squares[want].owner, s.player(q)?.bankrupt == false,
+                  s.tradeLimitViolation(from: id, to: q) == nil else { continue }
             let get = TradeOffer(properties: [want])
             guard s.offerViolation(get, from: q) == nil else { continue }
             let myGain = value(of: get, receivedBy: id, from: q, s)

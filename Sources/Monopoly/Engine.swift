@@ -175,6 +175,22 @@ extension GameState {
         return false
     }
 
+    /// Open proposals a player may have at once: every command re-checks the open trades and every
+    /// state carries them, so they must not grow with what one client sends.
+    public static let maximumOpenTradesPerProposer = 3
+
+    /// Why `from` may not propose another trade to `to` now: they have the most open proposals
+    /// already, or a trade between the two of them (either way) is open. Nil when they may.
+    public func tradeLimitViolation(from: PlayerID, to: PlayerID) -> RuleViolation? {
+        if trades.contains(where: { ($0.from == from && $0.to == to) || ($0.from == to && $0.to == from) }) {
+            return RuleViolation(.tooManyTrades, "A trade between these two players is already open; it must be answered or withdrawn first.")
+        }
+        if trades.count(where: { $0.from == from }) >= Self.maximumOpenTradesPerProposer {
+            return RuleViolation(.tooManyTrades, "At most \(Self.maximumOpenTradesPerProposer) of your trade proposals can be open at once.")
+        }
+        return nil
+    }
+
     /// Why a trade side is not valid now (nil when valid).
     func offerViolation(_ offer: TradeOffer, from id: PlayerID) -> RuleViolation? {
         guard let p = player(id), !p.bankrupt else { return RuleViolation(.invalidTrade, "That player is not in the game.") }
@@ -890,6 +906,7 @@ struct Engine<D: DiceSource> {
             throw violation(.invalidTrade, "Trades are with another player still in the game.")
         }
         guard !(give.isEmpty && get.isEmpty) else { throw violation(.invalidTrade, "A trade must exchange something.") }
+        if let v = s.tradeLimitViolation(from: id, to: to) { throw v }
         if let v = s.offerViolation(give, from: id) { throw v }
         if let v = s.offerViolation(get, from: to) { throw v }
         let tid = "t\(s.nextTradeNumber)"

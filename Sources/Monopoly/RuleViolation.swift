@@ -44,6 +44,7 @@ public struct RuleViolation: Error, Sendable, Equatable, Codable, CustomStringCo
         case unknownTrade = "unknown_trade"
         case invalidTrade = "invalid_trade"
         case notTradeRecipient = "not_trade_recipient"
+        case tooManyTrades = "too_many_trades"
         case notInDebt = "not_in_debt"
         case canRaiseFunds = "can_raise_funds"
         case noDecision = "no_decision"

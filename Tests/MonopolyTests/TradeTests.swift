@@ -62,4 +62,56 @@ import Testing
         try g.run(.tradePropose(to: "p1", give: TradeOffer(cash: 1), get: TradeOffer(cash: 500)), "p2")
         #expect(Bot.nextCommand(for: "p1", in: g) == .tradeReject(trade: "t2"))
     }
+
+    /// (Open trades as (proposer, recipient), the next proposal, whether it is refused.)
+    static let tradeLimits: [([(String, String)], (String, String), Bool)] = [
+        ([], ("p1", "p2"), false),
+        ([("p1", "p2")], ("p1", "p2"), true),                                // one per pair...
+        ([("p2", "p1")], ("p1", "p2"), true),                                // ...either way
+        ([("p1", "p2")], ("p1", "p3"), false),
+        ([("p1", "p2"), ("p1", "p3")], ("p1", "p4"), false),                 // the 3rd
+        ([("p1", "p2"), ("p1", "p3"), ("p1", "p4")], ("p1", "p5"), true),    // the 4th
+        ([("p2", "p1"), ("p3", "p1"), ("p4", "p1")], ("p1", "p5"), false),   // received ones do not count
+        ([("p2", "p1"), ("p3", "p1"), ("p4", "p1")], ("p5", "p1"), false),
+        ([("p1", "p2"), ("p1", "p3"), ("p1", "p4")], ("p5", "p1"), false),   // p5 may still offer p1 one
+        ([("p2", "p3"), ("p2", "p4"), ("p2", "p5")], ("p1", "p2"), false),
+    ]
+
+    @Test(arguments: tradeLimits) func openTradesAreBoundedPerProposerAndPerPair(_ open: [(String, String)], _ next: (String, String), _ refused: Bool) throws {
+        var g = newGame(5)
+        for (from, to) in open { try g.run(.tradePropose(to: to, give: TradeOffer(cash: 1), get: TradeOffer()), from) }
+        let code = violation { try g.run(.tradePropose(to: next.1, give: TradeOffer(cash: 1), get: TradeOffer()), next.0) }
+        #expect(code == (refused ? .tooManyTrades : nil))
+        #expect(g.trades.count == open.count + (refused ? 0 : 1))
+    }
+
+    @Test func aFourthProposalIsRefusedUntilOneIsAnswered() throws {
+        var g = newGame(5)
+        for to in ["p2", "p3", "p4"] { try g.run(.tradePropose(to: to, give: TradeOffer(cash: 1), get: TradeOffer()), "p1") }
+        #expect(violation { try g.run(.tradePropose(to: "p5", give: TradeOffer(cash: 1), get: TradeOffer()), "p1") } == .tooManyTrades)
+        #expect(violation { try g.run(.tradePropose(to: "p2", give: TradeOffer(cash: 2), get: TradeOffer()), "p1") } == .tooManyTrades)
+        try g.run(.tradeReject(trade: "t2"), "p3")
+        try g.run(.tradePropose(to: "p5", give: TradeOffer(cash: 1), get: TradeOffer()), "p1")
+        try g.run(.tradeReject(trade: "t1"), "p1") // withdrawn
+        try g.run(.tradePropose(to: "p2", give: TradeOffer(cash: 2), get: TradeOffer()), "p1")
+        #expect(g.trades.map(\.to) == ["p4", "p5", "p2"])
+    }
+
+    /// A bot whose proposal the limit would refuse proposes nothing rather than the same refused
+    /// trade again and again (its move would be refused, and its turn stuck on it).
+    @Test func aBotDoesNotProposeWhatTheLimitRefuses() throws {
+        var g = newGame(2)
+        g.give([1], to: "p1")
+        g.give([3], to: "p2")
+        g.setCash("p1", 5000)
+        let proposal = try #require(Bot.nextCommand(for: "p1", in: g))
+        guard case .tradePropose(let to, _, _) = proposal else { Issue.record("no proposal: \(proposal)"); return }
+        #expect(to == "p2")
+        try g.run(proposal, "p1")
+        // p2 never answers; turns later the bot wants the same lot, but the pair has its open trade.
+        g.players[0].lastProposalTurn = nil
+        let next = Bot.nextCommand(for: "p1", in: g)
+        if case .tradePropose? = next { Issue.record("proposed again: \(String(describing: next))") }
+        if let next { try g.run(next, "p1") }
+    }
 }
