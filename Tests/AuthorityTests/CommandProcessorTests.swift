@@ -199,8 +199,10 @@ import Testing
         }
     }
 
-    /// Numbers and shapes a publisher past the gateway can put in every field: each command is
-    /// refused with an error or applied, never a trap (decoding to `Int` refuses 1e300 and 2^63; 2^63 - 1024 is the largest that decodes).
+    /// Numbers and shapes a publisher past the gateway can put in every field: each envelope is
+    /// refused when read (`CommandEnvelope.decode`: 1e300, 2^63, fractions and strings are no
+    /// `Int`; 2^63 - 1024 is the largest that is), or answered by the processor with an error or
+    /// applied, never a trap.
     static let extremeValues: [JSONValue] = [
         .number(1e300), .number(-1e300), .number(Double(Int.max)), .number(9_223_372_036_854_774_784), .number(-9_223_372_036_854_775_808),
         .number(18_446_744_073_709_551_616), .number(0.5), .number(-1), .number(40), .number(1e16),
@@ -214,21 +216,28 @@ import Testing
         record = try #require(processor.handle(envelope("start", player: "p1"), record: record, now: 1000).record)
         let offers: [JSONValue] = [value, .object(["cash": value]), .object(["properties": value]), .object(["jail_cards": value]),
                                    .object(["properties": .array([value, value])])]
-        var envelopes = ["bid": "amount", "build": "square", "sell": "square", "mortgage": "square", "unmortgage": "square",
-                         "lift_mortgage": "square", "keep_mortgage": "square", "trade_accept": "trade", "trade_reject": "trade",
-                         "chat": "text", "roll": "x", "end_turn": "x"]
-            .map { type, field in envelope(type, player: "p1", fields: [field: value]) }
+        var messages: [[String: JSONValue]] = ["bid": "amount", "build": "square", "sell": "square", "mortgage": "square",
+                                               "unmortgage": "square", "lift_mortgage": "square", "keep_mortgage": "square",
+                                               "trade_accept": "trade", "trade_reject": "trade", "chat": "text", "roll": "x", "end_turn": "x"]
+            .map { type, field in ["type": .string(type), field: value] }
         for offer in offers {
-            envelopes.append(envelope("trade_propose", player: "p1", fields: ["to": .string("p2"), "give": offer, "get": .object(["cash": .number(1)])]))
-            envelopes.append(envelope("trade_propose", player: "p1", fields: ["to": .string("p2"), "give": .object(["cash": .number(1)]), "get": offer]))
-            envelopes.append(envelope("trade_propose", player: "p1", fields: ["to": value, "give": offer, "get": offer]))
+            messages.append(["type": .string("trade_propose"), "to": .string("p2"), "give": offer, "get": .object(["cash": .number(1)])])
+            messages.append(["type": .string("trade_propose"), "to": .string("p2"), "give": .object(["cash": .number(1)]), "get": offer])
+            messages.append(["type": .string("trade_propose"), "to": value, "give": offer, "get": offer])
         }
-        envelopes.append(envelope("create", connection: "9", seat: aliceSeat, fields: ["name": value, "options": .object(["turn_seconds": value])]))
-        envelopes.append(envelope("join", connection: "9", seat: aliceSeat, fields: ["name": value]))
-        for env in envelopes {
+        messages.append(["type": .string("create"), "name": value, "options": .object(["turn_seconds": value])])
+        messages.append(["type": .string("create"), "name": .string("Eve"), "options": .object(["starting_cash": value, "auctions": value])])
+        messages.append(["type": .string("join"), "name": value])
+        for message in messages {
+            let text = WireJSON.encode(JSONValue.object([
+                "id": .string("x"), "gateway": .string("gw1"), "conn": .string("1"), "game": .string(game.rawValue), "player": .string("p1"),
+                "seat": .string(aliceSeat),
+                "msg": .object(message),
+            ]))
+            guard case .success(let env) = CommandEnvelope.decode(Array(text.utf8)) else { continue }
             let outcome = processor.handle(env, record: env.type == "create" ? nil : record, now: 1000)
-            #expect(outcome.record != nil || outcome.broadcast != nil || outcome.replies.first?.reply.kind == .error, "\(env.message)")
-            if let next = outcome.record { #expect(next.state.checkInvariants().isEmpty, "\(env.message)") }
+            #expect(outcome.record != nil || outcome.broadcast != nil || outcome.replies.first?.reply.kind == .error, "\(message)")
+            if let next = outcome.record { #expect(next.state.checkInvariants().isEmpty, "\(message)") }
         }
     }
 
