@@ -9,6 +9,7 @@ struct Bench: AsyncParsableCommand {
         subcommands: [
             BenchCodec.self,
             BenchRules.self,
+            BenchParse.self,
             BenchRedis.self,
             BenchGateway.self,
             BenchEcho.self,

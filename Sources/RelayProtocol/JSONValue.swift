@@ -15,9 +15,17 @@ public enum JSONValue: Sendable, Hashable, Encodable {
     /// The largest integer a double (and so a browser's JSON) holds exactly: 2^53 - 1.
     public static let maximumExactInteger: Double = 9_007_199_254_740_991
 
-    /// Parses one JSON text in one pass, within `limits`; numbers too large for a Double are refused.
+    /// Parses one JSON text within `limits`: the shape check's scan, then a second that builds the
+    /// value (numbers too large for a Double are refused). Both linear, neither recursive.
     public init(parsing bytes: some Collection<UInt8>, limits: JSONLimits = .document) throws(JSONShapeViolation) {
         let result = withContiguousBytes(bytes) { buffer -> Result<JSONValue, JSONShapeViolation> in
+            // The shape check first: a text past a limit costs a scan, nothing built.
+            var check = JSONScanner(bytes: buffer, limits: limits, sink: ShapeOnly())
+            do throws(JSONShapeViolation) {
+                try check.run()
+            } catch {
+                return .failure(error)
+            }
             var scanner = JSONScanner(bytes: buffer, limits: limits, sink: JSONValueBuilder())
             do throws(JSONShapeViolation) {
                 try scanner.run()
@@ -103,9 +111,30 @@ struct JSONValueBuilder: JSONSink {
     }
 
     mutating func number(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        // Most numbers are small integers: read them digit by digit, without a string or strtod.
+        if raw.count <= 15, let integer = Self.smallInteger(raw) {
+            add(.number(Double(integer)))
+            return true
+        }
         guard let value = Double(String(decoding: raw, as: UTF8.self)), value.isFinite else { return false }
         add(.number(value))
         return true
+    }
+
+    /// An integer literal of at most 15 characters (so exact in a double), or nil.
+    private static func smallInteger(_ raw: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var index = 0
+        let negative = raw.first == UInt8(ascii: "-")
+        if negative { index = 1 }
+        guard index < raw.count else { return nil }
+        var value: Int64 = 0
+        while index < raw.count {
+            let digit = raw[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int64(digit)
+            index += 1
+        }
+        return negative ? -value : value
     }
 
     mutating func literal(_ value: JSONLiteral) {
@@ -125,6 +154,26 @@ struct JSONValueBuilder: JSONSink {
             objects[objects.count - 1][keys.removeLast()] = value
         } else {
             arrays[arrays.count - 1].append(value)
+        }
+    }
+
+    private static func appendUTF8(_ scalar: Unicode.Scalar, to out: inout [UInt8]) {
+        let value = scalar.value
+        switch value {
+        case ..<0x80:
+            out.append(UInt8(value))
+        case ..<0x800:
+            out.append(0xC0 | UInt8(value >> 6))
+            out.append(0x80 | UInt8(value & 0x3F))
+        case ..<0x10000:
+            out.append(0xE0 | UInt8(value >> 12))
+            out.append(0x80 | UInt8(value >> 6 & 0x3F))
+            out.append(0x80 | UInt8(value & 0x3F))
+        default:
+            out.append(0xF0 | UInt8(value >> 18))
+            out.append(0x80 | UInt8(value >> 12 & 0x3F))
+            out.append(0x80 | UInt8(value >> 6 & 0x3F))
+            out.append(0x80 | UInt8(value & 0x3F))
         }
     }
 
@@ -168,7 +217,7 @@ struct JSONValueBuilder: JSONSink {
                     scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
                     index += 6
                 }
-                out.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
+                Self.appendUTF8(Unicode.Scalar(scalar) ?? "\u{FFFD}", to: &out)
             default: out.append(escape)  // \" \\ \/
             }
         }
