@@ -848,6 +848,8 @@ struct Engine<D: DiceSource> {
         guard s.mortgageChoices.contains(MortgageChoice(player: id, square: sq)) else {
             throw violation(.noDecision, "You have no mortgage decision pending on \(squareName(sq)).")
         }
+        // A debtor pays before spending: keeping it (the 10% queues behind the debt) is still open.
+        if s.debts.contains(where: { $0.debtor == id }) { throw violation(.debtPending, "Pay your debt first (or keep the mortgage).") }
         try lift(i, sq)
     }
 

@@ -69,4 +69,24 @@ import Testing
         try g.run(.keepMortgage(square: 39), "p3")
         #expect(g.cash("p3") == 1500 - 150 - 20 && g.stage == .roll)
     }
+
+    @Test func aDebtorCannotLiftAReceivedMortgage() throws {
+        var g = newGame(3)
+        g.give([37, 39], to: "p2")
+        g.setHouses(37, 5)
+        g.setHouses(39, 5)
+        g.give([12], to: "p3")
+        try g.run(.mortgage(square: 12), "p3")
+        g.setCash("p1", 250)
+        g.place("p1", at: 35)
+        try g.run(.roll, "p1", dice: [1, 3]) // Boardwalk with a hotel: owes $2,000
+        try g.run(.tradePropose(to: "p1", give: TradeOffer(properties: [12]), get: TradeOffer()), "p3")
+        try g.run(.tradeAccept(trade: "t1"), "p1") // receiving while in debt is allowed
+        #expect(violation { try g.run(.liftMortgage(square: 12), "p1") } == .debtPending)
+        #expect(violation { try g.run(.unmortgage(square: 12), "p1") } == .debtPending)
+        #expect(g.squares[12].mortgaged && g.cash("p1") == 250)
+        // Keeping it queues the 10% behind the rent.
+        try g.run(.keepMortgage(square: 12), "p1")
+        #expect(g.debts.map(\.amount) == [2000, 8] && g.cash("p1") == 250)
+    }
 }
