@@ -249,7 +249,9 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
             server.metrics.handshakeFailed(status: status)
             var responseHeaders = HTTPHeaders()
             for field in extra { responseHeaders.add(name: field.name, value: field.value) }
-            server.logger.debug("websocket handshake rejected", metadata: ["status": "\(status)", "reason": "\(reason)"])
+            server.logger.debug("websocket handshake rejected", metadata: [
+                "status": "\(status)", "reason": "\(reason)", "client": "\(clientAddress)",
+            ])
             respond(context: context, head: head, status: HTTPResponseStatus(statusCode: status), headers: responseHeaders,
                     body: ByteBuffer(string: reason + "\n"), close: true)
         case .accept(let acceptHeaders):

@@ -30,6 +30,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     private var logger: Logger {
         var logger = baseLogger
         logger[metadataKey: "connection"] = "\(id)"
+        logger[metadataKey: "client"] = "\(clientAddress)"
         return logger
     }
     private var outbound: OutboundQueue
@@ -91,7 +92,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         let admitted = registry.register(handle)
         metrics.connectionsAccepted.increment()
         metrics.connectionsOpen.increment()
-        logger.debug("websocket open", metadata: ["path": "\(settings.route.path)", "client": "\(clientAddress)"])
+        logger.debug("websocket open", metadata: ["path": "\(settings.route.path)"])
         scheduleTimer(context: context)
         endpoint.connectionOpened(handle)
         if !admitted {

@@ -84,7 +84,9 @@ struct MessageAssembler: Sendable {
         case .text:
             let text = Self.validatedString(payload)
             // The text buffer is reused for the next message (the String has its own copy), unless
-            // it grew large: an idle connection should not keep a 16 MiB buffer.
+            // it grew beyond what game messages need: an idle connection should not keep the
+            // largest message it ever sent (10,000 idle connections that each sent one 64 KiB
+            // message once would hold 640 MiB).
             if payload.capacity > Self.retainedTextCapacity { payload = [] } else { payload.removeAll(keepingCapacity: true) }
             guard let text else { return .error(ProtocolViolation(.invalidPayloadData, "invalid UTF-8")) }
             return .message(.text(text))
@@ -98,7 +100,10 @@ struct MessageAssembler: Sendable {
         }
     }
 
-    static let retainedTextCapacity = 64 * 1024
+    static let retainedTextCapacity = 4 * 1024
+
+    /// Bytes of buffer held between messages (tests).
+    var bufferCapacity: Int { payload.capacity }
 
     /// The message as a String, or nil when it is not valid UTF-8 (including a truncated final
     /// character).

@@ -43,3 +43,17 @@ import Testing
         #expect(!connection.isReceivingMessage)
     }
 }
+
+@Suite struct RetainedBufferTests {
+    @Test func aLargeTextMessageDoesNotLeaveItsBufferBehind() {
+        var assembler = MessageAssembler(maxMessageSize: 64 << 10)
+        let noMask = WebSocketMask(key: (0, 0, 0, 0))
+        for size in [100, 60_000, 3_000] {
+            let text = [UInt8](repeating: 0x61, count: size)
+            #expect(assembler.beginFrame(FrameHeader(fin: true, opcode: .text, payloadLength: size, mask: noMask)) == nil)
+            #expect(text.withUnsafeBytes { assembler.append($0, mask: noMask, endsFrame: true) } == nil)
+            #expect(assembler.endFrame() == .message(.text(String(repeating: "a", count: size))))
+            #expect(assembler.bufferCapacity <= MessageAssembler.retainedTextCapacity, "after \(size) bytes")
+        }
+    }
+}
