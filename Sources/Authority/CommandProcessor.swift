@@ -34,6 +34,8 @@ public struct CommandProcessor: Sendable {
     public var seed: UInt64?
     /// `--cards unshuffled`: new games keep the printed card order.
     public var unshuffledCards: Bool
+    /// Seconds a lobby seat outlives its connection (`LOBBY_GRACE_SECONDS`, see `absentSeats`).
+    public var lobbyGrace: Double = 15
 
     public init(dice: SharedDiceScript = SharedDiceScript(), seed: UInt64? = nil, unshuffledCards: Bool = false) {
         self.dice = dice
@@ -213,13 +215,19 @@ public struct CommandProcessor: Sendable {
         if record.seats.values.contains(where: { $0.gateway == envelope.gateway && $0.connection == envelope.connection }) {
             return .error(envelope, code: RelayErrorCode.alreadySeated, message: "this connection already holds a seat in game \(envelope.game)")
         }
-        return seat(envelope, name: name, in: record, tokenHash: tokenHash, verb: "joined", now: now)
+        // The joiner is there: seats whose connection is gone past the grace are given up first,
+        // so a lobby full of them takes the joiner in place of one.
+        var lobby = record
+        let released = releaseAbsentSeats(&lobby, now: now)
+        return seat(envelope, name: name, in: lobby, tokenHash: tokenHash, verb: "joined", after: released, now: now)
     }
 
-    /// Seats the envelope's connection under the name it asked for and welcomes it.
+    /// Seats the envelope's connection under the name it asked for and welcomes it; `earlier`:
+    /// events of the same commit that come first.
     private func seat(_ envelope: CommandEnvelope, name requested: String, in record: GameRecord, tokenHash: String, verb: String,
-                      now: Double) -> Outcome {
+                      after earlier: [Event] = [], now: Double) -> Outcome {
         var record = record
+        let host = record.state.host
         let name: String
         switch PlayerText.name(requested) {
         case .success(let text): name = text
@@ -233,7 +241,8 @@ public struct CommandProcessor: Sendable {
             return .error(envelope, code: error.code.rawValue, message: error.message)
         }
         record.seats[player] = .init(tokenHash: tokenHash, gateway: envelope.gateway, connection: envelope.connection)
-        var outcome = publish(&record, events: [Event(.joined, player: player, text: "\(name) \(verb).")],
+        passHost(&record, from: host)
+        var outcome = publish(&record, events: earlier + [Event(.joined, player: player, text: "\(name) \(verb).")],
                               cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
         outcome.replies = [welcome(envelope, player: player)]
         return outcome
@@ -300,6 +309,7 @@ public struct CommandProcessor: Sendable {
     }
 
     private mutating func leaveLobby(_ envelope: CommandEnvelope, record: inout GameRecord, player: PlayerID, now: Double) -> Outcome {
+        let host = record.state.host
         var events: [Event]
         do {
             events = try record.state.leave(player)
@@ -307,6 +317,7 @@ public struct CommandProcessor: Sendable {
             return .error(envelope, code: error.code.rawValue, message: error.message)
         }
         record.seats[player] = nil
+        passHost(&record, from: host)
         // Without a person in it (bots at most) nobody can ever start it: it is closed at once, so
         // a client creating and leaving games leaves no lobby, runner or key behind.
         if !record.seats.values.contains(where: { !$0.isBot }) {
@@ -319,7 +330,7 @@ public struct CommandProcessor: Sendable {
 
     // MARK: - Output
 
-    private func publish(_ record: inout GameRecord, events: [Event], cause: StateMessage.Cause, now: Double) -> Outcome {
+    func publish(_ record: inout GameRecord, events: [Event], cause: StateMessage.Cause, now: Double) -> Outcome {
         record.noteAttendance(now: now)
         record.seq += 1
         var outcome = Outcome()

@@ -13,13 +13,17 @@ public struct AuthorityTiming: Sendable {
     public var lobbyIdle: Duration
     /// How long a running game goes on with no player connected, bots only (`ABANDONED_SECONDS`).
     public var abandoned: Duration
+    /// How long a lobby seat outlives its connection while others are there (`LOBBY_GRACE_SECONDS`):
+    /// long enough for a refresh to take it back, short enough that ghosts cannot fill a lobby.
+    public var lobbyGrace: Duration
 
     public init(botDelay: Duration = .milliseconds(700), disconnectGrace: Duration = .seconds(30),
-                lobbyIdle: Duration = .seconds(300), abandoned: Duration = .seconds(900)) {
+                lobbyIdle: Duration = .seconds(300), abandoned: Duration = .seconds(900), lobbyGrace: Duration = .seconds(15)) {
         self.botDelay = botDelay
         self.disconnectGrace = disconnectGrace
         self.lobbyIdle = lobbyIdle
         self.abandoned = abandoned
+        self.lobbyGrace = lobbyGrace
     }
 
     /// When and why an unattended game is closed (see `GameRecord.closing`).
@@ -94,6 +98,8 @@ struct GameLoop: Sendable {
          idle: @escaping @Sendable (Int) async -> Void) {
         self.game = game
         self.processor = processor
+        // The processor gives up lobby seats (when someone joins) with the runner's grace.
+        self.processor.lobbyGrace = AuthorityTiming.seconds(timing.lobbyGrace)
         self.store = store
         self.timing = timing
         self.metrics = metrics
@@ -130,6 +136,9 @@ struct GameLoop: Sendable {
                     metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: outcome.record != nil || outcome.broadcast != nil)
                 case .tick, .timer:
                     await retryLobbyOfFinishedGame(&state)
+                    if let record = state.record {
+                        await commit(processor.releasingAbsentSeats(record, now: Date().timeIntervalSince1970), into: &state)
+                    }
                     if await !closeIfUnattended(&state, processor: processor) {
                         await automaticMove(&state, processor: &processor)
                     }
@@ -289,13 +298,13 @@ struct GameLoop: Sendable {
         guard let record = state.record else { return nil }
         if state.lobbyPending, record.state.phase == .finished { return Self.reloadDelay }
         let wall = Date().timeIntervalSince1970
-        // Past the deadline (the close was not committed: Redis failed us), retry in a second.
-        let closing = timing.closing(record).map { closing in
-            let delay = Self.delay(until: closing.deadline, from: wall)
+        // Past the deadline (not committed: Redis failed us, or just due), in a second.
+        let due = [timing.closing(record)?.deadline, processor.nextSeatRelease(record)].compactMap { $0 }.map { deadline in
+            let delay = Self.delay(until: deadline, from: wall)
             return delay == .zero ? Self.reloadDelay : delay + .milliseconds(10)
         }
-        guard record.state.phase == .playing, state.failedMoves < 8 else { return closing }
-        var wakes: [Duration] = closing.map { [$0] } ?? []
+        guard record.state.phase == .playing, state.failedMoves < 8 else { return due.min() }
+        var wakes = due
         if !standIns(state).isEmpty { wakes.append(timing.botDelay) }
         // Both clocks' deadlines are in the state (wall clock), so a restarted authority keeps them.
         for deadline in [record.state.auction?.deadline, record.state.turnDeadline].compactMap({ $0 }) {

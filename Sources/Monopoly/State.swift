@@ -287,8 +287,16 @@ public struct GameState: Codable, Sendable, Equatable {
         self.rng = SplitMix64(seed: seed)
     }
 
-    /// The host (may start the game): the first player to have joined.
+    /// The host (may start the game): the first player to have joined, or the one the role
+    /// passed to (see `makeHost`).
     public var host: PlayerID? { players.first?.id }
+
+    /// In the lobby, passes the host role to `id` (the authority does, when the host goes): the
+    /// host is the first player, so `id` moves to the front, ahead of the others in their order.
+    public mutating func makeHost(_ id: PlayerID) {
+        guard phase == .lobby, let i = index(of: id), i > 0 else { return }
+        players.insert(players.remove(at: i), at: 0)
+    }
 
     public var stage: TurnStage? {
         guard phase == .playing else { return nil }

@@ -50,6 +50,10 @@ struct AuthorityCommand: AsyncParsableCommand {
     var lobbyIdleSecondsFlag: Int?
     var lobbyIdleSeconds: Int { EnvironmentOption.value(lobbyIdleSecondsFlag, "LOBBY_IDLE_SECONDS", default: 300) }
 
+    @Option(name: .customLong("lobby-grace-seconds"), help: "Seconds a lobby seat outlives its connection while someone else is there; then it is given up, as if its player had left (default: $LOBBY_GRACE_SECONDS or 15).")
+    var lobbyGraceSecondsFlag: Int?
+    var lobbyGraceSeconds: Int { EnvironmentOption.value(lobbyGraceSecondsFlag, "LOBBY_GRACE_SECONDS", default: 15) }
+
     @Option(name: .customLong("abandoned-seconds"), help: "Seconds a running game goes on with no player connected; then it ends as abandoned (default: $ABANDONED_SECONDS or 900).")
     var abandonedSecondsFlag: Int?
     var abandonedSeconds: Int { EnvironmentOption.value(abandonedSecondsFlag, "ABANDONED_SECONDS", default: 900) }
@@ -72,6 +76,8 @@ struct AuthorityCommand: AsyncParsableCommand {
 
     /// The longest lobby idle time and abandonment time taken: a year.
     static let maximumVacancySeconds = 31_536_000
+    /// The longest a lobby seat outlives its connection: an hour.
+    static let maximumLobbyGraceSeconds = 3600
 
     func validate() throws {
         try EnvironmentOption.check("LEASE_MS", as: Int.self)
@@ -83,6 +89,10 @@ struct AuthorityCommand: AsyncParsableCommand {
         try EnvironmentOption.check("ABANDONED_SECONDS", as: Int.self)
         guard (1...Self.maximumVacancySeconds).contains(lobbyIdleSeconds), (1...Self.maximumVacancySeconds).contains(abandonedSeconds) else {
             throw ValidationError("--lobby-idle-seconds and --abandoned-seconds must be 1...\(Self.maximumVacancySeconds)")
+        }
+        try EnvironmentOption.check("LOBBY_GRACE_SECONDS", as: Int.self)
+        guard (1...Self.maximumLobbyGraceSeconds).contains(lobbyGraceSeconds) else {
+            throw ValidationError("--lobby-grace-seconds must be 1...\(Self.maximumLobbyGraceSeconds)")
         }
         guard (1...GameStore.maximumFinishedTTLSeconds).contains(finishedTTLSeconds) else {
             throw ValidationError("--finished-ttl-seconds must be 1...\(GameStore.maximumFinishedTTLSeconds)")
@@ -113,7 +123,8 @@ struct AuthorityCommand: AsyncParsableCommand {
             id: id ?? "authority-\(ProcessInfo.processInfo.hostName)-\(getpid())",
             dice: dice, seed: seed, unshuffledCards: cards == "unshuffled",
             timing: AuthorityTiming(botDelay: .milliseconds(botDelayMs), disconnectGrace: .seconds(graceSeconds),
-                                    lobbyIdle: .seconds(lobbyIdleSeconds), abandoned: .seconds(abandonedSeconds)),
+                                    lobbyIdle: .seconds(lobbyIdleSeconds), abandoned: .seconds(abandonedSeconds),
+                                    lobbyGrace: .seconds(lobbyGraceSeconds)),
             leaseMilliseconds: leaseMs)
         configuration.standbyPollMilliseconds = standbyPollMs
         configuration.finishedTTLSeconds = finishedTTLSeconds

@@ -337,6 +337,28 @@ struct RunnerTests {
         }
     }
 
+    @Test func aLobbySeatWhoseConnectionIsGoneIsGivenUpByTheRunnerAfterTheGrace() async throws {
+        try await withStore { redis, store in
+            var processor = CommandProcessor(seed: 3)
+            try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
+            try await commit(envelope("join", id: "j", connection: "2", seat: String(repeating: "b", count: 64), fields: ["name": .string("Ghost")]),
+                             store, &processor)
+            let gone = try await commit(envelope("disconnect", id: "d", connection: "2"), store, &processor)
+
+            // No command comes: the runner's own timer gives the ghost's seat up.
+            let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: store,
+                                          timing: AuthorityTiming(lobbyGrace: .seconds(1)), metrics: AuthorityMetrics(), logger: quiet)
+            await registry.start()
+            await registry.resumeActiveGames()
+            #expect(await poll(timeout: .seconds(10)) { await seq(redis) == gone + 1 })
+            let record = try #require(try await store.load(game))
+            #expect(record.state.phase == .lobby && record.state.players.map(\.name) == ["Alice"] && record.seats.keys.sorted() == ["p1"])
+            let entry = try await redis.send(["HGET", RedisArgument(RedisChannels.lobbyKey), RedisArgument(game.rawValue)]).string
+            #expect(entry?.contains(#""players":1"#) == true)
+            await registry.stopAll()
+        }
+    }
+
     @Test func aRunningGameWithOnlyBotsLeftEndsAsAbandoned() async throws {
         try await withStore { redis, store in
             var processor = CommandProcessor(seed: 3)

@@ -422,6 +422,35 @@ def test_lobby_requests_are_answered_from_the_gateways_cache_and_list_at_most_20
 
     asyncio.run(scenario())
 
+def test_ghosts_cannot_squat_a_lobby_and_the_host_role_passes_to_a_person_there(make_stack):
+    """The reviewer's attack: seven connections join the host's lobby and close. Their seats are
+    given up LOBBY_GRACE_SECONDS after their connections went (the host is there), so a friend
+    gets in; when the host leaves, the friend (not a bot or a ghost) hosts and can start."""
+    stack = make_stack(authority_args=("--lobby-grace-seconds", "2"))
+
+    async def scenario():
+        host = await GameClient.connect(stack.ws_url(0), "host")
+        await host.ok("create", name="Host")
+        for n in range(7):
+            ghost = await GameClient.connect(stack.ws_url(n % 2), f"ghost{n}")
+            await ghost.ok("join", game=host.game, name=f"ghost{n}")
+            await ghost.close()
+        await host.wait_state(lambda m: m["cmd"]["type"] == "release" and [p["name"] for p in m["state"]["players"]] == ["Host"],
+                              timeout=60)
+        assert stack.redis_cli("HGET", "monopoly:lobby:games", host.game).count('"ghost') == 0
+        await host.ok("add_bot")
+        friend = await GameClient.connect(stack.ws_url(1), "friend")
+        await friend.ok("join", game=host.game, name="Friend")
+        await host.ok("leave")
+        state = await friend.wait_state(lambda m: m["state"]["host"] == friend.player, timeout=30)
+        assert [p["name"] for p in state["state"]["players"]] == ["Friend", "Bot 1"]
+        await friend.ok("start")
+        await host.close()
+        await friend.close()
+
+    asyncio.run(scenario())
+
+
 # --- Connections and browsers: per-address limits, PROXY protocol, Origin, headers ------------
 
 
