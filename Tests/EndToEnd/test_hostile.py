@@ -21,6 +21,190 @@ from stack import free_port
 
 # --- Options and arithmetic: values that could trap the authority ----------------------------
 
+OUT_OF_RANGE = [
+    ("turn_seconds", 9, "turn_seconds must be between 10 and 3600"),
+    ("turn_seconds", 3601, "turn_seconds must be between 10 and 3600"),
+    ("turn_seconds", 2 ** 53 - 1, "turn_seconds must be between 10 and 3600"),
+    # Beyond 2^53 a JSON number is no exact integer: refused as such, naming the field all the same.
+    ("turn_seconds", 10 ** 16, "turn_seconds must be an integer between 10 and 3600"),
+    ("turn_seconds", 1e30, "turn_seconds must be an integer between 10 and 3600"),
+    ("turn_seconds", 12.5, "turn_seconds must be an integer between 10 and 3600"),
+    ("turn_seconds", "60", "turn_seconds must be an integer between 10 and 3600"),
+    ("auction_seconds", 4, "auction_seconds must be between 5 and 120"),
+    ("auction_seconds", 10 ** 16, "auction_seconds must be an integer between 5 and 120"),
+    ("starting_cash", 0, "starting_cash must be between 1 and 100000"),
+    ("starting_cash", 100_001, "starting_cash must be between 1 and 100000"),
+    ("starting_cash", -(2 ** 53 - 1), "starting_cash must be between 1 and 100000"),
+    ("starting_cash", -(2 ** 63), "starting_cash must be an integer between 1 and 100000"),
+    ("turn_limit", 0, "turn_limit must be between 1 and 10000"),
+    ("turn_limit", 10_001, "turn_limit must be between 1 and 10000"),
+    ("max_players", 1, "max_players must be between 2 and 8"),
+    ("max_players", 9, "max_players must be between 2 and 8"),
+]
+
+
+def test_create_with_an_option_out_of_its_range_gets_invalid_options_naming_it(make_stack):
+    """Every numeric option has a documented range; before, `turn_seconds` 10^16 was accepted."""
+    stack = make_stack(gateways=1)
+
+    async def scenario():
+        client = await GameClient.connect(stack.ws_url(0), "options")
+        for field, value, message in OUT_OF_RANGE:
+            answer = await client.rejected("create", "invalid_options", name="Host", options={field: value})
+            assert answer["message"] == message, (field, value, answer)
+        # The edges themselves are fine.
+        await client.ok("create", name="Host", options={"turn_seconds": 3600, "auction_seconds": 5, "starting_cash": 100_000,
+                                                        "turn_limit": 10_000, "max_players": 2})
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def publish_envelope(stack, game, msg, id_, player=None, seat=None, gateway="gwx", conn="9"):
+    """As a hostile publisher on Redis would: what a gateway publishes (seen with PSUBSCRIBE
+    'monopoly:*'), shaped by hand."""
+    envelope = {"id": id_, "gateway": gateway, "conn": conn, "game": game, "player": player, "seat": seat, "msg": msg}
+    stack.redis_cli("PUBLISH", "monopoly:{" + game + "}:cmd", json.dumps(envelope))
+
+
+def wait_for_pattern_subscribers(stack, count):
+    deadline = time.monotonic() + 15
+    while int(stack.redis_cli("PUBSUB", "NUMPAT")) < count:
+        assert time.monotonic() < deadline, "the authority never subscribed to the command channels"
+        time.sleep(0.05)
+
+
+def start_standby(stack):
+    """A second authority that waits for the lease (the first holds it)."""
+    standby = stack.start_authority("authority-2")
+    deadline = time.monotonic() + 15
+    while "waiting for the lease" not in standby.log():
+        assert standby.proc.poll() is None and time.monotonic() < deadline, standby.log()
+        time.sleep(0.05)
+    assert stack.redis_cli("GET", "monopoly:authority:lease") == "authority-1"
+    return standby
+
+
+async def create_and_start_with_a_bot(stack, name):
+    client = await GameClient.connect(stack.ws_url(0), name)
+    await client.ok("create", name=name.title(), options={"turn_seconds": 30})
+    await client.ok("add_bot")
+    await client.ok("start")
+    return client
+
+
+def test_the_overflow_attack_published_past_the_gateway_traps_no_authority(make_stack):
+    """`create` with turn_seconds 10^16, then `add_bot` and `start`, published on the command
+    channel as a gateway would: the authority used to trap converting the turn deadline to
+    milliseconds, and the standby and every restart after it. Now the create is refused
+    (invalid_options, on the named gateway's reply channel), the rest finds no game, and both
+    authorities go on: a fresh game is created, started and played."""
+    stack = make_stack(gateways=1)
+    start_standby(stack)
+    observer = Observer(stack.redis_port)
+    try:
+        wait_for_pattern_subscribers(stack, 2)  # the active authority and the observer
+        seat = "e" * 64
+        for field in ("turn_seconds", "auction_seconds"):
+            publish_envelope(stack, "EVL234", {"type": "create", "name": "Eve", "options": {field: 10 ** 16}}, f"evil-{field}", seat=seat)
+        publish_envelope(stack, "EVL234", {"type": "create", "name": "Eve", "options": {"turn_seconds": 2 ** 53 - 1}}, "evil-max", seat=seat)
+        publish_envelope(stack, "EVL234", {"type": "add_bot"}, "evil-bot", player="p1")
+        publish_envelope(stack, "EVL234", {"type": "start"}, "evil-start", player="p1")
+
+        async def scenario():
+            client = await create_and_start_with_a_bot(stack, "after")
+            await client.ok("roll")
+            await client.close()
+
+        asyncio.run(scenario())
+        replies = {}
+        deadline = time.monotonic() + 10
+        while len(replies) < 5:
+            assert time.monotonic() < deadline, replies
+            replies = {r["cmd"]: (r["code"], r["message"]) for channel, payload in observer.messages()
+                       if channel == "monopoly:gateway:{gwx}:reply" for r in [json.loads(payload)]}
+            time.sleep(0.05)
+        assert replies["evil-turn_seconds"] == ("invalid_options", "turn_seconds must be an integer between 10 and 3600")
+        assert replies["evil-auction_seconds"] == ("invalid_options", "auction_seconds must be an integer between 5 and 120")
+        assert replies["evil-max"] == ("invalid_options", "turn_seconds must be between 10 and 3600")
+        assert replies["evil-bot"][0] == replies["evil-start"][0] == "unknown_game"
+        assert stack.redis_cli("EXISTS", "monopoly:{EVL234}:snapshot") == "0"
+        assert all(p.proc.poll() is None for p in stack.authorities.values()), stack.logs()
+    finally:
+        observer.close()
+
+
+def test_a_stored_game_with_an_absurd_clock_is_resumed_by_the_standby_and_played_on(make_stack):
+    """Defense in depth: a snapshot in Redis whose turn clock is 10^16 s and whose deadline is
+    1e300 (as the attack above left it before options had ranges). The active authority dies; the
+    standby resumes every active game, this one included, and used to trap on it, as did every
+    authority after it. Now its timer clamps the delay and the game goes on."""
+    stack = make_stack(gateways=1)
+    start_standby(stack)
+
+    async def scenario():
+        alice = await create_and_start_with_a_bot(stack, "alice")
+        game = alice.game
+        key = "monopoly:{" + game + "}:snapshot"
+        record = json.loads(stack.redis_cli("GET", key))
+        record["state"]["options"]["turn_seconds"] = 10 ** 16
+        record["state"]["turn_deadline"] = 1e300
+        stack.redis_cli("SET", key, json.dumps(record))
+        stack.authorities["authority-1"].kill9()
+        stack.wait_for_authority("authority-2")
+        # Alice's turn (her clock clamped, not run out): her roll is applied once the gateway sees
+        # the new lease holder.
+        deadline = time.monotonic() + 20
+        while True:
+            answer = await alice.request("roll")
+            if answer["type"] == "ack":
+                break
+            assert answer["code"] == "authority_unavailable" and time.monotonic() < deadline, answer
+            assert stack.authorities["authority-2"].proc.poll() is None, stack.logs()
+            await asyncio.sleep(0.2)
+        # A restarted authority (the new standby) is alive too, and a fresh game plays.
+        stack.start_authority("authority-1")
+        other = await create_and_start_with_a_bot(stack, "bob")
+        await other.ok("roll")
+        assert all(p.proc.poll() is None for p in stack.authorities.values()), stack.logs()
+        await alice.close()
+        await other.close()
+
+    asyncio.run(scenario())
+
+
+
+def test_a_fourth_trade_proposal_is_refused(make_stack):
+    """Open trades are bounded: 3 proposals per player, one trade per pair. Before, 176 proposals
+    to one player were all accepted (34 KB of state, every command re-checking them)."""
+    stack = make_stack(gateways=1)
+
+    async def scenario():
+        names = ["alice", "bob", "carol", "dave", "erin"]
+        clients = [await GameClient.connect(stack.ws_url(0), name) for name in names]
+        alice = clients[0]
+        game = (await alice.ok("create", name="Alice"))["game"]
+        for client in clients[1:]:
+            await client.ok("join", game=game, name=client.name.title())
+        await alice.ok("start")
+        one_dollar = {"cash": 1, "properties": [], "jail_cards": 0}
+        nothing = {"cash": 0, "properties": [], "jail_cards": 0}
+        for to in ["p2", "p3", "p4"]:
+            await alice.ok("trade_propose", to=to, give=one_dollar, get=nothing)
+        fourth = await alice.rejected("trade_propose", "too_many_trades", to="p5", give=one_dollar, get=nothing)
+        assert "3" in fourth["message"]
+        await alice.rejected("trade_propose", "too_many_trades", to="p2", give=one_dollar, get=nothing)
+        # One per pair, either way: Bob cannot offer Alice another while hers to him is open.
+        await clients[1].rejected("trade_propose", "too_many_trades", to="p1", give=one_dollar, get=nothing)
+        state = await alice.wait_state(lambda m: len(m["state"]["trades"]) == 3)
+        assert [t["to"] for t in state["state"]["trades"]] == ["p2", "p3", "p4"]
+        # Answered, a slot is free again.
+        await clients[2].ok("trade_reject", trade=state["state"]["trades"][1]["id"])
+        await alice.ok("trade_propose", to="p5", give=one_dollar, get=nothing)
+        for client in clients:
+            await client.close()
+
+    asyncio.run(scenario())
 
 # --- Parsing: nesting, unknown fields, costs ---------------------------------------------------
 
