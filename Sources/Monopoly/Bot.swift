@@ -37,7 +37,7 @@ public enum Bot {
         // Answer trades addressed to me.
         if s.auction == nil, s.placement == nil, let t = s.trades.first(where: { $0.to == id }) {
             let fair = value(of: t.give, receivedBy: id, from: t.from, s) - value(of: t.get, givenBy: id, to: t.from, s) >= 0
-            return fair && s.offerViolation(t.get, from: id) == nil ? .tradeAccept(trade: t.id) : .tradeReject(trade: t.id)
+            return fair && s.tradeViolation(from: t.from, to: id, give: t.give, get: t.get) == nil ? .tradeAccept(trade: t.id) : .tradeReject(trade: t.id)
         }
 
         guard s.current == id else { return nil }
@@ -238,7 +238,7 @@ public enum Bot {
                 give.cash = cash
                 let myCost = value(of: give, givenBy: id, to: q, s)
                 guard cash <= me.cash - reserve, myGain >= myCost || (props.isEmpty && myGain >= cash) else { continue }
-                if give.isEmpty { continue }
+                if give.isEmpty || s.tradeViolation(from: id, to: q, give: give, get: get) != nil { continue }
                 return .tradePropose(to: q, give: give, get: get)
             }
         }

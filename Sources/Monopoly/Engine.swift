@@ -214,6 +214,30 @@ extension GameState {
         }
         return nil
     }
+
+    /// Why a trade where `from` gives `give` and `to` gives `get` is not valid now (nil when valid).
+    func tradeViolation(from: PlayerID, to: PlayerID, give: TradeOffer, get: TradeOffer) -> RuleViolation? {
+        if let v = offerViolation(give, from: from) { return v }
+        if let v = offerViolation(get, from: to) { return v }
+        if let v = debtorGiftViolation(gives: give, gets: get, by: from) { return v }
+        return debtorGiftViolation(gives: get, gets: give, by: to)
+    }
+
+    /// A debtor owes the creditor "all that you have of value": properties and jail cards may be sold
+    /// to raise the cash, never given away, so what comes back must be worth at least as much.
+    func debtorGiftViolation(gives: TradeOffer, gets: TradeOffer, by id: PlayerID) -> RuleViolation? {
+        guard gives.properties.count + gives.jailCards > 0, debts.contains(where: { $0.debtor == id }) else { return nil }
+        let given = settlementValue(gives), received = settlementValue(gets)
+        guard received < given else { return nil }
+        return RuleViolation(.debtPending, "\(player(id)?.name ?? id) is in debt: what they trade away is worth $\(given) to the creditor (mortgage values, $\(Board.jailFine) a Get Out of Jail Free card) and must bring at least that, not $\(received).")
+    }
+
+    /// A trade side's worth to a creditor: cash, each property's mortgage value (a mortgaged lot's
+    /// equity, its price less the mortgage, is the same amount) and the fine a jail card saves.
+    /// Offers are checked first (cash held, lots owned, cards held), so this cannot overflow.
+    func settlementValue(_ offer: TradeOffer) -> Int {
+        offer.cash + offer.properties.reduce(0) { $0 + Board.squares[$1].mortgage } + offer.jailCards * Board.jailFine
+    }
 }
 
 /// One command's worth of work on a copy of the state.
@@ -909,8 +933,7 @@ struct Engine<D: DiceSource> {
         }
         guard !(give.isEmpty && get.isEmpty) else { throw violation(.invalidTrade, "A trade must exchange something.") }
         if let v = s.tradeLimitViolation(from: id, to: to) { throw v }
-        if let v = s.offerViolation(give, from: id) { throw v }
-        if let v = s.offerViolation(get, from: to) { throw v }
+        if let v = s.tradeViolation(from: id, to: to, give: give, get: get) { throw v }
         let tid = "t\(s.nextTradeNumber)"
         s.nextTradeNumber += 1
         s.trades.append(Trade(id: tid, from: id, to: to, give: give, get: get))
@@ -933,8 +956,7 @@ struct Engine<D: DiceSource> {
         guard t.to == id else { throw violation(.notTradeRecipient, "Only \(s.player(t.to)?.name ?? t.to) can accept this trade.") }
         if s.auction != nil { throw violation(.auctionInProgress, "Trades are settled after the auction.") }
         try requireNoBuildingAuction()
-        if let v = s.offerViolation(t.give, from: t.from) { throw v }
-        if let v = s.offerViolation(t.get, from: t.to) { throw v }
+        if let v = s.tradeViolation(from: t.from, to: t.to, give: t.give, get: t.get) { throw v }
         s.trades.remove(at: k)
         transfer(t.give.cash, from: .player(t.from), to: .player(t.to))
         transfer(t.get.cash, from: .player(t.to), to: .player(t.from))
@@ -1075,7 +1097,7 @@ struct Engine<D: DiceSource> {
             startPropertyAuction(s.auctionQueue.removeFirst())
         }
         if !s.trades.isEmpty {
-            let stale = s.trades.filter { s.offerViolation($0.give, from: $0.from) != nil || s.offerViolation($0.get, from: $0.to) != nil }
+            let stale = s.trades.filter { s.tradeViolation(from: $0.from, to: $0.to, give: $0.give, get: $0.get) != nil }
             for t in stale {
                 s.trades.removeAll { $0.id == t.id }
                 emit(Event(.tradeRejected, player: t.from, other: t.to, detail: t.id, text: "Trade \(t.id) was withdrawn: it is no longer possible."))

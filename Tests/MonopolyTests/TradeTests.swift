@@ -115,3 +115,45 @@ import Testing
         if let next { try g.run(next, "p1") }
     }
 }
+
+/// A debtor owes the creditor "all that you have of value": selling to raise cash is allowed, giving away is not.
+@Suite struct DebtorTradeTests {
+    /// p1 owes the bank $200 (Income Tax) with $100, and holds Boardwalk, a mortgaged Electric Company and a jail card.
+    func debtor() throws -> GameState {
+        var g = newGame(3)
+        g.give([12, 39], to: "p1")
+        g.squares[12].mortgaged = true
+        g.giveJailCard(.chance, to: "p1")
+        g.setCash("p1", 100)
+        try g.run(.roll, "p1", dice: [1, 3])
+        return g
+    }
+
+    @Test func aDebtorCannotGiveAwayPropertiesOrJailCards() throws {
+        var g = try debtor()
+        #expect(g.stage == .debt)
+        // Gifts, proposed by the debtor or asked of them.
+        #expect(violation { try g.run(.tradePropose(to: "p2", give: TradeOffer(properties: [39]), get: TradeOffer()), "p1") } == .debtPending)
+        #expect(violation { try g.run(.tradePropose(to: "p2", give: TradeOffer(properties: [12]), get: TradeOffer()), "p1") } == .debtPending)
+        #expect(violation { try g.run(.tradePropose(to: "p1", give: TradeOffer(), get: TradeOffer(jailCards: 1)), "p2") } == .debtPending)
+        // Below their value: Boardwalk (mortgage value $200) for $1.
+        #expect(violation { try g.run(.tradePropose(to: "p2", give: TradeOffer(properties: [39]), get: TradeOffer(cash: 1)), "p1") } == .debtPending)
+        #expect(g.owned(by: "p1") == [12, 39] && g.player("p1")?.jailCards == [.chance])
+    }
+
+    @Test func aDebtorMaySellForAtLeastTheMortgageValue() throws {
+        var g = try debtor()
+        try g.run(.tradePropose(to: "p2", give: TradeOffer(properties: [39], jailCards: 1), get: TradeOffer(cash: 250)), "p1")
+        try g.run(.tradeAccept(trade: "t1"), "p2")
+        #expect(g.debts.isEmpty && g.cash("p1") == 150 && g.squares[39].owner == "p2" && g.player("p2")?.jailCards == [.chance])
+    }
+
+    @Test func aGiftOfferedBeforeTheDebtIsWithdrawnWhenTheDebtArises() throws {
+        var g = newGame(3)
+        g.give([39], to: "p1")
+        g.setCash("p1", 100)
+        try g.run(.tradePropose(to: "p2", give: TradeOffer(properties: [39]), get: TradeOffer()), "p1")
+        try g.run(.roll, "p1", dice: [1, 3]) // Income Tax $200
+        #expect(g.stage == .debt && g.trades.isEmpty)
+    }
+}
