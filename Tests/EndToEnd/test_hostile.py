@@ -244,15 +244,36 @@ def test_a_flood_of_deep_json_leaves_another_clients_lobby_answer_alone(make_sta
     asyncio.run(scenario())
 
 
-def commands_seen(observer):
-    return [json.loads(payload) for channel, payload in observer.messages() if channel.endswith(":cmd")]
+def observing(stack):
+    """An observer whose pattern subscription is in place (beside the authority's), so it sees
+    every command published from now on."""
+    stack.wait_for_authority()
+    observer = Observer(stack.redis_port)
+    deadline = time.monotonic() + 15
+    while int(stack.redis_cli("PUBSUB", "NUMPAT")) < 2:
+        assert time.monotonic() < deadline, "the observer or the authority never subscribed"
+        time.sleep(0.05)
+    return observer
+
+
+def commands_seen(observer, at_least=0):
+    """The envelopes seen on command channels, but for the gateway's `disconnect`s (whenever the
+    connections' ends come); waits for `at_least` of them, then a moment for any more."""
+    def seen():
+        return [m for m in (json.loads(payload) for channel, payload in observer.messages() if channel.endswith(":cmd"))
+                if m["msg"]["type"] != "disconnect"]
+    deadline = time.monotonic() + 10
+    while len(seen()) < at_least and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    return seen()
 
 
 def test_deep_options_and_unknown_fields_never_reach_redis(make_stack):
     """The gateway decodes each message into its type and forwards only the known fields: before,
     `options` and any field a client added went to Redis and the authority as the client shaped them."""
     stack = make_stack(gateways=1)
-    observer = Observer(stack.redis_port)
+    observer = observing(stack)
 
     async def scenario():
         host = await GameClient.connect(stack.ws_url(0), "host")
@@ -272,8 +293,7 @@ def test_deep_options_and_unknown_fields_never_reach_redis(make_stack):
 
     try:
         asyncio.run(scenario())
-        # (The gateway reports the connections' ends as `disconnect`s, whenever they come.)
-        sent = [c for c in commands_seen(observer) if c["msg"]["type"] != "disconnect"]
+        sent = commands_seen(observer, at_least=4)
         assert [c["msg"]["type"] for c in sent] == ["create", "join", "start", "roll"]
         create = sent[0]["msg"]
         assert set(create) == {"type", "name", "options"}
@@ -293,8 +313,7 @@ def test_envelopes_published_past_the_gateway_are_refused_answered_when_they_can
     and one typed decode. What names its sender gets an error on that gateway's reply channel;
     the rest is dropped. The authority goes on serving games."""
     stack = make_stack(gateways=1)
-    stack.wait_for_authority()
-    observer = Observer(stack.redis_port)
+    observer = observing(stack)
     header = '"id":"evil-1","gateway":"gwx","conn":"9","game":"ABC234","player":null,"seat":null'
     payloads = [
         "{" + header + ',"msg":{"type":"bid","amount":"all"}}',
@@ -305,11 +324,6 @@ def test_envelopes_published_past_the_gateway_are_refused_answered_when_they_can
         '{"id":"x","gateway":"gwx","conn":"9","game":"*}:cmd","msg":{"type":"roll"}}',
     ]
     try:
-        # Both the authority (once it consumes commands) and the observer hold a pattern subscription.
-        deadline = time.monotonic() + 15
-        while int(stack.redis_cli("PUBSUB", "NUMPAT")) < 2:
-            assert time.monotonic() < deadline, "the authority never subscribed to the command channels"
-            time.sleep(0.05)
         for payload in payloads:
             stack.redis_cli("PUBLISH", "monopoly:{ABC234}:cmd", payload)
 
@@ -319,8 +333,15 @@ def test_envelopes_published_past_the_gateway_are_refused_answered_when_they_can
             await client.close()
 
         asyncio.run(scenario())
-        replies = [json.loads(payload) for channel, payload in observer.messages() if channel == "monopoly:gateway:{gwx}:reply"]
-        assert [(r["type"], r["cmd"], r["code"], r["message"]) for r in replies] == [
+
+        def replies():
+            return [json.loads(payload) for channel, payload in observer.messages() if channel == "monopoly:gateway:{gwx}:reply"]
+
+        deadline = time.monotonic() + 10
+        while len(replies()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # and nothing more comes
+        assert [(r["type"], r["cmd"], r["code"], r["message"]) for r in replies()] == [
             ("error", "evil-1", "bad_request", '"msg.amount" must be an integer'),
             ("error", "evil-1", "invalid_options", "turn_seconds must be an integer between 10 and 3600"),
         ]
@@ -346,7 +367,7 @@ async def request_utf8(client, type_, **fields):
 
 def test_names_and_chat_past_their_limits_get_bad_request_naming_the_limit(make_stack):
     stack = make_stack(gateways=1)
-    observer = Observer(stack.redis_port)
+    observer = observing(stack)
 
     async def scenario():
         client = await GameClient.connect(stack.ws_url(0), "texter")
@@ -378,7 +399,7 @@ def test_names_and_chat_past_their_limits_get_bad_request_naming_the_limit(make_
     try:
         asyncio.run(scenario())
         # Only the two accepted messages reached Redis.
-        assert [c["msg"]["type"] for c in commands_seen(observer) if c["msg"]["type"] != "disconnect"] == ["create", "chat"]
+        assert [c["msg"]["type"] for c in commands_seen(observer, at_least=2)] == ["create", "chat"]
     finally:
         observer.close()
 
