@@ -58,13 +58,17 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
     /// the client is known (at accept, or after a trusted proxy's header); a client that already
     /// has `maxConnectionsPerClient` connections waiting for their request is closed.
     static func start(on channel: any Channel, server: ServerContext, clientAddress: String) throws {
-        guard server.registry.identifyHTTP(channel, clientAddress: clientAddress) == .admitted else {
+        switch server.registry.identifyHTTP(channel, clientAddress: clientAddress) {
+        case .admitted:
+            try install(on: channel, server: server, clientAddress: clientAddress)
+        case .perClient:
             server.metrics.rejected(.perClientHTTP)
             server.logger.debug("connection refused: too many from this client", metadata: ["client": "\(clientAddress)"])
             channel.close(promise: nil)
-            return
+        case .full, .draining:
+            // Already closed or being closed by the shutdown.
+            channel.close(promise: nil)
         }
-        try install(on: channel, server: server, clientAddress: clientAddress)
     }
 
     private static func install(on channel: any Channel, server: ServerContext, clientAddress: String) throws {
