@@ -87,12 +87,14 @@ public final class AuthorityService: Service, Sendable {
         let consuming = Task {
             for await message in subscriber.messages {
                 guard message.pattern == RedisChannels.allCommandsPattern else { continue }
-                switch CommandEnvelope.decode(message.payload) {
-                case .success(let envelope):
+                switch CommandInput(payload: message.payload, channel: message.channel) {
+                case .envelope(let envelope):
                     await runners.dispatch(envelope)
-                case .failure(let error):
-                    self.logger.warning("ignoring an unreadable envelope on \(message.channel): \(error)")
+                case .refused(let error):
+                    self.logger.warning("refusing an unreadable envelope on \(message.channel): \(error)")
                     await runners.refuse(error)
+                case .dropped(let what):
+                    self.logger.warning("dropping \(what)")
                 }
             }
         }

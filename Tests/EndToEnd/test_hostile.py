@@ -656,6 +656,47 @@ def test_ghosts_cannot_squat_a_lobby_and_the_host_role_passes_to_a_person_there(
     asyncio.run(scenario())
 
 
+def test_an_envelope_on_another_games_channel_or_with_oversized_fields_creates_nothing(make_stack):
+    """Redis input at the authority: it dispatches an envelope only on its own game's channel (one
+    published on monopoly:{HOSTIL}:cmd created game OTHER2), and the envelope's own strings are
+    bounded (a 60 KB `client` was stored as the record's creator)."""
+    stack = make_stack(gateways=1)
+    stack.wait_for_authority()
+    observer = Observer(stack.redis_port)
+
+    def envelope(id_, game, client="127.0.0.1", seat="0" * 64):
+        return json.dumps({"id": id_, "gateway": "gwx", "conn": "9", "game": game, "player": None, "seat": seat,
+                           "client": client, "msg": {"type": "create", "name": "Eve"}})
+
+    try:
+        deadline = time.monotonic() + 15
+        while int(stack.redis_cli("PUBSUB", "NUMPAT")) < 2:
+            assert time.monotonic() < deadline, "the authority never subscribed to the command channels"
+            time.sleep(0.05)
+        stack.redis_cli("PUBLISH", "monopoly:{HOSTIL}:cmd", envelope("evil-1", "OTHER2"))
+        stack.redis_cli("PUBLISH", "monopoly:{BIGCLI}:cmd", envelope("evil-2", "BIGCLI", client="x" * 60_000))
+        stack.redis_cli("PUBLISH", "monopoly:{BIGSEA}:cmd", envelope("evil-3", "BIGSEA", seat="not a hash"))
+        # The same create on its own channel, after: it is the first for OTHER2 (not game_exists).
+        stack.redis_cli("PUBLISH", "monopoly:{OTHER2}:cmd", envelope("evil-4", "OTHER2"))
+
+        def replies():
+            return {r["cmd"]: r for channel, payload in observer.messages() if channel == "monopoly:gateway:{gwx}:reply"
+                    for r in [json.loads(payload)]}
+
+        asyncio.run(eventually(lambda: len(replies()) >= 3, what="the authority's answers"))
+        answers = replies()
+        assert set(answers) == {"evil-2", "evil-3", "evil-4"}
+        assert (answers["evil-2"]["code"], answers["evil-2"]["message"]) == ("bad_request", '"client" is longer than 128 bytes')
+        assert (answers["evil-3"]["code"], answers["evil-3"]["message"]) == ("bad_request", '"seat" must be 64 lowercase hex digits')
+        assert answers["evil-4"]["type"] == "welcome" and answers["evil-4"]["game"] == "OTHER2"
+        for game in ("HOSTIL", "BIGCLI", "BIGSEA"):
+            assert stack.redis_cli("EXISTS", f"monopoly:{{{game}}}:snapshot") == "0", game
+        assert "dropping an envelope for game OTHER2 on monopoly:{HOSTIL}:cmd" in stack.logs()
+        assert all(p.proc.poll() is None for p in stack.authorities.values())
+    finally:
+        observer.close()
+
+
 # --- Connections and browsers: per-address limits, PROXY protocol, Origin, headers ------------
 
 
