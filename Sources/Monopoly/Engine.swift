@@ -977,14 +977,17 @@ struct Engine<D: DiceSource> {
                 chargeInterest(f, sq, text: "\(name(f)) passed on \(squareName(sq)) without lifting the mortgage and pays 10% interest.")
             }
             s.mortgageChoices.removeAll { $0.square == sq }
-            if s.squares[sq].mortgaged {
-                s.mortgageChoices.append(MortgageChoice(player: to, square: sq))
-                emit(Event(.mortgageChoice, player: to, square: sq, amount: Board.interest(sq),
-                           text: "\(s.player(to)!.name) received mortgaged \(squareName(sq)): lift the mortgage for $\(Board.unmortgageCost(sq)) or keep it and pay $\(Board.interest(sq)) interest."))
-            }
+            if s.squares[sq].mortgaged { askMortgageChoice(to, sq) }
         }
         let f = idx(from), t = idx(to)
         for _ in 0..<cards { s.players[t].jailCards.append(s.players[f].jailCards.removeFirst()) }
+    }
+
+    /// The receiver of a mortgaged property must lift the mortgage or keep it (and pay the 10%).
+    mutating func askMortgageChoice(_ to: PlayerID, _ sq: Int) {
+        s.mortgageChoices.append(MortgageChoice(player: to, square: sq))
+        emit(Event(.mortgageChoice, player: to, square: sq, amount: Board.interest(sq),
+                   text: "\(s.player(to)!.name) received mortgaged \(squareName(sq)): lift the mortgage for $\(Board.unmortgageCost(sq)) or keep it and pay $\(Board.interest(sq)) interest."))
     }
 
     mutating func reject(_ i: Int, _ tid: TradeID) throws(RuleViolation) {
@@ -1029,10 +1032,8 @@ struct Engine<D: DiceSource> {
         case .player(let c):
             for sq in props { s.squares[sq].owner = c }
             s.players[idx(c)].jailCards += cards
-            for sq in props where s.squares[sq].mortgaged {
-                s.mortgageChoices.append(MortgageChoice(player: c, square: sq))
-            }
             emit(Event(.bankrupt, player: id, other: c, text: "\(partyName(target)) takes over \(name(i))'s cash, properties and cards."))
+            for sq in props where s.squares[sq].mortgaged { askMortgageChoice(c, sq) }
         case .bank, .jackpot:
             for sq in props {
                 s.squares[sq].owner = nil

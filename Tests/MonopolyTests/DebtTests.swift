@@ -41,6 +41,24 @@ import Testing
         #expect(g.cash("p2") == 1650 - 8 && g.current == "p2" && g.stage == .roll)
     }
 
+    @Test func bankruptcyToAPlayerLogsTheCreditorsMortgageChoices() throws {
+        var g = newGame(3)
+        g.give([37, 39], to: "p2")
+        g.setHouses(37, 5)
+        g.setHouses(39, 5)
+        g.give([5, 12, 15], to: "p1")
+        g.setMortgaged(12)
+        g.setMortgaged(15)
+        g.setCash("p1", 100)
+        g.place("p1", at: 35)
+        try g.run(.roll, "p1", dice: [1, 3]) // Boardwalk with a hotel: $2,000
+        let events = try g.run(.bankrupt, "p1")
+        let choices = events.filter { $0.kind == .mortgageChoice }
+        #expect(choices.map(\.square) == [12, 15] && choices.allSatisfy { $0.player == "p2" })
+        #expect(choices.map(\.amount) == [8, 10])
+        #expect(g.mortgageChoices == [MortgageChoice(player: "p2", square: 12), MortgageChoice(player: "p2", square: 15)])
+    }
+
     @Test func bankruptcyToTheBankAuctionsEveryProperty() throws {
         var g = newGame(3)
         g.give([6, 12], to: "p1")
