@@ -635,8 +635,10 @@ struct Engine<D: DiceSource> {
             }
             if total > 0 { charge(i, total, to: feeParty, "repairs") }
         case .payEachPlayer(let a):
-            for j in s.players.indices where j != i && !s.players[j].bankrupt {
-                charge(i, a, to: .player(s.players[j].id), "Chairman of the Board")
+            // Clockwise from the drawer; the first who cannot be paid in full is owed first.
+            for k in 1..<s.players.count {
+                let j = (i + k) % s.players.count
+                if !s.players[j].bankrupt { charge(i, a, to: .player(s.players[j].id), "Chairman of the Board") }
             }
         case .collectFromEachPlayer(let a):
             for j in s.players.indices where j != i && !s.players[j].bankrupt {

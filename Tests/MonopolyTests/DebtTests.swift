@@ -96,6 +96,28 @@ import Testing
         #expect(g.debts.isEmpty && g.cash("p3") == 1550 && g.cash("p1") == 160)
     }
 
+    @Test func chairmanOfTheBoardPaysClockwiseFromTheDrawer() throws {
+        var g = newGame(4)
+        g.current = "p3"
+        g.setCash("p3", 120)
+        g.stack(.chance, 14)
+        try g.run(.roll, "p3", dice: [3, 4]) // Chance: $50 to each, p4 then p1 then p2
+        #expect(g.cash("p4") == 1550 && g.cash("p1") == 1550 && g.cash("p2") == 1500)
+        #expect(g.debts == [Debt(debtor: "p3", creditor: .player("p2"), amount: 50, reason: "Chairman of the Board")])
+    }
+
+    @Test func chairmanOfTheBoardBankruptcyGoesToTheFirstUnpaidCreditor() throws {
+        var g = newGame(4)
+        g.current = "p3"
+        g.setCash("p3", 60)
+        g.stack(.chance, 14)
+        try g.run(.roll, "p3", dice: [3, 4])
+        #expect(g.cash("p4") == 1550 && g.debts.map(\.creditor) == [.player("p1"), .player("p2")])
+        try g.run(.bankrupt, "p3")
+        // p1 takes what is left ($10); p2's claim ends with the bankruptcy.
+        #expect(g.cash("p1") == 1510 && g.cash("p2") == 1500 && g.debts.isEmpty && g.current == "p4")
+    }
+
     @Test func resigningGivesEverythingToTheBank() throws {
         var g = newGame(3)
         g.give([3], to: "p2")
