@@ -199,6 +199,10 @@ struct GameLoop: Sendable {
             // The lobby list is rewritten only when its entry changes (phase, seats), not per command.
             let lobbyChanged = outcome.record?.lobbyEntryChanged(since: state.record) ?? false
             let updatingLobby = lobbyChanged || (state.lobbyPending && outcome.record != nil)
+            // The ledger first: the commit publishes the acknowledgement, and a client that left a
+            // game may create the next one the moment it reads it. A failed commit is set right
+            // again after the input (the ledger follows `state.record`).
+            if let record = outcome.record { openGames.set(game, creator: record.openCreator) }
             try await store.commit(outcome, previousSeq: previousSeq, updatingLobby: updatingLobby)
             if let record = outcome.record { state.record = record }
             if updatingLobby { state.lobbyPending = false }

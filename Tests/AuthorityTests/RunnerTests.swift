@@ -426,6 +426,39 @@ struct RunnerTests {
             await feed.close()
         }
     }
+    /// A client that leaves a game and at once creates another must find its slot free: the ledger
+    /// is updated before the commit publishes the acknowledgement. Before, it was updated after the
+    /// commit returned, so the next `create` (another runner) could still see the slot taken.
+    @Test func theSlotALeaveFreesIsFreeWhenItsAcknowledgementIsPublished() async throws {
+        try await withStore { server, redis, store in
+            let ledger = NIOLockedValueBox<OpenGamesLedger?>(nil)
+            let countsAtAck = NIOLockedValueBox<[String: Int]>([:])
+            let feed = try await RedisSubscriber.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton) { message in
+                guard let reply = try? WireJSON.decode(AuthorityReply.self, from: message.payload), let id = reply.command,
+                      let count = ledger.withLockedValue({ $0?.count(for: "192.0.2.1") }) else { return }
+                countsAtAck.withLockedValue { $0[id] = count }
+            }
+            try await feed.subscribe(RedisChannels.replies(gateway: "gw1"))
+            let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: store, timing: AuthorityTiming(),
+                                          metrics: AuthorityMetrics(), logger: quiet, maxGamesPerClient: 3)
+            await registry.start()
+            ledger.withLockedValue { $0 = registry.openGames }
+            func ackCount(_ id: String) async -> Int? {
+                _ = await poll(timeout: .seconds(10)) { countsAtAck.withLockedValue { $0[id] != nil } }
+                return countsAtAck.withLockedValue { $0[id] }
+            }
+            await registry.dispatch(CommandEnvelope(id: "c1", gateway: "gw1", connection: "1", game: GameID(rawValue: "SLOT1")!,
+                                                    seat: String(repeating: "a", count: 64), client: "192.0.2.1",
+                                                    message: .create(name: "Alice", options: GameOptions())))
+            #expect(await ackCount("c1") == 1)
+            await registry.dispatch(CommandEnvelope(id: "l1", gateway: "gw1", connection: "1", game: GameID(rawValue: "SLOT1")!, player: "p1",
+                                                    message: .leave))
+            #expect(await ackCount("l1") == 0)
+            await registry.stopAll()
+            await feed.close()
+        }
+    }
+
     @Test func aFinishedGameWhoseLobbyUpdateFailedIsUnlistedBeforeItsRunnerRetires() async throws {
         try await withStore { server, admin, _ in
             // The authority may write game keys but not (for now) the lobby list.
