@@ -130,7 +130,7 @@ struct GameLoop: Sendable {
                 switch input {
                 case .envelope(let envelope):
                     let started = ContinuousClock.now
-                    let outcome = refusedCreate(envelope, state)
+                    let outcome = refusedQuarantined(envelope, state) ?? refusedCreate(envelope, state)
                         ?? processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
                     await commit(outcome, into: &state)
                     metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: outcome.record != nil || outcome.broadcast != nil)
@@ -175,12 +175,26 @@ struct GameLoop: Sendable {
         var failedMoves = 0
         /// A committed change the lobby list did not get: the next commit writes the entry.
         var lobbyPending = false
+        /// Why the stored record was refused (see `GameRecord.boundsViolation`): the game is
+        /// unplayable, and left alone.
+        var quarantined: String?
     }
 
     /// Reads the game's record from its snapshot.
     private func load(into state: inout LoopState) async throws {
         state.record = try await store.load(game)
         state.loaded = true
+        state.quarantined = state.record?.boundsViolation()
+        if let problem = state.quarantined {
+            // Not played (an increment or a lookup would trap on it), nor written over, nor resumed.
+            logger.error("quarantined: the stored record is damaged (\(problem)); its keys are left for inspection")
+            state.record = nil
+            do {
+                try await store.unlist(game)
+            } catch {
+                logger.warning("cannot unlist the quarantined game: \(error)")
+            }
+        }
         if var record = state.record {
             let now = Date().timeIntervalSince1970
             CommandProcessor.updateTurnClock(&record, previousTurn: record.state.turnNumber, now: now)
@@ -263,6 +277,13 @@ struct GameLoop: Sendable {
         } catch {
             logger.warning("lobby list still not updated: \(error); retrying")
         }
+    }
+
+    /// A command for a quarantined game: refused (a create too: its keys are still there).
+    private func refusedQuarantined(_ envelope: CommandEnvelope, _ state: LoopState) -> Outcome? {
+        guard state.quarantined != nil else { return nil }
+        if case .disconnect = envelope.message { return Outcome() }
+        return .error(envelope, code: RelayErrorCode.unknownGame, message: "game \(game) cannot be played: its stored record is damaged")
     }
 
     /// A `create` from an address that holds `MAX_GAMES_PER_CLIENT` open games already (nil: go on,

@@ -135,14 +135,23 @@ public struct GameStore: Sendable {
     /// channel tells them to read it again (`announce`). Games that are not listed (finished, or a
     /// lobby everyone left) leave the list and the active set: there is nothing to resume.
     public func updateLobby(_ record: GameRecord, announce: Bool = true) async throws {
-        let game = RedisArgument(record.game.rawValue)
+        try await writeLobby(record.game, entry: record.isListed ? record.lobbyEntry : nil, phase: record.state.phase.rawValue, announce: announce)
+    }
+
+    /// Takes a game whose record the authority refused (quarantined) out of the lobby list and the
+    /// active games, leaving its keys for an operator to inspect.
+    public func unlist(_ game: GameID) async throws {
+        try await writeLobby(game, entry: nil, phase: "quarantined", announce: true)
+    }
+
+    private func writeLobby(_ game: GameID, entry: JSONValue?, phase: String, announce: Bool) async throws {
+        let id = RedisArgument(game.rawValue)
         let lobby = RedisArgument(RedisChannels.lobbyKey), active = RedisArgument(Self.activeGamesKey)
-        var commands: [[RedisArgument]] = record.isListed
-            ? [["HSET", lobby, game, RedisArgument(WireJSON.encode(record.lobbyEntry))], ["SADD", active, game]]
-            : [["HDEL", lobby, game], ["SREM", active, game]]
+        var commands: [[RedisArgument]] = entry.map { [["HSET", lobby, id, RedisArgument(WireJSON.encode($0))], ["SADD", active, id]] }
+            ?? [["HDEL", lobby, id], ["SREM", active, id]]
         if announce {
             commands.append(["PUBLISH", RedisArgument(RedisChannels.lobby), RedisArgument(WireJSON.encode(JSONValue.object([
-                "type": .string("lobby_changed"), "game": .string(record.game.rawValue), "phase": .string(record.state.phase.rawValue),
+                "type": .string("lobby_changed"), "game": .string(game.rawValue), "phase": .string(phase),
             ])))])
         }
         // A pipeline answers a refused command (NOPERM, WRONGTYPE ...) with an error reply, not a throw.

@@ -305,6 +305,59 @@ struct RunnerTests {
         }
     }
 
+    /// Numbers no authority writes, which would trap the next increment or lookup: before, `seq` at
+    /// Int.max trapped `seq += 1` at the first command in every authority that resumed the game.
+    static let damagedSnapshots: [(String, @Sendable (String) -> String)] = [
+        ("seq at Int.max", { $0.replacing(#/"seq":[0-9]+,"state"/#, with: #""seq":9223372036854775807,"state""#) }),
+        ("turn_number at Int.max", { $0.replacing(#/"turn_number":[0-9]+/#, with: #""turn_number":9223372036854775807"#) }),
+        ("next_player_number at Int.max", { $0.replacing(#/"next_player_number":[0-9]+/#, with: #""next_player_number":9223372036854775807"#) }),
+        ("a position off the board", { $0.replacing(#/"position":0/#, with: #""position":1000"#) }),
+        ("cash at Int.max", { $0.replacing(#/"cash":1500/#, with: #""cash":9223372036854775807"#) }),
+        ("timeouts at Int.max", { $0.replacing(#/"timeouts":0/#, with: #""timeouts":9223372036854775807"#) }),
+    ]
+
+    @Test(arguments: damagedSnapshots.indices)
+    func aSnapshotWithCountersPastTheirBoundsIsQuarantinedNotPlayed(_ index: Int) async throws {
+        let (_, damage) = Self.damagedSnapshots[index]
+        try await withStore { server, redis, store in
+            var processor = CommandProcessor(seed: 3)
+            try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
+            try await commit(envelope("add_bot", id: "b", player: "p1"), store, &processor)
+            try await commit(envelope("start", id: "s", player: "p1"), store, &processor)
+            let key = RedisChannels.snapshotKey(game)
+            let snapshot = try #require(try await redis.getString(key))
+            let damaged = damage(snapshot)
+            try #require(damaged != snapshot)
+            _ = try await redis.set(key, damaged)
+            let replies = NIOLockedValueBox<[AuthorityReply]>([])
+            let feed = try await RedisSubscriber.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton) { message in
+                if let reply = try? WireJSON.decode(AuthorityReply.self, from: message.payload) { replies.withLockedValue { $0.append(reply) } }
+            }
+            try await feed.subscribe(RedisChannels.replies(gateway: "gw1"))
+
+            // An authority taking over resumes it, and Alice (connected, her turn) rolls.
+            let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: store,
+                                          timing: AuthorityTiming(botDelay: .milliseconds(100)), metrics: AuthorityMetrics(), logger: quiet)
+            await registry.start()
+            await registry.resumeActiveGames()
+            await registry.dispatch(envelope("roll", id: "r", player: "p1"))
+            #expect(await poll(timeout: .seconds(10)) { replies.withLockedValue { $0.contains { $0.command == "r" } } })
+            let answer = replies.withLockedValue { $0.first { $0.command == "r" } }
+            #expect(answer?.kind == .error && answer?.code == RelayErrorCode.unknownGame)
+            // Out of the lobby and the active games (no authority resumes it again), its keys left as they were.
+            #expect(try await !isActive(redis, game))
+            #expect(try await !isListed(redis, game))
+            #expect(try await redis.getString(key) == damaged)
+            // And the authority still serves another game.
+            let other = GameID(rawValue: "OTHER2")!
+            await registry.dispatch(envelope("create", id: "c2", game: other, connection: "2", seat: String(repeating: "b", count: 64),
+                                             fields: ["name": .string("Bob")]))
+            #expect(await poll(timeout: .seconds(10)) { await seq(redis, other) == 1 })
+            await registry.stopAll()
+            await feed.close()
+        }
+    }
+
     func isActive(_ redis: RedisClient, _ game: GameID) async throws -> Bool {
         try await redis.send(["SISMEMBER", RedisArgument(GameStore.activeGamesKey), RedisArgument(game.rawValue)]).int == 1
     }
