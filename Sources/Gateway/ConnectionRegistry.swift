@@ -7,8 +7,9 @@ import NIOCore
 final class ConnectionRegistry: Sendable {
     private struct HTTPEntry {
         var channel: any Channel
-        /// Set once the client is known (at accept, or after a trusted proxy's header).
-        var clientAddress: String?
+        /// The client's limit key, set once the client is known (at accept, or after a trusted
+        /// proxy's header).
+        var clientKey: String?
     }
 
     private struct State {
@@ -55,12 +56,13 @@ final class ConnectionRegistry: Sendable {
     /// Names the client of an admitted connection; `.perClient` when that address already has
     /// `maxConnectionsPerClient` connections that have not upgraded (the caller closes it).
     func identifyHTTP(_ channel: any Channel, clientAddress: String) -> Admission {
-        state.withLockedValue { state in
+        let clientKey = IPAddress.limitKey(ofClient: clientAddress)
+        return state.withLockedValue { state in
             let key = ObjectIdentifier(channel)
             guard state.httpChannels[key] != nil else { return .draining }
-            guard state.httpPerClient.count(of: clientAddress) < maxConnectionsPerClient else { return .perClient }
-            state.httpChannels[key]?.clientAddress = clientAddress
-            state.httpPerClient.add(clientAddress)
+            guard state.httpPerClient.count(of: clientKey) < maxConnectionsPerClient else { return .perClient }
+            state.httpChannels[key]?.clientKey = clientKey
+            state.httpPerClient.add(clientKey)
             return .admitted
         }
     }
@@ -68,26 +70,28 @@ final class ConnectionRegistry: Sendable {
     func removeHTTP(_ channel: any Channel) {
         state.withLockedValue { state in
             guard let entry = state.httpChannels.removeValue(forKey: ObjectIdentifier(channel)) else { return }
-            if let address = entry.clientAddress { state.httpPerClient.remove(address) }
+            if let clientKey = entry.clientKey { state.httpPerClient.remove(clientKey) }
         }
     }
 
     /// Reserves a WebSocket slot before the 101 is written.
     func reserveWebSocket(clientAddress: String) -> Admission {
-        state.withLockedValue { state in
+        let clientKey = IPAddress.limitKey(ofClient: clientAddress)
+        return state.withLockedValue { state in
             if state.draining { return .draining }
-            if state.webSocketsPerClient.count(of: clientAddress) >= maxConnectionsPerClient { return .perClient }
+            if state.webSocketsPerClient.count(of: clientKey) >= maxConnectionsPerClient { return .perClient }
             if state.webSockets.count + state.reservedSlots >= maxConnections { return .full }
             state.reservedSlots += 1
-            state.webSocketsPerClient.add(clientAddress)
+            state.webSocketsPerClient.add(clientKey)
             return .admitted
         }
     }
 
     func cancelReservation(clientAddress: String) {
+        let clientKey = IPAddress.limitKey(ofClient: clientAddress)
         state.withLockedValue { state in
             state.reservedSlots -= 1
-            state.webSocketsPerClient.remove(clientAddress)
+            state.webSocketsPerClient.remove(clientKey)
         }
     }
 
@@ -103,7 +107,7 @@ final class ConnectionRegistry: Sendable {
     func unregister(_ connection: WebSocketConnection) {
         state.withLockedValue { state in
             guard state.webSockets.removeValue(forKey: connection.id) != nil else { return }
-            state.webSocketsPerClient.remove(connection.clientAddress)
+            state.webSocketsPerClient.remove(connection.limitKey)
         }
     }
 

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// An IPv4 (4 bytes) or IPv6 (16 bytes) address, in network order. Keys per-address limits (as
-/// `text`) and matches trusted proxies; an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is the IPv4
+/// `limitKey`) and matches trusted proxies; an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is the IPv4
 /// address, so a client counts once whichever way it connected.
 struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// 4 or 16 bytes.
@@ -57,6 +57,21 @@ struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     var description: String { text }
+
+    /// What per-address limits count: IPv4 as is (/32), IPv6 as its /64 (`2001:db8:0:1::/64`).
+    /// One host is routinely given a whole /64, so keying on the /128 would let it take
+    /// unlimited connections and games.
+    var limitKey: String {
+        if isIPv4 { return text }
+        guard let network = IPAddress(bytes: bytes[0..<8] + repeatElement(0, count: 8)) else { return text }
+        return network.text + "/64"
+    }
+
+    /// The limit key of a client address as `clientAddressText` writes it; anything that is not
+    /// an address (`local`, `unknown`) keys as itself.
+    static func limitKey(ofClient clientAddress: String) -> String {
+        IPAddress(clientAddress)?.limitKey ?? clientAddress
+    }
 
     private static func isMappedIPv4(_ bytes: [UInt8]) -> Bool {
         bytes.count == 16 && bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF

@@ -40,8 +40,10 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     /// HTTP parser's limits, which would otherwise stay in memory for the connection's life.
     public let path: String
     /// The client's IP as text, without the port: the socket's peer (or, behind a trusted load
-    /// balancer, the address its PROXY protocol header names). Keys per-address limits and logs.
+    /// balancer, the address its PROXY protocol header names), as logs show it.
     public let clientAddress: String
+    /// What per-address limits count for this client (`IPAddress.limitKey`: an IPv6 /64).
+    public let limitKey: String
     public let eventLoop: any EventLoop
     /// Succeeds when the TCP connection has closed.
     public let closeFuture: EventLoopFuture<Void>
@@ -52,6 +54,7 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
         self.id = id
         self.path = path
         self.clientAddress = clientAddress
+        self.limitKey = IPAddress.limitKey(ofClient: clientAddress)
         self.eventLoop = channel.eventLoop
         self.closeFuture = channel.closeFuture
         self.handler = NIOLoopBoundBox(handler, eventLoop: channel.eventLoop)

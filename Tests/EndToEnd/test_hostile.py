@@ -738,13 +738,19 @@ def test_connections_beyond_the_per_address_limit_get_429_and_a_freed_slot_is_re
 
 
 def proxy_v2(source=None, port=40000):
-    """A PROXY protocol v2 header as HAProxy's send-proxy-v2 writes it: PROXY TCP4 from `source`,
-    or LOCAL (its health checks) without a source."""
+    """A PROXY protocol v2 header as HAProxy's send-proxy-v2 writes it: PROXY TCP4 (or TCP6 for an
+    IPv6 `source`) from `source`, or LOCAL (its health checks) without a source."""
     signature = b"\r\n\r\n\x00\r\nQUIT\n"
     if source is None:
         return signature + bytes([0x20, 0x00, 0, 0])
-    addresses = socket.inet_aton(source) + socket.inet_aton("127.0.0.1") + struct.pack("!HH", port, 8080)
-    return signature + bytes([0x21, 0x11]) + struct.pack("!H", len(addresses)) + addresses
+    if ":" in source:
+        family = 0x21
+        addresses = socket.inet_pton(socket.AF_INET6, source) + socket.inet_pton(socket.AF_INET6, "::1")
+    else:
+        family = 0x11
+        addresses = socket.inet_aton(source) + socket.inet_aton("127.0.0.1")
+    addresses += struct.pack("!HH", port, 8080)
+    return signature + bytes([0x21, family]) + struct.pack("!H", len(addresses)) + addresses
 
 
 # The load balancer in these tests: a loopback address of its own (the stack's readiness probes come
@@ -766,11 +772,16 @@ def http_exchange(port, data, source="127.0.0.1"):
     return reply
 
 
-async def connect_through_proxy(stack, header):
+def proxied_socket(stack, header):
+    """A connection to the first gateway from the trusted proxy's address, `header` sent."""
     sock = socket.create_connection(("127.0.0.1", stack.gateway_ports[0]), timeout=30,
                                     source_address=(PROXY_ADDRESS, 0))
     sock.sendall(header)
-    return await websockets.connect(stack.ws_url(0), sock=sock)
+    return sock
+
+
+async def connect_through_proxy(stack, header):
+    return await websockets.connect(stack.ws_url(0), sock=proxied_socket(stack, header))
 
 
 def test_behind_a_trusted_proxy_each_proxied_address_has_its_own_quota_and_the_header_is_required(make_stack):
@@ -783,12 +794,7 @@ def test_behind_a_trusted_proxy_each_proxied_address_has_its_own_quota_and_the_h
             await ws.send(json.dumps({"type": "lobby"}))
             assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "lobby"
         # A third from 203.0.113.1 is over its quota; 203.0.113.3 still gets in.
-        try:
-            await connect_through_proxy(stack, proxy_v2("203.0.113.1"))
-        except websockets.InvalidStatus as refused:
-            assert refused.response.status_code == 429
-        else:
-            raise AssertionError("the third connection of 203.0.113.1 was accepted")
+        assert await refused_status(stack.ws_url(0), sock=proxied_socket(stack, proxy_v2("203.0.113.1"))) == 429
         held.append(await connect_through_proxy(stack, proxy_v2("203.0.113.3")))
         for ws in held:
             await ws.close()
@@ -802,6 +808,22 @@ def test_behind_a_trusted_proxy_each_proxied_address_has_its_own_quota_and_the_h
     assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
     _, metrics = stack.http_get(0, "/metrics")
     assert "monopoly_gateway_proxy_headers_refused_total 1" in metrics
+
+
+def test_behind_a_trusted_proxy_the_addresses_of_one_ipv6_slash_64_share_one_quota(make_stack):
+    stack = make_stack(gateways=1, gateway_args=("--trusted-proxies", PROXY_ADDRESS, "--max-connections-per-client", "2"))
+
+    async def scenario():
+        # Two /128s of one /64 fill its quota; a third /128 of it is refused, another /64 is not.
+        held = [await connect_through_proxy(stack, proxy_v2(source)) for source in ["2001:db8:0:1::1", "2001:db8:0:1::2"]]
+        assert await refused_status(stack.ws_url(0), sock=proxied_socket(stack, proxy_v2("2001:db8:0:1:ffff::3"))) == 429
+        held.append(await connect_through_proxy(stack, proxy_v2("2001:db8:0:2::1")))
+        for ws in held:
+            await ws.send(json.dumps({"type": "lobby"}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "lobby"
+            await ws.close()
+
+    asyncio.run(scenario())
 
 
 def test_without_trust_a_proxy_header_is_a_bad_request(make_stack):

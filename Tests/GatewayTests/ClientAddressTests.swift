@@ -25,6 +25,23 @@ struct ClientAddressTests {
         #expect(try SocketAddress(ipAddress: ip, port: 43_210).clientAddressText == expected)
     }
 
+    @Test(arguments: [
+        ("127.0.0.1", "127.0.0.1"),
+        ("10.1.2.3", "10.1.2.3"),
+        ("::ffff:10.1.2.3", "10.1.2.3"),
+        ("2001:db8:0:1::7", "2001:db8:0:1::/64"),
+        ("2001:db8:0:1:ffff:ffff:ffff:ffff", "2001:db8:0:1::/64"),
+        ("2001:db8:0:2::7", "2001:db8:0:2::/64"),
+        ("::1", "::/64"),
+        ("fe80::1:2:3:4", "fe80::/64"),
+        ("2001:db8:aaaa:bbbb:cccc::1", "2001:db8:aaaa:bbbb::/64"),
+        ("local", "local"),
+        ("unknown", "unknown"),
+    ])
+    func limitKeyIsTheIPv4AddressOrTheIPv6Slash64(_ client: String, _ expected: String) {
+        #expect(IPAddress.limitKey(ofClient: client) == expected)
+    }
+
     @Test func everyConnectionKnowsItsClientAddress() async throws {
         let recorder = AddressRecorder()
         try await withServer(routes: [WebSocketRoute(path: "/ws", endpoint: recorder)]) { _, port in
@@ -52,6 +69,15 @@ struct PerClientLimitTests {
         for address in ["10.0.0.1", "10.0.0.1", "10.0.0.2"] { registry.cancelReservation(clientAddress: address) }
         #expect(registry.trackedClientAddresses == 0)
         #expect(registry.webSocketCount == 0)
+    }
+
+    @Test func addressesOfOneIPv6Slash64ShareOneQuota() {
+        let registry = ConnectionRegistry(maxConnections: 100, maxHTTPConnections: 100, maxConnectionsPerClient: 2)
+        #expect(registry.reserveWebSocket(clientAddress: "2001:db8:0:1::1") == .admitted)
+        #expect(registry.reserveWebSocket(clientAddress: "2001:db8:0:1::2") == .admitted)
+        #expect(registry.reserveWebSocket(clientAddress: "2001:db8:0:1:ffff::3") == .perClient)
+        #expect(registry.reserveWebSocket(clientAddress: "2001:db8:0:2::1") == .admitted)
+        #expect(registry.trackedClientAddresses == 2)
     }
 
     @Test func upgradeBeyondTheLimitGets429AndAFreedSlotIsReused() async throws {

@@ -224,7 +224,7 @@ public final class RelayHub: Sendable {
 
         case .create(let name, let options):
             guard session.game == nil else { return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first") }
-            guard withCreateRate({ $0.allow(connection.clientAddress) }) else {
+            guard withCreateRate({ $0.allow(connection.limitKey) }) else {
                 return fail(RelayErrorCode.rateLimited, "at most \(Int(configuration.createsPerMinute)) new games per minute from one address")
             }
             let game = GameID.random()
@@ -334,7 +334,7 @@ public final class RelayHub: Sendable {
         let id = nextCommandID()
         let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection.id)", game: game,
                                        player: player, seat: token.map(SeatToken.hash),
-                                       client: message.type == "create" ? connection.clientAddress : nil, message: message)
+                                       client: message.type == "create" ? connection.limitKey : nil, message: message)
         let timeout = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(configuration.acknowledgementTimeout.components.seconds) * 1_000_000_000
                                                                             + configuration.acknowledgementTimeout.components.attoseconds / 1_000_000_000)) {
             self.acknowledgementTimedOut(id)
