@@ -1,7 +1,10 @@
 /// Which web pages may open a WebSocket to us. A browser names the page that opens a WebSocket in
 /// `Origin` and lets any page open one to any host, with the visitor's address (cross-site
-/// WebSocket hijacking, RFC 6455 section 10.2): a page is allowed when it comes from the host the
-/// request is addressed to (`Host`), or when its origin is listed. A request without `Origin` is
+/// WebSocket hijacking, RFC 6455 section 10.2). When origins are listed, only they are allowed:
+/// matching `Host` is not enough, since a DNS-rebinding page (`evil.example` now resolving to us)
+/// sends `Host` and `Origin` of its own name alike. With no list, a page from the host the request
+/// is addressed to (`Host`) is allowed, which suits a gateway reached by address or on a private
+/// name; one behind a public name should list its origins. A request without `Origin` is
 /// not from a browser page and is let through: non-browser clients can send any header anyway.
 /// `Origin: null` (sandboxed frames, `file:` pages, some redirects) names no host, so it is foreign.
 public struct OriginPolicy: Sendable, Equatable {
@@ -17,7 +20,7 @@ public struct OriginPolicy: Sendable, Equatable {
     public func allows(origin: String?, host: String?) -> Bool {
         guard let origin else { return true }
         let normalized = Self.normalized(origin)
-        if allowed.contains(normalized) { return true }
+        guard allowed.isEmpty else { return allowed.contains(normalized) }
         guard let host, let (scheme, authority) = Self.schemeAndAuthority(ofOrigin: normalized) else { return false }
         return authority == Self.withoutDefaultPort(Self.normalized(host), scheme: scheme)
     }

@@ -837,18 +837,41 @@ def test_without_trust_a_proxy_header_is_a_bad_request(make_stack):
 
 
 def test_a_foreign_origin_gets_403_and_the_page_s_own_host_or_a_listed_origin_gets_in(make_stack):
-    stack = make_stack(gateways=1, gateway_args=("--allowed-origin", "https://play.monopoly.example"))
+    # Without ALLOWED_ORIGINS: the page of the requested host gets in.
+    stack = make_stack(gateways=1)
     port = stack.gateway_ports[0]
 
-    async def scenario():
+    async def same_host():
         for origin in ["https://evil.example", "null", f"http://127.0.0.1:{port + 1}", f"http://localhost:{port}"]:
             assert await refused_status(stack.ws_url(0), origin=origin) == 403, origin
-        for origin in [f"http://127.0.0.1:{port}", "https://play.monopoly.example", None]:
+        for origin in [f"http://127.0.0.1:{port}", None]:
             async with websockets.connect(stack.ws_url(0), origin=origin) as ws:
                 await ws.send(json.dumps({"type": "lobby"}))
                 assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "lobby"
 
-    asyncio.run(scenario())
+    asyncio.run(same_host())
+
+    # With it: only listed origins (or none), not even the requested host's own.
+    listed = make_stack(gateways=1, gateway_args=("--allowed-origin", "https://play.monopoly.example"))
+
+    async def only_listed():
+        for origin in ["https://evil.example", f"http://127.0.0.1:{listed.gateway_ports[0]}"]:
+            assert await refused_status(listed.ws_url(0), origin=origin) == 403, origin
+        for origin in ["https://play.monopoly.example", None]:
+            async with websockets.connect(listed.ws_url(0), origin=origin) as ws:
+                await ws.send(json.dumps({"type": "lobby"}))
+                assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "lobby"
+
+    asyncio.run(only_listed())
+
+
+def test_with_allowed_origins_a_dns_rebinding_page_gets_403(make_stack):
+    # evil.example rebound to the gateway: its page sends Host and Origin of its own name alike.
+    stack = make_stack(gateways=1, gateway_args=("--allowed-origin", "https://play.monopoly.example"))
+    upgrade = ("GET /ws HTTP/1.1\r\nHost: evil.example\r\nOrigin: http://evil.example\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    reply = http_exchange(stack.gateway_ports[0], upgrade.encode())
+    assert reply.startswith(b"HTTP/1.1 403"), reply[:200]
 
 
 def test_the_page_and_its_scripts_carry_the_browser_security_headers(make_stack):
