@@ -58,6 +58,25 @@ public struct GameRecord: Codable, Sendable, Equatable {
         self.seats = seats
     }
 
+    /// Why this record, read from Redis, cannot be played: the state's values out of the bounds
+    /// the engine relies on (`GameState.storedValueViolations`), and the counters the authority
+    /// adds to. Empty for every record an authority writes.
+    public func storedValueViolations() -> [String] {
+        let count = 0...GameState.maximumStoredMagnitude
+        var violations = state.storedValueViolations()
+        if !count.contains(seq) { violations.append("seq \(seq) out of bounds") }
+        for (player, seat) in seats where !count.contains(seat.timeouts) {
+            violations.append("\(player)'s timeouts \(seat.timeouts) out of bounds")
+        }
+        return violations
+    }
+
+    /// A record whose values are out of bounds (see `storedValueViolations`).
+    public struct OutOfBounds: Error, CustomStringConvertible {
+        public var violations: [String]
+        public var description: String { violations.joined(separator: "; ") }
+    }
+
     /// The seat whose token hashes to `tokenHash`.
     public func player(holding tokenHash: String) -> PlayerID? {
         seats.first { $0.value.tokenHash == tokenHash }?.key

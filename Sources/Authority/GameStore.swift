@@ -76,11 +76,19 @@ public struct GameStore: Sendable {
 
     public func load(_ game: GameID) async throws -> GameRecord? {
         guard let bytes = try await redis.get(RedisChannels.snapshotKey(game)) else { return nil }
+        let record: GameRecord
         do {
-            return try WireJSON.decode(GameRecord.self, from: bytes)
+            record = try WireJSON.decode(GameRecord.self, from: bytes)
         } catch {
             throw Failure.corruptSnapshot(game: game, underlying: error)
         }
+        // Stored input is checked like a client's: a value the engine would index or add with
+        // out of bounds would trap this authority, and every one that loads the game after it.
+        let violations = record.storedValueViolations()
+        guard violations.isEmpty else {
+            throw Failure.corruptSnapshot(game: game, underlying: GameRecord.OutOfBounds(violations: violations))
+        }
+        return record
     }
 
     public func activeGames() async throws -> [GameID] {

@@ -255,7 +255,8 @@ struct RunnerTests {
     /// trap the authority in `nextWake` (`Int64((deadline - wall) * 1000)`) on load, and the
     /// standby and every restart after it, since the game stays in `monopoly:games:active`.
     /// (The case, the change to the stored text, whether the record still loads: 1e400 is no
-    /// Double, so that snapshot is unreadable and only its own game stops.)
+    /// Double, and the last ones are out of the engine's bounds, so those snapshots are refused
+    /// and only their own game stops.)
     static let absurdSnapshots: [(String, @Sendable (String) -> String, loads: Bool)] = [
         // What `create` with turn_seconds 10^16, `add_bot` and `start` stored before options had ranges.
         ("a turn clock of 10^16 s", { text in
@@ -270,6 +271,15 @@ struct RunnerTests {
                 .replacing(#/"auction_seconds":[0-9]+/#, with: #""auction_seconds":9223372036854775807"#)
         }, true),
         ("a bot disconnected since 1e300", { $0.replacing(#""disconnected_at":null"#, with: #""disconnected_at":1e300"#) }, true),
+        // Values the engine indexes with or adds to: the record is refused as corrupt when loaded.
+        ("GO at square 99", { $0.replacing(#""index":0,"#, with: #""index":99,"#) }, false),
+        ("a chance card 99 on top", { $0.replacing(#/"chance_deck":\[[0-9]+/#, with: #""chance_deck":[99"#) }, false),
+        ("Alice at square 4000", { $0.replacing(#/"position":0/#, with: #""position":4000"#) }, false),
+        // The first command that settles debts (Alice's trade proposal) looked the stranger up and trapped.
+        ("a debt of a stranger", {
+            $0.replacing(#""debts":[]"#, with: #""debts":[{"amount":10,"creditor":"bank","debtor":"p9","reason":"rent"}]"#)
+        }, false),
+        ("seq Int.max", { $0.replacing(#/"seq":[0-9]+,"state"/#, with: #""seq":9007199254740991,"state""#) }, false),
     ]
 
     @Test(arguments: absurdSnapshots.indices)
@@ -287,12 +297,15 @@ struct RunnerTests {
             try #require(corrupted != snapshot)
             _ = try await redis.set(key, corrupted)
 
-            // An authority taking over resumes the game, then Alice (connected, her turn) rolls.
+            // An authority taking over resumes the game, then Alice (connected, her turn) rolls and
+            // offers the bot a trade.
             let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: store,
                                           timing: AuthorityTiming(botDelay: .milliseconds(100)), metrics: AuthorityMetrics(), logger: quiet)
             await registry.start()
             await registry.resumeActiveGames()
             await registry.dispatch(envelope("roll", id: "r", player: "p1"))
+            await registry.dispatch(envelope("trade_propose", id: "t", player: "p1",
+                                             fields: ["to": .string("p2"), "give": .object(["cash": .number(1)]), "get": .object([:])]))
             if loads {
                 #expect(await poll(timeout: .seconds(10)) { await seq(redis) > started })
             }

@@ -92,7 +92,7 @@ extension GameState {
 
 /// Bot games (one per seed, 2 to 6 players, `turnLimit`) in which, before every bot move, the
 /// commands `interject` returns are sent as well: each must be rejected without changing anything,
-/// or keep every invariant. Records an issue on the first breach; returns the commands' counts.
+/// or keep every invariant (and every stored value in bounds, so the state loads again). Records an issue on the first breach; returns the commands' counts.
 func botGames(seeds: ClosedRange<UInt64>, turnLimit: Int, maxSteps: Int, rng: inout SplitMix64,
               interject: (GameState, inout SplitMix64) -> [(PlayerID, Command)]) -> (accepted: Int, rejected: Int) {
     var accepted = 0, rejected = 0
@@ -108,7 +108,7 @@ func botGames(seeds: ClosedRange<UInt64>, turnLimit: Int, maxSteps: Int, rng: in
                 do {
                     _ = try g.apply(command, by: who)
                     accepted += 1
-                    let broken = g.checkInvariants()
+                    let broken = g.checkInvariants() + g.storedValueViolations()
                     #expect(broken.isEmpty, "seed \(seed): \(command) by \(who): \(broken)")
                     if !broken.isEmpty { return (accepted, rejected) }
                 } catch {
@@ -127,7 +127,7 @@ func botGames(seeds: ClosedRange<UInt64>, turnLimit: Int, maxSteps: Int, rng: in
                 Issue.record("seed \(seed): bot move rejected: \(error)")
                 return (accepted, rejected)
             }
-            let broken = g.checkInvariants()
+            let broken = g.checkInvariants() + g.storedValueViolations()
             #expect(broken.isEmpty, "seed \(seed): \(broken)")
             if !broken.isEmpty { return (accepted, rejected) }
         }
