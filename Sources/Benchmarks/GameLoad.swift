@@ -232,6 +232,7 @@ final class GameDriver: @unchecked Sendable {
         switch state["turn_stage"] as? String {
         case "roll": type = "roll"
         case "buy": type = "buy"
+        case "jail_fine": type = "jail_pay"
         case "end_turn": type = "end_turn"
         case "auction": type = "pass"
         case "debt": type = "bankrupt"

@@ -42,6 +42,8 @@ public enum Bot {
 
         guard s.current == id else { return nil }
         switch s.stage {
+        case .jailFine:
+            return me.jailCards.isEmpty ? .jailPay : .jailCard
         case .buy:
             let sq = s.pendingBuy!
             let price = Board.squares[sq].price
@@ -52,7 +54,7 @@ public enum Bot {
             if me.inJail {
                 if !me.jailCards.isEmpty { return .jailCard }
                 let unowned = s.squares.filter { $0.info.ownable && $0.owner == nil }.count
-                if unowned > 6 && me.cash >= Board.jailFine + 300 { return .jailPay }
+                if unowned > 6 && me.cash >= Board.jailFine + 300 && me.jailTurns < 2 { return .jailPay }
             }
             return .roll
         case .endTurn:

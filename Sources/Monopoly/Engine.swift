@@ -321,6 +321,7 @@ struct Engine<D: DiceSource> {
             case .mortgageChoice: throw violation(.decisionPending, "A received mortgaged property must be lifted or kept first.")
             case .placement: throw violation(.mustPlaceBuilding, "The building won at auction must be placed first.")
             case .auction: throw violation(.auctionInProgress, "An auction is in progress.")
+            case .jailFine: throw violation(.wrongStage, "After a third miss in jail, pay the $\(Board.jailFine) fine or use a Get Out of Jail Free card first.")
             case .buy: throw violation(.wrongStage, "First buy or decline \(squareName(s.pendingBuy ?? 0)).")
             case .roll: throw violation(.mustRoll, "You must roll first.")
             case .endTurn: throw violation(.alreadyRolled, "You have already rolled this turn.")
@@ -478,11 +479,12 @@ struct Engine<D: DiceSource> {
             } else {
                 s.players[i].jailTurns += 1
                 if s.players[i].jailTurns >= 3 {
-                    s.players[i].inJail = false
-                    s.players[i].jailTurns = 0
-                    emit(Event(.leftJail, player: id, dice: [a, b], text: "\(name(i)) rolled \(a)+\(b), a third miss: pays the $\(Board.jailFine) fine and moves to \(dest)."))
-                    charge(i, Board.jailFine, to: feeParty, "jail fine")
-                    move(i, by: a + b)
+                    // The fine comes before the move: with a card held, the player chooses (stage
+                    // jail_fine); otherwise it is charged now, and a fine that must be raised first
+                    // keeps the token in jail until it is paid (`settle`) or the player is bankrupt.
+                    emit(Event(.stayedInJail, player: id, dice: [a, b],
+                               text: "\(name(i)) rolled \(a)+\(b), a third miss: the $\(Board.jailFine) fine is due before moving to \(dest)."))
+                    if s.players[i].jailCards.isEmpty { payJailFine(i) }
                 } else {
                     emit(Event(.stayedInJail, player: id, dice: [a, b], text: "\(name(i)) rolled \(a)+\(b) and stays in jail."))
                 }
@@ -899,7 +901,16 @@ struct Engine<D: DiceSource> {
     mutating func jailPay(_ i: Int) throws(RuleViolation) {
         try requireCurrent(i)
         guard s.players[i].inJail else { throw violation(.notInJail, "You are not in jail.") }
+        if s.players[i].jailTurns >= 3 {
+            try requireStage(.jailFine)
+            payJailFine(i)
+            return
+        }
         try requireStage(.roll)
+        // The rules: "paying a fine of $50 before you roll the dice on either of your next two turns".
+        guard s.players[i].jailTurns < 2 else {
+            throw violation(.mustRoll, "On your third turn in jail you roll for doubles (or use a Get Out of Jail Free card); the $\(Board.jailFine) fine is due if you miss.")
+        }
         guard s.players[i].cash >= Board.jailFine else {
             throw violation(.insufficientFunds, "The fine is $\(Board.jailFine); you have $\(s.players[i].cash).")
         }
@@ -912,13 +923,39 @@ struct Engine<D: DiceSource> {
     mutating func jailCard(_ i: Int) throws(RuleViolation) {
         try requireCurrent(i)
         guard s.players[i].inJail else { throw violation(.notInJail, "You are not in jail.") }
-        try requireStage(.roll)
+        let thirdMiss = s.players[i].jailTurns >= 3
+        try requireStage(thirdMiss ? .jailFine : .roll)
         guard !s.players[i].jailCards.isEmpty else { throw violation(.noJailCard, "You have no Get Out of Jail Free card.") }
         let deck = s.players[i].jailCards.removeFirst()
         returnJailCard(deck)
+        emit(Event(.jailCardUsed, player: s.players[i].id, detail: deck.rawValue, text: "\(name(i)) used a Get Out of Jail Free card."))
+        if thirdMiss {
+            leaveJailAndMove(i)
+        } else {
+            s.players[i].inJail = false
+            s.players[i].jailTurns = 0
+        }
+    }
+
+    /// Why a debt is owed when it is the fine after a third missed roll in jail (`settle` moves the
+    /// token once it is paid).
+    static var jailFineReason: String { "jail fine" }
+
+    /// The fine after a third missed roll: paid now and the token moves by that roll, or owed (a
+    /// debt) and the token stays in jail until it is paid.
+    mutating func payJailFine(_ i: Int) {
+        charge(i, Board.jailFine, to: feeParty, Self.jailFineReason)
+        if !s.debts.contains(where: { $0.debtor == s.players[i].id }) { leaveJailAndMove(i) }
+    }
+
+    /// After a third missed roll, once the fine is settled: out of jail and on by the roll.
+    mutating func leaveJailAndMove(_ i: Int) {
         s.players[i].inJail = false
         s.players[i].jailTurns = 0
-        emit(Event(.jailCardUsed, player: s.players[i].id, detail: deck.rawValue, text: "\(name(i)) used a Get Out of Jail Free card."))
+        let steps = lastTotal
+        emit(Event(.leftJail, player: s.players[i].id, dice: s.dice,
+                   text: "\(name(i)) leaves jail and moves to \(squareName((s.players[i].position + steps) % Board.size))."))
+        move(i, by: steps)
     }
 
     /// A used (or surrendered) Get Out of Jail Free card goes to the bottom of its deck.
@@ -1075,6 +1112,7 @@ struct Engine<D: DiceSource> {
     /// After every command: pay debts that can now be paid, start queued auctions, drop stale trades.
     mutating func settle() {
         guard s.phase == .playing else { return }
+        var finedOut: [Int] = []
         var progress = true
         while progress && !s.debts.isEmpty {
             progress = false
@@ -1089,6 +1127,7 @@ struct Engine<D: DiceSource> {
                     emit(Event(.debtPaid, player: d.debtor, other: d.creditor.playerID,
                                amount: d.amount, detail: d.reason,
                                text: "\(name(di)) paid $\(d.amount) to \(partyName(d.creditor)) (\(d.reason))."))
+                    if d.reason == Self.jailFineReason, s.players[di].inJail, s.players[di].jailTurns >= 3 { finedOut.append(di) }
                     progress = true
                 } else {
                     blocked.insert(d.debtor)
@@ -1096,6 +1135,7 @@ struct Engine<D: DiceSource> {
                 }
             }
         }
+        for i in finedOut { leaveJailAndMove(i) }
         if s.auction == nil, s.debts.isEmpty, s.mortgageChoices.isEmpty, s.placement == nil, !s.auctionQueue.isEmpty {
             startPropertyAuction(s.auctionQueue.removeFirst())
         }

@@ -61,6 +61,7 @@ extension GameState {
             if !(0..<Board.size).contains(p.position) { v.append("\(p.id) off the board at \(p.position)") }
             if p.bankrupt && (p.cash != 0 || !p.jailCards.isEmpty) { v.append("bankrupt \(p.id) still holds cash or cards") }
             if p.inJail && p.position != Board.jailIndex { v.append("\(p.id) in jail away from the jail square") }
+            if p.jailTurns >= 3 && (!p.inJail || p.id != current) { v.append("\(p.id) owes a jail fine out of jail or out of turn") }
         }
         if phase == .playing {
             if let c = current, let p = player(c) {

@@ -11,6 +11,9 @@ public enum TurnStage: String, Codable, Sendable, Equatable {
     /// The winner of a building-shortage auction must place the building (`placement`).
     case placement
     case auction
+    /// The current player missed a third roll in jail holding a Get Out of Jail Free card: `jail_card`
+    /// or `jail_pay` (the fine), then the token moves by that roll.
+    case jailFine = "jail_fine"
     /// The current player may buy `pending_buy` or decline it.
     case buy
     /// The current player must roll (or, in jail, pay / use a card / roll for doubles).
@@ -55,7 +58,8 @@ public struct Player: Codable, Sendable, Equatable {
     public var cash: Int = 0
     public var position: Int = 0
     public var inJail: Bool = false
-    /// Failed rolls for doubles during this jail stay (0...2).
+    /// Failed rolls for doubles during this jail stay (0...2); 3 after the third miss, until the fine
+    /// is settled and the token moves.
     public var jailTurns: Int = 0
     /// Get Out of Jail Free cards held, by the deck they return to.
     public var jailCards: [DeckKind] = []
@@ -304,6 +308,7 @@ public struct GameState: Codable, Sendable, Equatable {
         if !mortgageChoices.isEmpty { return .mortgageChoice }
         if placement != nil { return .placement }
         if auction != nil { return .auction }
+        if let c = current, let p = player(c), p.inJail, p.jailTurns >= 3 { return .jailFine }
         if pendingBuy != nil { return .buy }
         return canRoll ? .roll : .endTurn
     }
@@ -316,7 +321,7 @@ public struct GameState: Codable, Sendable, Equatable {
         case .mortgageChoice: return Array(Set(mortgageChoices.map(\.player))).sorted()
         case .placement: return placement.map { [$0.player] } ?? []
         case .auction: return auction?.waitingOn ?? []
-        case .buy, .roll, .endTurn: return current.map { [$0] } ?? []
+        case .jailFine, .buy, .roll, .endTurn: return current.map { [$0] } ?? []
         }
     }
 

@@ -83,4 +83,60 @@ import Testing
         try g.run(.pass, "p1")
         #expect(g.squares[6].owner == "p2" && g.player("p2")?.inJail == true)
     }
+
+    @Test func onTheThirdTurnInJailThe50CannotBePaidBeforeRolling() throws {
+        var g = newGame(2)
+        g.jail("p1", turns: 2)
+        #expect(violation { try g.run(.jailPay, "p1") } == .mustRoll)
+        g.giveJailCard(.chance, to: "p1")
+        try g.run(.jailCard, "p1") // a card may still be used
+        #expect(g.player("p1")?.inJail == false && g.stage == .roll)
+    }
+
+    @Test func afterTheThirdFailedRollAJailCardMayReplaceTheFine() throws {
+        var g = newGame(2)
+        g.jail("p1", turns: 2)
+        g.giveJailCard(.chance, to: "p1")
+        try g.run(.roll, "p1", dice: [1, 2])
+        #expect(g.stage == .jailFine && g.awaiting == ["p1"])
+        #expect(g.player("p1")?.inJail == true && g.player("p1")?.position == 10 && g.cash("p1") == 1500)
+        #expect(Bot.nextCommand(for: "p1", in: g) == .jailCard)
+        #expect(violation { try g.run(.endTurn, "p1") } != nil)
+        try g.run(.jailCard, "p1")
+        #expect(g.player("p1")?.inJail == false && g.player("p1")?.position == 13 && g.cash("p1") == 1500)
+        #expect(g.pendingBuy == 13 && g.chanceDeck.last == Cards.jailCardID(.chance))
+    }
+
+    @Test func afterTheThirdFailedRollACardHolderMayStillPayTheFine() throws {
+        var g = newGame(2)
+        g.jail("p1", turns: 2)
+        g.giveJailCard(.chance, to: "p1")
+        try g.run(.roll, "p1", dice: [1, 2])
+        try g.run(.jailPay, "p1")
+        #expect(g.player("p1")?.position == 13 && g.cash("p1") == 1450 && g.player("p1")?.jailCards == [.chance])
+    }
+
+    @Test func aFineThatCannotBePaidIsRaisedBeforeTheTokenMoves() throws {
+        var g = newGame(2)
+        g.jail("p1", turns: 2)
+        g.give([39], to: "p1")
+        g.setCash("p1", 20)
+        try g.run(.roll, "p1", dice: [1, 2])
+        #expect(g.stage == .debt && g.debts.map(\.amount) == [50])
+        #expect(g.player("p1")?.position == 10 && g.player("p1")?.inJail == true && g.pendingBuy == nil)
+        try g.run(.mortgage(square: 39), "p1") // +$200: the fine is paid, then the token moves
+        #expect(g.player("p1")?.inJail == false && g.player("p1")?.position == 13 && g.cash("p1") == 170)
+        #expect(g.stage == .buy && g.pendingBuy == 13)
+    }
+
+    @Test func aFineThatCannotBeRaisedEndsInBankruptcyWithoutMoving() throws {
+        var g = newGame(3)
+        g.jail("p1", turns: 2)
+        g.give([13], to: "p2")
+        g.setCash("p1", 20)
+        try g.run(.roll, "p1", dice: [1, 2]) // would land on p2's States Avenue
+        #expect(g.debts.count == 1 && g.cash("p2") == 1500)
+        try g.run(.bankrupt, "p1")
+        #expect(g.player("p1")?.bankrupt == true && g.cash("p2") == 1500 && g.current == "p2" && g.stage == .roll)
+    }
 }

@@ -107,12 +107,19 @@ export function renderActions(s) {
         ${button('buy', `Buy for ${money(info.price)}`, { kind: 'btn-primary', disabled: !afford, title: afford ? '' : 'Not enough cash: mortgage or sell first, or decline' })}
         ${button('decline', s.options.auctions ? 'Auction it' : 'Decline', { testid: 'decline' })}</div>`);
       if (!afford) out.push('<p class="muted small">Not enough cash: mortgage or sell to raise it (click your properties), or send it to auction.</p>');
+    } else if (mine && stage === 'jail_fine') {
+      out.push(`<div class="notice">A third miss: pay the $50 fine or use your Get Out of Jail Free card, then move.</div>`);
+      out.push(`<div class="row wrap">
+        ${my.jail_cards > 0 ? button('jail_card', 'Use Get Out of Jail Free card', { kind: 'btn-primary' }) : ''}
+        ${button('jail_pay', 'Pay $50', { title: my.cash < 50 ? 'You will have to raise it before moving' : '' })}</div>`);
     } else if (mine && stage === 'roll') {
       if (my.in_jail) {
-        out.push(`<div class="notice">You are in jail (attempt ${my.jail_turns + 1} of 3).</div>`);
+        // The $50 may be paid before the first two rolls only; the third turn rolls (or uses a card).
+        const third = my.jail_turns >= 2;
+        out.push(`<div class="notice">You are in jail (attempt ${my.jail_turns + 1} of 3${third ? ': a miss costs $50' : ''}).</div>`);
         out.push(`<div class="row wrap">
           ${button('roll', 'Roll for doubles', { kind: 'btn-primary' })}
-          ${button('jail_pay', 'Pay $50', { disabled: my.cash < 50 })}
+          ${third ? '' : button('jail_pay', 'Pay $50', { disabled: my.cash < 50 })}
           ${my.jail_cards > 0 ? button('jail_card', 'Use Get Out of Jail Free card') : ''}</div>`);
       } else {
         out.push(`<div class="row">${button('roll', s.dice && my.doubles > 0 ? 'Doubles! Roll again' : 'Roll the dice', { kind: 'btn-primary btn-wide btn-big' })}</div>`);
