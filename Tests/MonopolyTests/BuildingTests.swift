@@ -111,4 +111,66 @@ import Testing
         try g.run(.roll, "p1", dice: [1, 3]) // Income Tax $200
         #expect(violation { try g.run(.build(square: 1), "p1") } == .debtPending)
     }
+
+    @Test func theLastHotelIsAuctionedWhenSeveralPlayersCanBuildOne() throws {
+        var g = brown(players: 3)
+        g.setHouses(1, 4)
+        g.setHouses(3, 4)
+        g.give([6, 8, 9], to: "p2")
+        for l in [6, 8, 9] { g.setHouses(l, 4) }
+        g.give([16, 18, 19, 21, 23, 24, 26, 27, 29, 37, 39], to: "p3")
+        for l in [16, 18, 19, 21, 23, 24, 26, 27, 29, 37, 39] { g.setHouses(l, 5) }
+        #expect(g.bank.hotels == 1)
+        try g.run(.build(square: 1), "p1")
+        #expect(g.stage == .auction && g.auction?.kind == .hotel && g.auction?.bidders == ["p1", "p2"])
+        try g.run(.bid(amount: 120), "p2")
+        try g.run(.bid(amount: 130), "p1")
+        try g.run(.pass, "p2")
+        #expect(g.placement == Placement(player: "p1", kind: .hotel))
+        #expect(violation { try g.run(.build(square: 6), "p2") } == .mustPlaceBuilding)
+        try g.run(.build(square: 3), "p1")
+        #expect(g.squares[3].houses == 5 && g.bank.hotels == 0 && g.bank.houses == 32 - 20 + 4 && g.cash("p1") == 1500 - 130)
+    }
+
+    @Test func aBuildingAuctionWithoutBidsSellsNothing() throws {
+        var g = brown(players: 3)
+        hoard(&g, leave: 1)
+        try g.run(.build(square: 1), "p1")
+        #expect(g.auction?.kind == .house)
+        try g.run(.pass, "p1")
+        try g.run(.pass, "p2")
+        #expect(g.auction == nil && g.placement == nil && g.stage == .roll)
+        #expect(g.bank.houses == 1 && g.squares[1].houses == 0 && g.cash("p1") == 1500 && g.cash("p2") == 1500)
+    }
+
+    @Test func noSellingOrMortgagingDuringABuildingAuction() throws {
+        var g = brown(players: 3)
+        g.give([5], to: "p1")
+        hoard(&g, leave: 1)
+        try g.run(.build(square: 1), "p1")
+        #expect(g.auction?.kind == .house)
+        #expect(violation { try g.run(.sell(square: 16), "p2") } == .auctionInProgress)
+        #expect(violation { try g.run(.mortgage(square: 5), "p1") } == .auctionInProgress)
+    }
+
+    @Test func sellingAndMortgagingRaiseCashDuringAPropertyAuctionOrAMortgageDecision() throws {
+        var g = newGame(3)
+        g.give([1, 3, 5], to: "p2")
+        g.setHouses(1, 1)
+        g.setHouses(3, 1)
+        try g.run(.roll, "p1", dice: [2, 4]) // Oriental Avenue
+        try g.run(.decline, "p1")
+        #expect(g.stage == .auction)
+        try g.run(.sell(square: 3), "p2")
+        try g.run(.mortgage(square: 5), "p2")
+        #expect(g.squares[3].houses == 0 && g.squares[5].mortgaged && g.cash("p2") == 1500 + 25 + 100)
+        try g.run(.pass, "p1")
+        try g.run(.pass, "p2")
+        try g.run(.pass, "p3")
+        try g.run(.tradePropose(to: "p3", give: TradeOffer(properties: [5]), get: TradeOffer(cash: 10)), "p2")
+        try g.run(.tradeAccept(trade: "t1"), "p3")
+        #expect(g.stage == .mortgageChoice)
+        try g.run(.sell(square: 1), "p2")
+        #expect(g.squares[1].houses == 0 && g.stage == .mortgageChoice)
+    }
 }

@@ -143,4 +143,10 @@ import Testing
         let printed = newGame(2, GameOptions(shuffleCards: false))
         #expect(printed.chanceDeck == Array(0..<16) && printed.communityChestDeck == Array(0..<16))
     }
+
+    @Test func goBackThreeSpacesFromTheFirstChanceLandsOnIncomeTax() throws {
+        let g = try drawChance(9) // Chance 7 -> Income Tax 4
+        #expect(g.player("p1")?.position == 4 && g.cash("p1") == 1300 && g.bank.cash == 200)
+        #expect(g.chanceDeck.last == 9)
+    }
 }

@@ -125,4 +125,16 @@ import Testing
         #expect(g.player("p2")?.bankrupt == true && g.squares[3].owner == nil && g.auction?.square == 3)
         #expect(g.auction?.bidders == ["p1", "p3"])
     }
+
+    @Test func jailCardsReturnToTheirDecksOnABankruptcyToTheBank() throws {
+        var g = newGame(3)
+        g.giveJailCard(.chance, to: "p1")
+        g.giveJailCard(.communityChest, to: "p1")
+        g.setCash("p1", 0)
+        try g.run(.roll, "p1", dice: [1, 3]) // Income Tax
+        try g.run(.bankrupt, "p1")
+        #expect(g.player("p1")?.jailCards == [] && g.player("p2")?.jailCards == [] && g.player("p3")?.jailCards == [])
+        #expect(g.chanceDeck.count == 16 && g.chanceDeck.last == Cards.jailCardID(.chance))
+        #expect(g.communityChestDeck.count == 16 && g.communityChestDeck.last == Cards.jailCardID(.communityChest))
+    }
 }

@@ -84,6 +84,18 @@ import Testing
         #expect(g.squares[6].owner == "p2" && g.player("p2")?.inJail == true)
     }
 
+    @Test func jailPayThenDoublesRollAgain() throws {
+        var g = newGame(2)
+        g.jail("p1")
+        try g.run(.jailPay, "p1")
+        try g.run(.roll, "p1", dice: [3, 3])
+        #expect(g.player("p1")?.position == 16 && g.player("p1")?.doubles == 1 && g.canRoll)
+        try g.run(.decline, "p1")
+        try g.run(.pass, "p1")
+        try g.run(.pass, "p2")
+        #expect(g.stage == .roll)
+    }
+
     @Test func onTheThirdTurnInJailThe50CannotBePaidBeforeRolling() throws {
         var g = newGame(2)
         g.jail("p1", turns: 2)

@@ -93,4 +93,20 @@ import Testing
         let g = try landOnBaltic { $0.give([3], to: "p1") }
         #expect(g.cash("p1") == 1500)
     }
+
+    @Test func mortgagedRailroadsAndUtilitiesStillCountForTheRentOfTheOthers() throws {
+        var rails = newGame(2)
+        rails.give([5, 15, 25], to: "p2")
+        rails.setMortgaged(15)
+        rails.setMortgaged(25)
+        rails.setCash("p2", 1500)
+        try rails.run(.roll, "p1", dice: [2, 3]) // Reading Railroad, one of three owned
+        #expect(rails.cash("p1") == 1500 - 100 && rails.cash("p2") == 1600)
+        var utilities = newGame(2)
+        utilities.give([12, 28], to: "p2")
+        utilities.setMortgaged(28)
+        utilities.place("p1", at: 5)
+        try utilities.run(.roll, "p1", dice: [3, 4]) // Electric Company, Water Works mortgaged: 10 x 7
+        #expect(utilities.cash("p1") == 1500 - 70)
+    }
 }
