@@ -76,6 +76,7 @@ struct AuthorityCommand: AsyncParsableCommand {
 
     /// The longest lobby idle time and abandonment time taken: a year.
     static let maximumVacancySeconds = 31_536_000
+    static let maximumGamesPerClient = 1_000_000
     /// The longest a lobby seat outlives its connection: an hour.
     static let maximumLobbyGraceSeconds = 3600
 
@@ -84,7 +85,9 @@ struct AuthorityCommand: AsyncParsableCommand {
         try EnvironmentOption.check("HTTP_PORT", as: Int.self)
         try EnvironmentOption.check("FINISHED_TTL_SECONDS", as: Int.self)
         try EnvironmentOption.check("MAX_GAMES_PER_CLIENT", as: Int.self)
-        guard maxGamesPerClient > 0 else { throw ValidationError("--max-games-per-client must be positive") }
+        guard (1...Self.maximumGamesPerClient).contains(maxGamesPerClient) else {
+            throw ValidationError("--max-games-per-client must be 1...\(Self.maximumGamesPerClient)")
+        }
         try EnvironmentOption.check("LOBBY_IDLE_SECONDS", as: Int.self)
         try EnvironmentOption.check("ABANDONED_SECONDS", as: Int.self)
         guard (1...Self.maximumVacancySeconds).contains(lobbyIdleSeconds), (1...Self.maximumVacancySeconds).contains(abandonedSeconds) else {
@@ -98,9 +101,10 @@ struct AuthorityCommand: AsyncParsableCommand {
             throw ValidationError("--finished-ttl-seconds must be 1...\(GameStore.maximumFinishedTTLSeconds)")
         }
         guard httpPort.map({ (0...65535).contains($0) }) ?? true else { throw ValidationError("--http-port must be 0...65535") }
-        guard standbyPollMs > 0 else { throw ValidationError("--standby-poll-ms must be positive") }
-        guard leaseMs >= 300 else { throw ValidationError("--lease-ms must be at least 300") }
-        guard botDelayMs >= 0, graceSeconds >= 0 else { throw ValidationError("delays must not be negative") }
+        guard (1...60_000).contains(standbyPollMs) else { throw ValidationError("--standby-poll-ms must be 1...60000") }
+        guard (300...600_000).contains(leaseMs) else { throw ValidationError("--lease-ms must be 300...600000") }
+        guard (0...60_000).contains(botDelayMs) else { throw ValidationError("--bot-delay-ms must be 0...60000") }
+        guard (0...86_400).contains(graceSeconds) else { throw ValidationError("--grace-seconds must be 0...86400") }
         if let cards, cards != "unshuffled", cards != "shuffled" { throw ValidationError("--cards takes `unshuffled` or `shuffled`") }
     }
 

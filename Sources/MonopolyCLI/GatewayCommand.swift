@@ -108,22 +108,54 @@ struct GatewayCommand: AsyncParsableCommand {
         try EnvironmentOption.check("FRAGMENT_TIMEOUT", as: Double.self)
         try EnvironmentOption.check("THREADS", as: Int.self)
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
-        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        guard (1...Self.maximumConnections).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be 1...\(Self.maximumConnections)")
+        }
         do { _ = try TrustedProxies(parsing: trustedProxies) } catch { throw ValidationError("--trusted-proxies: \(error)") }
         if let bad = allowedOrigins.first(where: { !GatewayConfiguration.isValidOrigin($0) }) {
             throw ValidationError("--allowed-origin / ALLOWED_ORIGINS: \(bad) is not an origin such as https://monopoly.example")
         }
-        guard maxConnectionsPerClient > 0 else { throw ValidationError("--max-connections-per-client must be positive") }
-        guard pingInterval >= 0, pongTimeout > 0, handshakeTimeout > 0, idleTimeout >= 0, drainTimeout >= 0, fragmentTimeout >= 0 else {
-            throw ValidationError("timeouts must not be negative")
+        guard (1...Self.maximumConnections).contains(maxConnectionsPerClient) else {
+            throw ValidationError("--max-connections-per-client must be 1...\(Self.maximumConnections)")
         }
-        guard rateLimit > 0, ackTimeout > 0 else { throw ValidationError("--rate-limit and --ack-timeout must be positive") }
+        try Self.checkTimeouts([
+            ("--ack-timeout", ackTimeout, false), ("--pong-timeout", pongTimeout, false), ("--handshake-timeout", handshakeTimeout, false),
+            ("--ping-interval", pingInterval, true), ("--idle-timeout", idleTimeout, true), ("--drain-timeout", drainTimeout, true),
+            ("--fragment-timeout", fragmentTimeout, true),
+        ])
+        guard rateLimit > 0, rateLimit <= Self.maximumRate else {
+            throw ValidationError("--rate-limit must be a number of messages per second, 0 < r <= \(Int(Self.maximumRate))")
+        }
         guard id.map({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } }) ?? true else {
             throw ValidationError("--id takes letters, digits, - and _")
         }
-        guard maxMessageSize > 0 else { throw ValidationError("--max-message-size must be positive") }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
+        // The authority refuses envelopes whose `gateway` or `id` (gateway-N) is past 128 bytes.
+        guard (id?.utf8.count ?? 0) <= Self.maximumIDLength else { throw ValidationError("--id takes at most \(Self.maximumIDLength) characters") }
+        guard (1...Self.maximumMessageSize).contains(maxMessageSize) else {
+            throw ValidationError("--max-message-size must be 1...\(Self.maximumMessageSize) bytes")
+        }
+        guard (1...Self.maximumThreads).contains(threads) else { throw ValidationError("--threads must be 1...\(Self.maximumThreads)") }
         _ = try CLILogging.level(flag: logLevel)
+    }
+
+    static let maximumConnections = 1_000_000
+    static let maximumRate: Double = 1_000_000
+    static let maximumIDLength = 64
+    static let maximumMessageSize = 16 << 20
+    static let maximumThreads = 1024
+    /// The longest any timeout of the gateway may be set to: an hour. A larger one once overflowed
+    /// the nanoseconds of every command's acknowledgement timer (`--ack-timeout 1e10`) or trapped at
+    /// startup (`1e300`); none of them is useful past minutes.
+    static let maximumTimeoutSeconds: Double = 3600
+
+    /// Each timeout is a finite number of seconds up to `maximumTimeoutSeconds`; those that may be
+    /// 0 (disabled) say so.
+    static func checkTimeouts(_ timeouts: [(flag: String, seconds: Double, zeroDisables: Bool)]) throws {
+        for (flag, seconds, zeroDisables) in timeouts
+        where !(seconds <= maximumTimeoutSeconds && (zeroDisables ? seconds >= 0 : seconds > 0)) {
+            let range = zeroDisables ? "0 <= t <= \(Int(maximumTimeoutSeconds)) (0 disables)" : "0 < t <= \(Int(maximumTimeoutSeconds))"
+            throw ValidationError("\(flag) must be a number of seconds, \(range)")
+        }
     }
 
     func gatewayConfiguration() throws -> GatewayConfiguration {
@@ -161,7 +193,7 @@ struct GatewayCommand: AsyncParsableCommand {
         relayConfiguration.messagesPerSecond = rateLimit
         relayConfiguration.messageBurst = rateLimit * 2
         relayConfiguration.createsPerMinute = Double(createRatePerMinute)
-        relayConfiguration.acknowledgementTimeout = .milliseconds(Int64(ackTimeout * 1000))
+        relayConfiguration.acknowledgementTimeout = .milliseconds(Int64((ackTimeout * 1000).rounded()))  // validated: at most an hour
         // One group for clients and Redis: a state read from Redis is written to the clients on
         // the same loop without a thread hop, and a small box is not oversubscribed with threads.
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: threads)

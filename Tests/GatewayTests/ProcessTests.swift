@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// The `monopoly` executable built next to the test bundle.
-private let monopolyBinary: URL? = {
+let monopolyBinary: URL? = {
     let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     var dir = exe.deletingLastPathComponent()
     // The test binary lives in (or under) the build products directory.

@@ -335,8 +335,8 @@ public final class RelayHub: Sendable {
         let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection.id)", game: game,
                                        player: player, seat: token.map(SeatToken.hash),
                                        client: message.type == "create" ? connection.limitKey : nil, message: message)
-        let timeout = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(configuration.acknowledgementTimeout.components.seconds) * 1_000_000_000
-                                                                            + configuration.acknowledgementTimeout.components.attoseconds / 1_000_000_000)) {
+        // NIO's conversion clamps: no setting can overflow the nanoseconds.
+        let timeout = connection.eventLoop.scheduleTask(in: TimeAmount(configuration.acknowledgementTimeout)) {
             self.acknowledgementTimedOut(id)
         }
         state.withLockedValue {
