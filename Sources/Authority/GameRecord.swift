@@ -82,19 +82,6 @@ public struct GameRecord: Codable, Sendable, Equatable {
         seats.first { $0.value.tokenHash == tokenHash }?.key
     }
 
-    /// The first number of the record out of its bounds, named (nil when every one is within; see
-    /// `GameState.boundsViolation`). A record comes from Redis, which anyone with access can write:
-    /// one with `seq` at Int.max would trap `seq += 1` in every authority that resumed the game, so
-    /// the authority quarantines such a record at load instead.
-    public func boundsViolation() -> String? {
-        if !GameState.counterBounds.contains(seq) { return "seq \(seq) is out of bounds" }
-        if let expiredTurn, !GameState.counterBounds.contains(expiredTurn) { return "expired_turn \(expiredTurn) is out of bounds" }
-        if let (player, seat) = seats.first(where: { !GameState.counterBounds.contains($0.value.timeouts) }) {
-            return "\(player).timeouts \(seat.timeouts) is out of bounds"
-        }
-        return state.boundsViolation()
-    }
-
     /// The address this game counts against while it is open (listed); nil once it is not.
     public var openCreator: String? { isListed ? creator : nil }
 

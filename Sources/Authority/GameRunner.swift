@@ -175,26 +175,29 @@ struct GameLoop: Sendable {
         var failedMoves = 0
         /// A committed change the lobby list did not get: the next commit writes the entry.
         var lobbyPending = false
-        /// Why the stored record was refused (see `GameRecord.boundsViolation`): the game is
-        /// unplayable, and left alone.
+        /// Why the stored record was refused (unreadable, or out of bounds: see
+        /// `GameRecord.storedValueViolations`): the game is unplayable, and left alone.
         var quarantined: String?
     }
 
     /// Reads the game's record from its snapshot.
     private func load(into state: inout LoopState) async throws {
-        state.record = try await store.load(game)
-        state.loaded = true
-        state.quarantined = state.record?.boundsViolation()
-        if let problem = state.quarantined {
-            // Not played (an increment or a lookup would trap on it), nor written over, nor resumed.
+        do {
+            state.record = try await store.load(game)
+            state.quarantined = nil
+        } catch GameStore.Failure.corruptSnapshot(_, let problem) {
+            // Not played (an increment or a lookup would trap on it), nor written over, nor resumed,
+            // nor reloaded every second: quarantined until an operator looks.
             logger.error("quarantined: the stored record is damaged (\(problem)); its keys are left for inspection")
             state.record = nil
+            state.quarantined = "\(problem)"
             do {
                 try await store.unlist(game)
             } catch {
                 logger.warning("cannot unlist the quarantined game: \(error)")
             }
         }
+        state.loaded = true
         if var record = state.record {
             let now = Date().timeIntervalSince1970
             CommandProcessor.updateTurnClock(&record, previousTurn: record.state.turnNumber, now: now)
