@@ -421,8 +421,11 @@ struct RunnerTests {
             #expect(await poll(timeout: .seconds(10)) { await seq(redis) == gone + 1 })
             let record = try #require(try await store.load(game))
             #expect(record.state.phase == .lobby && record.state.players.map(\.name) == ["Alice"] && record.seats.keys.sorted() == ["p1"])
-            let entry = try await redis.send(["HGET", RedisArgument(RedisChannels.lobbyKey), RedisArgument(game.rawValue)]).string
-            #expect(entry?.contains(#""players":1"#) == true)
+            // The lobby entry is written after the commit's script (seq first): wait for it too.
+            #expect(await poll(timeout: .seconds(10)) {
+                let entry = try? await redis.send(["HGET", RedisArgument(RedisChannels.lobbyKey), RedisArgument(game.rawValue)]).string
+                return entry?.contains(#""players":1"#) == true
+            })
             await registry.stopAll()
         }
     }
