@@ -353,12 +353,14 @@ final class ScriptedAuthority: @unchecked Sendable {
     func next(_ type: String) async throws -> CommandEnvelope {
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(10)
-        while clock.now < deadline {
+        var lastLook = false
+        while !lastLook {
+            lastLook = clock.now >= deadline  // one look after the deadline too: this task may be starved past it
             if let envelope = received.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }) {
                 guard envelope.type == type else { throw Unexpected(description: "expected \(type), got \(envelope.type)") }
                 return envelope
             }
-            try await Task.sleep(for: .milliseconds(10))
+            if !lastLook { try await Task.sleep(for: .milliseconds(10)) }
         }
         throw Unexpected(description: "no \(type) command within 10 s")
     }
