@@ -132,7 +132,9 @@ public struct SquareState: Codable, Sendable, Equatable {
 
     public var info: SquareInfo { Board.squares[index] }
 
-    enum CodingKeys: String, CodingKey { case index, name, kind, group, price, owner, houses, mortgaged }
+    /// Only what changes: the static data (name, kind, group, price, rents, ...) is served once,
+    /// as `/board.json` (`Board.json`). Older snapshots also hold the static keys; they are ignored.
+    enum CodingKeys: String, CodingKey { case index, owner, houses, mortgaged }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -144,12 +146,7 @@ public struct SquareState: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        let info = Board.squares[index]
         try c.encode(index, forKey: .index)
-        try c.encode(info.name, forKey: .name)
-        try c.encode(info.kind, forKey: .kind)
-        try c.encode(info.group, forKey: .group)
-        try c.encode(info.price, forKey: .price)
         try c.encode(owner, forKey: .owner)
         try c.encode(houses, forKey: .houses)
         try c.encode(mortgaged, forKey: .mortgaged)

@@ -46,16 +46,11 @@ extension Player: JSONWritable {
 
 extension SquareState: JSONWritable {
     public func writeJSON(to out: inout JSONOutput) {
-        let info = Board.squares[index]
         out.object { o in
-            o.field("group", info.group)
             o.field("houses", houses)
             o.field("index", index)
-            o.field("kind", info.kind)
             o.field("mortgaged", mortgaged)
-            o.field("name", info.name)
             o.field("owner", owner)
-            o.field("price", info.price)
         }
     }
 }

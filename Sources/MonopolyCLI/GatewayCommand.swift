@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Logging
+import Monopoly
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -203,7 +204,9 @@ struct GatewayCommand: AsyncParsableCommand {
         routes[0].limits = .init(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize)
         if echo { routes.append(.echo()) }
 
-        let staticFiles = try staticDir.map { try StaticFiles(directory: URL(fileURLWithPath: $0)) } ?? .bundled()
+        var staticFiles = try staticDir.map { try StaticFiles(directory: URL(fileURLWithPath: $0)) } ?? .bundled()
+        // The board's static data, fetched once by the browser: states carry only what changes.
+        staticFiles.add(path: "/board.json", contents: Array(Board.json.utf8))
         let server = GatewayServer(
             configuration: try gatewayConfiguration(), routes: routes, staticFiles: staticFiles,
             metrics: metrics, eventLoopGroup: eventLoops, logger: logger

@@ -2,6 +2,8 @@
 import asyncio
 import json
 import time
+import urllib.error
+import urllib.request
 
 import websockets
 
@@ -209,5 +211,34 @@ def test_members_leaving_and_entering_a_game_at_once_keep_the_subscription(make_
             assert state["state"]["players"][0]["position"] == 3
         for c in [alice, bob, *watchers]:
             await c.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_board_is_served_once_as_board_json_and_states_carry_only_what_changes(make_stack):
+    stack = make_stack(gateways=1)
+    url = f"http://127.0.0.1:{stack.gateway_ports[0]}/board.json"
+    with urllib.request.urlopen(url, timeout=5) as r:
+        etag, cache = r.headers["ETag"], r.headers["Cache-Control"]
+        board = json.loads(r.read())
+    assert r.headers["Content-Type"] == "application/json" and etag.startswith('"') and "max-age" in cache
+    squares = board["squares"]
+    assert len(squares) == 40 and [s["index"] for s in squares] == list(range(40))
+    assert squares[39] == {"group": "dark_blue", "house_cost": 200, "index": 39, "kind": "property", "mortgage": 200,
+                           "name": "Boardwalk", "price": 400, "rents": [50, 200, 600, 1400, 1700, 2000]}
+    assert squares[5]["rents"] == [25, 50, 100, 200] and squares[0]["group"] is None
+    # Revalidation by the strong ETag costs no body.
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, headers={"If-None-Match": etag}), timeout=5)
+        raise AssertionError("expected 304")
+    except urllib.error.HTTPError as e:
+        assert e.code == 304
+
+    async def scenario():
+        host = await GameClient.connect(stack.ws_url(0), "host")
+        await host.ok("create", name="Hosty", options={})
+        state = (await host.wait_state(lambda m: True, timeout=30))["state"]
+        assert state["squares"][39] == {"houses": 0, "index": 39, "mortgaged": False, "owner": None}
+        await host.close()
 
     asyncio.run(scenario())

@@ -26,8 +26,21 @@ import Testing
         let squares = obj["squares"] as! [[String: Any]]
         #expect(squares.count == 40)
         #expect(squares[1]["owner"] is NSNull && squares[1]["houses"] as? Int == 0 && squares[1]["mortgaged"] as? Bool == false)
+        // Only what changes: the static data is served once (`Board.json`).
+        #expect(squares.allSatisfy { Set($0.keys) == ["houses", "index", "mortgaged", "owner"] })
         let bank = obj["bank"] as! [String: Any]
         #expect(bank["houses"] as? Int == 32 && bank["hotels"] as? Int == 12)
+    }
+
+    @Test func theStaticBoardIsJSONEncodersSortedKeysAndHoldsEverySquare() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(Board.json == String(decoding: try encoder.encode(Board.StaticBoard()), as: UTF8.self))
+        let obj = try JSONSerialization.jsonObject(with: Data(Board.json.utf8)) as! [String: Any]
+        let squares = obj["squares"] as! [[String: Any]]
+        #expect(squares.count == 40 && obj["salary"] as? Int == 200 && obj["total_houses"] as? Int == 32)
+        #expect(squares[39]["name"] as? String == "Boardwalk" && squares[39]["rents"] as? [Int] == [50, 200, 600, 1400, 1700, 2000])
+        #expect(squares[37]["house_cost"] as? Int == 200 && squares[12]["mortgage"] as? Int == 75 && squares[0]["group"] is NSNull)
     }
 
     @Test func partialOptionsDecodeToDefaults() throws {

@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+@testable import Authority
+import Monopoly
+import RelayProtocol
+
+/// What a state costs on the wire in a 4-player game (issue #16): the bytes of every state message
+/// of seeded bot games, printed, and bounded so that the static board never creeps back in.
+@Suite struct WireSizeTests {
+    /// The state messages of one seeded 4-player game, as the authority publishes them.
+    static func stateMessages(seed: UInt64) throws -> [String] {
+        var g = GameState(seed: seed)
+        _ = try g.join(name: "Human")
+        for k in 1...3 { _ = try g.join(name: "Bot \(k)", bot: true) }
+        _ = try g.apply(.start, by: g.host!)
+        let game = GameID(rawValue: "ABC234")!
+        var messages: [String] = []
+        while g.phase == .playing, messages.count < 2_000 {
+            guard let (actor, command) = g.respondents.lazy.compactMap({ p in Bot.nextCommand(for: p, in: g).map { (p, $0) } }).first else { break }
+            let events = try g.apply(command, by: actor)
+            messages.append(WireJSON.encode(StateMessage(game: game, seq: messages.count + 1, state: g, events: events,
+                                                         cause: .init(id: "gw-1-\(messages.count)", type: command.type, player: actor))))
+        }
+        return messages
+    }
+
+    static func median(_ values: [Int]) -> Int { values.sorted()[values.count / 2] }
+
+    @Test func aStateOfAFourPlayerGameIsSmall() throws {
+        var sizes: [Int] = []
+        for seed in 1...4 as ClosedRange<UInt64> { sizes += try Self.stateMessages(seed: seed).map(\.utf8.count) }
+        let median = Self.median(sizes)
+        print("state message bytes over \(sizes.count) states of 4 games: median \(median), min \(sizes.min()!), max \(sizes.max()!)")
+        #expect(sizes.count > 200)
+        // 6,949 bytes while every state carried the static board (names, kinds, groups, prices).
+        #expect(median < 4_600)
+    }
+}
