@@ -45,7 +45,7 @@ public enum FanoutBenchmark {
                 "fan-out: 1 game, \(spectators) spectators over \(gateways) gateways, players at \(rate) commands/s, \(seconds) s measured",
                 "states \(states) (\(String(format: "%.1f", statesPerSecond))/s); deliveries \(delivered) of \(expected) expected, lost \(lost); spectators closed \(spectatorsClosed)",
                 "command send -> state at spectator: p50 \(EchoBenchmark.fmt(latencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(latencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(latencyMilliseconds.max)) ms (goal p99 < 25 ms, nothing lost)",
-                (unstampedReads > 0 ? "(\(unstampedReads) reads had no kernel timestamp: their arrival is the read time)\n" : "")
+                (unstampedReads > 0 ? "(\(unstampedReads) reads of states had no kernel timestamp: their arrival is the read time)\n" : "")
                     + "command send -> read by the load generator: p50 \(EchoBenchmark.fmt(readLatencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(readLatencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(readLatencyMilliseconds.max)) ms",
                 "per state, first spectator: p50 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p99)) ms; "
                     + "last spectator: p50 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p99)) ms",

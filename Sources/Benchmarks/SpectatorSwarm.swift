@@ -25,7 +25,7 @@ final class SpectatorSwarm: @unchecked Sendable {
     struct Outcome {
         var arrivals: [Arrival]
         var closedReason: String?
-        /// Reads that came without a kernel timestamp (their arrival is the read time).
+        /// Reads of states that came without a kernel timestamp (their arrival is the read time).
         var unstampedReads: Int
     }
 
@@ -181,8 +181,10 @@ private final class Spectator {
         }
         guard count > 0 else { return true }
         let stamp = Self.receiveTimestamp(message, clockOffset: clockOffset)
-        if stamp == nil { unstampedReads += 1 }
         let arrivedAt = stamp ?? readAt
+        // Only reads that carry states count: the kernel sometimes leaves the handshake's response
+        // (the first data on a fresh connection) unstamped under load, and no arrival is taken from it.
+        var countedUnstamped = false
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
         if open {
             codec.receive(bytes)
@@ -209,6 +211,10 @@ private final class Spectator {
             case .message(.text(let text)):
                 if let seq = sequence.find(in: text) {
                     arrivals.append(.init(seq: seq, arrived: min(arrivedAt, readAt), read: readAt))
+                    if stamp == nil && !countedUnstamped {
+                        countedUnstamped = true
+                        unstampedReads += 1
+                    }
                 } else if !welcomed {
                     if text.contains("\"type\":\"welcome\"") {
                         welcomed = true
