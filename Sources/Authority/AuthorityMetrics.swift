@@ -1,4 +1,6 @@
 import Metrics
+import NIOConcurrencyHelpers
+import RelayProtocol
 
 /// The authority's figures, through swift-metrics (the process bootstraps the Prometheus backend).
 public struct AuthorityMetrics: Sendable {
@@ -6,6 +8,9 @@ public struct AuthorityMetrics: Sendable {
     private let timeouts = Counter(label: "monopoly_authority_turn_timeouts_total")
     private let lease = Gauge(label: "monopoly_authority_lease_held")
     private let games = Gauge(label: "monopoly_authority_games_loaded")
+    private let quarantinedCount = Gauge(label: "monopoly_authority_games_quarantined")
+    /// Quarantined games this process knows of, and the command each died on (the gauge's label).
+    private let quarantinedGames = NIOLockedValueBox<[GameID: String]>([:])
 
     public init() {}
 
@@ -19,4 +24,29 @@ public struct AuthorityMetrics: Sendable {
     func turnTimedOut() { timeouts.increment() }
     func leaseHeld(_ held: Bool) { lease.record(held ? 1 : 0) }
     func gamesLoaded(_ count: Int) { games.record(count) }
+
+    /// `monopoly_authority_game_quarantined{game, command} 1` while the game is quarantined.
+    func quarantined(_ game: GameID, command: String?) {
+        let command = command ?? "none"
+        let count = quarantinedGames.withLockedValue { games -> Int in
+            if let previous = games[game], previous != command { Self.quarantineGauge(game, previous).record(0) }
+            games[game] = command
+            return games.count
+        }
+        Self.quarantineGauge(game, command).record(1)
+        quarantinedCount.record(count)
+    }
+
+    /// The game loaded and plays again (an operator lifted its quarantine).
+    func playable(_ game: GameID) {
+        guard let (command, count) = quarantinedGames.withLockedValue({ games in
+            games.removeValue(forKey: game).map { ($0, games.count) }
+        }) else { return }
+        Self.quarantineGauge(game, command).record(0)
+        quarantinedCount.record(count)
+    }
+
+    private static func quarantineGauge(_ game: GameID, _ command: String) -> Gauge {
+        Gauge(label: "monopoly_authority_game_quarantined", dimensions: [("game", game.rawValue), ("command", command)])
+    }
 }

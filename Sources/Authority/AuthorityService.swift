@@ -297,6 +297,10 @@ actor RunnerRegistry {
         do {
             for game in try await store.activeGames() { runner(for: game).wake() }
             logger.info("resumed \(runners.count) games")
+            for (game, quarantine) in try await store.quarantinedGames() {
+                metrics.quarantined(game, command: quarantine.command)
+                logger.warning("game \(game) is quarantined: \(quarantine.reason)")
+            }
         } catch {
             logger.error("cannot list active games: \(error)")
         }

@@ -130,9 +130,13 @@ struct GameLoop: Sendable {
                 switch input {
                 case .envelope(let envelope):
                     let started = ContinuousClock.now
-                    let outcome = refusedQuarantined(envelope, state) ?? refusedCreate(envelope, state)
-                        ?? processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
-                    await commit(outcome, into: &state)
+                    let refused = refusedQuarantined(envelope, state) ?? refusedCreate(envelope, state)
+                    if refused == nil {
+                        await markInFlight("\(envelope.type) by \(envelope.player ?? "a new seat") (command \(envelope.id))", state)
+                        DebugTrap.check(envelope.type)
+                    }
+                    let outcome = refused ?? processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
+                    await commit(outcome, into: &state, inFlight: refused == nil)
                     metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: outcome.record != nil || outcome.broadcast != nil)
                 case .tick, .timer:
                     await retryLobbyOfFinishedGame(&state)
@@ -175,27 +179,54 @@ struct GameLoop: Sendable {
         var failedMoves = 0
         /// A committed change the lobby list did not get: the next commit writes the entry.
         var lobbyPending = false
-        /// Why the stored record was refused (unreadable, or out of bounds: see
-        /// `GameRecord.storedValueViolations`): the game is unplayable, and left alone.
+        /// Why the game is quarantined (its stored record was refused: unreadable, or out of
+        /// bounds, see `GameRecord.storedValueViolations`; or processes died applying its commands):
+        /// the game is unplayable, and left alone.
         var quarantined: String?
+        /// Processes that died in a row applying a command to this game (see `InFlight`).
+        var crashes = 0
     }
 
-    /// Reads the game's record from its snapshot.
+    /// Reads the game's record from its snapshot, unless the game is quarantined or becomes so
+    /// now: a record the engine cannot take, or one whose commands killed two processes in a row.
     private func load(into state: inout LoopState) async throws {
+        let health = try await store.health(game)
+        if let quarantine = health.quarantine {
+            state.record = nil
+            state.quarantined = quarantine.reason
+            state.loaded = true
+            metrics.quarantined(game, command: quarantine.command)
+            return
+        }
+        state.crashes = 0
+        if let mark = health.inFlight {
+            // Our own mark is a commit that failed (Redis), not a death.
+            guard mark.process == GameStore.processInstance else {
+                let crashes = mark.crashes + 1
+                if crashes >= InFlight.quarantineAfter {
+                    await quarantine(&state, Quarantine(reason: "\(crashes) authority processes in a row died applying \(mark.command)",
+                                                         command: mark.command, at: Date().timeIntervalSince1970))
+                    return
+                }
+                logger.warning("an authority process died applying \(mark.command) to this game; one more and it is quarantined")
+                state.crashes = crashes
+                return try await loadRecord(into: &state)
+            }
+            state.crashes = mark.crashes
+        }
+        try await loadRecord(into: &state)
+    }
+
+    private func loadRecord(into state: inout LoopState) async throws {
         do {
             state.record = try await store.load(game)
             state.quarantined = nil
+            metrics.playable(game)
         } catch GameStore.Failure.corruptSnapshot(_, let problem) {
             // Not played (an increment or a lookup would trap on it), nor written over, nor resumed,
             // nor reloaded every second: quarantined until an operator looks.
-            logger.error("quarantined: the stored record is damaged (\(problem)); its keys are left for inspection")
-            state.record = nil
-            state.quarantined = "\(problem)"
-            do {
-                try await store.unlist(game)
-            } catch {
-                logger.warning("cannot unlist the quarantined game: \(error)")
-            }
+            await quarantine(&state, Quarantine(reason: "the stored record is damaged (\(problem))", command: nil, at: Date().timeIntervalSince1970))
+            return
         }
         state.loaded = true
         if var record = state.record {
@@ -210,7 +241,54 @@ struct GameLoop: Sendable {
         }
     }
 
-    private func commit(_ outcome: Outcome, into state: inout LoopState) async {
+    /// Not played, nor written over, nor resumed: logged, listed in `monopoly:games:quarantined`
+    /// and `/metrics`, out of the lobby and the active games, until an operator lifts it.
+    private func quarantine(_ state: inout LoopState, _ entry: Quarantine) async {
+        logger.error("quarantined: \(entry.reason); its keys are left for inspection; `monopoly admin unquarantine \(game)` lifts it")
+        state.record = nil
+        state.quarantined = entry.reason
+        state.loaded = true
+        metrics.quarantined(game, command: entry.command)
+        do {
+            try await store.quarantine(game, entry)
+        } catch {
+            logger.warning("cannot record the quarantine: \(error)")
+        }
+    }
+
+    /// Says in Redis what is about to be applied to the game (see `InFlight`) before the engine
+    /// runs: if this process dies on it, the next one knows. Without Redis the command goes on
+    /// unmarked (its commit fails anyway).
+    private func markInFlight(_ command: String, _ state: LoopState) async {
+        do {
+            try await store.markInFlight(game, command: command, crashes: state.crashes)
+        } catch {
+            logger.debug("cannot mark the command in flight: \(error)")
+        }
+    }
+
+    /// `inFlight`: the outcome completes the command marked in flight (the commit deletes the mark).
+    private func commit(_ outcome: Outcome, into state: inout LoopState, inFlight: Bool = false) async {
+        if inFlight {
+            await commitMarked(outcome, into: &state)
+        } else {
+            await commitUnmarked(outcome, into: &state, inFlight: nil)
+        }
+    }
+
+    private func commitMarked(_ outcome: Outcome, into state: inout LoopState) async {
+        let committed = await commitUnmarked(outcome, into: &state, inFlight: game)
+        if committed {
+            state.crashes = 0
+        } else {
+            // Nothing happened to the game; a stale mark would count as a death if we died now.
+            try? await store.clearInFlight(game)
+        }
+    }
+
+    /// Returns whether the outcome was written (the mark, if any, with it).
+    @discardableResult
+    private func commitUnmarked(_ outcome: Outcome, into state: inout LoopState, inFlight: GameID?) async -> Bool {
         let previousSeq = state.record?.seq ?? 0
         do {
             // The lobby list is rewritten only when its entry changes (phase, seats), not per command.
@@ -220,15 +298,17 @@ struct GameLoop: Sendable {
             // game may create the next one the moment it reads it. A failed commit is set right
             // again after the input (the ledger follows `state.record`).
             if let record = outcome.record { openGames.set(game, creator: record.openCreator) }
-            try await store.commit(outcome, previousSeq: previousSeq, updatingLobby: updatingLobby)
+            try await store.commit(outcome, previousSeq: previousSeq, updatingLobby: updatingLobby, inFlight: inFlight)
             if let record = outcome.record { state.record = record }
             if updatingLobby { state.lobbyPending = false }
+            return true
         } catch GameStore.Failure.lobbyNotUpdated(_, let error) {
             // Written and published: the game goes on from the new record (treating it as unwritten
             // would make the next command fail the seq fence); the lobby entry is retried.
             logger.warning("lobby list not updated: \(error); retried with the next commit")
             if let record = outcome.record { state.record = record }
             state.lobbyPending = true
+            return true
         } catch let failure as GameStore.Failure {
             // Another authority advanced this game: take its state and drop our command. The
             // state is read now, not on the next input: bots and clocks are scheduled from it, and
@@ -248,6 +328,7 @@ struct GameLoop: Sendable {
             logger.error("cannot commit: \(error)")
             metrics.commitFailed()
         }
+        return false
     }
 
     private func publishUnavailable(_ envelope: CommandEnvelope, reason: String) async {
@@ -284,9 +365,9 @@ struct GameLoop: Sendable {
 
     /// A command for a quarantined game: refused (a create too: its keys are still there).
     private func refusedQuarantined(_ envelope: CommandEnvelope, _ state: LoopState) -> Outcome? {
-        guard state.quarantined != nil else { return nil }
+        guard let reason = state.quarantined else { return nil }
         if case .disconnect = envelope.message { return Outcome() }
-        return .error(envelope, code: RelayErrorCode.unknownGame, message: "game \(game) cannot be played: its stored record is damaged")
+        return .error(envelope, code: RelayErrorCode.unknownGame, message: "game \(game) cannot be played (quarantined: \(reason))")
     }
 
     /// A `create` from an address that holds `MAX_GAMES_PER_CLIENT` open games already (nil: go on,
@@ -354,8 +435,10 @@ struct GameLoop: Sendable {
 
         if let auction = record.state.auction, let deadline = auction.deadline, Date().timeIntervalSince1970 >= deadline {
             let actor = record.state.current ?? auction.bidders.first ?? ""
+            await markInFlight("the auction clock", state)
+            DebugTrap.check(Command.auctionTimeout.type)
             let outcome = processor.apply(.auctionTimeout, by: actor, to: record, cause: nil, now: Date().timeIntervalSince1970)
-            await commit(outcome, into: &state)
+            await commit(outcome, into: &state, inFlight: true)
             return
         }
 
@@ -373,15 +456,18 @@ struct GameLoop: Sendable {
             let declines = record.state.trades.filter { $0.to == player }.map { Command.tradeReject(trade: $0.id) }
             let candidates = [Bot.nextCommand(for: player, in: record.state)].compactMap { $0 }
                 + declines + [.roll, .buy, .endTurn, .pass, .decline, .jailPay, .bankrupt]
+            await markInFlight("the bot's move for \(player)", state)
             for command in candidates {
+                DebugTrap.check(command.type)
                 let outcome = processor.apply(command, by: player, to: record, cause: nil, now: Date().timeIntervalSince1970)
                 if outcome.record != nil {
-                    await commit(outcome, into: &state)
+                    await commit(outcome, into: &state, inFlight: true)
                     state.failedMoves = 0
                     return
                 }
             }
         }
+        try? await store.clearInFlight(game)
         state.failedMoves += 1
         logger.warning("no legal automatic move for \(players)")
     }

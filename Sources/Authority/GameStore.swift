@@ -23,7 +23,8 @@ public struct GameStore: Sendable {
         }
     }
 
-    /// KEYS: seq, snapshot, last state. ARGV: previous seq, snapshot, state message, state channel,
+    /// KEYS: seq, snapshot, last state, and the in-flight mark if any (deleted: the command is done;
+    /// see `InFlight`). ARGV: previous seq, snapshot, state message, state channel,
     /// the keys' time to live in milliseconds ("0": none), then (reply channel, reply) pairs.
     /// Writes, publishes the state, then the replies: a gateway always sees the state before the
     /// acknowledgement that names it. A finished game's keys get their TTL in the same script as the
@@ -47,6 +48,7 @@ public struct GameStore: Sendable {
     for i = 6, #ARGV, 2 do
       redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
     end
+    if KEYS[4] then redis.call('DEL', KEYS[4]) end
     return tonumber(ARGV[1]) + 1
     """)
 
@@ -97,8 +99,9 @@ public struct GameStore: Sendable {
     }
 
     /// Persists and publishes an outcome. `previousSeq` is the seq the record had before the command;
-    /// `updatingLobby` false skips the lobby list (see `GameRecord.lobbyEntryChanged(since:)`).
-    public func commit(_ outcome: Outcome, previousSeq: Int, updatingLobby: Bool = true) async throws {
+    /// `updatingLobby` false skips the lobby list (see `GameRecord.lobbyEntryChanged(since:)`);
+    /// `inFlight`: the game whose in-flight mark this outcome completes (deleted with it).
+    public func commit(_ outcome: Outcome, previousSeq: Int, updatingLobby: Bool = true, inFlight: GameID? = nil) async throws {
         if let record = outcome.record, let stateMessage = outcome.stateMessage {
             var arguments: [RedisArgument] = [
                 RedisArgument(previousSeq), RedisArgument(WireJSON.encode(record)),
@@ -113,7 +116,7 @@ public struct GameStore: Sendable {
             do {
                 result = try await redis.eval(Self.commitScript, keys: [
                     RedisChannels.sequenceKey(game), RedisChannels.snapshotKey(game), RedisChannels.lastStateKey(game),
-                ], arguments: arguments)
+                ] + (inFlight == nil ? [] : [Self.inFlightKey(game)]), arguments: arguments)
             } catch let error as RedisError where error.isServerError("STALE") {
                 throw Failure.stale(game: game, expected: previousSeq, found: "\(error)")
             }
@@ -135,6 +138,7 @@ public struct GameStore: Sendable {
             if let broadcast = outcome.broadcast, let game = outcome.replies.first?.reply.game {
                 commands.insert(["PUBLISH", RedisArgument(RedisChannels.state(game)), RedisArgument(broadcast)], at: 0)
             }
+            if let inFlight { commands.append(["DEL", RedisArgument(Self.inFlightKey(inFlight))]) }
             if !commands.isEmpty { _ = try await redis.pipeline(commands) }
         }
     }

@@ -10,6 +10,7 @@ struct Monopoly: AsyncParsableCommand {
             AuthorityCommand.self,
             Up.self,
             Bench.self,
+            AdminCommand.self,
         ]
     )
 }

@@ -105,7 +105,7 @@ class Process:
 class Stack:
     """redis-server + authority + N gateways, all on loopback ports chosen at random."""
 
-    def __init__(self, gateways=2, dice=(), seed=7, authority_args=(), gateway_args=(), durable_redis=False):
+    def __init__(self, gateways=2, dice=(), seed=7, authority_args=(), gateway_args=(), durable_redis=False, authority_env=None):
         self.dir = tempfile.mkdtemp(prefix="monopoly-e2e-")
         self.binary = monopoly_binary()
         self.redis_port = free_port()
@@ -119,7 +119,7 @@ class Stack:
         Path(self.dice_path).write_text(" ".join(str(d) for d in dice))
         self.authority_args = list(authority_args)
         self.authorities = {}
-        self.start_authority("authority-1")
+        self.start_authority("authority-1", env=authority_env)
         self.gateway_ports = []
         self.gateways = []
         for index in range(gateways):
@@ -148,10 +148,10 @@ class Stack:
         """The dice script a (re)started authority will read."""
         Path(self.dice_path).write_text(" ".join(str(d) for d in values))
 
-    def start_authority(self, name, extra=()):
+    def start_authority(self, name, extra=(), env=None):
         self.authorities[name] = Process(name, [
             self.binary, "authority", "--redis", self.redis_url, "--id", name, "--dice-script", self.dice_path,
-            "--seed", "7", "--cards", "unshuffled", "--bot-delay-ms", "50", *self.authority_args, *extra], self.dir)
+            "--seed", "7", "--cards", "unshuffled", "--bot-delay-ms", "50", *self.authority_args, *extra], self.dir, env=env)
         return self.authorities[name]
 
     def redis_cli(self, *args) -> str:

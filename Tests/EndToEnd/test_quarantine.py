@@ -1,0 +1,86 @@
+"""Poison games: a command that kills the authority must not take down its standby in turn.
+
+The crash is real: debug builds of the authority (the tests' binary; release builds have no such
+code) trap on a command type named in MONOPOLY_DEBUG_TRAP.
+"""
+import asyncio
+import json
+import subprocess
+import time
+import urllib.request
+
+from client import GameClient
+from stack import free_port, wait_for_port
+from test_faults import retry_until_ok
+
+TRAP = {"MONOPOLY_DEBUG_TRAP": "chat"}
+
+
+async def kill_with_chat(stack, client, name, timeout=30):
+    """Sends chat until authority `name` has died of it (the gateway may refuse the first tries
+    at once while its view of the lease is stale)."""
+    process = stack.authorities[name].proc
+    deadline = time.time() + timeout
+    while process.poll() is None:
+        assert time.time() < deadline, f"{name} never received the chat"
+        answer = await client.request("chat", text="poison", timeout=10)
+        assert answer["type"] == "error" and answer["code"] == "authority_unavailable", answer
+    assert process.returncode != 0
+
+
+def snapshot(stack, game):
+    return json.loads(stack.redis_cli("GET", f"monopoly:{{{game}}}:snapshot"))
+
+
+def test_a_game_that_killed_two_authorities_in_a_row_is_quarantined_and_the_others_play_on(make_stack):
+    stack = make_stack(gateways=1, authority_env=TRAP)
+
+    async def scenario():
+        alice = await GameClient.connect(stack.ws_url(0), "alice")
+        bob = await GameClient.connect(stack.ws_url(0), "bob")
+        poisoned = (await alice.ok("create", name="Alice"))["game"]
+        healthy = (await bob.ok("create", name="Bob"))["game"]
+        before = snapshot(stack, poisoned)
+        stack.start_authority("authority-2", env=TRAP)
+
+        # The first death: the standby takes over, resumes the game (one death proves nothing) and
+        # serves the other one.
+        await kill_with_chat(stack, alice, "authority-1")
+        stack.wait_for_authority("authority-2")
+        assert (await retry_until_ok(bob, "add_bot"))["type"] == "ack"
+        assert stack.redis_cli("HEXISTS", "monopoly:games:quarantined", poisoned) == "0"
+
+        # The second death in a row: whoever loads the game next quarantines it.
+        await kill_with_chat(stack, alice, "authority-2")
+        http_port = free_port()
+        stack.start_authority("authority-1", extra=["--http-port", str(http_port)])
+        stack.wait_for_authority("authority-1")
+        assert (await retry_until_ok(bob, "add_bot"))["type"] == "ack"
+        entry = json.loads(stack.redis_cli("HGET", "monopoly:games:quarantined", poisoned))
+        assert entry["command"].startswith("chat by p1"), entry
+        refused = await alice.request("chat", text="hello")
+        assert refused["type"] == "error" and refused["code"] == "unknown_game" and "quarantined" in refused["message"]
+        # Left as it was, out of the lobby and the active games.
+        after = snapshot(stack, poisoned)
+        assert (after["seq"], after["state"]["phase"]) == (before["seq"], before["state"]["phase"]) == (1, "lobby")
+        assert stack.redis_cli("SISMEMBER", "monopoly:games:active", poisoned) == "0"
+        assert stack.redis_cli("HEXISTS", "monopoly:lobby:games", poisoned) == "0"
+        assert stack.redis_cli("SISMEMBER", "monopoly:games:active", healthy) == "1"
+        wait_for_port(http_port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        line = next(line for line in metrics.splitlines() if line.startswith("monopoly_authority_game_quarantined{"))
+        assert f'game="{poisoned}"' in line and 'command="chat by p1' in line and float(line.rsplit(" ", 1)[1]) == 1, line
+        assert "quarantined: 2 authority processes in a row died applying chat by p1" in stack.authorities["authority-1"].log()
+
+        # The operator lifts it (the restarted authority does not trap): played again.
+        lifted = subprocess.run([stack.binary, "admin", "unquarantine", poisoned, "--redis", stack.redis_url],
+                                check=True, capture_output=True, text=True).stdout
+        assert "lifted" in lifted
+        assert (await alice.request("chat", text="back"))["type"] == "ack"
+        assert stack.redis_cli("SISMEMBER", "monopoly:games:active", poisoned) == "1"
+        assert stack.redis_cli("HEXISTS", "monopoly:games:quarantined", poisoned) == "0"
+        await alice.close()
+        await bob.close()
+
+    asyncio.run(scenario())
