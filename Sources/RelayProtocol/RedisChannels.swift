@@ -8,6 +8,12 @@ public enum RedisChannels {
     public static let allCommandsPattern = "monopoly:{*}:cmd"
     /// Authority -> gateways: every accepted command's new state, `seq` increasing by one.
     public static func state(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:state" }
+    /// The game whose state channel `channel` is (the inverse of `state(_:)`); nil for any other name.
+    public static func game(ofStateChannel channel: String) -> GameID? {
+        let prefix = "monopoly:{", suffix = "}:state"
+        guard channel.hasPrefix(prefix), channel.hasSuffix(suffix), channel.utf8.count > prefix.utf8.count + suffix.utf8.count else { return nil }
+        return GameID(rawValue: String(channel.dropFirst(prefix.count).dropLast(suffix.count)))
+    }
     /// Authority -> one gateway: acknowledgements, welcomes, errors, seat revocations.
     public static func replies(gateway: String) -> String { "monopoly:gateway:{\(gateway)}:reply" }
     /// Authority -> gateways: the open-games list changed.

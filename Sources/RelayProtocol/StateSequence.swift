@@ -25,17 +25,27 @@ public struct StateSequence: Sendable {
             let at = base.distance(to: UnsafeRawPointer(hit)) - 1
             guard at + marker.count < count else { return nil }
             if memcmp(base + at, marker, marker.count) == 0 {
-                var index = at + marker.count
-                var value = 0
-                while index < count, (48...57).contains(bytes[index]), value < Int.max / 10 - 9 {
-                    value = value * 10 + Int(bytes[index] - 48)
-                    index += 1
-                }
-                return index > at + marker.count ? value : nil
+                return Self.integer(in: bytes, from: at + marker.count)
             }
             from = at + 2
         }
         return nil
+    }
+
+    /// The non-negative integer starting at `start` and ending the value (a `,` or `}` follows):
+    /// nil for a number that is not an Int (too long, a fraction, an exponent), as a decode says.
+    private static func integer(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var index = start
+        var value = 0
+        while index < bytes.count, (48...57).contains(bytes[index]) {
+            let (times10, overflowed) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowedAdding) = times10.addingReportingOverflow(Int(bytes[index] - 48))
+            guard !overflowed, !overflowedAdding else { return nil }
+            value = sum
+            index += 1
+        }
+        guard index > start, index < bytes.count, bytes[index] == UInt8(ascii: ",") || bytes[index] == UInt8(ascii: "}") else { return nil }
+        return value
     }
 
     public func find(in bytes: [UInt8]) -> Int? {

@@ -85,6 +85,16 @@ import Testing
         #expect(RedisChannels.replies(gateway: "gw1") == "monopoly:gateway:{gw1}:reply")
     }
 
+    @Test func aStateChannelNamesItsGameAndNoOtherNameDoes() {
+        let game = GameID(rawValue: "ABC234")!
+        #expect(RedisChannels.game(ofStateChannel: RedisChannels.state(game)) == game)
+        for other in [RedisChannels.commands(game), RedisChannels.replies(gateway: "gw1"), RedisChannels.lobby, RedisChannels.lastStateKey(game),
+                      "monopoly:{}:state", "monopoly:{abc234}:state", "monopoly:{A*}:state", "monopoly:{ABC234}:state:x", "x:monopoly:{ABC234}:state",
+                      "monopoly:{" + String(repeating: "A", count: GameID.maximumLength + 1) + "}:state"] {
+            #expect(RedisChannels.game(ofStateChannel: other) == nil, "\(other)")
+        }
+    }
+
     @Test func serverErrorAlwaysCarriesRe() {
         #expect(ServerMessage.error(code: "x", message: "y", re: .null) == #"{"code":"x","message":"y","re":null,"type":"error"}"#)
     }

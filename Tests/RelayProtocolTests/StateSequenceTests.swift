@@ -27,8 +27,15 @@ import Testing
         #expect(sequence.find(in: "g") == nil)
     }
 
-    @Test func anAbsurdlyLongNumberDoesNotOverflow() {
-        let state = #"{"game":"ABC234","seq":"# + String(repeating: "9", count: 40) + "}"
-        #expect(sequence.find(in: state) != nil)
+    /// A seq that is no Int is not read as one: before, 40 nines gave 922337203685477580 (the
+    /// digits read until the next would overflow) and 12.5 gave 12.
+    @Test func aNumberThatIsNoIntIsNotReadAsOne() {
+        #expect(sequence.find(in: #"{"game":"ABC234","seq":"# + String(repeating: "9", count: 40) + "}") == nil)
+        #expect(sequence.find(in: #"{"game":"ABC234","seq":9223372036854775808}"#) == nil)
+        #expect(sequence.find(in: #"{"game":"ABC234","seq":12.5,"state":{}}"#) == nil)
+        #expect(sequence.find(in: #"{"game":"ABC234","seq":12e3,"state":{}}"#) == nil)
+        #expect(sequence.find(in: #"{"game":"ABC234","seq":-1,"state":{}}"#) == nil)
+        #expect(sequence.find(in: #"{"game":"ABC234","seq":9223372036854775807}"#) == Int.max)
+        #expect(sequence.find(in: #"{"game":"ABC234","seq":7}"#) == 7)
     }
 }

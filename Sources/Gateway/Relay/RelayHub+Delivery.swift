@@ -15,9 +15,7 @@ extension RelayHub {
             handle(reply)
         } else if message.channel == RedisChannels.lobby {
             lobbyChanged()
-        } else if message.channel.hasPrefix("monopoly:{"), message.channel.hasSuffix("}:state") {
-            let code = message.channel.dropFirst("monopoly:{".count).dropLast("}:state".count)
-            guard let game = GameID(rawValue: String(code)) else { return }
+        } else if let game = RedisChannels.game(ofStateChannel: message.channel) {
             fanOut(message.payload, game: game)
         }
     }
