@@ -2,7 +2,7 @@
 import PackageDescription
 
 // One job per target: the folder layout is the architecture.
-//   WebSocket      sans-IO RFC 6455 codec (no NIO import)
+//   WebSocket      sans-IO RFC 6455 codec (no NIO import), permessage-deflate through CZlib (system zlib)
 //   Gateway        SwiftNIO HTTP/WebSocket server that wires the codec to sockets
 //   CHiredis/Redis hiredis-backed, NIO-driven Redis client (commands + pub/sub)
 //   CEpoll         <sys/epoll.h> for the load generator's spectators
@@ -32,7 +32,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
     ],
     targets: [
-        .target(name: "WebSocket"),
+        .target(name: "WebSocket", dependencies: ["CZlib"]),
+        // The system zlib, for permessage-deflate (RFC 7692) in the WebSocket codec.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .systemLibrary(
             name: "CHiredis",
             pkgConfig: "hiredis",

@@ -42,6 +42,11 @@ public struct GatewayConfiguration: Sendable {
     /// (required from them, never parsed from anyone else). Empty: every client is its socket's peer.
     public var trustedProxies = TrustedProxies()
 
+    /// Whether WebSocket upgrades may negotiate permessage-deflate (RFC 7692) when the client offers
+    /// it: client messages are then inflated (within the message size limit) and server messages
+    /// compressed, each broadcast once for every connection that negotiated it.
+    public var perMessageDeflate = true
+
     /// Pages from other origins than the request's own host that may open WebSockets, e.g.
     /// `https://monopoly.example` (see `OriginPolicy`: a foreign `Origin` gets 403, none is allowed).
     public var allowedOrigins: Set<String> = []

@@ -258,7 +258,11 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
             ])
             respond(context: context, head: head, status: HTTPResponseStatus(statusCode: status), headers: responseHeaders,
                     body: ByteBuffer(string: reason + "\n"), close: true)
-        case .accept(let acceptHeaders):
+        case .accept(var acceptHeaders):
+            let deflate = server.configuration.perMessageDeflate ? PerMessageDeflate.negotiate(headers: headers) : nil
+            if let deflate {
+                acceptHeaders.append(HTTPHeaderField(name: "Sec-WebSocket-Extensions", value: deflate.responseHeaderValue))
+            }
             switch server.registry.reserveWebSocket(clientAddress: clientAddress) {
             case .perClient:
                 server.metrics.rejected(.perClient)
@@ -274,7 +278,7 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
                 respond(context: context, head: head, status: .serviceUnavailable, headers: retryAfter(),
                         body: ByteBuffer(string: "server shutting down\n"), close: true)
             case .admitted:
-                performUpgrade(head, route: route, acceptHeaders: acceptHeaders, context: context)
+                performUpgrade(head, route: route, acceptHeaders: acceptHeaders, deflate: deflate, context: context)
             }
         }
     }
@@ -286,7 +290,8 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func performUpgrade(
-        _ head: HTTPRequestHead, route: WebSocketRoute, acceptHeaders: [HTTPHeaderField], context: ChannelHandlerContext
+        _ head: HTTPRequestHead, route: WebSocketRoute, acceptHeaders: [HTTPHeaderField], deflate: PerMessageDeflate?,
+        context: ChannelHandlerContext
     ) {
         state = .upgrading
         requestDeadline?.cancel()
@@ -307,7 +312,8 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
             pongTimeout: server.configuration.pongTimeout,
             idleTimeout: server.configuration.idleTimeout,
             closeTimeout: server.configuration.closeTimeout,
-            fragmentTimeout: server.configuration.fragmentTimeout
+            fragmentTimeout: server.configuration.fragmentTimeout,
+            deflate: deflate
         )
         let handler = WebSocketChannelHandler(
             id: id, clientAddress: clientAddress, settings: settings,

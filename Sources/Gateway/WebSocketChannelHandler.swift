@@ -17,6 +17,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         var idleTimeout: TimeAmount?
         var closeTimeout: TimeAmount
         var fragmentTimeout: TimeAmount?
+        /// permessage-deflate as negotiated in the opening handshake.
+        var deflate: PerMessageDeflate?
     }
 
     private var codec: ServerConnection
@@ -70,7 +72,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
         self.id = id
         self.clientAddress = clientAddress
         self.settings = settings
-        self.codec = ServerConnection(configuration: settings.route.limits)
+        self.codec = ServerConnection(configuration: settings.route.limits, deflate: settings.deflate)
         self.endpoint = settings.route.endpoint
         self.outbound = OutboundQueue(policy: settings.route.outbound)
         self.metrics = metrics

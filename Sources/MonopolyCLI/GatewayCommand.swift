@@ -75,6 +75,10 @@ struct GatewayCommand: AsyncParsableCommand {
     var drainTimeoutFlag: Double?
     var drainTimeout: Double { EnvironmentOption.value(drainTimeoutFlag, "DRAIN_TIMEOUT", default: 5) }
 
+    @Option(name: .customLong("permessage-deflate"), help: "Negotiate permessage-deflate (RFC 7692) with clients that offer it: true or false (default: $PERMESSAGE_DEFLATE or true).")
+    var perMessageDeflateFlag: Bool?
+    var perMessageDeflate: Bool { EnvironmentOption.value(perMessageDeflateFlag, "PERMESSAGE_DEFLATE", default: true) }
+
     @Option(name: .customLong("max-message-size"), help: "Maximum message size at /ws, in bytes (default: $MAX_MESSAGE_SIZE or 65536).")
     var maxMessageSizeFlag: Int?
     var maxMessageSize: Int { EnvironmentOption.value(maxMessageSizeFlag, "MAX_MESSAGE_SIZE", default: 64 << 10) }
@@ -102,6 +106,7 @@ struct GatewayCommand: AsyncParsableCommand {
         try EnvironmentOption.check("MAX_CONNECTIONS", as: Int.self)
         try EnvironmentOption.check("MAX_CONNECTIONS_PER_CLIENT", as: Int.self)
         try EnvironmentOption.check("MAX_MESSAGE_SIZE", as: Int.self)
+        try EnvironmentOption.check("PERMESSAGE_DEFLATE", as: Bool.self)
         try EnvironmentOption.check("RATE_LIMIT", as: Double.self)
         try EnvironmentOption.check("CREATE_RATE_PER_MINUTE", as: Int.self)
         guard (1...1_000_000).contains(createRatePerMinute) else { throw ValidationError("--create-rate-per-minute must be 1...1000000") }
@@ -171,6 +176,7 @@ struct GatewayCommand: AsyncParsableCommand {
         config.drainTimeout = .seconds(drainTimeout)
         config.fragmentTimeout = fragmentTimeout > 0 ? .seconds(fragmentTimeout) : nil
         config.allowedOrigins = Set(allowedOrigins)
+        config.perMessageDeflate = perMessageDeflate
         return config
     }
 

@@ -5,8 +5,10 @@
 public struct ClientConnection: Sendable {
     private var connection: ServerConnection
 
-    public init(configuration: WebSocketConfiguration = .init()) {
-        connection = ServerConnection(configuration: configuration, role: .client)
+    /// - Parameter deflate: the permessage-deflate agreement the server's response stated, if any:
+    ///   compressed server messages are then inflated.
+    public init(configuration: WebSocketConfiguration = .init(), deflate: PerMessageDeflate? = nil) {
+        connection = ServerConnection(configuration: configuration, role: .client, deflate: deflate)
     }
 
     public var state: ServerConnection.State { connection.state }

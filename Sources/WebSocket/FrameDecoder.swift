@@ -30,10 +30,13 @@ struct FrameDecoder: Sendable {
     /// Server role: every frame must be masked (section 5.1). Client role (`ClientConnection`):
     /// none may be.
     let expectMasked: Bool
+    /// permessage-deflate was negotiated: RSV1 may be set on the first frame of a data message.
+    let allowsCompression: Bool
 
-    init(maxFrameSize: Int, expectMasked: Bool = true) {
+    init(maxFrameSize: Int, expectMasked: Bool = true, allowsCompression: Bool = false) {
         self.maxFrameSize = maxFrameSize
         self.expectMasked = expectMasked
+        self.allowsCompression = allowsCompression
     }
 
     /// The next event, or nil when `cursor` is exhausted and more bytes are needed.
@@ -61,7 +64,7 @@ struct FrameDecoder: Sendable {
         // Fast path: the whole header is in this read, parse it in place.
         if partialHeader.isEmpty, cursor.remaining >= 2 {
             let first = cursor.peek(0), second = cursor.peek(1)
-            if let violation = Self.checkFirstBytes(first, second, expectMasked: expectMasked) { return fail(violation) }
+            if let violation = Self.checkFirstBytes(first, second, expectMasked: expectMasked, allowsCompression: allowsCompression) { return fail(violation) }
             let length = Self.headerLength(second)
             if cursor.remaining >= length {
                 let header = cursor.consume(atMost: length)
@@ -74,7 +77,7 @@ struct FrameDecoder: Sendable {
             partialHeader.append(cursor.peek(0))
             _ = cursor.consume(atMost: 1)
             if partialHeader.count == 2,
-               let error = Self.checkFirstBytes(partialHeader[0], partialHeader[1], expectMasked: expectMasked) {
+               let error = Self.checkFirstBytes(partialHeader[0], partialHeader[1], expectMasked: expectMasked, allowsCompression: allowsCompression) {
                 return fail(error)
             }
             if partialHeader.count >= 2, partialHeader.count == Self.headerLength(partialHeader[1]) {
@@ -96,13 +99,19 @@ struct FrameDecoder: Sendable {
 
     /// Rules decidable from the first two bytes, checked before waiting for the rest so a bad
     /// frame fails at once.
-    private static func checkFirstBytes(_ first: UInt8, _ second: UInt8, expectMasked: Bool) -> ProtocolViolation? {
-        if first & 0x70 != 0 {
-            // No extension was negotiated, so RSV1-3 must be zero (section 5.2).
+    private static func checkFirstBytes(_ first: UInt8, _ second: UInt8, expectMasked: Bool, allowsCompression: Bool) -> ProtocolViolation? {
+        if first & (allowsCompression ? 0x30 : 0x70) != 0 {
+            // RSV1 is permessage-deflate's when negotiated; no extension uses RSV2 or RSV3, and
+            // without one every reserved bit must be zero (section 5.2).
             return ProtocolViolation(.protocolError, "reserved bits set")
         }
         guard let opcode = WebSocketOpcode(rawValue: first & 0x0F) else {
             return ProtocolViolation(.protocolError, "reserved opcode")
+        }
+        if first & 0x40 != 0, opcode != .text, opcode != .binary {
+            // RSV1 means "compressed" only with permessage-deflate, and only on the first frame of
+            // a data message: never on a continuation or a control frame (RFC 7692 section 6).
+            return ProtocolViolation(.protocolError, "reserved bits set")
         }
         if expectMasked, second & 0x80 == 0 {
             // Section 5.1: a server MUST close on an unmasked client frame.
@@ -148,6 +157,7 @@ struct FrameDecoder: Sendable {
         let mask = WebSocketMask(key: key)
         let frame = FrameHeader(
             fin: first & 0x80 != 0,
+            compressed: first & 0x40 != 0,
             opcode: WebSocketOpcode(rawValue: first & 0x0F)!,
             payloadLength: Int(length),
             mask: mask

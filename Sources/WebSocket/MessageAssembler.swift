@@ -16,16 +16,36 @@ struct MessageAssembler: Sendable {
     }
 
     private(set) var state: State = .idle
-    /// The current message so far, unmasked. Handed over (not copied) when the message completes.
+    /// The current message so far, unmasked (and inflated). Handed over (not copied) when the
+    /// message completes.
     private var payload: [UInt8] = []
     private var utf8 = UTF8Validator()
     /// Whether the frame being received ends its message.
     private var frameIsFinal = false
     let maxMessageSize: Int
 
-    init(maxMessageSize: Int) {
+    /// With permessage-deflate, whether the peer keeps its LZ77 window across messages (it did not
+    /// agree to no context takeover): then so must our inflater.
+    private let peerContextTakeover: Bool
+    /// The current message is compressed (RSV1 on its first frame).
+    private var compressed = false
+    /// Compressed bytes received for the current message: bounded too (`maxCompressedSize`), so
+    /// that input which inflates to nothing cannot grow without end.
+    private var compressedBytes = 0
+    /// Created with the first compressed message; dropped after each one when the peer takes no
+    /// context over (an idle connection then holds no zlib state).
+    private var inflater: Inflater?
+    /// Unmasked compressed bytes on their way to the inflater.
+    private var scratch: [UInt8] = []
+
+    init(maxMessageSize: Int, peerContextTakeover: Bool = false) {
         self.maxMessageSize = maxMessageSize
+        self.peerContextTakeover = peerContextTakeover
     }
+
+    /// Compressed input allowed per message: the message limit plus deflate's worst-case growth of
+    /// incompressible data (5 bytes per stored block of up to 64 KiB), with room to spare.
+    var maxCompressedSize: Int { maxMessageSize + maxMessageSize / 1024 + 64 }
 
     /// Starts a data frame. Checks sequencing and the message size before any payload is stored.
     mutating func beginFrame(_ header: FrameHeader) -> ProtocolViolation? {
@@ -33,8 +53,10 @@ struct MessageAssembler: Sendable {
         case (.idle, .text):
             state = .text
             utf8 = UTF8Validator()
+            compressed = header.compressed
         case (.idle, .binary):
             state = .binary
+            compressed = header.compressed
         case (.idle, .continuation):
             return ProtocolViolation(.protocolError, "continuation without a message")
         case (.text, .continuation), (.binary, .continuation):
@@ -44,10 +66,15 @@ struct MessageAssembler: Sendable {
         default:
             preconditionFailure("control frames are not assembled")
         }
-        if header.payloadLength > maxMessageSize - payload.count {
+        if compressed {
+            if header.payloadLength > maxCompressedSize - compressedBytes {
+                return ProtocolViolation(.messageTooBig, "message too big")
+            }
+            compressedBytes += header.payloadLength
+        } else if header.payloadLength > maxMessageSize - payload.count {
             return ProtocolViolation(.messageTooBig, "message too big")
         }
-        if payload.isEmpty {
+        if payload.isEmpty, !compressed {
             // Reserving per frame would grow linearly and copy quadratically; the first frame is the
             // whole message in the common unfragmented case.
             payload.reserveCapacity(header.payloadLength)
@@ -64,8 +91,15 @@ struct MessageAssembler: Sendable {
     /// text throughput.
     mutating func append(_ chunk: UnsafeRawBufferPointer, mask: WebSocketMask, endsFrame: Bool) -> ProtocolViolation? {
         let start = payload.count
-        payload.append(contentsOf: chunk.assumingMemoryBound(to: UInt8.self))
         let validateNow = state == .text && !(endsFrame && frameIsFinal)
+        if compressed {
+            // Inflated text is validated as it comes, the last bytes included: what was inflated
+            // before a failure (the size limit, corrupt data) is judged first, so the close code
+            // does not depend on how the input was split.
+            let outcome = inflate(chunk, mask: mask)
+            return validateInflated(from: start) ?? Self.violation(outcome)
+        }
+        payload.append(contentsOf: chunk.assumingMemoryBound(to: UInt8.self))
         var mask = mask
         let valid = payload.withUnsafeMutableBytes { all -> Bool in
             let added = UnsafeMutableRawBufferPointer(rebasing: all[start...])
@@ -75,9 +109,61 @@ struct MessageAssembler: Sendable {
         return valid ? nil : ProtocolViolation(.invalidPayloadData, "invalid UTF-8")
     }
 
+    private mutating func validateInflated(from start: Int) -> ProtocolViolation? {
+        guard state == .text, start < payload.count else { return nil }
+        let valid = payload.withUnsafeBytes { utf8.validate(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        return valid ? nil : ProtocolViolation(.invalidPayloadData, "invalid UTF-8")
+    }
+
+    /// Unmasks compressed bytes and inflates them into the message, within `maxMessageSize`.
+    private mutating func inflate(_ chunk: UnsafeRawBufferPointer, mask: WebSocketMask) -> Inflater.Outcome {
+        if inflater == nil {
+            // A larger window than the peer's always inflates its data, so one size fits all.
+            inflater = Inflater(windowBits: 15)
+            // zlib could not allocate its state: the message cannot be read.
+            guard inflater != nil else { return .corrupt }
+        }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: chunk.assumingMemoryBound(to: UInt8.self))
+        var mask = mask
+        let outcome = scratch.withUnsafeMutableBytes { bytes -> Inflater.Outcome in
+            mask.apply(to: bytes)
+            return inflater!.inflate(UnsafeRawBufferPointer(bytes), into: &payload, limit: maxMessageSize)
+        }
+        return outcome
+    }
+
+    private static func violation(_ outcome: Inflater.Outcome) -> ProtocolViolation? {
+        switch outcome {
+        case .ok: return nil
+        case .tooBig: return ProtocolViolation(.messageTooBig, "message too big")
+        case .corrupt: return ProtocolViolation(.invalidPayloadData, "invalid compressed data")
+        }
+    }
+
+    /// The message's last frame ended: inflates the removed tail, then keeps the window for the
+    /// next message only when the peer takes context over.
+    private mutating func finishInflating() -> ProtocolViolation? {
+        guard let inflater else { return nil } // an empty compressed message: nothing was inflated
+        let start = payload.count
+        let outcome = inflater.finishMessage(into: &payload, limit: maxMessageSize)
+        if !peerContextTakeover {
+            self.inflater = nil
+        } else if inflater.streamEnded {
+            inflater.reset()
+        }
+        if scratch.capacity > Self.retainedTextCapacity { scratch = [] }
+        return validateInflated(from: start) ?? Self.violation(outcome)
+    }
+
     /// Ends the current frame; returns the message when the frame had FIN set.
     mutating func endFrame() -> Completion {
         guard frameIsFinal else { return .incomplete }
+        if compressed {
+            compressed = false
+            compressedBytes = 0
+            if let violation = finishInflating() { return .error(violation) }
+        }
         let kind = state
         state = .idle
         switch kind {
@@ -123,5 +209,9 @@ struct MessageAssembler: Sendable {
         state = .idle
         payload = []
         frameIsFinal = false
+        compressed = false
+        compressedBytes = 0
+        inflater = nil
+        scratch = []
     }
 }

@@ -32,14 +32,21 @@ public struct ServerConnection: Sendable {
     enum Role: Sendable { case server, client }
     private let role: Role
 
-    public init(configuration: WebSocketConfiguration = .init()) {
-        self.init(configuration: configuration, role: .server)
+    /// - Parameter deflate: the permessage-deflate agreement of the opening handshake, if any:
+    ///   compressed messages from the client are then inflated (within `maxMessageSize`).
+    public init(configuration: WebSocketConfiguration = .init(), deflate: PerMessageDeflate? = nil) {
+        self.init(configuration: configuration, role: .server, deflate: deflate)
     }
 
-    init(configuration: WebSocketConfiguration, role: Role) {
+    init(configuration: WebSocketConfiguration, role: Role, deflate: PerMessageDeflate? = nil) {
         self.role = role
-        decoder = FrameDecoder(maxFrameSize: configuration.maxFrameSize, expectMasked: role == .server)
-        assembler = MessageAssembler(maxMessageSize: configuration.maxMessageSize)
+        decoder = FrameDecoder(maxFrameSize: configuration.maxFrameSize, expectMasked: role == .server,
+                               allowsCompression: deflate != nil)
+        let peerContextTakeover = switch role {
+        case .server: deflate.map { !$0.clientNoContextTakeover } ?? false
+        case .client: deflate.map { !$0.serverNoContextTakeover } ?? false
+        }
+        assembler = MessageAssembler(maxMessageSize: configuration.maxMessageSize, peerContextTakeover: peerContextTakeover)
     }
 
     /// A control frame we write: unmasked from a server, masked with a fresh key from a client.

@@ -2,7 +2,14 @@
 /// written to many connections.
 public enum WebSocketFrameEncoder {
     public static func frame(opcode: WebSocketOpcode, payload: some Collection<UInt8>, fin: Bool = true) -> [UInt8] {
-        encode(opcode: opcode, payload: payload, fin: fin, maskingKey: nil)
+        encode(opcode: opcode, payload: payload, fin: fin, compressed: false, maskingKey: nil)
+    }
+
+    /// A permessage-deflate message in one frame: RSV1 set, the payload already compressed
+    /// (`Deflater`). Only data frames are ever compressed (RFC 7692 section 6.1).
+    public static func compressedFrame(opcode: WebSocketOpcode, compressedPayload: some Collection<UInt8>) -> [UInt8] {
+        precondition(!opcode.isControl, "control frames are never compressed")
+        return encode(opcode: opcode, payload: compressedPayload, fin: true, compressed: true, maskingKey: nil)
     }
 
     public static func text(_ text: String) -> [UInt8] {
@@ -40,20 +47,20 @@ public enum WebSocketFrameEncoder {
     /// Client role (tests, `monopoly bench`): masked with the given key.
     public static func maskedFrame(
         opcode: WebSocketOpcode, payload: some Collection<UInt8>, fin: Bool = true,
-        maskingKey: (UInt8, UInt8, UInt8, UInt8)
+        compressed: Bool = false, maskingKey: (UInt8, UInt8, UInt8, UInt8)
     ) -> [UInt8] {
-        encode(opcode: opcode, payload: payload, fin: fin, maskingKey: maskingKey)
+        encode(opcode: opcode, payload: payload, fin: fin, compressed: compressed, maskingKey: maskingKey)
     }
 
     private static func encode(
-        opcode: WebSocketOpcode, payload: some Collection<UInt8>, fin: Bool,
+        opcode: WebSocketOpcode, payload: some Collection<UInt8>, fin: Bool, compressed: Bool,
         maskingKey: (UInt8, UInt8, UInt8, UInt8)?
     ) -> [UInt8] {
         let length = payload.count
         let lengthBytes = length < 126 ? 0 : (length <= 0xFFFF ? 2 : 8)
         let headerLength = 2 + lengthBytes + (maskingKey == nil ? 0 : 4)
         return [UInt8](unsafeUninitializedCapacity: headerLength + length) { buffer, initialized in
-            buffer[0] = (fin ? 0x80 : 0) | opcode.rawValue
+            buffer[0] = (fin ? 0x80 : 0) | (compressed ? 0x40 : 0) | opcode.rawValue
             let maskBit: UInt8 = maskingKey == nil ? 0 : 0x80
             switch lengthBytes {
             case 0:

@@ -24,6 +24,8 @@ final class TestClient: @unchecked Sendable {
 
     struct Frame: Equatable {
         var fin: Bool
+        /// RSV1: a permessage-deflate compressed message.
+        var compressed = false
         var opcode: UInt8
         var payload: [UInt8]
         var text: String { String(decoding: payload, as: UTF8.self) }
@@ -200,7 +202,7 @@ final class TestClient: @unchecked Sendable {
         } else if length == 127 {
             length = try take(8).reduce(0) { $0 << 8 | Int($1) }
         }
-        return Frame(fin: head[0] & 0x80 != 0, opcode: head[0] & 0x0F, payload: try take(length))
+        return Frame(fin: head[0] & 0x80 != 0, compressed: head[0] & 0x40 != 0, opcode: head[0] & 0x0F, payload: try take(length))
     }
 
     /// Waits for the server's close frame, answers it like a well-behaved client and waits for the
