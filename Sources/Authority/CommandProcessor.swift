@@ -17,7 +17,7 @@ public struct Outcome: Sendable {
     public var broadcast: String?
     public var replies: [Reply] = []
 
-    static func error(_ envelope: CommandEnvelope, code: String, message: String) -> Outcome {
+    static func error(_ envelope: CommandEnvelope, code: ErrorCode, message: String) -> Outcome {
         var outcome = Outcome()
         outcome.replies = [Reply(gateway: envelope.gateway, reply: AuthorityReply(
             kind: .error, command: envelope.id, connection: envelope.connection, game: envelope.game,
@@ -52,14 +52,14 @@ public struct CommandProcessor: Sendable {
         case .chat, .addBot, .leave, .command: break
         }
         guard var record else {
-            return .error(envelope, code: RelayErrorCode.unknownGame, message: "there is no game \(envelope.game)")
+            return .error(envelope, code: ErrorCode.unknownGame, message: "there is no game \(envelope.game)")
         }
         // Identity is the gateway's word (from its connection table), checked against our seats.
         guard let player = envelope.player,
               let seat = record.seats[player],
               seat.gateway == envelope.gateway, seat.connection == envelope.connection
         else {
-            return .error(envelope, code: RelayErrorCode.notSeated, message: "this connection holds no seat in game \(envelope.game)")
+            return .error(envelope, code: ErrorCode.notSeated, message: "this connection holds no seat in game \(envelope.game)")
         }
         let command: Command
         switch envelope.message {
@@ -82,7 +82,7 @@ public struct CommandProcessor: Sendable {
             return Outcome()  // handled above
         }
         guard !command.isSystem else {
-            return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: "\(command.type) is issued by the authority only")
+            return .error(envelope, code: ErrorCode.badRequest, message: "\(command.type) is issued by the authority only")
         }
         return apply(command, by: player, to: record, cause: envelope, now: now)
     }
@@ -93,7 +93,7 @@ public struct CommandProcessor: Sendable {
         switch PlayerText.chat(text) {
         case .success(let checked): line = checked
         case .failure(let violation):
-            return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: violation.message)
+            return .error(envelope, code: ErrorCode.badRequest, message: violation.message)
         }
         let name = record.state.player(player)?.name ?? player
         var outcome = Outcome()
@@ -113,7 +113,7 @@ public struct CommandProcessor: Sendable {
             events = try record.state.apply(command, by: player, dice: &dice)
         } catch {
             guard let envelope else { return Outcome() }
-            return .error(envelope, code: error.code.rawValue, message: error.message)
+            return .error(envelope, code: error.code, message: error.message)
         }
         // The auction clock restarts on every bid or pass; its deadline (wall clock) is part of
         // the state, so browsers can show it and a restarted authority keeps it.
@@ -187,17 +187,17 @@ public struct CommandProcessor: Sendable {
 
     private mutating func create(_ envelope: CommandEnvelope, name: String, options: GameOptions, existing: GameRecord?, now: Double) -> Outcome {
         guard existing == nil else {
-            return .error(envelope, code: "game_exists", message: "game \(envelope.game) already exists")
+            return .error(envelope, code: .gameExists, message: "game \(envelope.game) already exists")
         }
         guard let tokenHash = envelope.seat else {
-            return .error(envelope, code: RelayErrorCode.invalidToken, message: "create needs a seat token")
+            return .error(envelope, code: ErrorCode.invalidToken, message: "create needs a seat token")
         }
         var options = options
         if unshuffledCards { options.shuffleCards = false }
         do {
             options = try options.validated()
         } catch {
-            return .error(envelope, code: error.code.rawValue, message: error.message)
+            return .error(envelope, code: error.code, message: error.message)
         }
         var generator = SystemRandomNumberGenerator()
         var record = GameRecord(game: envelope.game, state: GameState(options: options, seed: seed ?? generator.next()))
@@ -207,13 +207,13 @@ public struct CommandProcessor: Sendable {
 
     private mutating func join(_ envelope: CommandEnvelope, name: String, record: GameRecord?, now: Double) -> Outcome {
         guard let record else {
-            return .error(envelope, code: RelayErrorCode.unknownGame, message: "there is no game \(envelope.game)")
+            return .error(envelope, code: ErrorCode.unknownGame, message: "there is no game \(envelope.game)")
         }
         guard let tokenHash = envelope.seat else {
-            return .error(envelope, code: RelayErrorCode.invalidToken, message: "join needs a seat token")
+            return .error(envelope, code: ErrorCode.invalidToken, message: "join needs a seat token")
         }
         if record.seats.values.contains(where: { $0.gateway == envelope.gateway && $0.connection == envelope.connection }) {
-            return .error(envelope, code: RelayErrorCode.alreadySeated, message: "this connection already holds a seat in game \(envelope.game)")
+            return .error(envelope, code: ErrorCode.alreadySeated, message: "this connection already holds a seat in game \(envelope.game)")
         }
         // The joiner is there: seats whose connection is gone past the grace are given up first,
         // so a lobby full of them takes the joiner in place of one.
@@ -232,13 +232,13 @@ public struct CommandProcessor: Sendable {
         switch PlayerText.name(requested) {
         case .success(let text): name = text
         case .failure(let violation):
-            return .error(envelope, code: RequestError.Code.badRequest.rawValue, message: violation.message)
+            return .error(envelope, code: ErrorCode.badRequest, message: violation.message)
         }
         let player: PlayerID
         do {
             player = try record.state.join(name: name)
         } catch {
-            return .error(envelope, code: error.code.rawValue, message: error.message)
+            return .error(envelope, code: error.code, message: error.message)
         }
         record.seats[player] = .init(tokenHash: tokenHash, gateway: envelope.gateway, connection: envelope.connection)
         passHost(&record, from: host)
@@ -252,10 +252,10 @@ public struct CommandProcessor: Sendable {
     /// any, wherever it is) loses it: a seat is held by one connection at a time.
     private mutating func rejoin(_ envelope: CommandEnvelope, record: GameRecord?, now: Double) -> Outcome {
         guard var record else {
-            return .error(envelope, code: RelayErrorCode.unknownGame, message: "there is no game \(envelope.game)")
+            return .error(envelope, code: ErrorCode.unknownGame, message: "there is no game \(envelope.game)")
         }
         guard let tokenHash = envelope.seat, let player = record.player(holding: tokenHash) else {
-            return .error(envelope, code: RelayErrorCode.invalidToken, message: "that token holds no seat in game \(envelope.game)")
+            return .error(envelope, code: ErrorCode.invalidToken, message: "that token holds no seat in game \(envelope.game)")
         }
         let previous = record.seats[player]!
         record.seats[player]?.gateway = envelope.gateway
@@ -272,7 +272,7 @@ public struct CommandProcessor: Sendable {
            gateway != envelope.gateway || connection != envelope.connection {
             outcome.replies.append(.init(gateway: gateway, reply: AuthorityReply(
                 kind: .revoke, command: nil, connection: connection, game: record.game, player: player,
-                code: RelayErrorCode.seatTaken, message: "your seat was taken over by another connection")))
+                code: ErrorCode.seatTaken, message: "your seat was taken over by another connection")))
         }
         return outcome
     }
@@ -292,14 +292,14 @@ public struct CommandProcessor: Sendable {
 
     private mutating func addBot(_ envelope: CommandEnvelope, record: inout GameRecord, by player: PlayerID, now: Double) -> Outcome {
         guard record.state.host == player else {
-            return .error(envelope, code: RuleViolation.Code.notHost.rawValue, message: "only the host adds bots")
+            return .error(envelope, code: ErrorCode.notHost, message: "only the host adds bots")
         }
         let number = record.seats.values.filter(\.isBot).count + 1
         let bot: PlayerID
         do {
             bot = try record.state.join(name: "Bot \(number)", bot: true)
         } catch {
-            return .error(envelope, code: error.code.rawValue, message: error.message)
+            return .error(envelope, code: error.code, message: error.message)
         }
         let events = [Event(.joined, player: bot, text: "Bot \(number) joined.")]
         record.seats[bot] = .init(tokenHash: nil)
@@ -314,7 +314,7 @@ public struct CommandProcessor: Sendable {
         do {
             events = try record.state.leave(player)
         } catch {
-            return .error(envelope, code: error.code.rawValue, message: error.message)
+            return .error(envelope, code: error.code, message: error.message)
         }
         record.seats[player] = nil
         passHost(&record, from: host)

@@ -332,7 +332,7 @@ struct GameLoop: Sendable {
     }
 
     private func publishUnavailable(_ envelope: CommandEnvelope, reason: String) async {
-        try? await store.commit(.error(envelope, code: RelayErrorCode.authorityUnavailable, message: reason), previousSeq: 0)
+        try? await store.commit(.error(envelope, code: ErrorCode.authorityUnavailable, message: reason), previousSeq: 0)
     }
 
     /// Whom the authority must play for right now (bots, away or long-disconnected players, a
@@ -367,7 +367,7 @@ struct GameLoop: Sendable {
     private func refusedQuarantined(_ envelope: CommandEnvelope, _ state: LoopState) -> Outcome? {
         guard let reason = state.quarantined else { return nil }
         if case .disconnect = envelope.message { return Outcome() }
-        return .error(envelope, code: RelayErrorCode.unknownGame, message: "game \(game) cannot be played (quarantined: \(reason))")
+        return .error(envelope, code: ErrorCode.unknownGame, message: "game \(game) cannot be played (quarantined: \(reason))")
     }
 
     /// A `create` from an address that holds `MAX_GAMES_PER_CLIENT` open games already (nil: go on,
@@ -375,7 +375,7 @@ struct GameLoop: Sendable {
     private func refusedCreate(_ envelope: CommandEnvelope, _ state: LoopState) -> Outcome? {
         guard envelope.type == "create", state.record == nil, let address = envelope.client,
               !openGames.reserve(game, for: address) else { return nil }
-        return .error(envelope, code: RelayErrorCode.tooManyGames,
+        return .error(envelope, code: ErrorCode.tooManyGames,
                       message: "at most \(openGames.limit) open games per client address: finish or leave one first")
     }
 

@@ -29,7 +29,7 @@ struct ClientRequestDecoding: Decodable {
         } catch let error as DecodingError {
             let field = FieldError(error, type: type)
             // Inside `options`, what is wrong is an option; `options` itself not an object is a bad request.
-            let code: RequestError.Code = field.path.first == Field.options.stringValue && field.path.count > 1 ? .invalidOptions : .badRequest
+            let code: ErrorCode = field.path.first == Field.options.stringValue && field.path.count > 1 ? .invalidOptions : .badRequest
             result = .failure(RequestError(code: code, message: field.message, re: id))
         }
     }

@@ -74,18 +74,11 @@ public enum SeatTokenFormat {
 }
 
 public struct RequestError: Error, Sendable, Equatable {
-    public enum Code: String, Sendable {
-        case invalidJSON = "invalid_json"
-        case badRequest = "bad_request"
-        case unknownType = "unknown_type"
-        case invalidGame = "invalid_game"
-        case invalidOptions = "invalid_options"
-    }
-    public var code: Code
+    public var code: ErrorCode
     public var message: String
     public var re: JSONValue
 
-    public init(code: Code, message: String, re: JSONValue = .null) {
+    public init(code: ErrorCode, message: String, re: JSONValue = .null) {
         self.code = code
         self.message = message
         self.re = re

@@ -14,7 +14,7 @@ public struct EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     /// `bad_request`, or the rules' code (`invalid_options`) when the message's options were refused.
-    public var code: String
+    public var code: ErrorCode
     public var message: String
     public var replyTo: Header?
 
@@ -87,7 +87,7 @@ extension CommandEnvelope: Decodable {
     /// a client's: the shape-checking scanner reads it first (one pass, within `JSONLimits.message`),
     /// then one typed decode, no text round trip. Never traps.
     public static func decode(_ payload: [UInt8]) -> Result<CommandEnvelope, EnvelopeError> {
-        let badRequest = RequestError.Code.badRequest.rawValue
+        let badRequest = ErrorCode.badRequest
         let value: JSONValue
         do {
             value = try JSONValue(parsing: payload, limits: .message)
@@ -98,7 +98,7 @@ extension CommandEnvelope: Decodable {
         do {
             return .success(try value.decode(CommandEnvelope.self))
         } catch let violation as RuleViolation {
-            return .failure(EnvelopeError(code: violation.code.rawValue, message: violation.message, replyTo: header))
+            return .failure(EnvelopeError(code: violation.code, message: violation.message, replyTo: header))
         } catch let error as DecodingError {
             let field = FieldError(error, type: value["msg"]?["type"]?.stringValue ?? "the envelope")
             return .failure(EnvelopeError(code: badRequest, message: field.message, replyTo: header))

@@ -70,11 +70,11 @@ public struct AuthorityReply: Sendable, Equatable, Codable {
     public var game: GameID
     public var seq: Int?
     public var player: String?
-    public var code: String?
+    public var code: ErrorCode?
     public var message: String?
 
     public init(kind: Kind, command: String?, connection: String, game: GameID, seq: Int? = nil,
-                player: String? = nil, code: String? = nil, message: String? = nil) {
+                player: String? = nil, code: ErrorCode? = nil, message: String? = nil) {
         self.kind = kind
         self.command = command
         self.connection = connection

@@ -1,4 +1,5 @@
 import Foundation
+import Monopoly
 
 /// Messages the gateway sends to browsers (besides `state`, which the authority encodes once and
 /// every gateway forwards byte for byte). Fields without a value are sent as null, never left out.
@@ -22,9 +23,9 @@ public enum ServerMessage {
         ]))
     }
 
-    public static func error(code: String, message: String, re: JSONValue) -> String {
+    public static func error(code: ErrorCode, message: String, re: JSONValue) -> String {
         WireJSON.encode(JSONValue.object([
-            "type": .string("error"), "code": .string(code), "message": .string(message), "re": re,
+            "type": .string("error"), "code": .string(code.rawValue), "message": .string(message), "re": re,
         ]))
     }
 
@@ -41,18 +42,4 @@ public enum ServerMessage {
             "type": .string("lobby"), "games": .array(games), "re": re, "server_time": .number(serverTime),
         ]))
     }
-}
-
-/// Error codes a client can receive besides the rules engine's own.
-public enum RelayErrorCode {
-    public static let authorityUnavailable = "authority_unavailable"
-    public static let notSeated = "not_seated"
-    public static let alreadySeated = "already_seated"
-    public static let unknownGame = "unknown_game"
-    public static let invalidToken = "invalid_token"
-    public static let seatTaken = "seat_taken"
-    public static let rateLimited = "rate_limited"
-    /// The client's address holds `MAX_GAMES_PER_CLIENT` open games already.
-    public static let tooManyGames = "too_many_games"
-    public static let redisUnavailable = "redis_unavailable"
 }

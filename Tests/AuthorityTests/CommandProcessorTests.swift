@@ -56,10 +56,10 @@ import Testing
         // Bob's connection claims to be p1 (the host) to start the game: the seat check refuses.
         let impersonation = processor.handle(envelope("start", connection: "7", gateway: "gw2", player: "p1"), record: record, now: 0)
         #expect(impersonation.record == nil)
-        #expect(impersonation.replies.first?.reply.code == RelayErrorCode.notSeated)
+        #expect(impersonation.replies.first?.reply.code == .notSeated)
         // Bob as himself is not the host.
         let notHost = processor.handle(envelope("start", connection: "7", gateway: "gw2", player: "p2"), record: record, now: 0)
-        #expect(notHost.replies.first?.reply.code == "not_host")
+        #expect(notHost.replies.first?.reply.code == .notHost)
         let started = processor.handle(envelope("start", player: "p1"), record: record, now: 0)
         record = try #require(started.record)
         #expect(record.state.phase == .playing)
@@ -78,7 +78,7 @@ import Testing
         #expect(rejoined.replies[1].reply.connection == "7")
         // The old connection can no longer act for p2.
         let stale = processor.handle(envelope("roll", connection: "7", gateway: "gw2", player: "p2"), record: updated, now: 0)
-        #expect(stale.replies.first?.reply.code == RelayErrorCode.notSeated)
+        #expect(stale.replies.first?.reply.code == .notSeated)
     }
 
     @Test func rejoinWithAWrongTokenOrGameIsRejected() {
@@ -86,9 +86,9 @@ import Testing
         let record = twoPlayerLobby(&processor)
         let wrong = processor.handle(envelope("rejoin", connection: "5", seat: String(repeating: "c", count: 64)), record: record, now: 0)
         #expect(wrong.record == nil)
-        #expect(wrong.replies.first?.reply.code == RelayErrorCode.invalidToken)
+        #expect(wrong.replies.first?.reply.code == .invalidToken)
         let noGame = processor.handle(envelope("rejoin", connection: "5", seat: aliceSeat), record: nil, now: 0)
-        #expect(noGame.replies.first?.reply.code == RelayErrorCode.unknownGame)
+        #expect(noGame.replies.first?.reply.code == .unknownGame)
     }
 
     @Test func aStolenGameIdWithoutASeatChangesNothing() {
@@ -96,7 +96,7 @@ import Testing
         let record = twoPlayerLobby(&processor)
         let outcome = processor.handle(envelope("roll", connection: "666", gateway: "gw1"), record: record, now: 0)
         #expect(outcome.record == nil)
-        #expect(outcome.replies.first?.reply.code == RelayErrorCode.notSeated)
+        #expect(outcome.replies.first?.reply.code == .notSeated)
     }
 
     @Test func disconnectKeepsTheSeatAndMarksThePlayer() throws {
@@ -115,7 +115,7 @@ import Testing
         let record = twoPlayerLobby(&processor)
         let outcome = processor.handle(envelope("join", connection: "7", gateway: "gw2", seat: String(repeating: "d", count: 64),
                                                 fields: ["name": .string("Again")]), record: record, now: 0)
-        #expect(outcome.replies.first?.reply.code == RelayErrorCode.alreadySeated)
+        #expect(outcome.replies.first?.reply.code == .alreadySeated)
     }
 
     @Test func illegalGameCommandsAreRejectedWithTheRulesCode() {
@@ -126,9 +126,9 @@ import Testing
         let other = current == "p1" ? ("p2", "7", "gw2") : ("p1", "1", "gw1")
         let outOfTurn = processor.handle(envelope("roll", connection: other.1, gateway: other.2, player: other.0), record: record, now: 0)
         #expect(outOfTurn.record == nil)
-        #expect(outOfTurn.replies.first?.reply.code == "not_your_turn")
+        #expect(outOfTurn.replies.first?.reply.code == .notYourTurn)
         let system = processor.handle(envelope("auction_timeout", connection: other.1, gateway: other.2, player: other.0), record: record, now: 0)
-        #expect(system.replies.first?.reply.code == "bad_request")
+        #expect(system.replies.first?.reply.code == .badRequest)
     }
 
     @Test func chatIsBroadcastWithoutChangingState() {
@@ -147,7 +147,7 @@ import Testing
         let record = twoPlayerLobby(&processor)
         let outcome = processor.handle(envelope("chat", player: "p1", fields: ["text": .string(text)]), record: record, now: 0)
         #expect(outcome.broadcast == nil)
-        #expect(outcome.replies.first?.reply.code == "bad_request")
+        #expect(outcome.replies.first?.reply.code == .badRequest)
     }
 
     @Test func chatIsBroadcastTrimmedAndNormalized() {
@@ -162,12 +162,12 @@ import Testing
         var processor = CommandProcessor(seed: 1)
         let created = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string(name)]), record: nil, now: 0)
         #expect(created.record == nil)
-        #expect(created.replies.first?.reply.code == "bad_request")
+        #expect(created.replies.first?.reply.code == .badRequest)
         let lobby = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("Alice")]), record: nil, now: 0).record
         let joined = processor.handle(envelope("join", connection: "7", gateway: "gw2", seat: bobSeat, fields: ["name": .string(name)]),
                                       record: lobby, now: 0)
         #expect(joined.record == nil)
-        #expect(joined.replies.first?.reply.code == "bad_request")
+        #expect(joined.replies.first?.reply.code == .badRequest)
     }
 
     /// A publisher past the gateway gets the same answer: the option named, nothing created. The
@@ -190,11 +190,11 @@ import Testing
         case .success(let envelope):
             let outcome = processor.handle(envelope, record: nil, now: 0)
             #expect(outcome.record == nil)
-            #expect(outcome.replies.first?.reply.code == "invalid_options")
+            #expect(outcome.replies.first?.reply.code == .invalidOptions)
             #expect(outcome.replies.first?.reply.message == message)
         case .failure(let error):
             #expect(error.replyTo?.id == "gw1-1")
-            #expect(error.code == "invalid_options")
+            #expect(error.code == .invalidOptions)
             #expect(error.message == message)
         }
     }

@@ -40,7 +40,7 @@ import Testing
         var record = try lobbyFullOfGhosts(&processor)
         // Within the grace a seat waits for its refresh.
         let early = processor.handle(envelope("join", connection: "friend", seat: token(8), name: "Friend"), record: record, now: 5)
-        #expect(early.replies.first?.reply.code == "game_full")
+        #expect(early.replies.first?.reply.code == .gameFull)
         #expect(processor.nextSeatRelease(record) == 15)
         #expect(processor.releasingAbsentSeats(record, now: 14.9).record == nil)
         let released = processor.releasingAbsentSeats(record, now: 15)
@@ -54,7 +54,7 @@ import Testing
         #expect(names(record) == ["Host", "Friend"])
         // A ghost's token holds no seat any more.
         let back = processor.handle(envelope("rejoin", connection: "g9", seat: token(1)), record: record, now: 17)
-        #expect(back.replies.first?.reply.code == RelayErrorCode.invalidToken)
+        #expect(back.replies.first?.reply.code == .invalidToken)
     }
 
     @Test func aFullLobbyTakesAJoinerInPlaceOfSeatsPastTheGrace() throws {

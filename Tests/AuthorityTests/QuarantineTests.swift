@@ -42,7 +42,7 @@ extension RunnerTests {
             await registry.resumeActiveGames()
             await registry.dispatch(envelope("add_bot", id: "b", player: "p1"))
             let refused = await answer(to: "b", in: replies)
-            #expect(refused?.kind == .error && refused?.code == RelayErrorCode.unknownGame)
+            #expect(refused?.kind == .error && refused?.code == .unknownGame)
             let entry = try #require(try await store.quarantinedGames()[game])
             #expect(entry.command == "roll by p1 (command gw1-9)")
             #expect(try await !isActive(redis, game))

@@ -358,7 +358,7 @@ struct RunnerTests {
             await registry.dispatch(envelope("roll", id: "r", player: "p1"))
             #expect(await poll(timeout: .seconds(10)) { replies.withLockedValue { $0.contains { $0.command == "r" } } })
             let answer = replies.withLockedValue { $0.first { $0.command == "r" } }
-            #expect(answer?.kind == .error && answer?.code == RelayErrorCode.unknownGame)
+            #expect(answer?.kind == .error && answer?.code == .unknownGame)
             // Out of the lobby and the active games (no authority resumes it again), its keys left as they were.
             #expect(try await !isActive(redis, game))
             #expect(try await !isListed(redis, game))
@@ -478,7 +478,7 @@ struct RunnerTests {
             let first = await registry()
             for n in 1...3 { #expect(await create(n, from: "192.0.2.1", on: first)?.kind == .welcome) }
             let refused = await create(4, from: "192.0.2.1", on: first)
-            #expect(refused?.kind == .error && refused?.code == RelayErrorCode.tooManyGames)
+            #expect(refused?.kind == .error && refused?.code == .tooManyGames)
             #expect(await seq(redis, GameID(rawValue: "QUOTA4")!) == -1)
             #expect(await create(5, from: "192.0.2.2", on: first)?.kind == .welcome)
             // Leaving one of its games (the lobby is closed) frees a slot.
@@ -492,7 +492,7 @@ struct RunnerTests {
             let next = await registry()
             await next.resumeActiveGames()
             #expect(await poll(timeout: .seconds(10)) { next.openGames.count(for: "192.0.2.1") == 3 })
-            #expect(await create(7, from: "192.0.2.1", on: next)?.code == RelayErrorCode.tooManyGames)
+            #expect(await create(7, from: "192.0.2.1", on: next)?.code == .tooManyGames)
             await next.stopAll()
             await feed.close()
         }

@@ -1,6 +1,7 @@
 import Authority
 import Foundation
 import Logging
+import Monopoly
 import NIOConcurrencyHelpers
 import NIOPosix
 import Redis
@@ -62,7 +63,7 @@ struct RelayHubTests {
             try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
                                                       seat: seat.value.tokenHash, message: .rejoin))
             #expect(try await player.nextMessage()["seq"]?.intValue == 2)
-            #expect(try await player.nextMessage()["code"]?.stringValue == RelayErrorCode.seatTaken)
+            #expect(try await player.nextMessage()["code"]?.stringValue == ErrorCode.seatTaken.rawValue)
             #expect(await eventually { stack.interest(game) == 1 })
             try await offload { try player.sendClose(code: 1000) }
             #expect(await eventually { stack.hub.withState { $0.sessions.count } == 1 })
@@ -135,7 +136,7 @@ struct RelayHubTests {
             try await player.request(#"{"type":"create","name":"Ann","id":2}"#)
             let refused = try await player.nextMessage()
             #expect(refused["type"]?.stringValue == "error")
-            #expect(refused["code"]?.stringValue == RelayErrorCode.alreadySeated)
+            #expect(refused["code"]?.stringValue == ErrorCode.alreadySeated.rawValue)
             #expect(refused["re"]?.intValue == 2)
 
             let create = try await authority.next("create")
@@ -170,7 +171,7 @@ struct RelayHubTests {
                                                       seat: SeatToken.hash(SeatToken.mint()),
                                                       message: .join(name: "Cy")))
             let answer = try await player.nextMessage()
-            #expect(answer["code"]?.stringValue == RelayErrorCode.authorityUnavailable)
+            #expect(answer["code"]?.stringValue == ErrorCode.authorityUnavailable.rawValue)
             #expect(answer["re"]?.intValue == 5)
 
             // The client holds no seat as far as the gateway knows: the authority must not keep one
@@ -316,7 +317,7 @@ extension RelayHubTests {
             // The third create within the minute is refused here; the authority never sees it.
             try await client.request(#"{"type":"create","name":"Ann","id":"third"}"#)
             let refused = try await client.nextMessage()
-            #expect(refused["code"]?.stringValue == RelayErrorCode.rateLimited && refused["re"]?.stringValue == "third")
+            #expect(refused["code"]?.stringValue == ErrorCode.rateLimited.rawValue && refused["re"]?.stringValue == "third")
             #expect(authority.waiting == 0)
             // Another address is not limited by this one's creates.
             #expect(stack.hub.withCreateRate { $0.allow("192.0.2.7") })

@@ -56,7 +56,7 @@ extension GameState {
 }
 
 /// The violation code thrown by `body`, or nil.
-func violation<T>(_ body: () throws -> T) -> RuleViolation.Code? {
+func violation<T>(_ body: () throws -> T) -> ErrorCode? {
     do {
         _ = try body()
         return nil

@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func serverErrorAlwaysCarriesRe() {
-        #expect(ServerMessage.error(code: "x", message: "y", re: .null) == #"{"code":"x","message":"y","re":null,"type":"error"}"#)
+        #expect(ServerMessage.error(code: .gameExists, message: "y", re: .null) == #"{"code":"game_exists","message":"y","re":null,"type":"error"}"#)
     }
 
     @Test func welcomeAckAndLobbyCarryTheServerTimeToTheMillisecond() throws {

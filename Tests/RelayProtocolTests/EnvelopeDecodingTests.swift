@@ -62,7 +62,7 @@ import Testing
     @Test(arguments: refused.indices) func refusesWhatItCannotReadAndNamesWhoToAnswer(_ row: Int) {
         let (text, code, message, replyTo) = Self.refused[row]
         let error = CommandEnvelope.decode(Array(text.utf8)).failure
-        #expect(error?.code == code)
+        #expect(error?.code.rawValue == code)
         #expect(error?.message == message)
         #expect(error?.replyTo == replyTo)
     }

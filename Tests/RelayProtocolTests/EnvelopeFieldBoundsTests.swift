@@ -41,7 +41,7 @@ import Testing
             Issue.record("decoded")
             return
         }
-        #expect(error.code == "bad_request")
+        #expect(error.code == .badRequest)
         #expect(error.message == message)
         #expect((error.replyTo != nil) == answerable)
     }

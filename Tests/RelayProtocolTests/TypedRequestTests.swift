@@ -36,7 +36,7 @@ import Testing
         #expect(try ClientRequest.parse(text).get().kind == kind)
     }
 
-    static let refused: [(String, RequestError.Code, String)] = [
+    static let refused: [(String, ErrorCode, String)] = [
         // Shape and syntax: refused before any decoding.
         (#"{"type":"lobby","x":"# + String(repeating: "[", count: 33) + String(repeating: "]", count: 33) + "}",
          .badRequest, "JSON nested deeper than 32 levels"),

@@ -1,4 +1,5 @@
 import Foundation
+import Monopoly
 import NIOCore
 import Redis
 import RelayProtocol
@@ -52,7 +53,7 @@ extension RelayHub {
                 return session.connection
             }
             if let connection {
-                connection.send(text: ServerMessage.error(code: RelayErrorCode.seatTaken,
+                connection.send(text: ServerMessage.error(code: ErrorCode.seatTaken,
                                                           message: reply.message ?? "your seat was taken over by another connection", re: .null))
             }
             return
@@ -79,7 +80,7 @@ extension RelayHub {
                 connection.send(text: ServerMessage.ack(game: reply.game, seq: reply.seq, re: pending.re))
                 if pending.type == "leave" { leave(reply.game, connectionID, &hub) }
             case .error:
-                connection.send(text: ServerMessage.error(code: reply.code ?? "error", message: reply.message ?? "rejected", re: pending.re))
+                connection.send(text: ServerMessage.error(code: reply.code ?? .authorityUnavailable, message: reply.message ?? "rejected", re: pending.re))
             case .revoke:
                 break
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import Monopoly
 import NIOConcurrencyHelpers
 import NIOCore
 import Redis
@@ -158,14 +159,14 @@ public final class RelayHub: Sendable {
             return
         case .limited:
             rateLimited.increment()
-            connection.send(text: ServerMessage.error(code: RelayErrorCode.rateLimited, message: "slow down: at most \(Int(configuration.messagesPerSecond)) messages per second", re: .null))
+            connection.send(text: ServerMessage.error(code: ErrorCode.rateLimited, message: "slow down: at most \(Int(configuration.messagesPerSecond)) messages per second", re: .null))
             return
         case .handle:
             break
         }
         switch ClientRequest.parse(text) {
         case .failure(let error):
-            connection.send(text: ServerMessage.error(code: error.code.rawValue, message: error.message, re: error.re))
+            connection.send(text: ServerMessage.error(code: error.code, message: error.message, re: error.re))
         case .success(let request):
             enqueue(request, for: connection)
         }
@@ -202,7 +203,7 @@ public final class RelayHub: Sendable {
         let session = state.withLockedValue { $0.sessions[connection.id] }
         guard let session else { return }
         let re = request.id
-        func fail(_ code: String, _ message: String) {
+        func fail(_ code: ErrorCode, _ message: String) {
             connection.send(text: ServerMessage.error(code: code, message: message, re: re))
         }
         // A seat request (create, join, rejoin) holds the connection's one seat until its answer:
@@ -211,7 +212,7 @@ public final class RelayHub: Sendable {
         switch request.kind {
         case .create, .join, .rejoin, .spectate:
             if seatRequestInFlight(for: connection.id) {
-                return fail(RelayErrorCode.alreadySeated, "wait for the answer to your previous seat request")
+                return fail(ErrorCode.alreadySeated, "wait for the answer to your previous seat request")
             }
         default:
             break
@@ -219,35 +220,35 @@ public final class RelayHub: Sendable {
         switch request.kind {
         case .lobby:
             state.withLockedValue { _ = $0.lobbyWatchers.insert(connection.id) }
-            guard let list = await lobbyList() else { return fail(RelayErrorCode.redisUnavailable, "the lobby cannot be read right now") }
+            guard let list = await lobbyList() else { return fail(ErrorCode.redisUnavailable, "the lobby cannot be read right now") }
             connection.send(text: list.message(re: re))
 
         case .create(let name, let options):
-            guard session.game == nil else { return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first") }
+            guard session.game == nil else { return fail(ErrorCode.alreadySeated, "leave game \(session.game!) first") }
             guard withCreateRate({ $0.allow(connection.limitKey) }) else {
-                return fail(RelayErrorCode.rateLimited, "at most \(Int(configuration.createsPerMinute)) new games per minute from one address")
+                return fail(ErrorCode.rateLimited, "at most \(Int(configuration.createsPerMinute)) new games per minute from one address")
             }
             let game = GameID.random()
             await requestSeat(game: game, message: .create(name: name, options: options),
                               token: SeatToken.mint(), connection: connection, re: re)
 
         case .join(let game, let name):
-            guard session.game == nil else { return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first") }
+            guard session.game == nil else { return fail(ErrorCode.alreadySeated, "leave game \(session.game!) first") }
             await requestSeat(game: game, message: .join(name: name), token: SeatToken.mint(), connection: connection, re: re)
 
         case .rejoin(let game, let token):
             guard session.game == nil || (session.game == game && session.player == nil) else {
-                return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first")
+                return fail(ErrorCode.alreadySeated, "leave game \(session.game!) first")
             }
             if session.spectating { state.withLockedValue { leave(game, connection.id, &$0) } }
             await requestSeat(game: game, message: .rejoin, token: token, connection: connection, re: re)
 
         case .spectate(let game):
-            guard session.game == nil else { return fail(RelayErrorCode.alreadySeated, "leave game \(session.game!) first") }
+            guard session.game == nil else { return fail(ErrorCode.alreadySeated, "leave game \(session.game!) first") }
             await spectate(game, connection: connection, re: re)
 
         case .leave:
-            guard let game = session.game else { return fail(RelayErrorCode.notSeated, "you are not in a game") }
+            guard let game = session.game else { return fail(ErrorCode.notSeated, "you are not in a game") }
             if session.player == nil {
                 state.withLockedValue { leave(game, connection.id, &$0) }
                 connection.send(text: ServerMessage.ack(game: game, seq: nil, re: re))
@@ -267,7 +268,7 @@ public final class RelayHub: Sendable {
     /// A message only a seated player sends (chat, add_bot, the rules' commands), as that player.
     private func forwardSeated(_ message: EnvelopeMessage, session: Session, connection: WebSocketConnection, re: JSONValue) async {
         guard let game = session.game, let player = session.player else {
-            connection.send(text: ServerMessage.error(code: RelayErrorCode.notSeated,
+            connection.send(text: ServerMessage.error(code: ErrorCode.notSeated,
                                                       message: "\(message.type) needs a seat: join or rejoin a game first", re: re))
             return
         }
@@ -280,7 +281,7 @@ public final class RelayHub: Sendable {
         do {
             try await retain(game)
         } catch {
-            connection.send(text: ServerMessage.error(code: RelayErrorCode.redisUnavailable, message: "cannot reach Redis", re: re))
+            connection.send(text: ServerMessage.error(code: ErrorCode.redisUnavailable, message: "cannot reach Redis", re: re))
             return
         }
         let sent = await forward(game: game, player: nil, message: message, connection: connection, re: re, token: token)
@@ -309,11 +310,11 @@ public final class RelayHub: Sendable {
             }
             if !entered {
                 await release(game)
-                connection.send(text: ServerMessage.error(code: RelayErrorCode.unknownGame, message: "there is no game \(game)", re: re))
+                connection.send(text: ServerMessage.error(code: ErrorCode.unknownGame, message: "there is no game \(game)", re: re))
             }
         } catch {
             await release(game)
-            connection.send(text: ServerMessage.error(code: RelayErrorCode.redisUnavailable, message: "cannot reach Redis", re: re))
+            connection.send(text: ServerMessage.error(code: ErrorCode.redisUnavailable, message: "cannot reach Redis", re: re))
         }
     }
 
@@ -325,7 +326,7 @@ public final class RelayHub: Sendable {
         func unavailable(_ why: String) -> Bool {
             self.unavailable.increment()
             logger.debug("command refused: \(why)", metadata: ["game": "\(game)", "connection": "\(connection.id)"])
-            connection.send(text: ServerMessage.error(code: RelayErrorCode.authorityUnavailable, message: why, re: re))
+            connection.send(text: ServerMessage.error(code: ErrorCode.authorityUnavailable, message: why, re: re))
             return false
         }
         // The cached view of the lease may be one poll old (a standby may have just taken it).
@@ -378,7 +379,7 @@ public final class RelayHub: Sendable {
             guard self.state.withLockedValue({ $0.pending.removeValue(forKey: id) }) != nil else { return }
             let connection = self.state.withLockedValue { $0.sessions[pending.connection]?.connection }
             self.unavailable.increment()
-            connection?.send(text: ServerMessage.error(code: RelayErrorCode.authorityUnavailable,
+            connection?.send(text: ServerMessage.error(code: ErrorCode.authorityUnavailable,
                                                        message: "the game authority did not answer in time; try again", re: pending.re))
             if pending.token != nil {
                 // The seat request may still be applied (late) or have been applied with its

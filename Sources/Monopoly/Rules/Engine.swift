@@ -42,7 +42,7 @@ extension Engine {
 
     mutating func emit(_ event: Event) { events.append(event) }
 
-    func violation(_ code: RuleViolation.Code, _ message: String) -> RuleViolation { RuleViolation(code, message) }
+    func violation(_ code: ErrorCode, _ message: String) -> RuleViolation { RuleViolation(code, message) }
 
     func requireCurrent(_ player: Int) throws(RuleViolation) {
         guard state.current == state.players[player].id else {
