@@ -61,6 +61,14 @@ public struct CommandProcessor: Sendable {
         else {
             return .error(envelope, code: ErrorCode.notSeated, message: "this connection holds no seat in game \(envelope.game)")
         }
+        if let earlier = repeated(envelope, seat: seat) { return earlier }
+        var outcome = seated(envelope, record: &record, player: player, now: now)
+        remember(envelope, player: player, in: &outcome)
+        return outcome
+    }
+
+    /// A seated player's request (its identity checked).
+    private mutating func seated(_ envelope: CommandEnvelope, record: inout GameRecord, player: PlayerID, now: Double) -> Outcome {
         let command: Command
         switch envelope.message {
         case .chat(let text):

@@ -14,9 +14,11 @@ public struct GameRecord: Codable, Sendable, Equatable {
         public var timeouts: Int = 0
         /// When the seat's connection was lost (seconds since 1970), for the grace period.
         public var disconnectedAt: Double?
+        /// The player's last applied requests (at most `RecentCommand.limit`): retries are answered, not applied.
+        public var recent: [RecentCommand]?
 
         enum CodingKeys: String, CodingKey {
-            case tokenHash = "token_hash", gateway, connection = "conn", timeouts, disconnectedAt = "disconnected_at"
+            case tokenHash = "token_hash", gateway, connection = "conn", timeouts, disconnectedAt = "disconnected_at", recent
         }
 
         public var isBot: Bool { tokenHash == nil }
@@ -28,6 +30,7 @@ public struct GameRecord: Codable, Sendable, Equatable {
             try container.encode(connection, forKey: .connection)
             try container.encode(timeouts, forKey: .timeouts)
             try container.encode(disconnectedAt, forKey: .disconnectedAt)
+            try container.encodeIfPresent(recent, forKey: .recent)
         }
     }
 
@@ -67,6 +70,11 @@ public struct GameRecord: Codable, Sendable, Equatable {
         if !count.contains(seq) { violations.append("seq \(seq) out of bounds") }
         for (player, seat) in seats where !count.contains(seat.timeouts) {
             violations.append("\(player)'s timeouts \(seat.timeouts) out of bounds")
+        }
+        for (player, seat) in seats {
+            guard let recent = seat.recent else { continue }
+            if recent.count > RecentCommand.limit { violations.append("\(player) remembers \(recent.count) requests") }
+            if recent.contains(where: { !count.contains($0.seq) }) { violations.append("\(player)'s recent requests name a seq out of bounds") }
         }
         return violations
     }
@@ -167,6 +175,7 @@ extension GameRecord.Seat: JSONWritable {
             o.field("conn", connection)
             o.field("disconnected_at", disconnectedAt)
             o.field("gateway", gateway)
+            if let recent { o.field("recent", recent) }
             o.field("timeouts", timeouts)
             o.field("token_hash", tokenHash)
         }

@@ -35,7 +35,7 @@ struct EnvelopeFieldError: Error, CustomStringConvertible {
 }
 
 extension CommandEnvelope {
-    /// The longest `id`, `gateway`, `conn`, `player` and `client` read, in bytes of UTF-8: far above
+    /// The longest `id`, `gateway`, `conn`, `player`, `client` and `key` read, in bytes of UTF-8: far above
     /// what gateways write (`gw-HOSTNAME-PID-N`, a connection number, `p3`, an IP address), far
     /// below what would bloat a record (the creator is kept) or name a reply channel.
     public static let maximumFieldBytes = 128
@@ -80,6 +80,7 @@ extension CommandEnvelope: Decodable {
                   player: try fields.decodeBoundedIfPresent(.player),
                   seat: seat,
                   client: try fields.decodeBoundedIfPresent(.client),
+                  key: try fields.decodeBoundedIfPresent(.key),
                   message: try fields.decode(EnvelopeMessage.self, forKey: .message))
     }
 

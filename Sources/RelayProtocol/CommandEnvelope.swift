@@ -16,12 +16,17 @@ public struct CommandEnvelope: Sendable, Equatable, Encodable {
     /// The client's address as the gateway knows it (its peer, or the one the load balancer's PROXY
     /// header names), on `create` only: the authority counts open games per address.
     public var client: String?
+    /// The client's own request `id` as text (see `CommandEnvelope.key(of:)`): the authority answers a
+    /// seated player's command that repeats one of its last few (same key, same message) as it did
+    /// the first time, without applying it again: a client retries with the same id.
+    public var key: String?
     /// The client's message, decoded and checked by the gateway (or its own `disconnect`); on the
     /// wire `{"type":"bid","amount":120}`, only the type's own fields.
     public var message: EnvelopeMessage
 
     public init(id: String, gateway: String, connection: String, game: GameID,
-                player: String? = nil, seat: String? = nil, client: String? = nil, message: EnvelopeMessage) {
+                player: String? = nil, seat: String? = nil, client: String? = nil, key: String? = nil, message: EnvelopeMessage) {
+        self.key = key
         self.id = id
         self.gateway = gateway
         self.connection = connection
@@ -33,7 +38,7 @@ public struct CommandEnvelope: Sendable, Equatable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, gateway, connection = "conn", game, player, seat, client, message = "msg"
+        case id, gateway, connection = "conn", game, player, seat, client, key, message = "msg"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -45,10 +50,20 @@ public struct CommandEnvelope: Sendable, Equatable, Encodable {
         try container.encode(player, forKey: .player)
         try container.encode(seat, forKey: .seat)
         try container.encodeIfPresent(client, forKey: .client)
+        try container.encodeIfPresent(key, forKey: .key)
         try container.encode(message, forKey: .message)
     }
 
     public var type: String { message.type }
+
+    /// A client request id as a dedupe key: a string as it is, an integer as its digits; none for null.
+    public static func key(of requestID: JSONValue) -> String? {
+        switch requestID {
+        case .string(let text): "s:" + text
+        case .number(let number): Int64(exactly: number).map { "n:\($0)" }
+        default: nil
+        }
+    }
 }
 
 /// What the authority publishes to one gateway's reply channel. Every command gets exactly one.

@@ -445,8 +445,9 @@ struct RunnerTests {
             let record = try #require(try await store.load(game))
             #expect(record.state.endReason == "abandoned" && record.state.winner == nil)
             #expect(record.seq > vacant + 1, "the bots played meanwhile")
-            #expect(try await !isActive(redis, game))
-            #expect(try await !isListed(redis, game))
+            // The lobby list follows the commit's script: waited for, not read at once.
+            #expect(await poll(timeout: .seconds(10)) { (try? await isActive(redis, game)) == false })
+            #expect(await poll(timeout: .seconds(10)) { (try? await isListed(redis, game)) == false })
             #expect(await poll(timeout: .seconds(10)) { await registry.loadedGames == 0 })
             await registry.stopAll()
         }

@@ -59,9 +59,10 @@ class GameClient:
     async def send_raw(self, text: str):
         await self._ws.send(text)
 
-    async def request(self, type_: str, timeout: float = 5, **fields):
-        """Sends a message with a fresh id and returns the answer that echoes it (ack, welcome, error)."""
-        request_id = f"{self.name}-{next(_ids)}"
+    async def request(self, type_: str, timeout: float = 5, request_id=None, **fields):
+        """Sends a message with a fresh id (or `request_id`: a retry) and returns the answer that
+        echoes it (ack, welcome, error)."""
+        request_id = request_id or f"{self.name}-{next(_ids)}"
         future = asyncio.get_running_loop().create_future()
         self._answers[request_id] = future
         await self._ws.send(json.dumps({"type": type_, "id": request_id, **fields}))

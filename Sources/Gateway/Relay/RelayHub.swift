@@ -335,7 +335,8 @@ public final class RelayHub: Sendable {
         let id = nextCommandID()
         let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection.id)", game: game,
                                        player: player, seat: token.map(SeatToken.hash),
-                                       client: message.type == "create" ? connection.limitKey : nil, message: message)
+                                       client: message.type == "create" ? connection.limitKey : nil,
+                                       key: CommandEnvelope.key(of: re), message: message)
         // NIO's conversion clamps: no setting can overflow the nanoseconds.
         let timeout = connection.eventLoop.scheduleTask(in: TimeAmount(configuration.acknowledgementTimeout)) {
             self.acknowledgementTimedOut(id)

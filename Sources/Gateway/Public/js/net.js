@@ -46,6 +46,9 @@ export class Connection {
     this.onOpen = onOpen;
     this.onStatus = onStatus;
     this.nextId = 1;
+    // Ids are unique per page load: the authority takes a seated player's request id as the key
+    // that makes a retry idempotent, and a reloaded page must not reuse the last page's.
+    this.idPrefix = Math.random().toString(36).slice(2, 8);
     this.pending = new Map();
     this.sent = []; // the last requests, for tests and bug reports
     this.attempt = 0;
@@ -80,6 +83,15 @@ export class Connection {
       const re = message.re;
       const request = re != null ? this.pending.get(re) : undefined;
       if ('server_time' in message) serverClock.sample(message.server_time, request?.sentAt);
+      if (request && message.type === 'error' && message.code === 'authority_unavailable' && request.retries > 0) {
+        // The command may have been applied with its answer lost, or not at all: sent again with
+        // the same id, it is applied at most once and answered as the first time.
+        request.retries -= 1;
+        setTimeout(() => {
+          if (this.pending.get(re) === request && this.isOpen) this.socket.send(request.text);
+        }, Connection.RETRY_DELAY_MS);
+        return;
+      }
       if (request) {
         const { resolve, reject } = request;
         this.pending.delete(re);
@@ -110,6 +122,12 @@ export class Connection {
     this.timer = setTimeout(() => this.open(), delay);
   }
 
+  /// Requests that are not retried on `authority_unavailable`: seat and lobby requests (a new
+  /// game or seat each time; `resume` retries rejoin itself), and chat (not deduplicated).
+  static NOT_RETRIED = new Set(['lobby', 'create', 'join', 'rejoin', 'spectate', 'leave', 'chat']);
+  static RETRIES = 3;
+  static RETRY_DELAY_MS = 1000;
+
   get isOpen() {
     return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
   }
@@ -119,9 +137,11 @@ export class Connection {
     if (!this.isOpen) {
       return Promise.reject({ type: 'error', code: 'disconnected', message: 'Not connected: reconnecting…' });
     }
-    const id = `c${this.nextId++}`;
-    const promise = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, sentAt: Date.now() }));
-    this.socket.send(JSON.stringify({ type, id, ...fields }));
+    const id = `c${this.idPrefix}-${this.nextId++}`;
+    const text = JSON.stringify({ type, id, ...fields });
+    const retries = Connection.NOT_RETRIED.has(type) ? 0 : Connection.RETRIES;
+    const promise = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, sentAt: Date.now(), text, retries }));
+    this.socket.send(text);
     this.sent.push(`${id} ${type}`);
     if (this.sent.length > 200) this.sent.shift();
     return promise;
