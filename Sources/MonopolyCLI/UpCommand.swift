@@ -4,7 +4,7 @@ import Foundation
 /// `monopoly up`: the whole stack on one machine, for a newcomer's first run and for demos.
 struct Up: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start redis-server, one authority and gateways on consecutive ports; Ctrl-C stops everything."
+        abstract: "Start redis-server, one authority and gateways on consecutive ports; Ctrl-C or SIGTERM stops everything (exit 0)."
     )
 
     @Option(help: "Port of the first gateway; the others follow.") var port = 8080
@@ -34,11 +34,25 @@ struct Up: ParsableCommand {
 
         let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("monopoly-up-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        do {
+            try startAll(stack, me: me, redisServer: redisServer, dataDirectory: dataDirectory)
+        } catch {
+            // Nothing is left running; a stop requested while starting (Ctrl-C, SIGTERM) is no failure.
+            stack.stopAll()
+            stack.waitUntilAllExited()
+            if error is LocalStack.Stopped || (stack.isStopping && stack.failure == nil) { return }
+            throw error
+        }
+        stack.waitUntilAllExited()
+        if stack.failure != nil { throw ExitCode.failure }
+    }
+
+    private func startAll(_ stack: LocalStack, me: String, redisServer: String, dataDirectory: String) throws {
         try stack.start(name: "redis-server", executable: redisServer, arguments: [
             "--port", "\(redisPort)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dataDirectory,
         ])
-        guard LocalStack.waitForPort(redisPort) else {
-            stack.stopAll()
+        guard stack.waitForPort(redisPort) else {
             throw ValidationError("redis-server did not start on port \(redisPort)")
         }
         let redisURL = "redis://127.0.0.1:\(redisPort)"
@@ -54,16 +68,13 @@ struct Up: ParsableCommand {
             if echo { arguments.append("--echo") }
             try stack.start(name: "gateway gw\(index + 1)", executable: me, arguments: arguments)
         }
-        for index in 0..<gateways where !LocalStack.waitForPort(port + index) {
-            stack.stopAll()
+        for index in 0..<gateways where !stack.waitForPort(port + index) {
             throw ValidationError("gateway gw\(index + 1) did not start on port \(port + index)")
         }
 
         print("MonopolyRelay is up:")
         for index in 0..<gateways { print("  gateway gw\(index + 1): http://127.0.0.1:\(port + index)/") }
         print("  redis:          \(redisURL)   (watch it: redis-cli -p \(redisPort) PSUBSCRIBE 'monopoly:*')")
-        print("Ctrl-C stops everything.")
-        stack.waitUntilAllExited()
-        try? FileManager.default.removeItem(atPath: dataDirectory)
+        print("Ctrl-C (or SIGTERM) stops everything.")
     }
 }

@@ -1,9 +1,12 @@
 """`monopoly up`: the one-command local stack starts everything and Ctrl-C stops everything."""
+import os
 import signal
 import subprocess
 import time
 import urllib.error
 import urllib.request
+
+import pytest
 
 from stack import free_port, monopoly_binary, wait_for_port
 
@@ -54,3 +57,35 @@ def test_up_starts_redis_an_authority_and_two_gateways_and_ctrl_c_stops_them():
             raise AssertionError(f"port {p} still open after Ctrl-C")
         except TimeoutError:
             pass
+
+
+@pytest.mark.parametrize("how", ["sigterm", "ctrl_c"])
+def test_up_stops_cleanly_on_sigterm_and_ctrl_c(how):
+    """SIGTERM (docker stop, systemd, timeout) and an interactive Ctrl-C (SIGINT to the terminal's
+    process group) stop every child with its own clean shutdown, and `up` exits 0. Before, the
+    children inherited the signal mask of the thread `up` runs on, SIGTERM blocked: redis-server
+    never saw it and was killed when the grace period ran out."""
+    port = free_port()
+    redis_port = free_port()
+    proc = subprocess.Popen([monopoly_binary(), "up", "--port", str(port), "--redis-port", str(redis_port), "--gateways", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        for p in (port, redis_port):
+            wait_for_port(p, timeout=30)
+        # Started means every child is running, so none of them can miss the signal.
+        deadline = time.time() + 15
+        while "authority-1" not in healthz(port) and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        if how == "sigterm":
+            proc.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert "Redis is now ready to exit" in output, output
+    assert "gateway stopped" in output and "authority stopped" in output, output
+    assert "exited with status" not in output, output
+    for p in (port, redis_port):
+        with pytest.raises(TimeoutError):
+            wait_for_port(p, timeout=0.3)
