@@ -18,20 +18,25 @@ import Testing
         print("endings:", endings)
     }
 
-    /// House rules and player counts up to 8, 25 games each.
-    @Test(arguments: [
-        GameOptions(auctions: false), GameOptions(evenBuild: false), GameOptions(freeParkingJackpot: true),
-        GameOptions(doubleSalaryOnGo: true, noRentInJail: true), GameOptions(startingCash: 500), GameOptions(turnLimit: 60),
-    ])
-    func botGamesWithHouseRulesFinishWithoutInvariantViolations(options: GameOptions) {
-        for seed in UInt64(1)...25 {
-            var o = options
-            o.turnLimit = o.turnLimit ?? 3000
-            let out = Simulator.play(seed: seed, players: 2 + Int(seed % 7), options: o)
-            #expect(out.violations.isEmpty, "seed \(seed): \(out.violations)")
-            #expect(out.stuck == nil, "seed \(seed): \(out.stuck ?? "")")
-            #expect(out.finished)
-        }
+    /// What `monopoly bench rules` plays, small: every option set, 7 games each (2 to 8 players).
+    @Test(arguments: SimulatedOptionSet.all.map(\.name))
+    func botGamesUnderEveryOptionSetAndPlayerCountFinish(set name: String) throws {
+        let set = try #require(SimulatedOptionSet.all.first { $0.name == name })
+        let s = Simulator.play(set, games: 7, firstSeed: 11)
+        #expect(s.gamesByPlayers == [1, 1, 1, 1, 1, 1, 1])
+        #expect(s.violations.isEmpty, "\(s.violations)")
+        #expect(s.stuck.isEmpty, "\(s.stuck)")
+        #expect(s.finished == 7)
+    }
+
+    @Test func theOptionSetsCoverEveryCombinationOfTheRuleSwitches() {
+        let sets = SimulatedOptionSet.all
+        #expect(Set(sets.map(\.name)).count == sets.count)
+        let switches = Set(sets.map { [$0.options.auctions, $0.options.evenBuild, $0.options.freeParkingJackpot,
+                                       $0.options.doubleSalaryOnGo, $0.options.noRentInJail] })
+        #expect(switches.count == 32)
+        #expect(sets.first?.name == "official" && sets.first?.options == GameOptions(turnLimit: SimulatedOptionSet.safetyTurnLimit))
+        #expect(sets.contains { !$0.options.shuffleCards } && sets.contains { $0.options.startingCash == 500 })
     }
 }
 
