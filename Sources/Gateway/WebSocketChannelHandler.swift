@@ -84,7 +84,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let handle = WebSocketConnection(id: id, path: settings.route.path, clientAddress: clientAddress, channel: context.channel, handler: self)
+        let handle = WebSocketConnection(id: id, path: settings.route.path, clientAddress: clientAddress, deflate: settings.deflate, channel: context.channel, handler: self)
         self.handle = handle
         let policy = settings.route.outbound
         try? context.channel.syncOptions?.setOption(

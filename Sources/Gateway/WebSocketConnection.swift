@@ -8,29 +8,6 @@ public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { String(rawValue) }
 }
 
-/// A server frame encoded once (server frames are unmasked) and written as the same bytes to any
-/// number of connections, e.g. one game state fanned out to every local client of that game.
-public struct PreEncodedFrame: Sendable {
-    public let bytes: ByteBuffer
-
-    public init(encoded bytes: ByteBuffer) { self.bytes = bytes }
-
-    public init(text: String) {
-        self.bytes = ByteBuffer(bytes: WebSocketFrameEncoder.text(text))
-    }
-
-    public init(binary: [UInt8]) {
-        self.bytes = ByteBuffer(bytes: WebSocketFrameEncoder.binary(binary))
-    }
-
-    public init(_ message: WebSocketMessage) {
-        switch message {
-        case .text(let text): self.init(text: text)
-        case .binary(let bytes): self.init(binary: bytes)
-        }
-    }
-}
-
 /// The endpoint's handle on one connection. Safe to use from any thread; calls made off the
 /// connection's event loop hop onto it. Sends after the connection closed are dropped.
 public final class WebSocketConnection: Sendable, Hashable, CustomStringConvertible {
@@ -44,14 +21,18 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     public let clientAddress: String
     /// What per-address limits count for this client (`IPAddress.limitKey`: an IPv6 /64).
     public let limitKey: String
+    /// The compression window of the permessage-deflate it negotiated, if it did: frames sent to
+    /// it go out compressed (`PreEncodedFrame.bytes(deflateWindowBits:)`).
+    let deflateWindowBits: Int?
     public let eventLoop: any EventLoop
     /// Succeeds when the TCP connection has closed.
     public let closeFuture: EventLoopFuture<Void>
     /// Cleared when the channel closes, which also breaks the handler <-> handle cycle.
     private let handler: NIOLoopBoundBox<WebSocketChannelHandler?>
 
-    init(id: ConnectionID, path: String, clientAddress: String, channel: any Channel, handler: WebSocketChannelHandler) {
+    init(id: ConnectionID, path: String, clientAddress: String, deflate: PerMessageDeflate?, channel: any Channel, handler: WebSocketChannelHandler) {
         self.id = id
+        self.deflateWindowBits = deflate?.serverCompressionWindowBits
         self.path = path
         self.clientAddress = clientAddress
         self.limitKey = IPAddress.limitKey(ofClient: clientAddress)
@@ -80,11 +61,14 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     /// Writes pre-encoded frame bytes. With a `conflationKey`, a frame that is still queued for this
     /// connection under the same key (the client is reading slowly) is replaced by this one.
     public func send(_ frame: PreEncodedFrame, conflationKey: ConflationKey? = nil) {
+        // Compressed (once per frame and window, whichever connection asks first) here, on the
+        // sender's thread, so the fan-out does not wait for another loop to compress it.
+        let bytes = frame.bytes(deflateWindowBits: deflateWindowBits)
         // The hot path of fan-out: no closure allocation when already on the connection's loop.
         if eventLoop.inEventLoop {
-            handler.value?.send(frame.bytes, conflationKey: conflationKey)
+            handler.value?.send(bytes, conflationKey: conflationKey)
         } else {
-            eventLoop.execute { self.handler.value?.send(frame.bytes, conflationKey: conflationKey) }
+            eventLoop.execute { self.handler.value?.send(bytes, conflationKey: conflationKey) }
         }
     }
 

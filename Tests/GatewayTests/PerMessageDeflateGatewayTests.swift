@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 import WebSocket
 @testable import Gateway
@@ -64,6 +65,10 @@ struct PerMessageDeflateGatewayTests {
                 let client = try TestClient(port: port)
                 let response = try client.upgrade(path: "/echo", extraHeaders: Self.chromiumOffer)
                 #expect(response.header("sec-websocket-extensions") == nil)
+                let long = String(repeating: "{\"type\":\"state\"} ", count: 100)
+                try client.sendText(long)
+                let echoed = try client.readDataOrClose()
+                #expect(!echoed.compressed && echoed.text == long)
             }
         }
     }
@@ -75,7 +80,9 @@ struct PerMessageDeflateGatewayTests {
                 try client.upgrade(path: "/echo", extraHeaders: Self.chromiumOffer)
                 let long = String(repeating: "{\"type\":\"state\",\"squares\":[]} ", count: 200)
                 try client.send(Self.compressedFrame(.text, long))
-                #expect(Self.message(try client.readDataOrClose()) == .text(long))
+                let echoed = try client.readDataOrClose()
+                #expect(echoed.compressed && echoed.payload.count * 10 < long.utf8.count)
+                #expect(Self.message(echoed) == .text(long))
                 try client.sendText("plain")
                 #expect(Self.message(try client.readDataOrClose()) == .text("plain"))
                 try client.send(Self.compressedFrame(.text, "short"))
@@ -99,5 +106,66 @@ struct PerMessageDeflateGatewayTests {
             }
             #expect(await eventually { server.connectionCount == 0 })
         }
+    }
+}
+
+/// The outbound side: one frame, compressed once per window for every connection that negotiated
+/// permessage-deflate, plain for the others.
+@Suite struct PreEncodedFrameDeflateTests {
+    static let state = "{\"type\":\"state\",\"game\":\"ABCD\",\"seq\":12,\"state\":{\"squares\":["
+        + (0..<40).map { "{\"index\":\($0),\"name\":\"Square \($0)\",\"kind\":\"lot\",\"owner\":null,\"houses\":0,\"mortgaged\":false}" }.joined(separator: ",")
+        + "]}}"
+
+    static func noise(count: Int) -> [UInt8] {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return (0..<count).map { _ in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return UInt8(truncatingIfNeeded: state >> 24)
+        }
+    }
+
+    @Test func aConnectionWithoutDeflateGetsThePlainFrame() {
+        let frame = PreEncodedFrame(text: Self.state)
+        #expect(frame.bytes(deflateWindowBits: nil) == frame.bytes)
+        #expect(frame.compressions == 0)
+    }
+
+    @Test func theCompressedFrameIsSmallerAndInflatesToTheMessage() throws {
+        let frame = PreEncodedFrame(text: Self.state)
+        let compressed = frame.bytes(deflateWindowBits: 15)
+        let bytes = Array(compressed.readableBytesView)
+        #expect(bytes[0] == 0xC1, "FIN, RSV1, text")
+        #expect(compressed.readableBytes * 4 < frame.bytes.readableBytes)
+        var client = ClientConnection(deflate: PerMessageDeflate())
+        client.receive(bytes)
+        #expect(client.nextAction() == .message(.text(Self.state)))
+    }
+
+    @Test func aBroadcastIsCompressedOncePerWindowWhateverTheThreads() async {
+        let frame = PreEncodedFrame(text: Self.state)
+        let results = await withTaskGroup(of: ByteBuffer.self) { group in
+            for _ in 0..<64 { group.addTask { frame.bytes(deflateWindowBits: 15) } }
+            return await group.reduce(into: [ByteBuffer]()) { $0.append($1) }
+        }
+        #expect(Set(results.map { Array($0.readableBytesView) }).count == 1)
+        #expect(frame.compressions == 1)
+        // A client that asked for a 9-bit window gets its own compression, once.
+        let small = frame.bytes(deflateWindowBits: 9)
+        _ = frame.bytes(deflateWindowBits: 9)
+        #expect(frame.compressions == 2)
+        var client = ClientConnection(deflate: PerMessageDeflate(serverMaxWindowBits: 9))
+        client.receive(Array(small.readableBytesView))
+        #expect(client.nextAction() == .message(.text(Self.state)))
+    }
+
+    @Test(arguments: [
+        PreEncodedFrame(text: "{\"type\":\"ack\",\"seq\":3}"),
+        PreEncodedFrame(encoded: ByteBuffer(bytes: WebSocketFrameEncoder.ping([1, 2]))),
+        PreEncodedFrame(encoded: ByteBuffer(bytes: WebSocketFrameEncoder.frame(opcode: .text, payload: Array(state.utf8), fin: false))),
+        // Random bytes do not shrink: the plain frame is smaller.
+        PreEncodedFrame(binary: noise(count: 4096)),
+    ])
+    func smallControlFragmentedOrIncompressibleFramesGoOutPlain(frame: PreEncodedFrame) {
+        #expect(frame.bytes(deflateWindowBits: 15) == frame.bytes)
     }
 }
