@@ -8,6 +8,7 @@ import PackageDescription
 //   CEpoll         <sys/epoll.h> for the load generator's spectators
 //   Monopoly       pure rules engine (no I/O)
 //   RelayProtocol  wire messages, envelopes and Redis channel names shared by gateway and authority
+//   RelayCore      the gateway's relay as pure state machines: events in, actions out (no I/O)
 //   Authority      the process that applies commands to games and publishes state
 //   Benchmarks     load generators and comparisons printed by `monopoly bench`
 //   OperationsHTTP /healthz and /metrics over HTTP for the authority (the gateway has its own router)
@@ -54,8 +55,9 @@ let package = Package(
         ]),
         .target(name: "Monopoly"),
         .target(name: "RelayProtocol", dependencies: ["Monopoly"]),
+        .target(name: "RelayCore", dependencies: ["Monopoly", "RelayProtocol"]),
         .target(name: "Gateway", dependencies: [
-            "WebSocket", "Redis", "RelayProtocol",
+            "WebSocket", "Redis", "RelayProtocol", "RelayCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -122,8 +124,9 @@ let package = Package(
         ]),
         .testTarget(name: "MonopolyTests", dependencies: ["Monopoly"]),
         .testTarget(name: "RelayProtocolTests", dependencies: ["RelayProtocol"]),
+        .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayProtocol", "Monopoly"]),
         .testTarget(name: "GatewayTests", dependencies: [
-            "Gateway", "WebSocket", "TestSupport", "Redis", "RelayProtocol", "Authority",
+            "Gateway", "WebSocket", "TestSupport", "Redis", "RelayProtocol", "RelayCore", "Authority",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -162,33 +162,58 @@ public final class RedisSubscriber: Sendable {
         _ = try await connection.send(["PING"]).get()
     }
 
+    /// ``subscribe(_:)`` without a task: the future succeeds once Redis confirmed every channel.
+    public func subscribeFuture(_ channels: [String]) -> EventLoopFuture<Void> {
+        change("SUBSCRIBE", channels, add: \.channels)
+    }
+
+    /// ``unsubscribe(_:)`` without a task.
+    public func unsubscribeFuture(_ channels: [String]) -> EventLoopFuture<Void> {
+        remove("UNSUBSCRIBE", channels, from: \.channels)
+    }
+
     private func change(_ command: String, _ names: [String],
                         add keyPath: ReferenceWritableKeyPath<Subscriptions, Set<String>> & Sendable) async throws {
-        guard !names.isEmpty else { return }
+        try await change(command, names, add: keyPath).get()
+    }
+
+    private func change(_ command: String, _ names: [String],
+                        add keyPath: ReferenceWritableKeyPath<Subscriptions, Set<String>> & Sendable) -> EventLoopFuture<Void> {
+        guard !names.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
         let unique = Array(Set(names)).sorted()
         let subscriptions = self.subscriptions
         // Recorded on the event loop the moment Redis confirms, so a reconnect can never slip in
         // between the confirmation and the bookkeeping (and miss resubscribing).
-        try await connection.sendBatch([[RedisArgument(command)] + unique.map { RedisArgument($0) }], repliesPerCommand: [unique.count])
+        return connection.sendBatch([[RedisArgument(command)] + unique.map { RedisArgument($0) }], repliesPerCommand: [unique.count])
             .flatMapThrowing { replies in
                 if let error = replies.compactMap(\.errorMessage).first { throw RedisError.server(error) }
                 subscriptions[keyPath: keyPath].formUnion(unique)
-            }.get()
+            }
     }
 
     private func remove(_ command: String, _ names: [String],
                         from keyPath: ReferenceWritableKeyPath<Subscriptions, Set<String>> & Sendable) async throws {
-        let targets = try await eventLoop.submit { () -> [String] in
+        try await remove(command, names, from: keyPath).get()
+    }
+
+    private func remove(_ command: String, _ names: [String],
+                        from keyPath: ReferenceWritableKeyPath<Subscriptions, Set<String>> & Sendable) -> EventLoopFuture<Void> {
+        let connection = self.connection
+        return eventLoop.submit { () -> [String] in
             let targets = names.isEmpty ? Array(self.subscriptions[keyPath: keyPath]) : Array(Set(names))
             self.subscriptions[keyPath: keyPath].subtract(targets)
             return targets.sorted()
-        }.get()
-        guard !targets.isEmpty, connection.state == .ready else { return }
-        do {
-            _ = try await connection.sendBatch([[RedisArgument(command)] + targets.map { RedisArgument($0) }],
-                                               repliesPerCommand: [targets.count]).get()
-        } catch RedisError.notConnected, RedisError.connectionClosed {
-            // Already forgotten: the next connection won't subscribe to them.
+        }.flatMap { targets in
+            guard !targets.isEmpty, connection.state == .ready else { return connection.eventLoop.makeSucceededVoidFuture() }
+            return connection.sendBatch([[RedisArgument(command)] + targets.map { RedisArgument($0) }], repliesPerCommand: [targets.count])
+                .map { _ in }
+                .flatMapError { error in
+                    switch error {
+                    // Already forgotten: the next connection won't subscribe to them.
+                    case RedisError.notConnected, RedisError.connectionClosed: connection.eventLoop.makeSucceededVoidFuture()
+                    default: connection.eventLoop.makeFailedFuture(error)
+                    }
+                }
         }
     }
 

@@ -3,6 +3,7 @@ import Metrics
 import NIOCore
 import NIOPosix
 import Redis
+import RelayCore
 import RelayProtocol
 import ServiceLifecycle
 
@@ -22,7 +23,8 @@ public final class Relay: Service, Sendable {
         self.logger = logger
         self.redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
         self.eventLoopGroup = eventLoopGroup
-        self.hub = RelayHub(configuration: configuration, logger: logger)
+        // One loop runs the relay's core and both Redis connections: their results need no hop.
+        self.hub = RelayHub(configuration: configuration, logger: logger, loop: eventLoopGroup.next())
     }
 
     private let redisConfiguration: RedisConfiguration
@@ -33,7 +35,7 @@ public final class Relay: Service, Sendable {
     /// judged: a gateway without an authority still serves and answers `authority_unavailable`.
     public var healthCheck: HealthCheck {
         HealthCheck(name: "redis") { [hub] in
-            guard let link = hub.currentLink else { return .failing("connecting to Redis") }
+            guard let link = await hub.currentLink() else { return .failing("connecting to Redis") }
             let publisher = link.client.state
             let subscriber = link.subscriber.state
             let authority = hub.authority.currentHolder.map { "authority \($0)" } ?? "no authority"
@@ -50,7 +52,7 @@ public final class Relay: Service, Sendable {
         var seen = (commands: 0, subscriber: 0)
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            guard let link = hub.currentLink else { continue }
+            guard let link = await hub.currentLink() else { continue }
             let now = (commands: link.client.statistics.reconnects, subscriber: link.subscriber.statistics.reconnects)
             if now.commands > seen.commands { commands.increment(by: now.commands - seen.commands) }
             if now.subscriber > seen.subscriber { subscriber.increment(by: now.subscriber - seen.subscriber) }
@@ -60,7 +62,8 @@ public final class Relay: Service, Sendable {
 
     public func run() async throws {
         let hub = self.hub
-        let (redisConfiguration, group, logger) = (self.redisConfiguration, self.eventLoopGroup, self.logger)
+        // The core's loop as the group: the connections run where the core does.
+        let (redisConfiguration, group, logger) = (self.redisConfiguration, hub.loop, self.logger)
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 // Until Redis answers the first time, keep trying; after that the connections
@@ -79,8 +82,11 @@ public final class Relay: Service, Sendable {
                         var wasReady = true
                         for await state in subscriber.stateChanges {
                             // Lobby changes published meanwhile are lost: the cached list is not trusted.
-                            if state != .ready { hub.forgetLobby() }
-                            if state == .ready && !wasReady { await hub.resynchronize() }
+                            if state != .ready { hub.submit(.subscriberLost) }
+                            if state == .ready && !wasReady {
+                                logger.info("resynchronizing after a Redis reconnect")
+                                hub.submit(.subscriberReconnected)
+                            }
                             wasReady = state == .ready
                         }
                         return
@@ -91,11 +97,11 @@ public final class Relay: Service, Sendable {
                     }
                 }
             }
-            tasks.addTask { await hub.authority.run() }
+            tasks.addTask { await hub.authority.run { alive in hub.submit(.authorityChecked(alive: alive)) } }
             tasks.addTask { await Self.countReconnects(hub: hub) }
             try? await gracefulShutdown()
             tasks.cancelAll()
-            if let link = hub.currentLink {
+            if let link = await hub.currentLink() {
                 await link.subscriber.close()
                 await link.client.close()
             }

@@ -1,3 +1,5 @@
+import RelayCore
+
 /// What the relay needs besides the transport's own configuration.
 public struct RelayConfiguration: Sendable {
     public var redisURL: String
@@ -16,6 +18,12 @@ public struct RelayConfiguration: Sendable {
     /// Games one client address may create per minute through this gateway (as many at once):
     /// creates beyond are answered `rate_limited` before they reach the authority.
     public var createsPerMinute: Double = 10
+
+    /// The part the relay's core reads.
+    var core: RelayCoreConfiguration {
+        RelayCoreConfiguration(gatewayID: gatewayID, acknowledgementTimeout: acknowledgementTimeout, messagesPerSecond: messagesPerSecond,
+                               messageBurst: messageBurst, rateLimitStrikes: rateLimitStrikes, createsPerMinute: createsPerMinute)
+    }
 
     public init(redisURL: String, gatewayID: String) {
         self.redisURL = redisURL

@@ -1,117 +1,95 @@
-import Foundation
-import Monopoly
+import Logging
 import NIOCore
 import Redis
+import RelayCore
 import RelayProtocol
 import WebSocket
 
-/// What arrives from Redis: states and chat to fan out, the authority's replies, lobby changes.
+/// The shell's I/O: what arrives from Redis becomes events, and the core's Redis actions are
+/// performed as futures whose results come back as events.
 extension RelayHub {
+    /// A pub/sub message (on the subscriber's loop, which is the core's).
     func deliver(_ message: RedisPubSubMessage) {
         if message.channel == RedisChannels.replies(gateway: configuration.gatewayID) {
             guard let reply = try? WireJSON.decode(AuthorityReply.self, from: message.payload) else {
                 logger.warning("unreadable reply on \(message.channel)")
                 return
             }
-            handle(reply)
+            submit(.reply(reply))
         } else if message.channel == RedisChannels.lobby {
-            lobbyChanged()
+            submit(.lobbyChanged)
         } else if let game = RedisChannels.game(ofStateChannel: message.channel) {
-            fanOut(message.payload, game: game)
+            let start = ContinuousClock.now
+            submit(.state(Self.arrival(message.payload, game: game)))
+            recordFanOut(since: start)
         }
     }
 
-    /// Encodes once, writes the same bytes to every local member. States supersede each other, so
-    /// a member that reads slowly gets only the newest (conflation); chat is never conflated.
-    func fanOut(_ payload: [UInt8], game: GameID) {
-        let start = ContinuousClock.now
+    /// A state payload with its seq, encoded once as the frame every member gets.
+    static func arrival(_ payload: [UInt8], game: GameID) -> StateArrival<PreEncodedFrame> {
         let frame = PreEncodedFrame(encoded: ByteBuffer(bytes: WebSocketFrameEncoder.frame(opcode: .text, payload: payload)))
-        let seq = Self.sequenceNumber(in: payload, game: game)
-        let key = seq == nil ? nil : ConflationKey("state:\(game.rawValue)")
-        withState { hub in
-            guard var subscription = hub.games[game] else { return }
-            if let seq {
-                // Duplicates (a resync racing the live feed) and stale states are never sent.
-                if let last = subscription.last, seq <= last.seq { return }
-                subscription.last = (seq, frame)
-                hub.games[game] = subscription
-            }
-            for connection in subscription.members.values {
-                connection.send(frame, conflationKey: key)
-            }
-        }
-        recordFanOut(since: start)
+        return StateArrival(game: game, seq: StatePayload.sequenceNumber(in: payload, game: game), frame: frame, payload: payload)
     }
 
-    func handle(_ reply: AuthorityReply) {
-        guard let raw = UInt64(reply.connection) else { return }
-        let connectionID = ConnectionID(rawValue: raw)
-        if reply.kind == .revoke {
-            let connection = withState { hub -> WebSocketConnection? in
-                guard let session = hub.sessions[connectionID], session.game == reply.game, session.player == reply.player else { return nil }
-                leave(reply.game, connectionID, &hub)
-                return session.connection
-            }
-            if let connection {
-                connection.send(text: ServerMessage.error(code: ErrorCode.seatTaken,
-                                                          message: reply.message ?? "your seat was taken over by another connection", re: .null))
-            }
-            return
+    func publish(_ envelope: CommandEnvelope, _ link: RedisLink?) {
+        let command = envelope.id
+        guard let client = link?.client else {
+            publishErrors.increment()
+            return submit(.publishFailed(command: command))
         }
-        guard let command = reply.command else { return }
-        let outcome = withState { hub -> (Pending, WebSocketConnection?)? in
-            guard let pending = hub.pending.removeValue(forKey: command) else { return nil }
-            pending.timeout?.cancel()
-            guard let session = hub.sessions[connectionID] else { return (pending, nil) }
-            let connection = session.connection
-            switch reply.kind {
-            case .welcome:
-                // Seated: from now on this connection's commands carry this player, and it gets
-                // this game's states, starting with the newest (already here: it was published
-                // before the welcome).
-                hub.sessions[connectionID]!.game = reply.game
-                hub.sessions[connectionID]!.player = reply.player
-                hub.sessions[connectionID]!.spectating = false
-                hub.lobbyWatchers.remove(connectionID)
-                hub.games[reply.game, default: GameSubscription()].members[connectionID] = connection
-                connection.send(text: ServerMessage.welcome(game: reply.game, player: reply.player, token: pending.token, re: pending.re))
-                if let last = hub.games[reply.game]?.last { connection.send(last.frame) }
-            case .ack:
-                connection.send(text: ServerMessage.ack(game: reply.game, seq: reply.seq, re: pending.re))
-                if pending.type == "leave" { leave(reply.game, connectionID, &hub) }
-            case .error:
-                connection.send(text: ServerMessage.error(code: reply.code ?? .authorityUnavailable, message: reply.message ?? "rejected", re: pending.re))
-            case .revoke:
-                break
+        client.publishFuture(RedisChannels.commands(envelope.game), RedisArgument(WireJSON.encode(envelope))).whenComplete { result in
+            switch result {
+            case .success(let receivers):
+                self.published.increment()
+                self.logger.trace("command published", metadata: [
+                    "game": "\(envelope.game)", "connection": "\(envelope.connection)", "command": "\(command)", "receivers": "\(receivers)",
+                ])
+                self.submit(.published(command: command, receivers: receivers))
+            case .failure:
+                self.publishErrors.increment()
+                self.submit(.publishFailed(command: command))
             }
-            return (pending, connection)
-        }
-        guard let (pending, connection) = outcome else { return }
-        // A seat request that did not seat (error, or the client left meanwhile) gives back its
-        // interest in the game. (An acknowledged `leave` gave back its member's interest above,
-        // and only if the connection had not closed first: closed() gives it back too.)
-        let seated = reply.kind == .welcome && connection != nil
-        if pending.token != nil && !seated {
-            Task { await self.release(pending.game) }
-        }
-        // Seated after its connection closed: closed() saw no seat to report, so report it now,
-        // or the authority keeps the seat "connected" and nobody ever plays its turns.
-        if reply.kind == .welcome, connection == nil, let player = reply.player {
-            reportDisconnect(game: reply.game, player: player, connection: connectionID)
         }
     }
 
-    /// After a Redis reconnect: every game this gateway follows gets its newest stored state if
-    /// a newer one was published meanwhile, and lobby watchers get a fresh list.
-    func resynchronize() async {
-        let games = withState { Array($0.games.keys) }
-        for game in games {
-            guard let payload = try? await redis.get(RedisChannels.lastStateKey(game)),
-                  let seq = Self.sequenceNumber(in: payload, game: game) else { continue }
-            let known = withState { $0.games[game]?.last?.seq ?? 0 }
-            if seq > known { fanOut(payload, game: game) }
+    /// The authority keeps a seat for a grace period after its connection is gone; it only needs to know.
+    func reportDisconnect(_ envelope: CommandEnvelope, _ link: RedisLink?) {
+        let metadata: Logger.Metadata = ["game": "\(envelope.game)", "connection": "\(envelope.connection)", "player": "\(envelope.player ?? "-")"]
+        guard let client = link?.client else { return logger.warning("could not report a disconnect: not connected to Redis", metadata: metadata) }
+        client.publishFuture(RedisChannels.commands(envelope.game), RedisArgument(WireJSON.encode(envelope))).whenFailure { error in
+            self.logger.warning("could not report a disconnect: \(error)", metadata: metadata)
         }
-        lobbyChanged()
-        logger.info("resynchronized \(games.count) games after a Redis reconnect")
+    }
+
+    func subscribe(_ game: GameID, _ link: RedisLink?) {
+        guard let subscriber = link?.subscriber else { return submit(.subscribeFailed(game)) }
+        subscriber.subscribeFuture([RedisChannels.state(game)]).whenComplete { result in
+            switch result {
+            case .success: self.submit(.subscribed(game))
+            case .failure: self.submit(.subscribeFailed(game))
+            }
+        }
+    }
+
+    func readLastState(_ game: GameID, for reader: StoredStateReader, _ link: RedisLink?) {
+        guard let client = link?.client else { return submit(.storedState(game, .unreadable, for: reader)) }
+        client.sendFuture(["GET", RedisArgument(RedisChannels.lastStateKey(game))]).whenComplete { result in
+            let stored: StoredState<PreEncodedFrame>
+            switch result {
+            case .success(.bulkString(let payload)): stored = .state(Self.arrival(payload, game: game))
+            case .success(.null): stored = .none
+            case .success, .failure: stored = .unreadable
+            }
+            self.submit(.storedState(game, stored, for: reader))
+        }
+    }
+
+    /// One read of the lobby hash.
+    func readLobby(_ link: RedisLink?) {
+        guard let client = link?.client else { return submit(.lobbyRead(nil)) }
+        client.sendFuture(["HVALS", RedisArgument(RedisChannels.lobbyKey)]).whenComplete { result in
+            guard let reply = try? result.get(), reply.errorMessage == nil else { return self.submit(.lobbyRead(nil)) }
+            self.submit(.lobbyRead(LobbyList(entries: (reply.array ?? []).compactMap(\.bytes))))
+        }
     }
 }

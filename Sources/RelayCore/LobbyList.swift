@@ -3,28 +3,28 @@ import RelayProtocol
 /// The lobby list a gateway serves from its cache: at most `maximumGames` games, those waiting for
 /// players first, then running ones, each group by game code. Encoded once when read, so answering
 /// a `lobby` request costs neither a Redis read nor an encoding of the list.
-struct LobbyList: Sendable {
+public struct LobbyList: Sendable {
     /// A page of games is what a person can look through; the rest are reached by their code.
-    static let maximumGames = 200
+    public static let maximumGames = 200
 
-    let games: [JSONValue]
+    public let games: [JSONValue]
     /// `games` as JSON, spliced into every answer.
-    let gamesJSON: String
+    public let gamesJSON: String
 
-    init(games: [JSONValue]) {
+    public init(games: [JSONValue]) {
         self.games = games
         self.gamesJSON = WireJSON.encode(JSONValue.array(games))
     }
 
     /// From the lobby hash's values (one JSON entry per game, as the authority writes them).
     /// Unreadable entries are left out.
-    init(entries: [[UInt8]]) {
+    public init(entries: [[UInt8]]) {
         let games = entries.compactMap { try? WireJSON.decode(JSONValue.self, from: $0) }
         self.init(games: Array(games.sorted(by: Self.listedBefore).prefix(Self.maximumGames)))
     }
 
     /// Lobbies (joinable) before running games (watch only), then by code: a stable order.
-    static func listedBefore(_ a: JSONValue, _ b: JSONValue) -> Bool {
+    public static func listedBefore(_ a: JSONValue, _ b: JSONValue) -> Bool {
         func rank(_ game: JSONValue) -> Int {
             switch game["phase"]?.stringValue { case "lobby": 0; case "playing": 1; default: 2 }
         }
@@ -34,7 +34,7 @@ struct LobbyList: Sendable {
     }
 
     /// The `lobby` message with this list: `ServerMessage.lobby`'s bytes, the list spliced in.
-    func message(re: JSONValue = .null, serverTime: Double = ServerMessage.serverTime()) -> String {
+    public func message(re: JSONValue = .null, serverTime: Double = ServerMessage.serverTime()) -> String {
         let empty = ServerMessage.lobby(games: [], re: re, serverTime: serverTime)
         // Sorted keys: `games` comes first.
         let prefix = #"{"games":[]"#

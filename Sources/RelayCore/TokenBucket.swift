@@ -1,11 +1,11 @@
 /// Per-connection rate limit: `burst` messages at once, refilled at `perSecond`.
-struct TokenBucket: Sendable {
-    let perSecond: Double
-    let burst: Double
+public struct TokenBucket: Sendable {
+    public let perSecond: Double
+    public let burst: Double
     private var tokens: Double
     private var updated: ContinuousClock.Instant
 
-    init(perSecond: Double, burst: Double, now: ContinuousClock.Instant = .now) {
+    public init(perSecond: Double, burst: Double, now: ContinuousClock.Instant = .now) {
         self.perSecond = perSecond
         self.burst = burst
         self.tokens = burst
@@ -13,7 +13,7 @@ struct TokenBucket: Sendable {
     }
 
     /// Takes one token if there is one.
-    mutating func take(now: ContinuousClock.Instant = .now) -> Bool {
+    public mutating func take(now: ContinuousClock.Instant = .now) -> Bool {
         tokens = available(at: now)
         updated = now
         guard tokens >= 1 else { return false }
@@ -22,7 +22,7 @@ struct TokenBucket: Sendable {
     }
 
     /// Whether the bucket has refilled to its burst: forgetting it changes nothing.
-    func isFull(now: ContinuousClock.Instant = .now) -> Bool {
+    public func isFull(now: ContinuousClock.Instant = .now) -> Bool {
         available(at: now) >= burst
     }
 

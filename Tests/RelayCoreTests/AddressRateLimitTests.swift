@@ -1,5 +1,5 @@
 import Testing
-@testable import Gateway
+@testable import RelayCore
 
 /// The per-address rate of `create` (`CREATE_RATE_PER_MINUTE`).
 @Suite struct AddressRateLimitTests {

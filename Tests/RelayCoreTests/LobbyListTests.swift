@@ -1,6 +1,7 @@
+import Foundation
 import RelayProtocol
 import Testing
-@testable import Gateway
+@testable import RelayCore
 
 /// The lobby list a gateway serves: its order, its bound, its encoding.
 @Suite struct GatewayLobbyListTests {

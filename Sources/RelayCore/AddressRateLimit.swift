@@ -1,22 +1,22 @@
 /// A rate per client address (a token bucket each), for actions that cost more than a message:
 /// `create` (`CREATE_RATE_PER_MINUTE`). Addresses whose bucket has refilled are forgotten now and
 /// then, so the table holds only addresses that acted recently, however many come and go.
-struct AddressRateLimit: Sendable {
-    let perMinute: Double
+public struct AddressRateLimit: Sendable {
+    public let perMinute: Double
     private var buckets: [String: TokenBucket] = [:]
     /// The table's size at which full buckets are swept out next (doubles with what stays).
     private var sweepAt = Self.minimumSweep
-    static let minimumSweep = 1024
+    public static let minimumSweep = 1024
 
     /// `perMinute` actions per minute per address, `perMinute` of them at once.
-    init(perMinute: Double) {
+    public init(perMinute: Double) {
         self.perMinute = perMinute
     }
 
-    var trackedAddresses: Int { buckets.count }
+    public var trackedAddresses: Int { buckets.count }
 
     /// Takes one action for `address` if its rate allows it.
-    mutating func allow(_ address: String, now: ContinuousClock.Instant = .now) -> Bool {
+    public mutating func allow(_ address: String, now: ContinuousClock.Instant = .now) -> Bool {
         if buckets.count >= sweepAt {
             buckets = buckets.filter { !$0.value.isFull(now: now) }
             sweepAt = max(Self.minimumSweep, buckets.count * 2)

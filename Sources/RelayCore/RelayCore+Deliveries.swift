@@ -1,0 +1,154 @@
+import Monopoly
+import RelayProtocol
+
+/// What arrives from Redis: the authority's replies, states to fan out, stored states read on
+/// request, and the lobby list.
+extension RelayCore {
+    mutating func handle(_ reply: AuthorityReply, _ out: inout [Action]) {
+        guard let connection = UInt64(reply.connection) else { return }
+        if reply.kind == .revoke {
+            guard let session = sessions[connection], session.game == reply.game, session.player == reply.player else { return }
+            leave(reply.game, connection, &out)
+            let message = reply.message ?? "your seat was taken over by another connection"
+            return out.append(.send(session.peer, .error(code: ErrorCode.seatTaken, message: message, re: .null)))
+        }
+        guard let command = reply.command, let waiting = pending.take(command) else { return }
+        out.append(.cancel(.acknowledgement(command: command)))
+        let session = sessions[connection]
+        if let peer = session?.peer {
+            switch reply.kind {
+            case .welcome:
+                // Seated: from now on this connection's commands carry this player, and it gets
+                // this game's states, starting with the newest (already here: it was published
+                // before the welcome).
+                sessions[connection]?.game = reply.game
+                sessions[connection]?.player = reply.player
+                sessions[connection]?.spectating = false
+                lobbyWatchers.remove(connection)
+                rooms[reply.game, default: Room()].members[connection] = peer
+                out.append(.send(peer, .welcome(game: reply.game, player: reply.player, token: waiting.token, re: waiting.re)))
+                if let last = rooms[reply.game]?.last { out.append(.send(peer, .state(last.frame))) }
+            case .ack:
+                out.append(.send(peer, .ack(game: reply.game, seq: reply.seq, re: waiting.re)))
+                if waiting.type == "leave" { leave(reply.game, connection, &out) }
+            case .error:
+                out.append(.send(peer, .error(code: reply.code ?? .authorityUnavailable, message: reply.message ?? "rejected", re: waiting.re)))
+            case .revoke:
+                break
+            }
+        }
+        // A seat request that did not seat (error, or the client left meanwhile) gives back its
+        // interest in the game. (An acknowledged `leave` gave back its member's interest above,
+        // and only if the connection had not closed first: closing gives it back too.)
+        let seated = reply.kind == .welcome && session != nil
+        if waiting.isSeatRequest && !seated { release(waiting.game, &out) }
+        // Seated after its connection closed: closing saw no seat to report, so report it now,
+        // or the authority keeps the seat "connected" and nobody ever plays its turns.
+        if reply.kind == .welcome, session == nil, let player = reply.player {
+            reportDisconnect(game: reply.game, player: player, connection: connection, &out)
+        }
+    }
+
+    /// The same frame to every local member. Duplicates (a resync racing the live feed) and stale
+    /// states are never sent; chat (no seq) always is.
+    mutating func fanOut(_ arrival: StateArrival<Frame>, _ out: inout [Action]) {
+        let game = arrival.game
+        guard rooms[game] != nil else { return }
+        if let seq = arrival.seq {
+            if let last = rooms[game]?.last, seq <= last.seq { return }
+            rooms[game]?.last = (seq, arrival.frame)
+        }
+        guard let members = rooms[game]?.members, !members.isEmpty else { return }
+        out.append(.broadcast(members.values, arrival.frame, game: game, conflated: arrival.seq != nil))
+    }
+
+    mutating func read(_ stored: StoredState<Frame>, of game: GameID, for reader: StoredStateReader, _ out: inout [Action]) {
+        switch reader {
+        case .spectator(let connection, let re):
+            spectatorRead(stored, of: game, connection, re, &out)
+        case .recovery(let command):
+            recover(command, from: stored, &out)
+        case .resynchronization:
+            if case .state(let arrival) = stored, arrival.seq != nil { fanOut(arrival, &out) }
+        }
+    }
+
+    /// A spectator enters with the newest state: the stored one, or a newer one already here.
+    mutating func spectatorRead(_ stored: StoredState<Frame>, of game: GameID, _ connection: UInt64, _ re: JSONValue,
+                                _ out: inout [Action]) {
+        guard let session = sessions[connection] else { return release(game, &out) }
+        defer {
+            sessions[connection]?.busy = false
+            drain(connection, &out)
+        }
+        func fail(_ code: ErrorCode, _ message: String) {
+            out.append(.send(session.peer, .error(code: code, message: message, re: re)))
+        }
+        if case .unreadable = stored {
+            release(game, &out)
+            return fail(ErrorCode.redisUnavailable, "cannot reach Redis")
+        }
+        if case .state(let arrival) = stored, let seq = arrival.seq, seq > (rooms[game]?.last?.seq ?? 0) {
+            rooms[game]?.last = (seq, arrival.frame)
+        }
+        guard let last = rooms[game]?.last else {
+            release(game, &out)
+            return fail(ErrorCode.unknownGame, "there is no game \(game)")
+        }
+        rooms[game]?.members[connection] = session.peer
+        sessions[connection]?.game = game
+        sessions[connection]?.spectating = true
+        lobbyWatchers.remove(connection)
+        out.append(.send(session.peer, .welcome(game: game, player: nil, token: nil, re: re)))
+        out.append(.send(session.peer, .state(last.frame)))
+    }
+
+    /// The acknowledgement timer fired and the game's last state was read. If it names the
+    /// command, the command was applied with its reply lost (pub/sub is at-most-once around a
+    /// reconnect): its state is delivered, then the reply it implies. Otherwise the client hears
+    /// `authority_unavailable`.
+    mutating func recover(_ command: String, from stored: StoredState<Frame>, _ out: inout [Action]) {
+        // A late reply may have been handled while Redis was asked.
+        guard let waiting = pending[command] else { return }
+        if case .state(let arrival) = stored,
+           let reply = PendingAcknowledgements.recoveredReply(to: command, waiting, from: arrival.payload) {
+            fanOut(arrival, &out)
+            return handle(reply, &out)
+        }
+        _ = pending.take(command)
+        unavailable(waiting.connection, waiting.re, "the game authority did not answer in time; try again", &out)
+        if waiting.isSeatRequest {
+            // The seat request may still be applied (late) or have been applied with its welcome
+            // lost and the state moved on: the authority would then hold a seat for this
+            // connection that the gateway does not know of, "connected" for ever (never played
+            // for, and the connection's next join refused as already seated). It is reported
+            // gone, as a hang-up would be; a no-op when no seat was taken.
+            reportDisconnect(game: waiting.game, player: nil, connection: waiting.connection, &out)
+            release(waiting.game, &out)
+        }
+    }
+
+    // MARK: - Lobby
+
+    mutating func lobbyChanged(_ out: inout [Action]) {
+        if lobby.changed(anyoneWatching: !lobbyWatchers.isEmpty) { out.append(.readLobby) }
+    }
+
+    mutating func lobbyRead(_ list: LobbyList?, _ out: inout [Action]) {
+        let completion = lobby.read(list)
+        for requester in completion.answered {
+            guard let peer = sessions[requester.connection]?.peer else { continue }
+            if let list {
+                out.append(.send(peer, .lobby(list, re: requester.re)))
+            } else {
+                out.append(.send(peer, .error(code: ErrorCode.redisUnavailable, message: "the lobby cannot be read right now",
+                                              re: requester.re)))
+            }
+        }
+        if completion.push, let list {
+            let watchers = lobbyWatchers.compactMap { sessions[$0]?.peer }
+            if !watchers.isEmpty { out.append(.pushLobby(list, to: watchers)) }
+        }
+        if completion.readAgain { out.append(.readLobby) }
+    }
+}

@@ -1,0 +1,71 @@
+import RelayProtocol
+
+/// Everything that happens to the relay, as the shell reports it to the core.
+public enum RelayEvent<Peer: RelayPeer, Frame: Sendable>: Sendable {
+    case opened(Peer, now: ContinuousClock.Instant)
+    /// A client message, decoded at the edge; `credentials` for `create`, `join` and `rejoin`.
+    case received(Peer, Result<ClientRequest, RequestError>, credentials: SeatCredentials?, now: ContinuousClock.Instant)
+    case closed(Peer)
+    /// The result of a `publish` action: Redis counted `receivers` subscribers.
+    case published(command: String, receivers: Int)
+    case publishFailed(command: String)
+    case reply(AuthorityReply)
+    /// A message on a game's state channel (a state, or chat without a seq).
+    case state(StateArrival<Frame>)
+    /// The result of a `readLastState` action.
+    case storedState(GameID, StoredState<Frame>, for: StoredStateReader)
+    case subscribed(GameID)
+    case subscribeFailed(GameID)
+    case unsubscribed(GameID)
+    case timerFired(RelayTimer)
+    /// The authority lease was read (periodically, or because a `checkAuthority` asked).
+    case authorityChecked(alive: Bool)
+    /// `monopoly:lobby` announced a change.
+    case lobbyChanged
+    /// The result of a `readLobby` action (nil: Redis failed).
+    case lobbyRead(LobbyList?)
+    /// The subscriber lost its connection: what is published meanwhile is lost.
+    case subscriberLost
+    /// The subscriber is back (and has subscribed again to every channel it had).
+    case subscriberReconnected
+}
+
+/// A game's state message, decoded as far as the core needs: its seq (nil for chat), the frame the
+/// shell encoded once, and the payload (read only when recovering a lost reply).
+public struct StateArrival<Frame: Sendable>: Sendable {
+    public var game: GameID
+    public var seq: Int?
+    public var frame: Frame
+    public var payload: [UInt8]
+
+    public init(game: GameID, seq: Int?, frame: Frame, payload: [UInt8]) {
+        self.game = game
+        self.seq = seq
+        self.frame = frame
+        self.payload = payload
+    }
+}
+
+/// A game's stored last state, as read from Redis.
+public enum StoredState<Frame: Sendable>: Sendable {
+    case state(StateArrival<Frame>)
+    /// No game by that code (or nothing stored yet).
+    case none
+    /// Redis could not be read.
+    case unreadable
+}
+
+/// Who asked for a game's stored last state.
+public enum StoredStateReader: Sendable, Equatable {
+    /// A `spectate` request of this connection.
+    case spectator(connection: UInt64, re: JSONValue)
+    /// The acknowledgement timer of this command fired: was it applied?
+    case recovery(command: String)
+    /// After a subscriber reconnect: states published meanwhile were lost.
+    case resynchronization
+}
+
+public enum RelayTimer: Hashable, Sendable {
+    /// The command with this id has waited `acknowledgementTimeout` for its acknowledgement.
+    case acknowledgement(command: String)
+}
