@@ -11,10 +11,17 @@ public enum FanoutBenchmark {
         public var load = RelayLoadOptions()
         public var spectators = 2000
         public var rate = 20.0
+        /// What spectators receive: `plain` frames, or `deflate` (they offer permessage-deflate).
+        public var mode = Mode.plain
         public init() {}
     }
 
+    public enum Mode: String, Sendable, Codable, CaseIterable {
+        case plain, deflate
+    }
+
     public struct Report: Sendable, Codable {
+        public var mode: Mode
         public var spectators: Int
         public var gateways: Int
         public var rate: Double
@@ -39,10 +46,14 @@ public enum FanoutBenchmark {
         public var stuck: Bool
         /// CPU cores each process used in the measured window (the stack's only when the benchmark started it).
         public var coresUsed: [String: Double]
+        /// Bytes the spectators read after their handshakes (frames as on the wire, pings included)
+        /// per state they received, over the whole run.
+        public var wireBytesPerDelivery: Double
 
         public var description: String {
             [
-                "fan-out: 1 game, \(spectators) spectators over \(gateways) gateways, players at \(rate) commands/s, \(seconds) s measured",
+                "fan-out (\(mode.rawValue)): 1 game, \(spectators) spectators over \(gateways) gateways, players at \(rate) commands/s, \(seconds) s measured",
+                "bytes on the wire per delivery: \(Int(wireBytesPerDelivery.rounded()))",
                 "states \(states) (\(String(format: "%.1f", statesPerSecond))/s); deliveries \(delivered) of \(expected) expected, lost \(lost); spectators closed \(spectatorsClosed)",
                 "command send -> state at spectator: p50 \(EchoBenchmark.fmt(latencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(latencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(latencyMilliseconds.max)) ms (goal p99 < 25 ms, nothing lost)",
                 (unstampedReads > 0 ? "(\(unstampedReads) reads of states had no kernel timestamp: their arrival is the read time)\n" : "")
@@ -54,6 +65,21 @@ public enum FanoutBenchmark {
                 "errors: \(errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))" + (stuck ? "; the game got stuck" : ""),
             ].joined(separator: "\n")
         }
+
+        /// Microseconds of CPU of all gateways together per state delivered to one spectator.
+        public var gatewayMicrosecondsPerDelivery: Double? {
+            let gateways = coresUsed.filter { $0.key.hasPrefix("gateway") }.values.reduce(0, +)
+            guard delivered > 0, gateways > 0 else { return nil }
+            return gateways * seconds * 1e6 / Double(delivered)
+        }
+
+        /// One row of the per-mode table `bench fanout --modes` ends with.
+        public var row: String {
+            let cpu = gatewayMicrosecondsPerDelivery.map { String(format: "%.1f", $0) } ?? "-"
+            return "| \(mode.rawValue) | \(Int(wireBytesPerDelivery.rounded())) | \(cpu) | \(EchoBenchmark.fmt(latencyMilliseconds.p99)) | \(lost) |"
+        }
+
+        public static let tableHeader = "| mode | bytes on the wire per delivery | gateway CPU per delivery (us) | p99 (ms) | lost |\n|---|---|---|---|---|"
 
         /// CPU per state delivered to one spectator: all gateways together, and the load generator.
         var cpuPerDelivery: String {
@@ -80,7 +106,7 @@ public enum FanoutBenchmark {
             let game = driver.game
             progress("game \(game) created; connecting \(options.spectators) spectators")
 
-            let swarm = try SpectatorSwarm(game: game, threads: options.load.threads)
+            let swarm = try SpectatorSwarm(game: game, threads: options.load.threads, deflate: options.mode == .deflate)
             // Also on the way out through an error: the readers are threads of their own.
             defer { _ = swarm.finish() }
             try await swarm.connect(count: options.spectators, to: urls, progress: progress)
@@ -105,6 +131,8 @@ public enum FanoutBenchmark {
             // Redis, gateway, first client) and the last one's (plus the whole fan-out).
             var firstArrival: [Int: UInt64] = [:], lastArrival: [Int: UInt64] = [:]
             let outcomes = swarm.finish()
+            let wireBytes = outcomes.reduce(0) { $0 + $1.wireBytes }
+            let statesReceived = outcomes.reduce(0) { $0 + $1.states }
             for outcome in outcomes {
                 if outcome.closedReason != nil { closed += 1 }
                 unstamped += outcome.unstampedReads
@@ -123,6 +151,7 @@ public enum FanoutBenchmark {
             try await Task.sleep(for: .milliseconds(500))
             let expected = measured.count * outcomes.count
             return Report(
+                mode: options.mode,
                 spectators: outcomes.count, gateways: urls.count, rate: options.rate, seconds: options.load.duration,
                 states: measured.count, statesPerSecond: Double(measured.count) / options.load.duration,
                 expected: expected, delivered: delivered, lost: expected - delivered,
@@ -131,7 +160,8 @@ public enum FanoutBenchmark {
                 firstSpectatorMilliseconds: LatencySamples(nanoseconds: Array(firstArrival.values)).percentiles(),
                 lastSpectatorMilliseconds: LatencySamples(nanoseconds: Array(lastArrival.values)).percentiles(),
                 spectatorsClosed: closed, unstampedReads: unstamped, errors: errors, stuck: stuck,
-                coresUsed: cores)
+                coresUsed: cores,
+                wireBytesPerDelivery: statesReceived > 0 ? Double(wireBytes) / Double(statesReceived) : 0)
         }
     }
 }

@@ -27,9 +27,14 @@ final class SpectatorSwarm: @unchecked Sendable {
         var closedReason: String?
         /// Reads of states that came without a kernel timestamp (their arrival is the read time).
         var unstampedReads: Int
+        /// Bytes read after the opening handshake (frames as on the wire), and the states among them.
+        var wireBytes: Int
+        var states: Int
     }
 
     private let game: String
+    /// Spectators offer permessage-deflate (and inflate what the gateways compress).
+    private let deflate: Bool
     private let sequence: StateSequence
     private let threads: [Reader]
     private var spectators: [Spectator] = []
@@ -40,8 +45,9 @@ final class SpectatorSwarm: @unchecked Sendable {
         var failures: [String] = []
     }
 
-    init(game: String, threads: Int) throws {
+    init(game: String, threads: Int, deflate: Bool = false) throws {
         self.game = game
+        self.deflate = deflate
         self.sequence = StateSequence(game: game)
         let progress = self.progress
         self.threads = try (0..<max(1, threads)).map { _ in try Reader(progress: progress) }
@@ -72,7 +78,7 @@ final class SpectatorSwarm: @unchecked Sendable {
             let upTo = min(count, next + batch)
             for index in next..<upTo {
                 let url = urls[index % urls.count]
-                let spectator = try Spectator(url: url, address: addresses[url.description]!, game: game, sequence: sequence)
+                let spectator = try Spectator(url: url, address: addresses[url.description]!, game: game, sequence: sequence, deflate: deflate)
                 spectators.append(spectator)
                 threads[index % threads.count].add(spectator)
             }
@@ -109,7 +115,8 @@ final class SpectatorSwarm: @unchecked Sendable {
         return spectators.map { spectator in
             spectator.close()
             return Outcome(arrivals: spectator.arrivals, closedReason: spectator.closedReason,
-                           unstampedReads: spectator.unstampedReads)
+                           unstampedReads: spectator.unstampedReads, wireBytes: spectator.wireBytes,
+                           states: spectator.arrivals.count)
         }
     }
 }
@@ -124,14 +131,18 @@ private final class Spectator {
     private var handshake: [UInt8] = []
     private var open = false
     private var welcomed = false
-    private var codec = ClientConnection(configuration: .init(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20))
+    private static let limits = WebSocketConfiguration(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20)
+    private var codec = ClientConnection(configuration: limits)
+    private let deflate: Bool
+    private(set) var wireBytes = 0
     private(set) var arrivals: [SpectatorSwarm.Arrival] = []
     private(set) var closedReason: String?
     private(set) var unstampedReads = 0
     private var closed = false
 
-    init(url: WebSocketURL, address: sockaddr_in, game: String, sequence: StateSequence) throws {
+    init(url: WebSocketURL, address: sockaddr_in, game: String, sequence: StateSequence, deflate: Bool) throws {
         self.url = url
+        self.deflate = deflate
         self.game = game
         self.sequence = sequence
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -151,7 +162,8 @@ private final class Spectator {
             throw GameLoadError.refused("connect to \(url): errno \(error)")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        send(Array(ClientHandshake.request(host: url.hostHeader, path: url.path, key: key).utf8))
+        send(Array(ClientHandshake.request(host: url.hostHeader, path: url.path, key: key,
+                                           extensions: deflate ? PerMessageDeflate.clientOffer : nil).utf8))
     }
 
     /// Small writes only (handshake, one request, pongs, close): the socket buffer always takes them.
@@ -187,6 +199,7 @@ private final class Spectator {
         var countedUnstamped = false
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
         if open {
+            wireBytes += count
             codec.receive(bytes)
         } else {
             handshake.append(contentsOf: bytes)
@@ -198,7 +211,16 @@ private final class Spectator {
                 return false
             case .accepted(let headLength):
                 open = true
+                if deflate {
+                    guard let agreement = ClientHandshake.header("Sec-WebSocket-Extensions", inResponse: handshake, headLength: headLength)
+                        .flatMap(PerMessageDeflate.accepted(responseHeaderValue:)) else {
+                        closed("permessage-deflate was not negotiated", progress: progress)
+                        return false
+                    }
+                    codec = ClientConnection(configuration: Self.limits, deflate: agreement)
+                }
                 let rest = Array(handshake[headLength...])
+                wireBytes += rest.count
                 handshake = []
                 let request = "{\"type\":\"spectate\",\"game\":\"\(game)\",\"id\":\"s\"}"
                 send(WebSocketFrameEncoder.maskedFrame(opcode: .text, payload: Array(request.utf8),

@@ -100,14 +100,37 @@ struct BenchFanout: AsyncParsableCommand {
     @Option(help: "Player commands (= states) per second.")
     var rate = 20.0
 
+    @Option(help: "Comma-separated modes, one sitting each, then a table with a row per mode: plain (frames as they are), deflate (spectators negotiate permessage-deflate).")
+    var modes = "plain,deflate"
+
+    func validate() throws {
+        guard !parsedModes.isEmpty, parsedModes.count == modes.split(separator: ",").count else {
+            throw ValidationError("--modes takes \(FanoutBenchmark.Mode.allCases.map(\.rawValue).joined(separator: ", ")), comma-separated")
+        }
+    }
+
+    private var parsedModes: [FanoutBenchmark.Mode] {
+        modes.split(separator: ",").compactMap { FanoutBenchmark.Mode(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+    }
+
     func run() async throws {
-        var options = FanoutBenchmark.Options()
-        options.load = load.options
-        options.spectators = spectators
-        options.rate = rate
-        let report = try await FanoutBenchmark.run(options, progress: progressToStderr)
-        print(load.json ? BenchOutput.json(report) : report.description)
-        if report.states == 0 { throw ExitCode.failure }
+        var reports: [FanoutBenchmark.Report] = []
+        for mode in parsedModes {
+            var options = FanoutBenchmark.Options()
+            options.load = load.options
+            options.spectators = spectators
+            options.rate = rate
+            options.mode = mode
+            let report = try await FanoutBenchmark.run(options, progress: progressToStderr)
+            if !load.json { print(report.description + "\n") }
+            reports.append(report)
+            if report.states == 0 { throw ExitCode.failure }
+        }
+        if load.json {
+            print(BenchOutput.json(reports))
+        } else {
+            print(([FanoutBenchmark.Report.tableHeader] + reports.map(\.row)).joined(separator: "\n"))
+        }
     }
 }
 

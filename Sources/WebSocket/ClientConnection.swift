@@ -47,9 +47,21 @@ public enum ClientHandshake {
         Base64.encode((0..<16).map { _ in UInt8.random(in: 0 ... 255) })
     }
 
-    public static func request(host: String, path: String, key: String) -> String {
+    /// - Parameter extensions: a `Sec-WebSocket-Extensions` offer, e.g. `PerMessageDeflate.clientOffer`.
+    public static func request(host: String, path: String, key: String, extensions: String? = nil) -> String {
         "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+            + (extensions.map { "Sec-WebSocket-Extensions: \($0)\r\n" } ?? "") + "\r\n"
+    }
+
+    /// The value of header `name` in a response head (the bytes up to `headLength`), if present.
+    public static func header(_ name: String, inResponse bytes: some Collection<UInt8>, headLength: Int) -> String? {
+        let head = String(decoding: Array(bytes.prefix(headLength)), as: UTF8.self)
+        for line in head.split(separator: "\r\n").dropFirst() {
+            guard let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == name.lowercased() else { continue }
+            return OpeningHandshake.trimmed(String(line[line.index(after: colon)...]))
+        }
+        return nil
     }
 
     public enum Verdict: Sendable, Equatable {
