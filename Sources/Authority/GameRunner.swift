@@ -189,7 +189,9 @@ struct GameLoop: Sendable {
 
     /// Reads the game's record from its snapshot, unless the game is quarantined or becomes so
     /// now: a record the engine cannot take, or one whose commands killed two processes in a row.
-    private func load(into state: inout LoopState) async throws {
+    /// `outrun`: another authority just advanced the game (a STALE commit), so it is alive and a
+    /// mark it holds is the command it is applying now, no death.
+    private func load(into state: inout LoopState, outrun: Bool = false) async throws {
         let health = try await store.health(game)
         if let quarantine = health.quarantine {
             state.record = nil
@@ -201,7 +203,7 @@ struct GameLoop: Sendable {
         state.crashes = 0
         if let mark = health.inFlight {
             // Our own mark is a commit that failed (Redis), not a death.
-            guard mark.process == GameStore.processInstance else {
+            guard mark.process == GameStore.processInstance || outrun else {
                 let crashes = mark.crashes + 1
                 if crashes >= InFlight.quarantineAfter {
                     await quarantine(&state, Quarantine(reason: "\(crashes) authority processes in a row died applying \(mark.command)",
@@ -317,7 +319,7 @@ struct GameLoop: Sendable {
             state.loaded = false
             state.record = nil
             do {
-                try await load(into: &state)
+                try await load(into: &state, outrun: true)
             } catch {
                 logger.error("cannot reload game: \(error)")
                 metrics.commitFailed()

@@ -67,6 +67,40 @@ extension RunnerTests {
         }
     }
 
+    /// A commit refused as STALE means another authority advanced the game: it is alive, and the
+    /// mark it holds is the command it is applying now, no death (it may carry one counted death:
+    /// e.g. it found this process's mark when it took over while we were paused). Before, the
+    /// reload counted it as a second death in a row and quarantined a healthy game.
+    @Test func theMarkOfTheAuthorityThatJustAdvancedTheGameIsNoDeath() async throws {
+        try await withStore { server, redis, store in
+            var processor = CommandProcessor(seed: 3)
+            try await commit(envelope("create", id: "c", seat: String(repeating: "a", count: 64), fields: ["name": .string("Alice")]), store, &processor)
+            try await commit(envelope("join", id: "j", connection: "2", seat: String(repeating: "b", count: 64), fields: ["name": .string("Ghost")]),
+                             store, &processor)
+            try await commit(envelope("disconnect", id: "d", connection: "2"), store, &processor)
+            let (feed, replies) = try await replyFeed(server.url)
+            let registry = RunnerRegistry(processor: CommandProcessor(seed: 3), store: store,
+                                          timing: AuthorityTiming(lobbyGrace: .seconds(3)), metrics: AuthorityMetrics(), logger: quiet)
+            await registry.start()
+            await registry.dispatch(envelope("add_bot", id: "b1", player: "p1"))
+            #expect(await answer(to: "b1", in: replies)?.kind == .ack)
+
+            // Before the runner gives the ghost's seat up (an unmarked commit), the other authority
+            // commits a command and marks its next one: the runner's commit is STALE, it reloads.
+            try await commit(envelope("add_bot", id: "x1", player: "p1"), store, &processor)
+            try await leaveMark(redis, process: "elsewhere-1-x", crashes: 1)
+            #expect(await poll(timeout: .seconds(20)) {
+                let names = (try? await store.load(game))??.state.players.map(\.name)
+                let quarantined = (try? await store.quarantinedGames().isEmpty) == false
+                return names?.contains("Ghost") == false || quarantined
+            })
+            #expect(try await store.quarantinedGames().isEmpty)
+            #expect(try await isActive(redis, game))
+            await registry.stopAll()
+            await feed.close()
+        }
+    }
+
     /// One death is not enough (a kill -9 can hit any command), nor is a mark this very process
     /// left (a commit Redis refused): the game is played, and its next command clears the mark.
     @Test(arguments: [("elsewhere-1-x", 0), (GameStore.processInstance, 1)])
