@@ -397,8 +397,9 @@ struct RunnerTests {
             #expect(await poll(timeout: .seconds(10)) { await seq(redis) == vacant + 1 })
             let record = try #require(try await store.load(game))
             #expect(record.state.phase == .finished && record.state.endReason == "lobby_idle")
-            #expect(try await !isActive(redis, game))
-            #expect(try await !isListed(redis, game))
+            // The lobby list and the active set are written after the commit's script (seq first).
+            #expect(await poll(timeout: .seconds(10)) { (try? await !isActive(redis, game)) == true })
+            #expect(await poll(timeout: .seconds(10)) { (try? await !isListed(redis, game)) == true })
             for ttl in try await timesToLive(redis, game) { #expect(ttl > 0) }
             #expect(await poll(timeout: .seconds(10)) { await registry.loadedGames == 0 })
             await registry.stopAll()
