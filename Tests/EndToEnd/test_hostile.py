@@ -302,8 +302,10 @@ def test_deep_options_and_unknown_fields_never_reach_redis(make_stack):
         assert sent[1]["msg"] == {"type": "join", "name": "Guest"}
         assert sent[2]["msg"] == {"type": "start"}
         assert sent[3]["msg"] == {"type": "roll"}
-        envelope = {"id", "gateway", "conn", "game", "player", "seat", "msg"}
+        # `key`: the client's request id, as the authority's retry key ("s:" text or "n:" integer).
+        envelope = {"id", "gateway", "conn", "game", "player", "seat", "key", "msg"}
         assert set(sent[0]) == envelope | {"client"} and all(set(c) == envelope for c in sent[1:])
+        assert all(c["key"].startswith(("s:", "n:")) for c in sent)
     finally:
         observer.close()
 
