@@ -282,6 +282,9 @@ public struct GameState: Codable, Sendable, Equatable {
     public var communityChestDeck: [Int] = Array(0..<16)
     public var rng: SplitMix64
     public var nextPlayerNumber: Int = 1
+    /// Figures for the results screen, kept from the start (`GameResults`); sent to clients once
+    /// the game is over.
+    public var results: GameResults? = nil
 
     public init(options: GameOptions = GameOptions(), seed: UInt64) {
         self.options = options
@@ -357,6 +360,7 @@ public struct GameState: Codable, Sendable, Equatable {
         s.rng = SplitMix64(seed: 0)
         s.chanceDeck = []
         s.communityChestDeck = []
+        if phase != .finished { s.results = nil }
         return s
     }
 
@@ -366,7 +370,7 @@ public struct GameState: Codable, Sendable, Equatable {
         case endReason = "end_reason", turnStage = "turn_stage", awaiting, pendingBuy = "pending_buy", debts
         case mortgageChoices = "mortgage_choices", placement, canRoll = "can_roll", turnNumber = "turn_number", turnDeadline = "turn_deadline"
         case chanceDeck = "chance_deck", communityChestDeck = "community_chest_deck", rngState = "rng_state"
-        case nextPlayerNumber = "next_player_number"
+        case nextPlayerNumber = "next_player_number", results
     }
 
     public init(from decoder: any Decoder) throws {
@@ -404,6 +408,7 @@ public struct GameState: Codable, Sendable, Equatable {
         }
         rng = SplitMix64(seed: seed)
         nextPlayerNumber = try c.decodeIfPresent(Int.self, forKey: .nextPlayerNumber) ?? players.count + 1
+        results = try c.decodeIfPresent(GameResults.self, forKey: .results)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -437,5 +442,6 @@ public struct GameState: Codable, Sendable, Equatable {
         try c.encode(communityChestDeck, forKey: .communityChestDeck)
         try c.encode(rngStateHex, forKey: .rngState)
         try c.encode(nextPlayerNumber, forKey: .nextPlayerNumber)
+        try c.encode(results, forKey: .results)
     }
 }

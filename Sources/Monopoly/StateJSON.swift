@@ -164,6 +164,45 @@ extension Event: JSONWritable {
     }
 }
 
+extension GameResults.PlayerResult: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("id", id)
+            o.field("net_worth", netWorth)
+            o.field("properties_bought", propertiesBought)
+            o.field("rent_paid", rentPaid)
+            o.field("rent_received", rentReceived)
+            o.field("trades_made", tradesMade)
+            o.field("turns_in_jail", turnsInJail)
+        }
+    }
+}
+
+extension GameResults.MonopolyHold: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("from_turn", fromTurn)
+            o.field("group", group)
+            o.field("player", player)
+            o.field("turns", turns)
+        }
+    }
+}
+
+extension GameResults: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("eliminated", eliminated)
+            o.field("holds", holds)
+            o.field("longest_monopoly", longestMonopoly)
+            o.field("players", players)
+            o.field("ranking", ranking)
+            o.field("sample_every", sampleEvery)
+            o.field("sample_turns", sampleTurns)
+        }
+    }
+}
+
 extension GameState: JSONWritable {
     public func writeJSON(to out: inout JSONOutput) {
         out.object { o in
@@ -189,6 +228,7 @@ extension GameState: JSONWritable {
             o.field("phase", phase)
             o.field("placement", placement)
             o.field("players", players)
+            o.field("results", results)
             o.field("rng_state", rngStateHex)
             o.field("squares", squares)
             o.field("trades", trades)

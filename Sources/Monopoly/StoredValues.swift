@@ -84,6 +84,23 @@ extension GameState {
             let size = Cards.deck(deck).count
             if let card = cards.first(where: { !(0..<size).contains($0) }) { v.append("\(deck.rawValue) card \(card) does not exist") }
         }
+        if let r = results {
+            amount("the results' sample interval", r.sampleEvery, 1...Self.maximumStoredMagnitude)
+            if r.sampleTurns.count > GameResults.maxSamples + 1 { v.append("\(r.sampleTurns.count) results samples") }
+            if r.players.map(\.id) != players.map(\.id) { v.append("the results' players are not the game's") }
+            for p in r.players {
+                if p.netWorth.count != r.sampleTurns.count { v.append("\(p.id)'s net worth samples do not match the sample turns") }
+                for (name, value) in [("rent paid", p.rentPaid), ("rent received", p.rentReceived), ("properties bought", p.propertiesBought),
+                                      ("trades made", p.tradesMade), ("turns in jail", p.turnsInJail)] {
+                    amount("\(p.id)'s \(name)", value, count)
+                }
+            }
+            for id in r.ranking + r.eliminated { player("the ranked player", id) }
+            for h in r.holds + [r.longestMonopoly].compactMap({ $0 }) {
+                player("the monopoly holder", h.player)
+                amount("the monopoly's first turn", h.fromTurn, count)
+            }
+        }
         return v
     }
 }

@@ -10,6 +10,7 @@ extension GameState {
         try engine.run(command, by: player)
         self = engine.state
         dice = engine.dice
+        recordResults(engine.events)
         return engine.events
     }
 

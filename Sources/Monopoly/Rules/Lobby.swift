@@ -43,6 +43,7 @@ extension GameState {
         var engine = Engine(state: self, dice: SeededDice())
         engine.finish(winner: nil, reason: reason)
         self = engine.state
+        recordResults(engine.events)
         return engine.events
     }
 

@@ -6,6 +6,7 @@ import { buildBoard, updateBoard, diceHTML, Tokens } from './board.js';
 import { renderActions, renderPlayers, renderTrades, renderAuction, tickClocks } from './game.js';
 import { openSquare, refreshSquare, openTrade } from './dialogs.js';
 import { watchStyleData } from './style-data.js';
+import { showResults, reopenResults } from './results.js';
 
 const SEAT_KEY = 'monopolyrelay.seat';
 const NAME_KEY = 'monopolyrelay.name';
@@ -329,6 +330,7 @@ function render(previous = null, rolled = false, jumped = new Set()) {
   renderAuction(s);
   renderTrades(s);
   renderPlayers(s);
+  showResults(app.game, s, { nameOf, colorOf });
   refreshSquare();
   tickClocks();
 }
@@ -493,6 +495,7 @@ function wire() {
   $('#share-copy-button').addEventListener('click', copyLink);
   $('#start-button').addEventListener('click', () => command('start'));
   $('#add-bot-button').addEventListener('click', () => command('add_bot'));
+  $('#results-button').addEventListener('click', reopenResults);
   $('#leave-lobby-button').addEventListener('click', leaveGame);
   $('#tab-log').addEventListener('click', () => selectTab('log'));
   $('#tab-chat').addEventListener('click', () => selectTab('chat'));
