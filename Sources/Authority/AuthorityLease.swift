@@ -14,9 +14,21 @@ public actor AuthorityLease {
     /// Whether the last refresh could not reach Redis.
     private(set) public var lastRefreshFailed = false
 
-    /// Renews only our own lease (a stale holder must never extend someone else's).
+    /// The fencing token the lease was taken with (see `LeaseFence`): the store's writes check it.
+    public nonisolated let fence: LeaseFence
+
+    /// Takes the lease if free and draws the next fencing token (KEYS: lease, fence).
+    static let takeScript = RedisScript("""
+    if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+      return redis.call('INCR', KEYS[2])
+    end
+    return 0
+    """)
+
+    /// Renews only our own lease, taken with our token (a stale holder, or another process under
+    /// the same id, must never extend someone else's).
     static let renewScript = RedisScript("""
-    if redis.call('GET', KEYS[1]) == ARGV[1] then
+    if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('GET', KEYS[2]) == ARGV[3] then
       return redis.call('PEXPIRE', KEYS[1], ARGV[2])
     end
     return 0
@@ -29,7 +41,8 @@ public actor AuthorityLease {
     return 0
     """)
 
-    public init(holder: String, redis: RedisClient, ttlMilliseconds: Int = 3000) {
+    public init(holder: String, redis: RedisClient, ttlMilliseconds: Int = 3000, fence: LeaseFence = LeaseFence()) {
+        self.fence = fence
         self.holder = holder
         self.redis = redis
         self.ttlMilliseconds = ttlMilliseconds
@@ -40,18 +53,26 @@ public actor AuthorityLease {
     public func refresh() async -> Bool {
         lastRefreshFailed = false
         do {
-            if isHeld {
-                let renewed = try await redis.eval(Self.renewScript, keys: [RedisChannels.authorityLeaseKey],
-                                                   arguments: [RedisArgument(holder), RedisArgument(ttlMilliseconds)])
+            let keys = [RedisChannels.authorityLeaseKey, LeaseFence.key]
+            if isHeld, let token = fence.token?.token {
+                let renewed = try await redis.eval(Self.renewScript, keys: keys,
+                                                   arguments: [RedisArgument(holder), RedisArgument(ttlMilliseconds), RedisArgument(token)])
                 isHeld = renewed.int == 1
+            } else {
+                isHeld = false
             }
             if !isHeld {
-                isHeld = try await redis.set(RedisChannels.authorityLeaseKey, holder, onlyIfNotExists: true,
-                                             expiryMilliseconds: ttlMilliseconds)
+                fence.lost()
+                let token = try await redis.eval(Self.takeScript, keys: keys, arguments: [RedisArgument(holder), RedisArgument(ttlMilliseconds)]).int ?? 0
+                if token > 0 {
+                    fence.held(by: holder, token: token)
+                    isHeld = true
+                }
             }
         } catch {
             // Without Redis we cannot prove we hold it: behave as if we don't.
             isHeld = false
+            fence.lost()
             lastRefreshFailed = true
         }
         return isHeld
@@ -59,6 +80,7 @@ public actor AuthorityLease {
 
     public func release() async {
         guard isHeld else { return }
+        fence.lost()
         _ = try? await redis.eval(Self.releaseScript, keys: [RedisChannels.authorityLeaseKey], arguments: [RedisArgument(holder)])
         isHeld = false
     }

@@ -63,7 +63,10 @@ public final class AuthorityService: Service, Sendable {
     }
 
     public func run() async throws {
-        let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
+        var redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
+        // A write that waited longer than the lease could land after a standby took over: a
+        // command times out (and its connection is dropped) well within one lease.
+        redisConfiguration.commandTimeout = min(redisConfiguration.commandTimeout, .milliseconds(Int64(configuration.leaseMilliseconds) * 2 / 3))
         let group = MultiThreadedEventLoopGroup.singleton
         let client = try await Self.connect(logger: logger) {
             try await RedisClient.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: self.logger)
@@ -76,10 +79,11 @@ public final class AuthorityService: Service, Sendable {
             $0.subscriber = subscriber
             $0.role = .standby
         }
-        let lease = AuthorityLease(holder: configuration.id, redis: client, ttlMilliseconds: configuration.leaseMilliseconds)
+        let fence = LeaseFence()
+        let lease = AuthorityLease(holder: configuration.id, redis: client, ttlMilliseconds: configuration.leaseMilliseconds, fence: fence)
         let runners = RunnerRegistry(
             processor: CommandProcessor(dice: configuration.dice, seed: configuration.seed, unshuffledCards: configuration.unshuffledCards),
-            store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds), timing: configuration.timing, metrics: metrics, logger: logger,
+            store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds, fence: fence), timing: configuration.timing, metrics: metrics, logger: logger,
             maxGamesPerClient: configuration.maxGamesPerClient)
         logger.info("authority started; waiting for the lease", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
 

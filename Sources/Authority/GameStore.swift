@@ -62,12 +62,16 @@ public struct GameStore: Sendable {
     public static let maximumFinishedTTLSeconds = 315_360_000
 
     let redis: RedisClient
+    /// The lease's fencing token (see `LeaseFence`): every write but the seq-fenced commit checks it.
+    /// Nil: unfenced (an operator's command, tests that drive a store without a lease).
+    let fence: LeaseFence?
     /// How long a finished game's keys (snapshot, last state, seq) live after the commit that
     /// finished it (every later commit of the finished game, a rejoin say, starts it again).
     let finishedTTLMilliseconds: Int
 
-    public init(redis: RedisClient, finishedTTLSeconds: Int = GameStore.defaultFinishedTTLSeconds) {
+    public init(redis: RedisClient, finishedTTLSeconds: Int = GameStore.defaultFinishedTTLSeconds, fence: LeaseFence? = nil) {
         self.redis = redis
+        self.fence = fence
         self.finishedTTLMilliseconds = min(max(finishedTTLSeconds, 1), Self.maximumFinishedTTLSeconds) * 1000
     }
 
@@ -132,15 +136,30 @@ public struct GameStore: Sendable {
                 }
             }
         } else {
-            var commands: [[RedisArgument]] = outcome.replies.map {
-                ["PUBLISH", RedisArgument(RedisChannels.replies(gateway: $0.gateway)), RedisArgument(WireJSON.encode($0.reply))]
+            var messages: [(channel: String, payload: String)] = outcome.replies.map {
+                (RedisChannels.replies(gateway: $0.gateway), WireJSON.encode($0.reply))
             }
             if let broadcast = outcome.broadcast, let game = outcome.replies.first?.reply.game {
-                commands.insert(["PUBLISH", RedisArgument(RedisChannels.state(game)), RedisArgument(broadcast)], at: 0)
+                messages.insert((RedisChannels.state(game), broadcast), at: 0)
             }
-            if let inFlight { commands.append(["DEL", RedisArgument(Self.inFlightKey(inFlight))]) }
-            if !commands.isEmpty { _ = try await redis.pipeline(commands) }
+            try await publish(messages, clearing: inFlight)
         }
+    }
+
+    /// KEYS: the in-flight mark to delete, if any. ARGV: (channel, message) pairs.
+    static let publishScript = LeaseFence.Scripts("""
+    for i = a + 1, #ARGV, 2 do
+      redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+    end
+    if KEYS[k + 1] then redis.call('DEL', KEYS[k + 1]) end
+    return 1
+    """)
+
+    /// Publishes messages that change no state (errors, chat), fenced: a stale authority's are refused.
+    func publish(_ messages: [(channel: String, payload: String)], clearing inFlight: GameID? = nil) async throws {
+        guard !messages.isEmpty || inFlight != nil else { return }
+        _ = try await redis.eval(Self.publishScript, fence: fence, keys: inFlight.map { [Self.inFlightKey($0)] } ?? [],
+                                 arguments: messages.flatMap { [RedisArgument($0.channel), RedisArgument($0.payload)] })
     }
 
     /// The lobby list lives in a hash (game -> entry) that gateways read; a message on the lobby
@@ -156,19 +175,27 @@ public struct GameStore: Sendable {
         try await writeLobby(game, entry: nil, phase: "quarantined", announce: true)
     }
 
+    /// KEYS: the lobby hash, the active set. ARGV: game, entry ("": unlisted), channel ("": no
+    /// announcement), announcement.
+    static let lobbyScript = LeaseFence.Scripts("""
+    if ARGV[a + 2] ~= '' then
+      redis.call('HSET', KEYS[k + 1], ARGV[a + 1], ARGV[a + 2])
+      redis.call('SADD', KEYS[k + 2], ARGV[a + 1])
+    else
+      redis.call('HDEL', KEYS[k + 1], ARGV[a + 1])
+      redis.call('SREM', KEYS[k + 2], ARGV[a + 1])
+    end
+    if ARGV[a + 3] ~= '' then redis.call('PUBLISH', ARGV[a + 3], ARGV[a + 4]) end
+    return 1
+    """)
+
     private func writeLobby(_ game: GameID, entry: JSONValue?, phase: String, announce: Bool) async throws {
-        let id = RedisArgument(game.rawValue)
-        let lobby = RedisArgument(RedisChannels.lobbyKey), active = RedisArgument(Self.activeGamesKey)
-        var commands: [[RedisArgument]] = entry.map { [["HSET", lobby, id, RedisArgument(WireJSON.encode($0))], ["SADD", active, id]] }
-            ?? [["HDEL", lobby, id], ["SREM", active, id]]
-        if announce {
-            commands.append(["PUBLISH", RedisArgument(RedisChannels.lobby), RedisArgument(WireJSON.encode(JSONValue.object([
-                "type": .string("lobby_changed"), "game": .string(game.rawValue), "phase": .string(phase),
-            ])))])
-        }
-        // A pipeline answers a refused command (NOPERM, WRONGTYPE ...) with an error reply, not a throw.
-        if let refused = try await redis.pipeline(commands).lazy.compactMap(\.errorMessage).first {
-            throw RedisError.server(refused)
-        }
+        let announcement = WireJSON.encode(JSONValue.object([
+            "type": .string("lobby_changed"), "game": .string(game.rawValue), "phase": .string(phase),
+        ]))
+        _ = try await redis.eval(Self.lobbyScript, fence: fence, keys: [RedisChannels.lobbyKey, Self.activeGamesKey], arguments: [
+            RedisArgument(game.rawValue), RedisArgument(entry.map { WireJSON.encode($0) } ?? ""),
+            RedisArgument(announce ? RedisChannels.lobby : ""), RedisArgument(announcement),
+        ])
     }
 }

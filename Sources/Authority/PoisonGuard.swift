@@ -58,13 +58,21 @@ extension GameStore {
 
     /// Written (and awaited) before the engine runs: if the process dies before the commit, the
     /// mark says on what.
+    /// KEYS: the key. ARGV: its value, then (optionally) a hash field to set to the same value
+    /// in the hash that is KEYS[2].
+    static let setScript = LeaseFence.Scripts("""
+    redis.call('SET', KEYS[k + 1], ARGV[a + 1])
+    if KEYS[k + 2] then redis.call('HSET', KEYS[k + 2], ARGV[a + 2], ARGV[a + 1]) end
+    return 1
+    """)
+
     func markInFlight(_ game: GameID, command: String, crashes: Int) async throws {
         let mark = InFlight(command: command, process: Self.processInstance, crashes: crashes)
-        _ = try await redis.set(Self.inFlightKey(game), WireJSON.encode(mark))
+        _ = try await redis.eval(Self.setScript, fence: fence, keys: [Self.inFlightKey(game)], arguments: [RedisArgument(WireJSON.encode(mark))])
     }
 
     func clearInFlight(_ game: GameID) async throws {
-        _ = try await redis.send(["DEL", RedisArgument(Self.inFlightKey(game))])
+        try await publish([], clearing: game)
     }
 
     /// The game's quarantine entry and its in-flight mark, as Redis has them. An unreadable mark
@@ -87,9 +95,17 @@ extension GameStore {
     /// Quarantines the game: recorded in `monopoly:games:quarantined`, out of the lobby list and the
     /// active games; its snapshot, last state and seq are left as they are for inspection.
     func quarantine(_ game: GameID, _ entry: Quarantine) async throws {
-        let json = RedisArgument(WireJSON.encode(entry))
-        _ = try await redis.set(Self.quarantineKey(game), json)
-        _ = try await redis.send(["HSET", RedisArgument(Self.quarantinedKey), RedisArgument(game.rawValue), json])
+        let value = RedisArgument(WireJSON.encode(entry))
+        do {
+            _ = try await redis.eval(Self.setScript, fence: fence, keys: [Self.quarantineKey(game), Self.quarantinedKey],
+                                     arguments: [value, RedisArgument(game.rawValue)])
+        } catch let fenced as LeaseFence.Fenced {
+            throw fenced
+        } catch {
+            // The list is a convenience (the game's key is what a load checks): an authority
+            // limited to game keys quarantines still.
+            _ = try await redis.eval(Self.setScript, fence: fence, keys: [Self.quarantineKey(game)], arguments: [value])
+        }
         try await unlist(game)
     }
 
