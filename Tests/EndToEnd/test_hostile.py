@@ -559,9 +559,10 @@ def test_one_connection_creating_and_leaving_50_games_leaves_nothing_behind(make
             games.append(client.game)
             await client.ok("leave")
         # Each leave closed its lobby at once: nothing listed or resumable, every key expiring,
-        # and no runner left at the authority.
-        assert stack.redis_cli("HLEN", "monopoly:lobby:games") == "0"
-        assert stack.redis_cli("SCARD", "monopoly:games:active") == "0"
+        # and no runner left at the authority. The lobby list and the active set are written after
+        # the commit that published the last ack: waited for, not read at once.
+        await eventually(lambda: stack.redis_cli("HLEN", "monopoly:lobby:games") == "0", what="an empty lobby list")
+        await eventually(lambda: stack.redis_cli("SCARD", "monopoly:games:active") == "0", what="no active game")
         for game in games:
             assert stored_state(stack, game)["end_reason"] == "lobby_empty"
             for key in game_keys(game):
