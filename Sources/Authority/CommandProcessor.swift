@@ -274,7 +274,7 @@ public struct CommandProcessor: Sendable {
         record.state.setAway(player, false)
         let name = record.state.player(player)?.name ?? player
         var outcome = publish(&record, events: [Event(.joined, player: player, text: "\(name) is back.")],
-                              cause: .init(id: envelope.id, type: "rejoin", player: player), now: now)
+                              cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
         outcome.replies = [welcome(envelope, player: player)]
         if let gateway = previous.gateway, let connection = previous.connection,
            gateway != envelope.gateway || connection != envelope.connection {
@@ -295,7 +295,7 @@ public struct CommandProcessor: Sendable {
         guard let name = record.state.player(player)?.name else { return Outcome() }
         record.state.setConnected(player, false)
         return publish(&record, events: [Event(.left, player: player, text: "\(name) lost the connection.")],
-                       cause: .init(id: envelope.id, type: "disconnect", player: player), now: now)
+                       cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
     }
 
     private mutating func addBot(_ envelope: CommandEnvelope, record: inout GameRecord, by player: PlayerID, now: Double) -> Outcome {
@@ -311,7 +311,7 @@ public struct CommandProcessor: Sendable {
         }
         let events = [Event(.joined, player: bot, text: "Bot \(number) joined.")]
         record.seats[bot] = .init(tokenHash: nil)
-        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "add_bot", player: player), now: now)
+        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
         outcome.replies = [ack(envelope, seq: record.seq)]
         return outcome
     }
@@ -331,7 +331,7 @@ public struct CommandProcessor: Sendable {
         if !record.seats.values.contains(where: { !$0.isBot }) {
             events += record.state.close(reason: "lobby_empty")
         }
-        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: "leave", player: player), now: now)
+        var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
         outcome.replies = [ack(envelope, seq: record.seq)]
         return outcome
     }

@@ -375,7 +375,7 @@ struct GameLoop: Sendable {
     /// A `create` from an address that holds `MAX_GAMES_PER_CLIENT` open games already (nil: go on,
     /// the slot is reserved). Creates that name no address (a gateway from before the field) pass.
     private func refusedCreate(_ envelope: CommandEnvelope, _ state: LoopState) -> Outcome? {
-        guard envelope.type == "create", state.record == nil, let address = envelope.client,
+        guard case .create = envelope.message, state.record == nil, let address = envelope.client,
               !openGames.reserve(game, for: address) else { return nil }
         return .error(envelope, code: ErrorCode.tooManyGames,
                       message: "at most \(openGames.limit) open games per client address: finish or leave one first")

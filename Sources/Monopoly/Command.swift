@@ -58,31 +58,50 @@ public enum Command: Sendable, Equatable, Codable {
     /// Authority only (its clock): the running auction's time is up.
     case auctionTimeout
 
-    public var type: String {
+    /// Every command's wire name (`type`), listed once: the decoder reads it, the encoder writes it.
+    public enum Name: String, CaseIterable, Sendable {
+        case start, roll, buy, decline, bid, pass
+        case endTurn = "end_turn"
+        case build, sell, mortgage, unmortgage
+        case liftMortgage = "lift_mortgage"
+        case keepMortgage = "keep_mortgage"
+        case jailPay = "jail_pay"
+        case jailCard = "jail_card"
+        case tradePropose = "trade_propose"
+        case tradeAccept = "trade_accept"
+        case tradeReject = "trade_reject"
+        case bankrupt, resign
+        case auctionTimeout = "auction_timeout"
+    }
+
+    public var name: Name {
         switch self {
-        case .start: "start"
-        case .roll: "roll"
-        case .buy: "buy"
-        case .decline: "decline"
-        case .bid: "bid"
-        case .pass: "pass"
-        case .endTurn: "end_turn"
-        case .build: "build"
-        case .sell: "sell"
-        case .mortgage: "mortgage"
-        case .unmortgage: "unmortgage"
-        case .liftMortgage: "lift_mortgage"
-        case .keepMortgage: "keep_mortgage"
-        case .jailPay: "jail_pay"
-        case .jailCard: "jail_card"
-        case .tradePropose: "trade_propose"
-        case .tradeAccept: "trade_accept"
-        case .tradeReject: "trade_reject"
-        case .bankrupt: "bankrupt"
-        case .resign: "resign"
-        case .auctionTimeout: "auction_timeout"
+        case .start: .start
+        case .roll: .roll
+        case .buy: .buy
+        case .decline: .decline
+        case .bid: .bid
+        case .pass: .pass
+        case .endTurn: .endTurn
+        case .build: .build
+        case .sell: .sell
+        case .mortgage: .mortgage
+        case .unmortgage: .unmortgage
+        case .liftMortgage: .liftMortgage
+        case .keepMortgage: .keepMortgage
+        case .jailPay: .jailPay
+        case .jailCard: .jailCard
+        case .tradePropose: .tradePropose
+        case .tradeAccept: .tradeAccept
+        case .tradeReject: .tradeReject
+        case .bankrupt: .bankrupt
+        case .resign: .resign
+        case .auctionTimeout: .auctionTimeout
         }
     }
+
+    /// The wire name: `{"type": "end_turn"}`.
+    public var type: String { name.rawValue }
 
     /// Commands only the authority may issue (never accept them from a browser).
     public var isSystem: Bool { self == .auctionTimeout }
@@ -92,34 +111,35 @@ public enum Command: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let type = try c.decode(String.self, forKey: .type)
+        guard let name = Name(rawValue: type) else {
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown command type \"\(type)\"")
+        }
         func sq() throws -> Int { try c.decode(Int.self, forKey: .square) }
-        switch type {
-        case "start": self = .start
-        case "roll": self = .roll
-        case "buy": self = .buy
-        case "decline": self = .decline
-        case "bid": self = .bid(amount: try c.decode(Int.self, forKey: .amount))
-        case "pass": self = .pass
-        case "end_turn": self = .endTurn
-        case "build": self = .build(square: try sq())
-        case "sell": self = .sell(square: try sq())
-        case "mortgage": self = .mortgage(square: try sq())
-        case "unmortgage": self = .unmortgage(square: try sq())
-        case "lift_mortgage": self = .liftMortgage(square: try sq())
-        case "keep_mortgage": self = .keepMortgage(square: try sq())
-        case "jail_pay": self = .jailPay
-        case "jail_card": self = .jailCard
-        case "trade_propose":
+        switch name {
+        case .start: self = .start
+        case .roll: self = .roll
+        case .buy: self = .buy
+        case .decline: self = .decline
+        case .bid: self = .bid(amount: try c.decode(Int.self, forKey: .amount))
+        case .pass: self = .pass
+        case .endTurn: self = .endTurn
+        case .build: self = .build(square: try sq())
+        case .sell: self = .sell(square: try sq())
+        case .mortgage: self = .mortgage(square: try sq())
+        case .unmortgage: self = .unmortgage(square: try sq())
+        case .liftMortgage: self = .liftMortgage(square: try sq())
+        case .keepMortgage: self = .keepMortgage(square: try sq())
+        case .jailPay: self = .jailPay
+        case .jailCard: self = .jailCard
+        case .tradePropose:
             self = .tradePropose(to: try c.decode(String.self, forKey: .to),
                                  give: try c.decodeIfPresent(TradeOffer.self, forKey: .give) ?? TradeOffer(),
                                  get: try c.decodeIfPresent(TradeOffer.self, forKey: .get) ?? TradeOffer())
-        case "trade_accept": self = .tradeAccept(trade: try c.decode(String.self, forKey: .trade))
-        case "trade_reject": self = .tradeReject(trade: try c.decode(String.self, forKey: .trade))
-        case "bankrupt": self = .bankrupt
-        case "resign": self = .resign
-        case "auction_timeout": self = .auctionTimeout
-        default:
-            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown command type \"\(type)\"")
+        case .tradeAccept: self = .tradeAccept(trade: try c.decode(String.self, forKey: .trade))
+        case .tradeReject: self = .tradeReject(trade: try c.decode(String.self, forKey: .trade))
+        case .bankrupt: self = .bankrupt
+        case .resign: self = .resign
+        case .auctionTimeout: self = .auctionTimeout
         }
     }
 

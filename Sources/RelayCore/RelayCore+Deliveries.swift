@@ -30,7 +30,7 @@ extension RelayCore {
                 if let last = rooms[reply.game]?.last { out.append(.send(peer, .state(last.frame))) }
             case .ack:
                 out.append(.send(peer, .ack(game: reply.game, seq: reply.seq, re: waiting.re)))
-                if waiting.type == "leave" { leave(reply.game, connection, &out) }
+                if waiting.type == MessageType.leave.rawValue { leave(reply.game, connection, &out) }
             case .error:
                 out.append(.send(peer, .error(code: reply.code ?? .authorityUnavailable, message: reply.message ?? "rejected", re: waiting.re)))
             case .revoke:

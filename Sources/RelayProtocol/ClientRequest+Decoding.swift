@@ -62,11 +62,11 @@ struct ClientRequestDecoding: Decodable {
             }
         }
 
-        switch type {
-        case "lobby": return .lobby
-        case "leave": return .leave
-        case "add_bot": return .addBot
-        case "create":
+        switch MessageType(rawValue: type) {
+        case .lobby: return .lobby
+        case .leave: return .leave
+        case .addBot: return .addBot
+        case .create:
             let name = try text(.name, PlayerText.name)
             let options = try fields.decodeIfPresent(GameOptions.self, forKey: .options) ?? GameOptions()
             do {
@@ -74,20 +74,22 @@ struct ClientRequestDecoding: Decodable {
             } catch {
                 throw RequestError(code: .invalidOptions, message: error.message)
             }
-        case "join":
+        case .join:
             let game = try game()
             return .join(game: game, name: try text(.name, PlayerText.name))
-        case "spectate":
+        case .spectate:
             return .spectate(game: try game())
-        case "rejoin":
+        case .rejoin:
             let game = try game()
             guard let token = try? fields.decode(String.self, forKey: .token), SeatTokenFormat.isWellFormed(token) else {
                 throw RequestError(code: .badRequest, message: "rejoin needs the \"token\" received in welcome")
             }
             return .rejoin(game: game, token: token)
-        case "chat":
+        case .chat:
             return .chat(text: try text(.text, PlayerText.chat))
-        default:
+        case .disconnect:
+            throw Self.unknownType(type)  // the gateway's own, never a client's
+        case nil:
             let command: Command
             do {
                 command = try Command(from: decoder)

@@ -16,20 +16,6 @@ public struct ClientRequest: Sendable, Equatable {
         case addBot
         /// A rules command (`start`, `roll`, `bid`, `trade_propose`, ...).
         case command(Command)
-
-        public var type: String {
-            switch self {
-            case .lobby: "lobby"
-            case .create: "create"
-            case .join: "join"
-            case .spectate: "spectate"
-            case .rejoin: "rejoin"
-            case .leave: "leave"
-            case .chat: "chat"
-            case .addBot: "add_bot"
-            case .command(let command): command.type
-            }
-        }
     }
 
     public var kind: Kind

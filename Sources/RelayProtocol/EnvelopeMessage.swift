@@ -16,15 +16,16 @@ public enum EnvelopeMessage: Sendable, Equatable {
     /// A rules command (`roll`, `bid`, `trade_propose`, ...).
     case command(Command)
 
+    /// The wire `type`: `join`, `bid`, ...
     public var type: String {
         switch self {
-        case .create: "create"
-        case .join: "join"
-        case .rejoin: "rejoin"
-        case .leave: "leave"
-        case .disconnect: "disconnect"
-        case .chat: "chat"
-        case .addBot: "add_bot"
+        case .create: MessageType.create.rawValue
+        case .join: MessageType.join.rawValue
+        case .rejoin: MessageType.rejoin.rawValue
+        case .leave: MessageType.leave.rawValue
+        case .disconnect: MessageType.disconnect.rawValue
+        case .chat: MessageType.chat.rawValue
+        case .addBot: MessageType.addBot.rawValue
         case .command(let command): command.type
         }
     }
@@ -35,17 +36,17 @@ extension EnvelopeMessage: Codable {
 
     public init(from decoder: any Decoder) throws {
         let fields = try decoder.container(keyedBy: CodingKeys.self)
-        switch try fields.decode(String.self, forKey: .type) {
-        case "create":
+        switch MessageType(rawValue: try fields.decode(String.self, forKey: .type)) {
+        case .create:
             self = .create(name: try fields.decode(String.self, forKey: .name),
                            options: try fields.decodeIfPresent(GameOptions.self, forKey: .options) ?? GameOptions())
-        case "join": self = .join(name: try fields.decode(String.self, forKey: .name))
-        case "rejoin": self = .rejoin
-        case "leave": self = .leave
-        case "disconnect": self = .disconnect
-        case "chat": self = .chat(text: try fields.decode(String.self, forKey: .text))
-        case "add_bot": self = .addBot
-        default: self = .command(try Command(from: decoder))
+        case .join: self = .join(name: try fields.decode(String.self, forKey: .name))
+        case .rejoin: self = .rejoin
+        case .leave: self = .leave
+        case .disconnect: self = .disconnect
+        case .chat: self = .chat(text: try fields.decode(String.self, forKey: .text))
+        case .addBot: self = .addBot
+        case .lobby, .spectate, nil: self = .command(try Command(from: decoder))
         }
     }
 

@@ -36,6 +36,36 @@ import Testing
         #expect(try ClientRequest.parse(text).get().kind == kind)
     }
 
+    /// Every command name and message type is written and read under one name (`Command.Name`,
+    /// `MessageType`); a client gets `unknown_type` for those that are not its to send.
+    @Test func everyTypeIsWrittenAndReadUnderOneName() throws {
+        let commands: [Command] = [
+            .start, .roll, .buy, .decline, .bid(amount: 1), .pass, .endTurn, .build(square: 1), .sell(square: 1), .mortgage(square: 1),
+            .unmortgage(square: 1), .liftMortgage(square: 1), .keepMortgage(square: 1), .jailPay, .jailCard,
+            .tradePropose(to: "p2", give: TradeOffer(cash: 1), get: TradeOffer()), .tradeAccept(trade: "t1"), .tradeReject(trade: "t1"),
+            .bankrupt, .resign, .auctionTimeout,
+        ]
+        #expect(Set(commands.map(\.name)) == Set(Command.Name.allCases))
+        for command in commands {
+            let text = WireJSON.encode(EnvelopeMessage.command(command))
+            #expect(text.hasPrefix(#"{"#) && text.contains(#""type":"\#(command.type)""#), "\(text)")
+            #expect(try WireJSON.decode(EnvelopeMessage.self, from: text) == .command(command))
+            if command.isSystem || command == .resign {
+                #expect(ClientRequest.parse(text).failure?.code == .unknownType, "\(text)")
+            } else {
+                #expect(try ClientRequest.parse(text).get().kind == .command(command), "\(text)")
+            }
+        }
+        let messages: [EnvelopeMessage] = [.create(name: "Ada", options: GameOptions()), .join(name: "Ada"), .rejoin, .leave, .disconnect,
+                                           .chat(text: "hi"), .addBot]
+        for message in messages {
+            #expect(try WireJSON.decode(EnvelopeMessage.self, from: WireJSON.encode(message)) == message)
+        }
+        #expect(Set(messages.map(\.type)) == Set(MessageType.allCases.map(\.rawValue)).subtracting(["lobby", "spectate"]))
+        #expect(ClientRequest.parse(#"{"type":"disconnect"}"#).failure?.code == .unknownType)
+        #expect(Set(MessageType.allCases.map(\.rawValue)).isDisjoint(with: Command.Name.allCases.map(\.rawValue)))
+    }
+
     static let refused: [(String, ErrorCode, String)] = [
         // Shape and syntax: refused before any decoding.
         (#"{"type":"lobby","x":"# + String(repeating: "[", count: 33) + String(repeating: "]", count: 33) + "}",
