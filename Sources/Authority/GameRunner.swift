@@ -185,6 +185,8 @@ struct GameLoop: Sendable {
         var quarantined: String?
         /// Processes that died in a row applying a command to this game (see `InFlight`).
         var crashes = 0
+        /// The last published state, to patch the next one against.
+        var patches = PatchChain()
     }
 
     /// Reads the game's record from its snapshot, unless the game is quarantined or becomes so
@@ -300,7 +302,14 @@ struct GameLoop: Sendable {
             // game may create the next one the moment it reads it. A failed commit is set right
             // again after the input (the ledger follows `state.record`).
             if let record = outcome.record { openGames.set(game, creator: record.openCreator) }
-            try await store.commit(outcome, previousSeq: previousSeq, updatingLobby: updatingLobby, inFlight: inFlight)
+            let next = outcome.record.flatMap { record in
+                outcome.stateMessage.map { (record.seq, state.patches.patch(to: $0, seq: record.seq, game: game)) }
+            }
+            // A commit that publishes a state moves the chain on once it is known to be published
+            // (after a failure nothing is patched against: the next state goes whole).
+            if next != nil { state.patches.reset() }
+            try await store.commit(outcome, previousSeq: previousSeq, patch: next?.1.patch, updatingLobby: updatingLobby, inFlight: inFlight)
+            if let next { state.patches.published(seq: next.0, message: next.1.parsed) }
             if let record = outcome.record { state.record = record }
             if updatingLobby { state.lobbyPending = false }
             return true

@@ -25,8 +25,9 @@ public struct GameStore: Sendable {
 
     /// KEYS: seq, snapshot, last state, and the in-flight mark if any (deleted: the command is done;
     /// see `InFlight`). ARGV: previous seq, snapshot, state message, state channel,
-    /// the keys' time to live in milliseconds ("0": none), then (reply channel, reply) pairs.
-    /// Writes, publishes the state, then the replies: a gateway always sees the state before the
+    /// the keys' time to live in milliseconds ("0": none), the patch message ("": none), then
+    /// (reply channel, reply) pairs. Writes, publishes the patch, the state, then the replies: a
+    /// gateway holds the patch when the state it makes arrives, and always sees the state before the
     /// acknowledgement that names it. A finished game's keys get their TTL in the same script as the
     /// state that finishes it: no crash between the two can leave them for ever.
     static let commitScript = RedisScript("""
@@ -44,8 +45,11 @@ public struct GameStore: Sendable {
     put(KEYS[1], tostring(tonumber(ARGV[1]) + 1))
     put(KEYS[2], ARGV[2])
     put(KEYS[3], ARGV[3])
+    if ARGV[6] ~= '' then
+      redis.call('PUBLISH', ARGV[4], ARGV[6])
+    end
     redis.call('PUBLISH', ARGV[4], ARGV[3])
-    for i = 6, #ARGV, 2 do
+    for i = 7, #ARGV, 2 do
       redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
     end
     if KEYS[4] then redis.call('DEL', KEYS[4]) end
@@ -103,13 +107,15 @@ public struct GameStore: Sendable {
     }
 
     /// Persists and publishes an outcome. `previousSeq` is the seq the record had before the command;
+    /// `patch` is the `patch` message to this state (see `StatePatch`), published just before it.
     /// `updatingLobby` false skips the lobby list (see `GameRecord.lobbyEntryChanged(since:)`);
     /// `inFlight`: the game whose in-flight mark this outcome completes (deleted with it).
-    public func commit(_ outcome: Outcome, previousSeq: Int, updatingLobby: Bool = true, inFlight: GameID? = nil) async throws {
+    public func commit(_ outcome: Outcome, previousSeq: Int, patch: String? = nil, updatingLobby: Bool = true, inFlight: GameID? = nil) async throws {
         if let record = outcome.record, let stateMessage = outcome.stateMessage {
             var arguments: [RedisArgument] = [
                 RedisArgument(previousSeq), RedisArgument(WireJSON.encode(record)),
                 RedisArgument(stateMessage), RedisArgument(RedisChannels.state(record.game)), RedisArgument(timeToLive(of: record)),
+                RedisArgument(patch ?? ""),
             ]
             for reply in outcome.replies {
                 arguments.append(RedisArgument(RedisChannels.replies(gateway: reply.gateway)))

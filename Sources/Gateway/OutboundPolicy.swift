@@ -60,13 +60,18 @@ struct OutboundQueue {
     var isEmpty: Bool { frames.isEmpty }
     var count: Int { frames.count }
 
-    mutating func submit(_ bytes: ByteBuffer, key: ConflationKey?, channelWritable: Bool) -> Verdict {
+    /// `whole`: what to queue instead when this frame replaces a queued one. A state patch applies
+    /// only to the state before it, so a patch that supersedes a queued state (or patch) goes out
+    /// as the whole state it makes.
+    mutating func submit(_ bytes: ByteBuffer, key: ConflationKey?, whole: ByteBuffer? = nil, channelWritable: Bool) -> Verdict {
         if channelWritable && frames.isEmpty { return .writeNow }
+        var bytes = bytes
         var replaced = false
         if let key, let index = frames.firstIndex(where: { $0.key == key }) {
             queuedBytes -= frames[index].bytes.readableBytes
             frames.remove(at: index)
             replaced = true
+            if let whole { bytes = whole }
         }
         if queuedBytes + bytes.readableBytes > policy.maxQueuedBytes {
             return .overflow

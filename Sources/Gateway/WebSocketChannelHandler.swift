@@ -192,12 +192,12 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     // MARK: outbound
 
     /// Application frames (already encoded) go through the bounded queue.
-    func send(_ bytes: ByteBuffer, conflationKey: ConflationKey?) {
+    func send(_ bytes: ByteBuffer, conflationKey: ConflationKey?, whole: ByteBuffer? = nil) {
         // Our own view, not the codec's: the codec processes a whole read at once, so it may already
         // be closed (an error later in the same read) while earlier messages are still being
         // answered, and those answers must go out before the close frame.
         guard let context, !closeFrameWritten else { return }
-        switch outbound.submit(bytes, key: conflationKey, channelWritable: context.channel.isWritable) {
+        switch outbound.submit(bytes, key: conflationKey, whole: whole, channelWritable: context.channel.isWritable) {
         case .writeNow:
             metrics.messagesOut.increment()
             write(bytes, context: context)

@@ -59,16 +59,18 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     }
 
     /// Writes pre-encoded frame bytes. With a `conflationKey`, a frame that is still queued for this
-    /// connection under the same key (the client is reading slowly) is replaced by this one.
-    public func send(_ frame: PreEncodedFrame, conflationKey: ConflationKey? = nil) {
+    /// connection under the same key (the client is reading slowly) is replaced by this one, or by
+    /// `whole` when given (a state patch replaced by the whole state it makes).
+    public func send(_ frame: PreEncodedFrame, conflationKey: ConflationKey? = nil, whole: PreEncodedFrame? = nil) {
         // Compressed (once per frame and window, whichever connection asks first) here, on the
         // sender's thread, so the fan-out does not wait for another loop to compress it.
         let bytes = frame.bytes(deflateWindowBits: deflateWindowBits)
+        let wholeBytes = whole?.bytes(deflateWindowBits: deflateWindowBits)
         // The hot path of fan-out: no closure allocation when already on the connection's loop.
         if eventLoop.inEventLoop {
-            handler.value?.send(bytes, conflationKey: conflationKey)
+            handler.value?.send(bytes, conflationKey: conflationKey, whole: wholeBytes)
         } else {
-            eventLoop.execute { self.handler.value?.send(bytes, conflationKey: conflationKey) }
+            eventLoop.execute { self.handler.value?.send(bytes, conflationKey: conflationKey, whole: wholeBytes) }
         }
     }
 

@@ -27,7 +27,9 @@ extension RelayCore {
                 lobbyWatchers.remove(connection)
                 rooms[reply.game, default: Room()].members[connection] = peer
                 out.append(.send(peer, .welcome(game: reply.game, player: reply.player, token: waiting.token, re: waiting.re)))
-                if let last = rooms[reply.game]?.last { out.append(.send(peer, .state(last.frame))) }
+                let last = rooms[reply.game]?.last
+                if let last { out.append(.send(peer, .state(last.frame))) }
+                rooms[reply.game]?.patches.admit(connection, at: last?.seq, takesPatches: session?.patches ?? false)
             case .ack:
                 out.append(.send(peer, .ack(game: reply.game, seq: reply.seq, re: waiting.re)))
                 if waiting.type == MessageType.leave.rawValue { leave(reply.game, connection, &out) }
@@ -54,12 +56,30 @@ extension RelayCore {
     mutating func fanOut(_ arrival: StateArrival<Frame>, _ out: inout [Action]) {
         let game = arrival.game
         guard rooms[game] != nil else { return }
+        if let patch = arrival.patch { return rooms[game]!.patches.hold(patch, frame: arrival.frame) }
         if let seq = arrival.seq {
             if let last = rooms[game]?.last, seq <= last.seq { return }
             rooms[game]?.last = (seq, arrival.frame)
         }
         guard let members = rooms[game]?.members, !members.isEmpty else { return }
-        out.append(.broadcast(members.values, arrival.frame, game: game, conflated: arrival.seq != nil))
+        guard let seq = arrival.seq, rooms[game]!.patches.count > 0 else {
+            _ = arrival.seq.map { rooms[game]?.patches.take(for: $0) }
+            return out.append(.broadcast(members.values, arrival.frame, game: game, conflated: arrival.seq != nil))
+        }
+        // Members that take patches get this state's patch where their chain allows, the others it whole.
+        let patch = rooms[game]!.patches.take(for: seq)
+        var whole: [UInt64: Peer] = [:], patched: [Peer] = []
+        var patchFrame: Frame?
+        for (id, peer) in members {
+            if let frame = rooms[game]!.patches.route(id, to: seq, patch: patch) {
+                patched.append(peer)
+                patchFrame = frame
+            } else {
+                whole[id] = peer
+            }
+        }
+        if !whole.isEmpty { out.append(.broadcast(whole.values, arrival.frame, game: game, conflated: true)) }
+        if let patchFrame { out.append(.broadcastPatch(patched, patch: patchFrame, whole: arrival.frame, game: game)) }
     }
 
     mutating func read(_ stored: StoredState<Frame>, of game: GameID, for reader: StoredStateReader, _ out: inout [Action]) {
@@ -96,6 +116,7 @@ extension RelayCore {
             return fail(ErrorCode.unknownGame, "there is no game \(game)")
         }
         rooms[game]?.members[connection] = session.peer
+        rooms[game]?.patches.admit(connection, at: last.seq, takesPatches: session.patches)
         sessions[connection]?.game = game
         sessions[connection]?.spectating = true
         lobbyWatchers.remove(connection)

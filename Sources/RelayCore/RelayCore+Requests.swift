@@ -36,6 +36,7 @@ extension RelayCore {
     }
 
     mutating func handle(_ queued: Queued, from connection: UInt64, _ out: inout [Action]) {
+        if let patches = queued.request.patches { sessions[connection]?.patches = patches }
         guard let session = sessions[connection] else { return }
         let peer = session.peer
         let re = queued.request.id

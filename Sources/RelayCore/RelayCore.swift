@@ -21,6 +21,8 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
         var game: GameID?
         var player: String?
         var spectating = false
+        /// Asked for `patch` messages (`patches: true` on lobby, create, join, spectate or rejoin).
+        var patches = false
         var bucket: TokenBucket
         var strikes = 0
         /// Requests waiting their turn: one connection's requests are handled in order.
@@ -64,6 +66,8 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
         var members: [UInt64: Peer] = [:]
         /// The newest state seen, for anyone who enters the game.
         var last: (seq: Int, frame: Frame)?
+        /// The chains of the members that take patches.
+        var patches = PatchRoutes<Frame>()
     }
 
     struct LobbyRequester: Sendable {
@@ -202,6 +206,7 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
     /// member, so a hang-up, a revoke and an acknowledged `leave` release once in total.
     mutating func leave(_ game: GameID, _ connection: UInt64, _ out: inout [Action]) {
         guard rooms[game]?.members.removeValue(forKey: connection) != nil else { return }
+        rooms[game]?.patches.remove(connection)
         sessions[connection]?.game = nil
         sessions[connection]?.player = nil
         sessions[connection]?.spectating = false

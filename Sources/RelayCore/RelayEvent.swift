@@ -37,12 +37,15 @@ public struct StateArrival<Frame: Sendable>: Sendable {
     public var seq: Int?
     public var frame: Frame
     public var payload: [UInt8]
+    /// A `patch` message (README, "State patches"): held until the state `seq` arrives.
+    public var patch: StatePatch.Header?
 
-    public init(game: GameID, seq: Int?, frame: Frame, payload: [UInt8]) {
+    public init(game: GameID, seq: Int?, frame: Frame, payload: [UInt8], patch: StatePatch.Header? = nil) {
         self.game = game
         self.seq = seq
         self.frame = frame
         self.payload = payload
+        self.patch = patch
     }
 }
 

@@ -5,7 +5,7 @@ import Monopoly
 struct ClientRequestDecoding: Decodable {
     let result: Result<ClientRequest, RequestError>
 
-    enum Field: String, CodingKey { case type, id, name, game, token, options, text }
+    enum Field: String, CodingKey { case type, id, name, game, token, options, text, patches }
 
     init(from decoder: any Decoder) throws {
         let fields = try decoder.container(keyedBy: Field.self)
@@ -19,7 +19,8 @@ struct ClientRequestDecoding: Decodable {
             return
         }
         do {
-            result = .success(ClientRequest(kind: try Self.kind(type, fields, decoder), id: id))
+            let kind = try Self.kind(type, fields, decoder)
+            result = .success(ClientRequest(kind: kind, id: id, patches: try Self.patches(kind, fields)))
         } catch var error as RequestError {
             error.re = id
             result = .failure(error)
@@ -99,6 +100,21 @@ struct ClientRequestDecoding: Decodable {
             // The authority's own commands, and `resign` (a client says `leave`), are not a client's to send.
             guard !command.isSystem, command != .resign else { throw Self.unknownType(type) }
             return .command(command)
+        }
+    }
+
+    /// `patches` (a boolean, on the messages that enter a game or the lobby): whether this
+    /// connection wants `patch` messages instead of whole states. Ignored elsewhere, like any field.
+    private static func patches(_ kind: ClientRequest.Kind, _ fields: KeyedDecodingContainer<Field>) throws -> Bool? {
+        switch kind {
+        case .lobby, .create, .join, .spectate, .rejoin:
+            guard fields.contains(.patches), (try? fields.decodeNil(forKey: .patches)) == false else { return nil }
+            guard let wanted = try? fields.decode(Bool.self, forKey: .patches) else {
+                throw RequestError(code: .badRequest, message: "\"patches\" must be a boolean")
+            }
+            return wanted
+        default:
+            return nil
         }
     }
 

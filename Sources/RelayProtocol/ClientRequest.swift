@@ -23,11 +23,16 @@ public struct ClientRequest: Sendable, Equatable {
     /// at most `maximumIDBytes` bytes or an integer a browser holds exactly.
     public var id: JSONValue
 
+    /// `patches: true|false` on `lobby`, `create`, `join`, `spectate` or `rejoin`: from then on
+    /// this connection gets `patch` messages (`StatePatch`) where it can; nil leaves it as it was.
+    public var patches: Bool?
+
     public static let maximumIDBytes = 64
 
-    public init(kind: Kind, id: JSONValue = .null) {
+    public init(kind: Kind, id: JSONValue = .null, patches: Bool? = nil) {
         self.kind = kind
         self.id = id
+        self.patches = patches
     }
 
     /// Decodes one text frame. Errors carry the `re` to echo when the frame had a readable `id`.

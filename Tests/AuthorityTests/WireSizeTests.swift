@@ -36,3 +36,41 @@ import RelayProtocol
         #expect(median < 4_600)
     }
 }
+
+/// The authority's patches over whole games: each one applied to the state before it gives the
+/// state after it, value for value, and they are small.
+@Suite struct StatePatchChainTests {
+    @Test func everyPatchOfWholeGamesMakesTheNextState() throws {
+        let game = GameID(rawValue: "ABC234")!
+        var sizes: [Int] = []
+        for seed in 1...4 as ClosedRange<UInt64> {
+            let messages = try WireSizeTests.stateMessages(seed: seed)
+            var chain = PatchChain()
+            var previous: JSONValue?
+            for (index, message) in messages.enumerated() {
+                let seq = index + 1
+                let (patch, parsed) = chain.patch(to: message, seq: seq, game: game)
+                #expect(parsed == (try WireJSON.decode(JSONValue.self, from: message)))
+                if let previous {
+                    let text = try #require(patch, "no patch for seq \(seq)")
+                    let read = try StatePatch(json: try WireJSON.decode(JSONValue.self, from: text))
+                    #expect(read.seq == seq && read.base == seq - 1 && read.game == game)
+                    #expect(try JSONPatch.apply(read.ops, to: previous) == parsed)
+                    sizes.append(text.utf8.count)
+                } else {
+                    #expect(patch == nil)  // nothing to patch from: the first state goes whole
+                }
+                chain.published(seq: seq, message: parsed)
+                previous = parsed
+            }
+            // A gap (a failed commit, a reload) means no patch: that state goes whole.
+            chain.reset()
+            #expect(chain.patch(to: messages[1], seq: 2, game: game).patch == nil)
+            chain.published(seq: 1, message: try WireJSON.decode(JSONValue.self, from: messages[0]))
+            #expect(chain.patch(to: messages[2], seq: 3, game: game).patch == nil)
+        }
+        let median = WireSizeTests.median(sizes)
+        print("patch message bytes over \(sizes.count) states of 4 games: median \(median), min \(sizes.min()!), max \(sizes.max()!)")
+        #expect(median < 1_000)
+    }
+}

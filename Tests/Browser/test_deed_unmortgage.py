@@ -49,4 +49,9 @@ def test_a_player_not_in_debt_unmortgages_from_the_deed_while_another_is_in_debt
     state = bob.wait_for(lambda s: not s["squares"][3]["mortgaged"], "Baltic Avenue unmortgaged")
     assert state["squares"][3]["owner"] == "p1" and state["players"][0]["cash"] == 37
     assert state["turn_stage"] == "debt" and [d["debtor"] for d in state["debts"]] == ["p2"]  # Bob still owes
+    # Alice's browser asked for patches and followed the game through them (Bob takes whole
+    # states): what it made of them is, value for value, the state Bob got whole.
+    wait(alice, lambda d: alice.execute_script("return window.__monopoly.seq") == bob.seq, f"Alice at seq {bob.seq}")
+    assert alice.execute_script("return window.__monopoly.conn.patches.applied") > 5
+    assert alice.execute_script("return window.__monopoly.state") == bob.state
     assert_no_console_errors(alice)

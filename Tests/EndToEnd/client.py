@@ -1,6 +1,7 @@
 """A game client over a real WebSocket (the `websockets` package: an implementation independent
 of ours), recording every message so tests can compare what each client saw."""
 import asyncio
+import copy
 import itertools
 import json
 
@@ -23,6 +24,8 @@ class GameClient:
         self._state_waiters = []
         self._ws = None
         self._reader = None
+        self.patches = []  # patch messages received (each is also in states as the state it made)
+        self.broken_chains = []  # patches that did not apply to our last state
 
     @classmethod
     async def connect(cls, url: str, name: str = "client"):
@@ -40,6 +43,13 @@ class GameClient:
                 message = json.loads(raw)
                 self.messages.append(message)
                 kind = message.get("type")
+                if kind == "patch":
+                    self.patches.append(message)
+                    made = self._patched(message)
+                    if made is None:
+                        self.broken_chains.append(message)
+                        continue
+                    message, kind = made, "state"
                 if kind == "state":
                     self.states.append(message)
                     for waiter in list(self._state_waiters):
@@ -55,6 +65,17 @@ class GameClient:
                     self._answers[re].set_result(message)
         except websockets.ConnectionClosed:
             pass
+
+    def _patched(self, patch):
+        """The state message a patch makes of our last state, or None when its base is not that."""
+        last = self.states[-1] if self.states else None
+        if last is None or last["game"] != patch["game"] or last["seq"] != patch["base"]:
+            return None
+        try:
+            made = apply_patch(copy.deepcopy(last), patch["ops"])
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
+        return made if made.get("seq") == patch["seq"] else None
 
     async def send_raw(self, text: str):
         await self._ws.send(text)
@@ -111,3 +132,42 @@ class GameClient:
             await self._ws.close()
         if self._reader is not None:
             await asyncio.wait([self._reader], timeout=2)
+
+
+def apply_patch(document, ops):
+    """RFC 6902 add / remove / replace (all a state patch uses), written apart from the gateway's and
+    the browser's so that the three check each other. Raises on an op that does not apply."""
+    for op in ops:
+        kind, path = op["op"], op["path"]
+        if kind not in ("add", "remove", "replace"):
+            raise ValueError(f"unsupported op {kind}")
+        if path == "":
+            if kind == "remove":
+                raise ValueError("cannot remove the document")
+            document = op["value"]
+            continue
+        if not path.startswith("/"):
+            raise ValueError(f"bad path {path}")
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in path[1:].split("/")]
+        parent = document
+        for token in tokens[:-1]:
+            parent = parent[int(token)] if isinstance(parent, list) else parent[token]
+        last = tokens[-1]
+        if isinstance(parent, list):
+            index = len(parent) if last == "-" and kind == "add" else int(last)
+            if kind == "add":
+                if index > len(parent):
+                    raise IndexError(path)
+                parent.insert(index, op["value"])
+            elif kind == "remove":
+                del parent[index]
+            else:
+                parent[index] = op["value"]
+        else:
+            if kind != "add" and last not in parent:
+                raise KeyError(path)
+            if kind == "remove":
+                del parent[last]
+            else:
+                parent[last] = op["value"]
+    return document

@@ -187,3 +187,21 @@ struct FanOutTests {
         }
     }
 }
+
+@Suite("Outbound: state patches")
+struct PatchRoutingTests {
+    private func frame(_ text: String) -> ByteBuffer { PreEncodedFrame(text: text).bytes }
+
+    @Test func aPatchThatReplacesAQueuedFrameGoesOutWhole() {
+        var queue = OutboundQueue(policy: .init(maxQueuedBytes: 1000))
+        let game = ConflationKey("state:g1")
+        // Nothing queued: the patch is written as it is.
+        #expect(queue.submit(frame("patch 1"), key: game, whole: frame("state 1"), channelWritable: true) == .writeNow)
+        #expect(queue.submit(frame("patch 2"), key: game, whole: frame("state 2"), channelWritable: false) == .queued(replaced: false))
+        // Patch 3 applies to state 2, which the client will now never get: state 3 goes instead.
+        #expect(queue.submit(frame("patch 3"), key: game, whole: frame("state 3"), channelWritable: false) == .queued(replaced: true))
+        #expect(queue.submit(frame("patch 4"), key: game, whole: frame("state 4"), channelWritable: false) == .queued(replaced: true))
+        #expect(queue.popFirst() == frame("state 4"))
+        #expect(queue.popFirst() == nil)
+    }
+}

@@ -90,6 +90,8 @@ extension RelayAction where Peer == TestPeer, Frame == String {
         case .send(let peer, let message): "send \(peer.number) \(message.line)"
         case .broadcast(let members, let frame, let game, let conflated):
             "broadcast \(game) \(frame) to \(members.map(\.number).sorted())" + (conflated ? "" : " unconflated")
+        case .broadcastPatch(let members, let patch, let whole, let game):
+            "broadcast \(game) patch \(patch) (whole \(whole)) to \(members.map(\.number).sorted())"
         case .pushLobby(let list, let watchers): "push lobby of \(list.games.count) to \(watchers.map(\.number).sorted())"
         case .publish(let envelope):
             "publish \(envelope.id) \(envelope.type) \(envelope.game)" + (envelope.player.map { " as \($0)" } ?? "")

@@ -66,6 +66,26 @@ import Testing
         #expect(Set(MessageType.allCases.map(\.rawValue)).isDisjoint(with: Command.Name.allCases.map(\.rawValue)))
     }
 
+    /// `patches` opts a connection in or out of patch messages, on the messages that enter a game or the lobby.
+    @Test func patchesIsABooleanOnTheMessagesThatEnterAGame() throws {
+        for type in [#""lobby""#, #""spectate","game":"ABC234""#, #""join","game":"ABC234","name":"Bo""#,
+                     #""rejoin","game":"ABC234","token":"\#(Self.token)""#, #""create","name":"Bo""#] {
+            #expect(try ClientRequest.parse(#"{"type":\#(type),"patches":true}"#).get().patches == true)
+            #expect(try ClientRequest.parse(#"{"type":\#(type),"patches":false}"#).get().patches == false)
+            #expect(try ClientRequest.parse(#"{"type":\#(type),"patches":null}"#).get().patches == nil)
+            #expect(try ClientRequest.parse(#"{"type":\#(type)}"#).get().patches == nil)
+            for bad in [#""yes""#, "1", "[true]", "{}"] {
+                guard case .failure(let error) = ClientRequest.parse(#"{"type":\#(type),"patches":\#(bad),"id":5}"#) else {
+                    Issue.record("patches \(bad) accepted on \(type)")
+                    continue
+                }
+                #expect(error.code == .badRequest && error.message == #""patches" must be a boolean"# && error.re == .number(5))
+            }
+        }
+        // Elsewhere it is a field the type does not name: dropped, like any other.
+        #expect(try ClientRequest.parse(#"{"type":"roll","patches":"yes"}"#).get() == ClientRequest(kind: .command(.roll)))
+    }
+
     static let refused: [(String, ErrorCode, String)] = [
         // Shape and syntax: refused before any decoding.
         (#"{"type":"lobby","x":"# + String(repeating: "[", count: 33) + String(repeating: "]", count: 33) + "}",

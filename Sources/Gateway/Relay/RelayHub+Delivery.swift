@@ -28,6 +28,9 @@ extension RelayHub {
     /// A state payload with its seq, encoded once as the frame every member gets.
     static func arrival(_ payload: [UInt8], game: GameID) -> StateArrival<PreEncodedFrame> {
         let frame = PreEncodedFrame(encoded: ByteBuffer(bytes: WebSocketFrameEncoder.frame(opcode: .text, payload: payload)))
+        if let patch = StatePatch.header(in: payload, game: game) {
+            return StateArrival(game: game, seq: patch.seq, frame: frame, payload: payload, patch: patch)
+        }
         return StateArrival(game: game, seq: StatePayload.sequenceNumber(in: payload, game: game), frame: frame, payload: payload)
     }
 

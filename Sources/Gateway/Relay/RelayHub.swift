@@ -141,6 +141,10 @@ public final class RelayHub: Sendable {
             // States supersede each other, so a member that reads slowly gets only the newest.
             let key = conflated ? ConflationKey("state:\(game.rawValue)") : nil
             for connection in members { connection.send(frame, conflationKey: key) }
+        case .broadcastPatch(let members, let patch, let whole, let game):
+            // A patch that would replace a queued state goes out as the whole state it makes.
+            let key = ConflationKey("state:\(game.rawValue)")
+            for connection in members { connection.send(patch, conflationKey: key, whole: whole) }
         case .pushLobby(let list, let watchers):
             let frame = PreEncodedFrame(text: list.message())
             for connection in watchers { connection.send(frame, conflationKey: ConflationKey("lobby")) }

@@ -1,5 +1,10 @@
 // One WebSocket to the gateway, reopened with backoff when it drops. Requests carry an `id`;
 // the gateway's answer (welcome, ack, lobby or error) echoes it as `re` and settles the request's promise.
+// It asks for state patches and turns each into the whole state message it makes (patch.js).
+import { PatchFollower } from './patch.js';
+
+/// The requests that enter the lobby or a game: they carry the opt-in for patches.
+const ENTERING = new Set(['lobby', 'create', 'join', 'spectate', 'rejoin']);
 
 /// The gateways' wall clock, measured from the `server_time` they send with `welcome`, `ack` and
 /// `lobby`. The state's deadlines are counted down in server time, so a browser whose own clock is
@@ -54,6 +59,7 @@ export class Connection {
     this.attempt = 0;
     this.socket = null;
     this.timer = null;
+    this.patches = new PatchFollower();
     this.open();
   }
 
@@ -68,6 +74,7 @@ export class Connection {
       return;
     }
     this.socket = socket;
+    this.patches.reset();
     socket.addEventListener('open', () => {
       this.attempt = 0;
       this.onStatus('open');
@@ -79,6 +86,17 @@ export class Connection {
         message = JSON.parse(event.data);
       } catch {
         return;
+      }
+      if (message.type === 'state') {
+        this.patches.state(message);
+      } else if (message.type === 'patch') {
+        message = this.patches.patch(message);
+        // The gateway sends a patch only to a member whose last state is its base; should the chain
+        // break all the same, a new connection starts it again from a whole state (resume).
+        if (!message) {
+          socket.close();
+          return;
+        }
       }
       const re = message.re;
       const request = re != null ? this.pending.get(re) : undefined;
@@ -138,7 +156,7 @@ export class Connection {
       return Promise.reject({ type: 'error', code: 'disconnected', message: 'Not connected: reconnecting…' });
     }
     const id = `c${this.idPrefix}-${this.nextId++}`;
-    const text = JSON.stringify({ type, id, ...fields });
+    const text = JSON.stringify({ type, id, ...fields, ...(ENTERING.has(type) ? { patches: true } : {}) });
     const retries = Connection.NOT_RETRIED.has(type) ? 0 : Connection.RETRIES;
     const promise = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, sentAt: Date.now(), text, retries }));
     this.socket.send(text);
