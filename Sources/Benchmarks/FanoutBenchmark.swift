@@ -11,13 +11,15 @@ public enum FanoutBenchmark {
         public var load = RelayLoadOptions()
         public var spectators = 2000
         public var rate = 20.0
-        /// What spectators receive: `plain` frames, or `deflate` (they offer permessage-deflate).
+        /// What spectators receive: `plain` frames, or `deflate` (they offer permessage-deflate);
+        /// `patch` and `patch+deflate`: they ask for patches (README, "State patches").
         public var mode = Mode.plain
         public init() {}
     }
 
     public enum Mode: String, Sendable, Codable, CaseIterable {
-        case plain, deflate
+        case plain, deflate, patch
+        case patchDeflate = "patch+deflate"
     }
 
     public struct Report: Sendable, Codable {
@@ -106,7 +108,8 @@ public enum FanoutBenchmark {
             let game = driver.game
             progress("game \(game) created; connecting \(options.spectators) spectators")
 
-            let swarm = try SpectatorSwarm(game: game, threads: options.load.threads, deflate: options.mode == .deflate)
+            let swarm = try SpectatorSwarm(game: game, threads: options.load.threads, deflate: options.mode == .deflate || options.mode == .patchDeflate,
+                                           patches: options.mode == .patch || options.mode == .patchDeflate)
             // Also on the way out through an error: the readers are threads of their own.
             defer { _ = swarm.finish() }
             try await swarm.connect(count: options.spectators, to: urls, progress: progress)

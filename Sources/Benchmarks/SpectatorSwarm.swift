@@ -35,6 +35,8 @@ final class SpectatorSwarm: @unchecked Sendable {
     private let game: String
     /// Spectators offer permessage-deflate (and inflate what the gateways compress).
     private let deflate: Bool
+    /// Spectators ask for `patch` messages.
+    private let patches: Bool
     private let sequence: StateSequence
     private let threads: [Reader]
     private var spectators: [Spectator] = []
@@ -45,7 +47,8 @@ final class SpectatorSwarm: @unchecked Sendable {
         var failures: [String] = []
     }
 
-    init(game: String, threads: Int, deflate: Bool = false) throws {
+    init(game: String, threads: Int, deflate: Bool = false, patches: Bool = false) throws {
+        self.patches = patches
         self.game = game
         self.deflate = deflate
         self.sequence = StateSequence(game: game)
@@ -78,7 +81,7 @@ final class SpectatorSwarm: @unchecked Sendable {
             let upTo = min(count, next + batch)
             for index in next..<upTo {
                 let url = urls[index % urls.count]
-                let spectator = try Spectator(url: url, address: addresses[url.description]!, game: game, sequence: sequence, deflate: deflate)
+                let spectator = try Spectator(url: url, address: addresses[url.description]!, game: game, sequence: sequence, deflate: deflate, patches: patches)
                 spectators.append(spectator)
                 threads[index % threads.count].add(spectator)
             }
@@ -139,8 +142,11 @@ private final class Spectator {
     private(set) var closedReason: String?
     private(set) var unstampedReads = 0
     private var closed = false
+    /// The game, to read patch headers (nil: the spectator takes whole states only).
+    private let patchesOf: GameID?
 
-    init(url: WebSocketURL, address: sockaddr_in, game: String, sequence: StateSequence, deflate: Bool) throws {
+    init(url: WebSocketURL, address: sockaddr_in, game: String, sequence: StateSequence, deflate: Bool, patches: Bool) throws {
+        self.patchesOf = patches ? GameID(rawValue: game) : nil
         self.url = url
         self.deflate = deflate
         self.game = game
@@ -222,7 +228,7 @@ private final class Spectator {
                 let rest = Array(handshake[headLength...])
                 wireBytes += rest.count
                 handshake = []
-                let request = "{\"type\":\"spectate\",\"game\":\"\(game)\",\"id\":\"s\"}"
+                let request = "{\"type\":\"spectate\",\"game\":\"\(game)\",\"id\":\"s\"\(patchesOf == nil ? "" : ",\"patches\":true")}"
                 send(WebSocketFrameEncoder.maskedFrame(opcode: .text, payload: Array(request.utf8),
                                                        maskingKey: ClientConnection.randomMaskingKey()))
                 codec.receive(rest)
@@ -231,7 +237,7 @@ private final class Spectator {
         while let action = codec.nextAction() {
             switch action {
             case .message(.text(let text)):
-                if let seq = sequence.find(in: text) {
+                if let seq = sequence.find(in: text) ?? patchesOf.flatMap({ StatePatch.header(in: Array(text.utf8), game: $0)?.seq }) {
                     arrivals.append(.init(seq: seq, arrived: min(arrivedAt, readAt), read: readAt))
                     if stamp == nil && !countedUnstamped {
                         countedUnstamped = true

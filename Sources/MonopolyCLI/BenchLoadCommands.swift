@@ -100,8 +100,8 @@ struct BenchFanout: AsyncParsableCommand {
     @Option(help: "Player commands (= states) per second.")
     var rate = 20.0
 
-    @Option(help: "Comma-separated modes, one sitting each, then a table with a row per mode: plain (frames as they are), deflate (spectators negotiate permessage-deflate).")
-    var modes = "plain,deflate"
+    @Option(help: "Comma-separated modes, one sitting each, then a table with a row per mode: plain (frames as they are), deflate (spectators negotiate permessage-deflate), patch (spectators ask for state patches), patch+deflate (both).")
+    var modes = "plain,deflate,patch,patch+deflate"
 
     func validate() throws {
         guard !parsedModes.isEmpty, parsedModes.count == modes.split(separator: ",").count else {

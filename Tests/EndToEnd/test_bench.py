@@ -28,18 +28,21 @@ def run_bench(*arguments, timeout=60):
 
 
 def test_fanout_delivers_every_state_to_every_spectator():
-    # One sitting per mode: plain frames, then spectators that negotiate permessage-deflate.
+    # One sitting per mode: plain frames, spectators that negotiate permessage-deflate, that ask
+    # for state patches, and both.
     reports = run_bench("fanout", "--spectators", "12", "--gateways", "2", "--rate", "10",
-                        "--duration", "1.5", "--warmup", "0.5")
-    assert [report["mode"] for report in reports] == ["plain", "deflate"]
+                        "--duration", "1.5", "--warmup", "0.5", timeout=180)
+    assert [report["mode"] for report in reports] == ["plain", "deflate", "patch", "patch+deflate"]
     for report in reports:
         assert report["states"] > 0
         assert report["expected"] == report["states"] * 12
         assert report["delivered"] == report["expected"]
         assert report["lost"] == 0 and report["spectatorsClosed"] == 0
         assert report["errors"] == {} and not report["stuck"]
-    plain, deflate = reports
+    plain, deflate, patch, both = reports
     assert 0 < deflate["wireBytesPerDelivery"] < plain["wireBytesPerDelivery"]
+    assert 0 < patch["wireBytesPerDelivery"] < plain["wireBytesPerDelivery"]
+    assert 0 < both["wireBytesPerDelivery"] < min(patch["wireBytesPerDelivery"], deflate["wireBytesPerDelivery"])
 
 
 def test_games_play_commands_through_two_gateways():
