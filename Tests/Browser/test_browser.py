@@ -279,6 +279,7 @@ def test_a_debt_offers_raising_cash_then_bankruptcy_ends_the_game(make_stack, ma
     both([alice, bob], lambda d: wait(d, lambda x: "Alice wins" in find(x, "turn-indicator").text, "the game over"))
     wait(alice, lambda d: find(d, "game-over").is_displayed(), "the game over notice")
     # Back to the lobby from a finished game, with a new game possible right away.
+    click(alice, "results-close")  # the results screen opens over a finished game
     click(alice, "back-to-lobby")
     wait(alice, lambda d: find(d, "lobby-view").is_displayed(), "the lobby")
     assert not find(alice, "invite-box").is_displayed()

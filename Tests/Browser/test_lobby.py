@@ -48,6 +48,7 @@ def test_a_running_game_in_the_lobby_opens_the_spectator_view_with_the_players_t
     # The game ends (Bob leaves: Alice wins) and leaves the list.
     bob.ok("leave")
     wait(carol, lambda d: find(d, "game-over").is_displayed(), "the game over notice")
+    click(carol, "results-close")  # the results screen opens over a finished game
     click(carol, "back-to-lobby")
     wait(carol, lambda d: d.find_element(By.ID, "games-empty").is_displayed(), "an empty list")
     assert carol.find_elements(By.CSS_SELECTOR, css(f"game-{game}")) == []
