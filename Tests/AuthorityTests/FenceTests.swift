@@ -29,14 +29,16 @@ struct FenceTests {
         let server = try RedisServerProcess()
         defer { server.stop() }
         let redis = try await RedisClient.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        let stale = AuthorityLease(holder: "authority-1", redis: redis, ttlMilliseconds: 300)
+        let stale = AuthorityLease(holder: "authority-1", redis: redis, ttlMilliseconds: 60_000)
         let staleStore = GameStore(redis: redis, fence: stale.fence)
         #expect(await stale.refresh())
         try await staleStore.updateLobby(record())
         #expect(try await listed(redis))
 
         // Paused past its lease: another process takes it (under another id, or the same one).
-        try await Task.sleep(for: .milliseconds(400))
+        // Expired by hand, not by sleeping past a short TTL: on a loaded machine a short lease also
+        // ran out before the stale holder's first (legitimate) write.
+        _ = try await redis.send(["DEL", RedisArgument(RedisChannels.authorityLeaseKey)])
         let successorLease = AuthorityLease(holder: successor, redis: redis, ttlMilliseconds: 10_000)
         #expect(await successorLease.refresh())
         let current = GameStore(redis: redis, fence: successorLease.fence)
