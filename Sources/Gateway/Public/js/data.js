@@ -51,5 +51,11 @@ export const GROUP_MEMBERS = SQUARES.reduce((map, sq, index) => {
 export const interest = (index) => Math.ceil(SQUARES[index].mortgage / 10);
 export const unmortgageCost = (index) => SQUARES[index].mortgage + interest(index);
 export const isOwnable = (index) => ['property', 'railroad', 'utility'].includes(SQUARES[index].kind);
+/// Whether any lot of the square's color group has a house or hotel in state `s` (then none of the
+/// group can be mortgaged).
+export function groupHasBuildings(s, index) {
+  const group = SQUARES[index].group;
+  return !!group && GROUP_MEMBERS[group].some((k) => s.squares[k].houses > 0);
+}
 
 export const money = (n) => (n < 0 ? '-$' : '$') + Math.abs(n).toLocaleString('en-US');

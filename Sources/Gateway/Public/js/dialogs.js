@@ -1,8 +1,7 @@
 // Dialogs: a square's title deed (with build / sell / mortgage for its owner) and the trade offer.
-import { app, command, colorOf, nameOf, me } from './main.js';
+import { app, command, colorOf, nameOf, me } from './app.js';
 import { $, $$, esc, toast } from './ui.js';
-import { SQUARES, GROUP_COLORS, GROUP_MEMBERS, GROUP_NAMES, money, unmortgageCost, interest, isOwnable } from './data.js';
-import { groupHasBuildings } from './game.js';
+import { SQUARES, GROUP_COLORS, GROUP_MEMBERS, GROUP_NAMES, money, unmortgageCost, interest, isOwnable, groupHasBuildings } from './data.js';
 
 let openIndex = null;
 

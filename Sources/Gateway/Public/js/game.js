@@ -1,8 +1,8 @@
 // The game side panel: actions offered only when legal, the auction, trades, players, clocks.
-import { app, command, colorOf, nameOf, me, leaveGame } from './main.js';
+import { app, command, colorOf, nameOf, me } from './app.js';
 import { $, esc, setHTML, ask } from './ui.js';
 import { serverClock } from './net.js';
-import { SQUARES, GROUP_COLORS, GROUP_MEMBERS, money } from './data.js';
+import { SQUARES, GROUP_COLORS, GROUP_MEMBERS, money, groupHasBuildings } from './data.js';
 
 const button = (cmd, label, { kind = '', args = null, disabled = false, title = '', testid = cmd.replace(/_/g, '-') } = {}) =>
   `<button type="button" class="btn ${kind}" data-cmd="${cmd}" ${args ? `data-args='${esc(JSON.stringify(args))}'` : ''}
@@ -20,11 +20,6 @@ export function liquidation(s, id) {
     if (!sq.mortgaged) total += info.mortgage;
   }
   return total;
-}
-
-export function groupHasBuildings(s, index) {
-  const group = SQUARES[index].group;
-  return !!group && GROUP_MEMBERS[group].some((k) => s.squares[k].houses > 0);
 }
 
 function raiseCashList(s) {
@@ -282,11 +277,10 @@ export function tickClocks() {
   clock.textContent = `${who} · ${Math.ceil(left)} s left`;
 }
 
-// One delegated handler for every command button in the side panel.
+// One delegated handler for every command button in the side panel (main.js handles leaving).
 document.addEventListener('click', async (e) => {
-  const target = e.target.closest('[data-cmd], [data-action], [data-bid-plus]');
+  const target = e.target.closest('[data-cmd], [data-bid-plus]');
   if (!target || target.disabled || target.closest('dialog')) return;
-  if (target.dataset.action === 'leave') return leaveGame();
   if (target.dataset.bidPlus) {
     const a = app.state?.auction;
     if (a) await command('bid', { amount: a.high_bid + Number(target.dataset.bidPlus) });

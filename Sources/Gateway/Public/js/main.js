@@ -1,70 +1,18 @@
 // MonopolyRelay browser client: lobby, game view, reconnect. No build step: plain ES modules.
+import { app, command, colorOf, nameOf, saveSeat } from './app.js';
 import { Connection } from './net.js';
-import { $, $$, esc, toast, ask, setHTML } from './ui.js';
-import { SQUARES, GROUP_COLORS, PLAYER_COLORS, money } from './data.js';
+import { $, esc, toast, ask, setHTML } from './ui.js';
+import { SQUARES, money } from './data.js';
 import { buildBoard, updateBoard, diceHTML, Tokens } from './board.js';
 import { renderActions, renderPlayers, renderTrades, renderAuction, tickClocks } from './game.js';
 import { openSquare, refreshSquare, openTrade } from './dialogs.js';
 import { watchStyleData } from './style-data.js';
 import { showResults, reopenResults } from './results.js';
 
-const SEAT_KEY = 'monopolyrelay.seat';
 const NAME_KEY = 'monopolyrelay.name';
-
-export const app = {
-  conn: null,
-  view: null,
-  seat: loadSeat(), // {game, player, token} while seated
-  watching: null, // game code while spectating
-  game: null,
-  player: null,
-  state: null,
-  seq: 0,
-  games: [],
-  tokens: null,
-  unread: 0,
-  joining: false,
-};
-window.__monopoly = app; // for tests and debugging
-app.command = (type, fields) => command(type, fields);
-app.toasts = toast.history;
-
-function loadSeat() {
-  try {
-    const seat = JSON.parse(localStorage.getItem(SEAT_KEY) || 'null');
-    return seat && seat.game && seat.token ? seat : null;
-  } catch {
-    return null;
-  }
-}
-
-function saveSeat(seat) {
-  app.seat = seat;
-  if (seat) localStorage.setItem(SEAT_KEY, JSON.stringify(seat));
-  else localStorage.removeItem(SEAT_KEY);
-}
 
 const inviteCode = () => (new URLSearchParams(location.search).get('game') || '').trim().toUpperCase();
 const shareLink = (game) => `${location.origin}/?game=${encodeURIComponent(game)}`;
-export const colorOf = (id) => {
-  const index = app.state?.players.findIndex((p) => p.id === id) ?? -1;
-  const number = parseInt(String(id).replace(/\D/g, ''), 10);
-  return PLAYER_COLORS[(index >= 0 ? index : (number || 1) - 1) % PLAYER_COLORS.length];
-};
-export const nameOf = (id) => (id === 'bank' ? 'the bank' : id === 'jackpot' ? 'the jackpot' : app.state?.players.find((p) => p.id === id)?.name ?? id);
-export const me = () => app.state?.players.find((p) => p.id === app.player) ?? null;
-
-// MARK: - Commands
-
-/// Sends a game command; a rejection is shown as a toast with the server's words.
-export async function command(type, fields = {}) {
-  try {
-    return await app.conn.request(type, fields);
-  } catch (error) {
-    toast(error.message || `${type} failed`);
-    return null;
-  }
-}
 
 // MARK: - Connection
 
@@ -456,7 +404,6 @@ async function leaveGame() {
     enterLobby();
   }
 }
-export { leaveGame };
 
 // MARK: - Wiring
 
@@ -515,6 +462,9 @@ function wire() {
     const open = e.target.closest('[data-square]');
     if (open) openSquare(Number(open.dataset.square));
     if (e.target.closest('[data-open-trade]')) openTrade(e.target.closest('[data-open-trade]').dataset.openTrade || null);
+    // The side panel's back-to-lobby, stop-watching and resign buttons (rendered by game.js).
+    const leave = e.target.closest('[data-action="leave"]');
+    if (leave && !leave.disabled && !leave.closest('dialog')) leaveGame();
   });
 }
 
