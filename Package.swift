@@ -11,6 +11,7 @@ import PackageDescription
 //   RelayCore      the gateway's relay as pure state machines: events in, actions out (no I/O)
 //   Authority      the process that applies commands to games and publishes state
 //   Benchmarks     load generators and comparisons printed by `monopoly bench`
+//   LocalProcesses redis-servers and stacks of our own: `monopoly bench`'s redis-server, `monopoly up`
 //   OperationsHTTP /healthz and /metrics over HTTP for the authority (the gateway has its own router)
 //   MonopolyCLI    the `monopoly` executable: subcommands only, no logic
 //   NIOWebSocketEcho  benchmark-only NIOWebSocket echo server (`monopoly bench echo --compare`)
@@ -87,10 +88,12 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Starts and supervises local processes (no NIO): redis-server on a free port, `monopoly up`'s stack.
+        .target(name: "LocalProcesses"),
         // epoll for the spectators of `monopoly bench fanout` (Linux headers only, nothing to link).
         .systemLibrary(name: "CEpoll"),
         .target(name: "Benchmarks", dependencies: [
-            "WebSocket", "Redis", "Monopoly", "RelayProtocol", "TestSupport", "Gateway", "CEpoll",
+            "WebSocket", "Redis", "Monopoly", "RelayProtocol", "LocalProcesses", "Gateway", "CEpoll",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -106,7 +109,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "MonopolyCLI", dependencies: [
-            "Gateway", "Authority", "Benchmarks", "OperationsHTTP",
+            "Gateway", "Authority", "Benchmarks", "OperationsHTTP", "LocalProcesses",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -114,8 +117,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
-        // Shared by the integration tests: starts a real redis-server on an ephemeral port.
-        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport"),
+        // Tests only (no target under Sources depends on it): LocalProcesses' real redis-server plus
+        // what only tests do with it (pause it, ask it with redis-cli).
+        .target(name: "TestSupport", dependencies: ["LocalProcesses"], path: "Tests/TestSupport"),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
         .testTarget(name: "RedisTests", dependencies: [
             "Redis", "TestSupport",

@@ -1,8 +1,8 @@
 import Foundation
+import LocalProcesses
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import TestSupport
 
 /// `monopoly bench connections`: opens N idle WebSocket connections to a gateway and reports how many
 /// held, the connect rate, and the gateway's resident memory per connection (VmRSS from /proc before

@@ -1,7 +1,7 @@
 import Foundation
+import LocalProcesses
 import NIOCore
 import NIOPosix
-import TestSupport
 import WebSocket
 
 /// `monopoly bench echo`: N connections to an echo endpoint, each keeping `pipeline` binary messages

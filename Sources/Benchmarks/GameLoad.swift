@@ -1,7 +1,7 @@
 import Foundation
+import LocalProcesses
 import NIOCore
 import NIOPosix
-import TestSupport
 import WebSocket
 
 /// The relay side of `bench fanout` and `bench games`: game clients speaking the wire protocol

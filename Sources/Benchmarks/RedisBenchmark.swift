@@ -1,8 +1,8 @@
 import Foundation
+import LocalProcesses
 import NIOCore
 import NIOPosix
 import Redis
-import TestSupport
 
 /// `monopoly bench redis`: pipelined PUBLISH throughput and round-trip latency of our client,
 /// printed beside `redis-benchmark` running the same PUBLISH with the same number of connections

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LocalProcesses
 
 /// `monopoly up`: the whole stack on one machine, for a newcomer's first run and for demos.
 struct Up: ParsableCommand {
@@ -16,7 +17,7 @@ struct Up: ParsableCommand {
     @Flag(help: "Also serve /echo on every gateway.") var echo = false
 
     func run() throws {
-        guard let redisServer = LocalStack.findOnPath("redis-server") else {
+        guard let redisServer = findOnPath("redis-server") else {
             throw ValidationError("redis-server is not on PATH (scripts/bootstrap installs it)")
         }
         guard !LocalStack.canConnect(port: redisPort) else {

@@ -1,4 +1,4 @@
-// Helpers shared by integration tests (real redis-server and real processes).
+// A redis-server of its own, for `monopoly bench` and the integration tests.
 import Foundation
 
 #if canImport(Glibc)
@@ -7,7 +7,7 @@ import Glibc
 import Darwin
 #endif
 
-/// A real `redis-server` for one test, on a free ephemeral port, with no persistence.
+/// A real `redis-server` for one test or benchmark run, on a free ephemeral port, with no persistence.
 ///
 ///     let redis = try RedisServerProcess()            // started and answering PING
 ///     defer { redis.stop() }                          // also done by deinit
@@ -21,7 +21,7 @@ import Darwin
 ///   so password-protected servers count too), or throw after `startupTimeout`.
 /// - `stop()` sends SIGKILL and waits; it is idempotent and also runs from `deinit`, so a test that
 ///   throws early still leaves no redis-server behind. Finding `redis-server`: `$REDIS_SERVER`,
-///   else the `PATH`.
+///   else the `PATH`. (Tests/TestSupport adds what only tests need: pause, resume, redis-cli.)
 public final class RedisServerProcess: @unchecked Sendable {
     public private(set) var port: Int = 0
     public let password: String?
@@ -116,11 +116,6 @@ public final class RedisServerProcess: @unchecked Sendable {
         }
     }
 
-    /// Pauses (SIGSTOP) / resumes (SIGCONT) the server: its sockets stay open but it stops
-    /// answering, like a half-dead connection.
-    public func pause() { if let pid { kill(pid, SIGSTOP) } }
-    public func resume() { if let pid { kill(pid, SIGCONT) } }
-
     private func launch() throws {
         guard let executable = Self.findExecutable() else { throw Failure.executableNotFound }
         let logFile = directory.appendingPathComponent("redis-\(port).log")
@@ -151,13 +146,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     private static func findExecutable() -> String? {
-        if let explicit = ProcessInfo.processInfo.environment["REDIS_SERVER"] { return explicit }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {
-            let candidate = "\(dir)/redis-server"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
+        ProcessInfo.processInfo.environment["REDIS_SERVER"] ?? findOnPath("redis-server")
     }
 
     /// A port the kernel considers free right now (bind to port 0, read it back, close).
@@ -201,22 +190,5 @@ public final class RedisServerProcess: @unchecked Sendable {
         var reply = [UInt8](repeating: 0, count: 64)
         let n = recv(fd, &reply, reply.count, 0)
         return n > 0 && (reply[0] == UInt8(ascii: "+") || reply[0] == UInt8(ascii: "-"))
-    }
-
-    /// Runs redis-cli against this server (for tests that want a second, independent client).
-    @discardableResult
-    public func cli(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var args = ["redis-cli", "-h", host, "-p", String(port)]
-        if let password { args += ["--no-auth-warning", "-a", password] }
-        process.arguments = args + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Supervises the processes of `monopoly up`: redis-server, one authority, N gateways.
 /// Children get SIGTERM on Ctrl-C or SIGTERM (or when one of them dies) so nothing is left running.
-final class LocalStack: @unchecked Sendable {
+public final class LocalStack: @unchecked Sendable {
     struct Child {
         let name: String
         let pid: pid_t
@@ -10,24 +10,26 @@ final class LocalStack: @unchecked Sendable {
     }
 
     /// A child was asked to start after the stack began stopping (a signal during startup).
-    struct Stopped: Error {}
+    public struct Stopped: Error {}
 
     private let lock = NSLock()
     private var children: [Child] = []
     private var stopping = false
     private var stopStarted = false
     /// Set when a child exits before the stack was asked to stop: `up` then fails.
-    private(set) var failure: String?
+    public private(set) var failure: String?
 
     /// Whether a stop was requested (a signal, or a child that died).
-    var isStopping: Bool { lock.withLock { stopping } }
+    public var isStopping: Bool { lock.withLock { stopping } }
+
+    public init() {}
 
     /// Starts a child with an empty signal mask and SIGINT/SIGTERM at their defaults, in its own
     /// process group (a terminal's Ctrl-C reaches `up` only, which stops the children in order).
     /// `up` runs on a thread that blocks signals and ignores SIGINT/SIGTERM itself: a child
     /// inheriting that (as through Foundation's Process) never sees SIGTERM and is killed when the
     /// grace period runs out.
-    func start(name: String, executable: String, arguments: [String]) throws {
+    public func start(name: String, executable: String, arguments: [String]) throws {
         let pid = try lock.withLock { () throws -> pid_t in
             guard !stopping else { throw Stopped() }
             let pid = try Self.spawn(executable, arguments)
@@ -88,7 +90,7 @@ final class LocalStack: @unchecked Sendable {
     /// SIGTERM to every child in reverse start order (gateways drain first, Redis last), then SIGKILL
     /// whatever is still running after the grace period.
     /// The first call does the work (a second SIGTERM would make some servers skip their shutdown).
-    func stopAll(grace: TimeInterval = 8) {
+    public func stopAll(grace: TimeInterval = 8) {
         let running = lock.withLock { () -> [Child] in
             stopping = true
             defer { stopStarted = true }
@@ -102,21 +104,12 @@ final class LocalStack: @unchecked Sendable {
         }
     }
 
-    func waitUntilAllExited() {
+    public func waitUntilAllExited() {
         while lock.withLock({ children.contains { !$0.exited } }) { usleep(50_000) }
     }
 
-    static func findOnPath(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") + ["/usr/sbin", "/usr/bin"] {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
     /// Polls until something accepts TCP connections on the port; false at once when stopping.
-    func waitForPort(_ port: Int, timeout: TimeInterval = 15) -> Bool {
+    public func waitForPort(_ port: Int, timeout: TimeInterval = 15) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline && !isStopping {
             if Self.canConnect(port: port) { return true }
@@ -125,7 +118,7 @@ final class LocalStack: @unchecked Sendable {
         return false
     }
 
-    static func canConnect(port: Int) -> Bool {
+    public static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
