@@ -46,13 +46,14 @@ public struct StaticFiles: Sendable {
     public mutating func add(path: String, contents: [UInt8], contentType: String? = nil) {
         let digest = SHA256.hash(data: contents)
         let etag = "\"" + digest.prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
-        let isHTML = path.hasSuffix(".html")
         files[path] = File(
             body: ByteBuffer(bytes: contents),
             contentType: contentType ?? Self.contentType(forPath: path),
             etag: etag,
-            // HTML is revalidated every time (cheap with the ETag); assets may be cached briefly.
-            cacheControl: isHTML ? "no-cache" : "public, max-age=300"
+            // Every file is revalidated at each load (a 304 by the ETag when unchanged): the URLs
+            // carry no version, so a cached module or board.json would outlive a deploy and mix
+            // with the new page's files.
+            cacheControl: "no-cache"
         )
     }
 

@@ -24,6 +24,27 @@ struct HTTPTests {
         }
     }
 
+    /// The files' URLs carry no version: a module or board.json cached for minutes outlived a
+    /// deploy (`max-age=300`) and a fresh page ran with the old modules beside the new ones.
+    @Test func everyFileIsRevalidatedAtEachLoadSoADeployIsSeenAtOnce() async throws {
+        var files = StaticFiles.bundled()
+        files.add(path: "/board.json", contents: Array("{}".utf8))
+        let paths = files.paths
+        #expect(paths.contains("/js/main.js") && paths.contains("/styles.css"))
+        try await withServer { _, port in
+            try await offload {
+                let client = try TestClient(port: port)
+                for path in StaticFiles.bundled().paths {
+                    let response = try client.get(path)
+                    #expect(response.status == 200, "\(path)")
+                    #expect(response.header("cache-control") == "no-cache", "\(path)")
+                    #expect(response.header("etag") != nil, "\(path)")
+                }
+            }
+        }
+        #expect(files.lookup(target: "/board.json")?.cacheControl == "no-cache")
+    }
+
     @Test func contentTypesByExtension() {
         #expect(StaticFiles.contentType(forPath: "/app.js") == "text/javascript; charset=utf-8")
         #expect(StaticFiles.contentType(forPath: "/style.css") == "text/css; charset=utf-8")
