@@ -302,7 +302,10 @@ public struct CommandProcessor: Sendable {
         guard record.state.host == player else {
             return .error(envelope, code: ErrorCode.notHost, message: "only the host adds bots")
         }
-        let number = record.seats.values.filter(\.isBot).count + 1
+        // The next bot's number, past any a player took as a name ("Bot 2"): names are unique.
+        let taken = Set(record.state.players.map { PlayerText.nameKey($0.name) })
+        var number = record.seats.values.filter(\.isBot).count + 1
+        while taken.contains(PlayerText.nameKey("Bot \(number)")) { number += 1 }
         let bot: PlayerID
         do {
             bot = try record.state.join(name: "Bot \(number)", bot: true)

@@ -40,10 +40,52 @@ public enum PlayerText {
         for scalar in text.unicodeScalars where !isAllowed(scalar, in: kind) {
             return .failure(PlayerTextViolation(message:
                 "\(kind.noun) cannot contain U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)) "
-                    + "(no control, format, private-use, unassigned or separator characters\(kind == .name ? ", tabs or line breaks" : ""))"))
+                    + "(no control, format, private-use, unassigned or separator characters\(kind == .name ? ", invisible characters, tabs or line breaks" : ""))"))
         }
         guard text.count <= kind.maximumGraphemes else { return .failure(kind.tooLong) }
+        if kind == .name, !text.unicodeScalars.contains(where: isVisible) {
+            return .failure(PlayerTextViolation(message: "a name needs a visible letter, digit, punctuation mark or symbol"))
+        }
         return .success(text)
+    }
+
+    /// What two names of one game may not share (`GameState.join` refuses the second): names that
+    /// read alike are compared alike. Compatibility forms (fullwidth `Ａ`, ligatures) and case are
+    /// folded, invisible characters (emoji variation selectors) dropped, whitespace runs read as
+    /// one space.
+    public static func nameKey(_ name: String) -> String {
+        let folded = name.precomposedStringWithCompatibilityMapping
+            .folding(options: [.caseInsensitive], locale: nil)
+            .precomposedStringWithCompatibilityMapping
+        var key = String.UnicodeScalarView()
+        var pendingSpace = false
+        for scalar in folded.unicodeScalars where !scalar.properties.isDefaultIgnorableCodePoint {
+            if scalar.properties.isWhitespace {
+                pendingSpace = !key.isEmpty
+                continue
+            }
+            if pendingSpace { key.append(" ") }
+            pendingSpace = false
+            key.append(scalar)
+        }
+        return String(key)
+    }
+
+    /// A scalar that shows as ink: a letter, digit, punctuation mark or symbol, not one of the
+    /// letters and symbols that render as nothing (Hangul fillers, the blank Braille pattern).
+    /// A name of combining marks, spaces or such blanks alone would show as a blank player.
+    private static func isVisible(_ scalar: Unicode.Scalar) -> Bool {
+        guard !scalar.properties.isDefaultIgnorableCodePoint, scalar != "\u{2800}" else { return false }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .decimalNumber, .letterNumber, .otherNumber,
+             .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+             .initialPunctuation, .finalPunctuation, .otherPunctuation,
+             .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
+            return true
+        default:
+            return false
+        }
     }
 
     private static func isAllowed(_ scalar: Unicode.Scalar, in kind: Kind) -> Bool {
@@ -54,7 +96,11 @@ public enum PlayerText {
         case .format, .privateUse, .surrogate, .unassigned, .lineSeparator, .paragraphSeparator:
             return false
         default:
-            return true
+            // Invisible letters and marks (Hangul fillers, the combining grapheme joiner, variation
+            // selectors but the emoji's text and emoji presentation ones): a name holding them
+            // reads like another, or blank.
+            return kind == .chat || !scalar.properties.isDefaultIgnorableCodePoint
+                || scalar == "\u{FE0E}" || scalar == "\u{FE0F}"
         }
     }
 

@@ -157,7 +157,8 @@ import Testing
         #expect(outcome.broadcast?.contains("\"text\":\"Caf\u{00E9}\"") == true)
     }
 
-    @Test(arguments: ["a" + String(repeating: "\u{0301}", count: 20_000), String(repeating: "x", count: 25), "Bob\u{202E}", "Bo\nb", " "])
+    @Test(arguments: ["a" + String(repeating: "\u{0301}", count: 20_000), String(repeating: "x", count: 25), "Bob\u{202E}", "Bo\nb", " ",
+                      "\u{3164}", "\u{0301}\u{0301}", "Bob\u{3164}"])
     func namesTheGatewayWouldRefuseAreRefused(_ name: String) {
         var processor = CommandProcessor(seed: 1)
         let created = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string(name)]), record: nil, now: 0)
@@ -258,6 +259,22 @@ import Testing
         let message = try WireJSON.decode(JSONValue.self, from: try #require(added.stateMessage))
         guard case .array(let players) = message["state"]?["players"] else { Issue.record("no players"); return }
         #expect(players.map { $0["bot"] } == [.bool(false), .bool(true)])
+    }
+
+    /// A player named like one in the game already is refused (before, two "Alice"s could play);
+    /// a bot takes the next number no player took ("Bot 1" was a person's name: two "Bot 1"s).
+    @Test func namesInAGameAreUniqueAndABotSkipsANameAPlayerTook() throws {
+        var processor = CommandProcessor(seed: 1)
+        let created = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("Bot 1")]), record: nil, now: 0)
+        let lobby = try #require(created.record)
+        let twin = processor.handle(envelope("join", connection: "7", gateway: "gw2", seat: bobSeat, fields: ["name": .string("bot  1")]),
+                                    record: lobby, now: 0)
+        #expect(twin.record == nil)
+        #expect(twin.replies.first?.reply.code == .nameTaken)
+        let added = processor.handle(envelope("add_bot", player: "p1", id: "gw1-2"), record: lobby, now: 0)
+        let record = try #require(added.record)
+        #expect(record.state.players.map(\.name) == ["Bot 1", "Bot 2"])
+        #expect(added.stateMessage?.contains("\"text\":\"Bot 2 joined.\"") == true)
     }
 
     @Test func scriptedDiceAreConsumedByRollsAcrossGames() throws {

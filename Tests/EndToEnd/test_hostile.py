@@ -406,6 +406,33 @@ def test_names_and_chat_past_their_limits_get_bad_request_naming_the_limit(make_
         observer.close()
 
 
+def test_a_blank_name_or_another_players_name_is_refused(make_stack):
+    """Before, a name of Hangul fillers (letters that show nothing) or of combining marks alone was
+    taken and shown as a blank player, and a second "Alice" (or "ALICE") could join Alice's game;
+    a person named "Bot 1" and the first bot had the same name."""
+    stack = make_stack(gateways=1)
+
+    async def scenario():
+        host = await GameClient.connect(stack.ws_url(0), "host")
+        guest = await GameClient.connect(stack.ws_url(0), "guest")
+        for name in ["\u3164", "\u3164\u3164\u3164", "\u2800", "\u0301\u0301", "Alice\u034f"]:
+            answer = await request_utf8(host, "create", name=name)
+            assert answer["type"] == "error" and answer["code"] == "bad_request", (name, answer)
+        await host.ok("create", name="Alice")
+        for name in ["Alice", "ALICE", "\uff21lice", "alice\ufe0f"]:
+            answer = await request_utf8(guest, "join", game=host.game, name=name)
+            assert answer["type"] == "error" and answer["code"] == "name_taken", (name, answer)
+            assert answer["message"].startswith("Alice is playing in this game already"), answer
+        await guest.ok("join", game=host.game, name="Bot 1")
+        await host.ok("add_bot")
+        state = await host.wait_state(lambda m: len(m["state"]["players"]) == 3)
+        assert [(p["name"], p["bot"]) for p in state["state"]["players"]] == [("Alice", False), ("Bot 1", False), ("Bot 2", True)]
+        await host.close()
+        await guest.close()
+
+    asyncio.run(scenario())
+
+
 # --- Game objects and games: trades, games per client, idle lobbies, abandoned games, TTLs -----
 
 

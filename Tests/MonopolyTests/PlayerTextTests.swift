@@ -52,6 +52,21 @@ import Testing
         ("Ali\rce", nil),
         ("Ali\u{2028}ce", nil),                             // line separator
         ("Ali\u{2029}ce", nil),                             // paragraph separator
+        // Refused: names that render blank (they passed before), and invisible letters and marks.
+        ("\u{3164}", nil),                                  // Hangul filler, a letter that shows nothing
+        ("\u{3164}\u{3164}\u{3164}", nil),
+        ("\u{115F}\u{1160}", nil),                          // Hangul choseong and jungseong fillers
+        ("\u{FFA0}", nil),                                  // halfwidth Hangul filler
+        ("\u{2800}\u{2800}", nil),                          // the blank Braille pattern
+        ("\u{0301}\u{0301}\u{0301}", nil),                  // combining marks alone
+        ("\u{00A0}\u{2003}\u{3000}", nil),                  // spaces alone (trimmed to nothing)
+        ("\u{FE0F}", nil),                                  // a variation selector alone
+        ("Al\u{034F}ice", nil),                             // combining grapheme joiner
+        ("Ali\u{FE00}ce", nil),                             // a variation selector where it shows nothing
+        ("Bob\u{3164}", nil),                               // a filler that makes "Bob" a second Bob
+        ("Ana ❤\u{FE0F}", "Ana ❤\u{FE0F}"),                // the emoji presentation selector stays
+        ("\u{2800}x", "\u{2800}x"),                          // something visible in it
+        ("-", "-"),
     ]
 
     @Test(arguments: names) func name(_ raw: String, _ stored: String?) {
@@ -102,6 +117,40 @@ import Testing
         #expect(PlayerText.name(" ") == .failure(PlayerTextViolation(message: "a name cannot be empty")))
         guard case .failure(let bidi) = PlayerText.name("Ali\u{202E}ecila") else { Issue.record("accepted"); return }
         #expect(bidi.message.hasPrefix("a name cannot contain U+202E"))
+    }
+
+    /// Names one game may not hold twice: alike but for case, compatibility forms, invisible
+    /// selectors and runs of spaces (before, a second "Alice" or "ALICE" joined).
+    static let namesakes: [(String, String, Bool)] = [
+        ("Alice", "Alice", true),
+        ("Alice", "ALICE", true),
+        ("Alice", "\u{FF21}\u{FF2C}\u{FF29}\u{FF23}\u{FF25}", true),   // fullwidth
+        ("Straße", "STRASSE", true),
+        ("Ana ❤\u{FE0F}", "ana ❤", true),
+        ("Jean  Luc", "jean luc", true),
+        ("Jean\u{3000}Luc", "Jean Luc", true),
+        ("ﬁona", "Fiona", true),                                        // ligature
+        ("Zoë", "Zoe\u{0308}", true),
+        ("Alice", "Alicia", false),
+        ("José", "Jose", false),
+        ("Bot 1", "Bot 2", false),
+    ]
+
+    @Test(arguments: namesakes) func namesakesShareAKey(_ first: String, _ second: String, _ alike: Bool) {
+        #expect((PlayerText.nameKey(first) == PlayerText.nameKey(second)) == alike)
+    }
+
+    @Test func aGameHoldsNoTwoNamesThatReadAlike() throws {
+        var g = GameState(seed: 1)
+        _ = try g.join(name: "Alice")
+        for namesake in ["Alice", " alice ", "ALICE", "\u{FF21}lice"] {
+            #expect(violation { _ = try g.join(name: namesake) } == .nameTaken, "\(namesake)")
+        }
+        let bob = try g.join(name: "Bob")
+        #expect(violation { _ = try g.join(name: "bob", bot: true) } == .nameTaken)
+        _ = try g.leave(bob)
+        _ = try g.join(name: "bob")   // a name is free again once its player left
+        #expect(g.players.map(\.name) == ["Alice", "bob"])
     }
 
     @Test func theEngineStoresTheValidatedName() throws {

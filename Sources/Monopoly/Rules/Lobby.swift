@@ -12,6 +12,10 @@ extension GameState {
         guard players.count < options.maxPlayers else {
             throw RuleViolation(.gameFull, "This game is full (at most \(options.maxPlayers) players).")
         }
+        let key = PlayerText.nameKey(stored)
+        if let namesake = players.first(where: { PlayerText.nameKey($0.name) == key }) {
+            throw RuleViolation(.nameTaken, "\(namesake.name) is playing in this game already: choose another name.")
+        }
         let id = "p\(nextPlayerNumber)"
         nextPlayerNumber += 1
         var player = Player(id: id, name: stored)
