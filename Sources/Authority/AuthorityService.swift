@@ -27,6 +27,9 @@ public struct AuthorityConfiguration: Sendable {
     public var finishedTTLSeconds = GameStore.defaultFinishedTTLSeconds
     /// Open games (lobby or running) created from one client address (`MAX_GAMES_PER_CLIENT`).
     public var maxGamesPerClient = 3
+    /// Games one client address may create per minute over every gateway (`CREATE_RATE_PER_MINUTE`;
+    /// each gateway checks it too, for what it forwards); nil: no rate.
+    public var createRatePerMinute: Double? = 10
 
     public init(redisURL: String, id: String, dice: SharedDiceScript = SharedDiceScript(), seed: UInt64? = nil,
                 unshuffledCards: Bool = false, timing: AuthorityTiming = AuthorityTiming(), leaseMilliseconds: Int = 3000) {
@@ -84,7 +87,7 @@ public final class AuthorityService: Service, Sendable {
         let runners = RunnerRegistry(
             processor: CommandProcessor(dice: configuration.dice, seed: configuration.seed, unshuffledCards: configuration.unshuffledCards),
             store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds, fence: fence), timing: configuration.timing, metrics: metrics, logger: logger,
-            maxGamesPerClient: configuration.maxGamesPerClient)
+            maxGamesPerClient: configuration.maxGamesPerClient, createRatePerMinute: configuration.createRatePerMinute)
         logger.info("authority started; waiting for the lease", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
 
         let holding = Task { await self.holdLease(lease, subscriber: subscriber, runners: runners) }
@@ -223,9 +226,9 @@ actor RunnerRegistry {
     }
 
     init(processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger,
-         maxGamesPerClient: Int = .max) {
+         maxGamesPerClient: Int = .max, createRatePerMinute: Double? = nil) {
         self.processor = processor
-        self.openGames = OpenGamesLedger(limit: maxGamesPerClient)
+        self.openGames = OpenGamesLedger(limit: maxGamesPerClient, createsPerMinute: createRatePerMinute)
         self.store = store
         self.timing = timing
         self.metrics = metrics

@@ -381,13 +381,20 @@ struct GameLoop: Sendable {
         return .error(envelope, code: ErrorCode.unknownGame, message: "game \(game) cannot be played (quarantined: \(reason))")
     }
 
-    /// A `create` from an address that holds `MAX_GAMES_PER_CLIENT` open games already (nil: go on,
-    /// the slot is reserved). Creates that name no address (a gateway from before the field) pass.
+    /// A `create` from an address that holds `MAX_GAMES_PER_CLIENT` open games already, or past
+    /// `CREATE_RATE_PER_MINUTE` over every gateway (nil: go on, the slot is reserved). Creates that
+    /// name no address (a gateway from before the field) pass.
     private func refusedCreate(_ envelope: CommandEnvelope, _ state: LoopState) -> Outcome? {
         guard case .create = envelope.message, state.record == nil, let address = envelope.client,
-              !openGames.reserve(game, for: address) else { return nil }
-        return .error(envelope, code: ErrorCode.tooManyGames,
-                      message: "at most \(openGames.limit) open games per client address: finish or leave one first")
+              let refusal = openGames.reserve(game, for: address) else { return nil }
+        switch refusal {
+        case .tooManyGames:
+            return .error(envelope, code: ErrorCode.tooManyGames,
+                          message: "at most \(openGames.limit) open games per client address: finish or leave one first")
+        case .tooFast:
+            return .error(envelope, code: ErrorCode.rateLimited,
+                          message: "at most \(Int(openGames.createsPerMinute ?? 0)) new games per minute from one address")
+        }
     }
 
     /// Closes the game if nobody attended it for too long (a lobby, or a running game the bots

@@ -40,32 +40,58 @@ struct OpenGames: Sendable, Equatable {
     func count(for address: String) -> Int { counts[address, default: 0] }
 }
 
-/// `OpenGames` behind a lock, shared by the runners: a runner reserves a slot before it applies a
-/// `create` and reports its game's creator after every input. Kept in memory, not in Redis: an
-/// authority that takes over counts the games it resumes as their runners load their records.
-final class OpenGamesLedger: Sendable {
-    private let games: NIOLockedValueBox<OpenGames>
+/// Why the authority refuses a `create` of a client address.
+enum CreateRefusal: Equatable {
+    /// It holds `MAX_GAMES_PER_CLIENT` open games.
+    case tooManyGames
+    /// Past `CREATE_RATE_PER_MINUTE` over every gateway: each gateway counts only the creates it
+    /// forwards, so through N gateways (the load balancer spreads one host's connections) an
+    /// address would get N times the rate.
+    case tooFast
+}
 
-    init(limit: Int) {
-        games = NIOLockedValueBox(OpenGames(limit: limit))
+/// `OpenGames` and the creates per minute of each address behind a lock, shared by the runners: a
+/// runner reserves a slot before it applies a `create` and reports its game's creator after every
+/// input. Kept in memory, not in Redis: an authority that takes over counts the games it resumes
+/// as their runners load their records (and the rate afresh).
+final class OpenGamesLedger: Sendable {
+    private struct Quota {
+        var games: OpenGames
+        var rate: AddressRateLimit?
     }
 
-    var limit: Int { games.withLockedValue(\.limit) }
+    private let quota: NIOLockedValueBox<Quota>
+    let createsPerMinute: Double?
 
-    func reserve(_ game: GameID, for address: String) -> Bool {
-        games.withLockedValue { $0.reserve(game, for: address) }
+    /// `createsPerMinute`: nil, no rate (tests that create many games).
+    init(limit: Int, createsPerMinute: Double? = nil) {
+        self.createsPerMinute = createsPerMinute
+        quota = NIOLockedValueBox(Quota(games: OpenGames(limit: limit), rate: createsPerMinute.map { AddressRateLimit(perMinute: $0) }))
+    }
+
+    var limit: Int { quota.withLockedValue(\.games.limit) }
+
+    /// Counts `game` for `address` (nil), or why not: the open games are checked first, so a
+    /// refused create takes nothing from the rate.
+    func reserve(_ game: GameID, for address: String, now: ContinuousClock.Instant = .now) -> CreateRefusal? {
+        quota.withLockedValue { quota in
+            if quota.games.creators[game] == address { return nil }
+            guard quota.games.count(for: address) < quota.games.limit else { return .tooManyGames }
+            if quota.rate?.allow(address, now: now) == false { return .tooFast }
+            return quota.games.reserve(game, for: address) ? nil : .tooManyGames
+        }
     }
 
     func set(_ game: GameID, creator: String?) {
-        games.withLockedValue { $0.set(game, creator: creator) }
+        quota.withLockedValue { $0.games.set(game, creator: creator) }
     }
 
     func count(for address: String) -> Int {
-        games.withLockedValue { $0.count(for: address) }
+        quota.withLockedValue { $0.games.count(for: address) }
     }
 
     /// The lease is lost: the next holder counts for itself.
     func removeAll() {
-        games.withLockedValue { $0 = OpenGames(limit: $0.limit) }
+        quota.withLockedValue { $0.games = OpenGames(limit: $0.games.limit) }
     }
 }

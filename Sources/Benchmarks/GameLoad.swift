@@ -318,7 +318,7 @@ final class LoadStack: @unchecked Sendable {
         processes.append(try BenchProcess(name: "authority", executable: me, arguments: [
             "authority", "--redis", server.url, "--id", "bench-authority", "--bot-delay-ms", "\(botDelayMs)", "--log-level", "error",
             // The load comes from one address.
-            "--max-games-per-client", "1000000",
+            "--max-games-per-client", "1000000", "--create-rate-per-minute", "1000000",
         ]))
         for index in 0..<gateways {
             let port = RedisServerProcess.freePort()

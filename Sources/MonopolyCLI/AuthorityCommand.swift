@@ -46,6 +46,10 @@ struct AuthorityCommand: AsyncParsableCommand {
     var maxGamesPerClientFlag: Int?
     var maxGamesPerClient: Int { EnvironmentOption.value(maxGamesPerClientFlag, "MAX_GAMES_PER_CLIENT", default: 3) }
 
+    @Option(name: .customLong("create-rate-per-minute"), help: "Games one client address may create per minute over every gateway, as many at once; beyond: rate_limited (default: $CREATE_RATE_PER_MINUTE or 10).")
+    var createRatePerMinuteFlag: Int?
+    var createRatePerMinute: Int { EnvironmentOption.value(createRatePerMinuteFlag, "CREATE_RATE_PER_MINUTE", default: 10) }
+
     @Option(name: .customLong("lobby-idle-seconds"), help: "Seconds a lobby stays open with no player connected; then it is closed (default: $LOBBY_IDLE_SECONDS or 300).")
     var lobbyIdleSecondsFlag: Int?
     var lobbyIdleSeconds: Int { EnvironmentOption.value(lobbyIdleSecondsFlag, "LOBBY_IDLE_SECONDS", default: 300) }
@@ -88,6 +92,8 @@ struct AuthorityCommand: AsyncParsableCommand {
         guard (1...Self.maximumGamesPerClient).contains(maxGamesPerClient) else {
             throw ValidationError("--max-games-per-client must be 1...\(Self.maximumGamesPerClient)")
         }
+        try EnvironmentOption.check("CREATE_RATE_PER_MINUTE", as: Int.self)
+        guard (1...1_000_000).contains(createRatePerMinute) else { throw ValidationError("--create-rate-per-minute must be 1...1000000") }
         try EnvironmentOption.check("LOBBY_IDLE_SECONDS", as: Int.self)
         try EnvironmentOption.check("ABANDONED_SECONDS", as: Int.self)
         guard (1...Self.maximumVacancySeconds).contains(lobbyIdleSeconds), (1...Self.maximumVacancySeconds).contains(abandonedSeconds) else {
@@ -133,6 +139,7 @@ struct AuthorityCommand: AsyncParsableCommand {
         configuration.standbyPollMilliseconds = standbyPollMs
         configuration.finishedTTLSeconds = finishedTTLSeconds
         configuration.maxGamesPerClient = maxGamesPerClient
+        configuration.createRatePerMinute = Double(createRatePerMinute)
         let service = AuthorityService(configuration: configuration, logger: logger)
         var services = [ServiceGroupConfiguration.ServiceConfiguration(service: service)]
         if let httpPort {

@@ -43,4 +43,23 @@ import Testing
         games.set(a, creator: "192.0.2.1")
         #expect(games.count(for: "192.0.2.9") == 0 && games.count(for: "192.0.2.1") == 1)
     }
+
+    /// The authority sees every create, whatever gateway it came through: the rate is counted
+    /// there over all of them (each gateway counts only its own, so three gateways let an address
+    /// create three times the rate). A create refused for its open games takes nothing from it.
+    @Test func theCreateRateIsCountedOverEveryGatewayAndARefusedCreateTakesNothing() {
+        let start = ContinuousClock.now
+        let ledger = OpenGamesLedger(limit: 2, createsPerMinute: 2)
+        #expect(ledger.reserve(a, for: "192.0.2.1", now: start) == nil)
+        #expect(ledger.reserve(b, for: "192.0.2.1", now: start) == nil)
+        // Its open games are full: refused as such, no token taken.
+        #expect(ledger.reserve(c, for: "192.0.2.1", now: start) == .tooManyGames)
+        ledger.set(a, creator: nil)
+        ledger.set(b, creator: nil)
+        // Both slots free, but two creates this minute already.
+        #expect(ledger.reserve(c, for: "192.0.2.1", now: start) == .tooFast)
+        #expect(ledger.reserve(c, for: "192.0.2.2", now: start) == nil)
+        #expect(ledger.reserve(d, for: "192.0.2.1", now: start + .seconds(31)) == nil)
+        #expect(ledger.count(for: "192.0.2.1") == 1)
+    }
 }

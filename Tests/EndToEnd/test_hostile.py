@@ -565,6 +565,28 @@ def test_creates_faster_than_the_rate_are_refused_at_the_gateway(make_stack):
     asyncio.run(scenario())
 
 
+def test_creates_beyond_the_rate_through_several_gateways_are_refused_by_the_authority(make_stack):
+    """Each gateway counts only the creates it forwards: through two gateways an address got twice
+    CREATE_RATE_PER_MINUTE (the load balancer spreads one host's connections over all of them).
+    The authority sees every create and counts the rate over all gateways."""
+    rate = ("--create-rate-per-minute", "3")
+    stack = make_stack(gateway_args=rate, authority_args=rate)
+
+    async def scenario():
+        clients = [await GameClient.connect(stack.ws_url(n), f"creator{n}") for n in range(2)]
+        for n in range(3):
+            await clients[n % 2].ok("create", name="Host")
+            await clients[n % 2].ok("leave")
+        # The second gateway forwarded one create only; the address made three this minute.
+        refused = await clients[1].rejected("create", "rate_limited", name="Host")
+        assert "per minute" in refused["message"]
+        assert stack.redis_cli("HLEN", "monopoly:lobby:games") == "0"
+        for client in clients:
+            await client.close()
+
+    asyncio.run(scenario())
+
+
 def authority_metric(port, name):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         for line in response.read().decode().splitlines():
@@ -575,7 +597,7 @@ def authority_metric(port, name):
 
 def test_one_connection_creating_and_leaving_50_games_leaves_nothing_behind(make_stack):
     metrics_port = free_port()
-    stack = make_stack(authority_args=("--http-port", str(metrics_port)),
+    stack = make_stack(authority_args=("--http-port", str(metrics_port), "--create-rate-per-minute", "100"),
                        gateway_args=("--create-rate-per-minute", "100", "--rate-limit", "1000"))
 
     async def scenario():
@@ -602,7 +624,8 @@ def test_one_connection_creating_and_leaving_50_games_leaves_nothing_behind(make
 
 def test_sixty_clients_that_create_a_game_and_vanish_leave_nothing_past_the_idle_time(make_stack):
     metrics_port = free_port()
-    stack = make_stack(authority_args=("--http-port", str(metrics_port), "--lobby-idle-seconds", "2", "--max-games-per-client", "100"),
+    stack = make_stack(authority_args=("--http-port", str(metrics_port), "--lobby-idle-seconds", "2", "--max-games-per-client", "100",
+                                     "--create-rate-per-minute", "100"),
                        gateway_args=("--create-rate-per-minute", "100"))
 
     async def scenario():

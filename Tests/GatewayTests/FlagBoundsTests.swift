@@ -31,6 +31,7 @@ struct FlagBoundsTests {
         (["authority", "--lease-ms", "9223372036854775807"], [:], "--lease-ms must be 300...600000"),
         (["authority", "--standby-poll-ms", "0"], [:], "--standby-poll-ms must be 1...60000"),
         (["authority", "--max-games-per-client", "9223372036854775807"], [:], "--max-games-per-client must be 1...1000000"),
+        (["authority", "--create-rate-per-minute", "0"], [:], "--create-rate-per-minute must be 1...1000000"),
         (["authority", "--lobby-grace-seconds", "0"], [:], "--lobby-grace-seconds must be 1...3600"),
     ]
 

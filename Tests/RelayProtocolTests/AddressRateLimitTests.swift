@@ -1,5 +1,5 @@
 import Testing
-@testable import RelayCore
+@testable import RelayProtocol
 
 /// The per-address rate of `create` (`CREATE_RATE_PER_MINUTE`).
 @Suite struct AddressRateLimitTests {

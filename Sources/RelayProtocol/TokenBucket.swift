@@ -1,4 +1,4 @@
-/// Per-connection rate limit: `burst` messages at once, refilled at `perSecond`.
+/// A token bucket: `burst` actions at once, refilled at `perSecond` (a connection's messages at the gateway; an address's creates, `AddressRateLimit`).
 public struct TokenBucket: Sendable {
     public let perSecond: Double
     public let burst: Double
