@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(name: "RelayProtocolTests", dependencies: ["RelayProtocol"]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayProtocol", "Monopoly"]),
         .testTarget(name: "GatewayTests", dependencies: [
-            "Gateway", "WebSocket", "TestSupport", "Redis", "RelayProtocol", "RelayCore", "Authority",
+            "Gateway", "WebSocket", "TestSupport", "Redis", "RelayProtocol", "RelayCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

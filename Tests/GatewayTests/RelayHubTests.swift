@@ -1,4 +1,3 @@
-import Authority
 import Foundation
 import Logging
 import Monopoly
@@ -11,8 +10,8 @@ import TestSupport
 import Testing
 @testable import Gateway
 
-/// The relay against a real redis-server, with the authority's own core (`CommandProcessor` and
-/// `GameStore`) standing in for the authority process. The test decides when each command is
+/// The relay against a real redis-server, with a scripted authority (`ScriptedAuthority`, speaking
+/// the Redis channels itself) standing in for the authority process. The test decides when each command is
 /// applied and which replies get through, so the races around acknowledgements (one arriving after
 /// a hang-up, one lost around a Redis reconnect) happen on every run instead of one run in many.
 @Suite("relay hub against a real Redis", .serialized)
@@ -60,7 +59,7 @@ struct RelayHubTests {
             let spectator = try await stack.spectate(game)
 
             // The seat's token comes back through another gateway: this one gets a revoke.
-            let seat = try #require(try await GameStore(redis: authority.redis).load(game)?.seats.first)
+            let seat = try #require(authority.seats(in: game).first)
             try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
                                                       seat: seat.value.tokenHash, message: .rejoin))
             #expect(try await player.nextMessage()["seq"]?.intValue == 2)
@@ -90,8 +89,7 @@ struct RelayHubTests {
             #expect(welcome["re"]?.intValue == 7)
             // The token handed over is the one whose hash the authority stored for the seat.
             let token = try #require(welcome["token"]?.stringValue)
-            let record = try await GameStore(redis: authority.redis).load(create.game)
-            #expect(record?.seats[seated]?.tokenHash == SeatToken.hash(token))
+            #expect(authority.seats(in: create.game)[seated]?.tokenHash == SeatToken.hash(token))
             #expect(try await player.nextMessage()["seq"]?.intValue == 1)
 
             // Seated: the next command carries the player, and its lost acknowledgement is recovered too.
@@ -181,9 +179,9 @@ struct RelayHubTests {
             let disconnect = try await authority.next("disconnect")
             #expect(disconnect.connection == join.connection)
             try await authority.apply(disconnect)
-            let record = try #require(try await GameStore(redis: authority.redis).load(game))
-            #expect(record.seats[bob]?.connection == nil)
-            #expect(record.seats[bob]?.disconnectedAt != nil)
+            let seats = authority.seats(in: game)
+            #expect(seats[bob] != nil && seats[bob]?.connection == nil)
+            #expect(seats[bob]?.disconnectedAt != nil)
             // And the client can take a seat again.
             try await player.request(#"{"type":"join","game":"\#(game)","name":"Bob","id":6}"#)
             try await authority.apply(try await authority.next("join"))
@@ -210,17 +208,15 @@ struct RelayHubTests {
             let disconnect = try await authority.next("disconnect")
             #expect(disconnect.connection == create.connection)
             try await authority.apply(disconnect)
-            let record = try #require(try await GameStore(redis: authority.redis).load(create.game))
-            let seat = try #require(record.seats.values.first)
+            let seat = try #require(authority.seats(in: create.game).values.first)
             #expect(seat.connection == nil)
             #expect(seat.disconnectedAt != nil)
-            #expect(record.state.players.first?.connected == false)
             #expect(await eventually { await stack.interest(create.game) == 0 })
         }
     }
 }
 
-/// The authority's pure core and its Redis store, applied one command at a time when the test says.
+/// Lobby changes in bursts: the gateway reads the list a few times, not once per change.
 extension RelayHubTests {
     @Test func aBurstOfLobbyChangesIsAFewReadsOfTheListNotOneEach() async throws {
         try await withRelayStack(acknowledgementTimeout: .seconds(60)) { stack in
@@ -321,71 +317,6 @@ extension RelayHubTests {
             #expect(refused["code"]?.stringValue == ErrorCode.rateLimited.rawValue && refused["re"]?.stringValue == "third")
             #expect(authority.waiting == 0)
         }
-    }
-}
-
-final class ScriptedAuthority: @unchecked Sendable {
-    let redis: RedisClient
-    private let feed: RedisSubscriber
-    private let received: NIOLockedValueBox<[CommandEnvelope]>
-    private var processor = CommandProcessor()
-
-    init(url: String) async throws {
-        let received = NIOLockedValueBox<[CommandEnvelope]>([])
-        self.received = received
-        redis = try await RedisClient.connect(url: url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        feed = try await RedisSubscriber.connect(url: url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton) { message in
-            guard case .success(let envelope) = CommandEnvelope.decode(message.payload) else { return }
-            received.withLockedValue { $0.append(envelope) }
-        }
-        try await feed.psubscribe(RedisChannels.allCommandsPattern)
-        _ = try await redis.set(RedisChannels.authorityLeaseKey, "scripted")
-    }
-
-    /// Envelopes received and not yet taken with `next`.
-    var waiting: Int { received.withLockedValue { $0.count } }
-
-    struct Unexpected: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// The next envelope a gateway published, which must be of `type`.
-    func next(_ type: String) async throws -> CommandEnvelope {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
-        var lastLook = false
-        while !lastLook {
-            lastLook = clock.now >= deadline  // one look after the deadline too: this task may be starved past it
-            if let envelope = received.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }) {
-                guard envelope.type == type else { throw Unexpected(description: "expected \(type), got \(envelope.type)") }
-                return envelope
-            }
-            if !lastLook { try await Task.sleep(for: .milliseconds(10)) }
-        }
-        throw Unexpected(description: "no \(type) command within 10 s")
-    }
-
-    /// Applies a command and commits it as the authority does (state stored and published, then
-    /// the replies), except that `deliver: false` holds the replies back: they are returned, and
-    /// lost unless the test publishes them with `send`.
-    @discardableResult
-    func apply(_ envelope: CommandEnvelope, deliver: Bool = true) async throws -> [Outcome.Reply] {
-        let store = GameStore(redis: redis)
-        let record = try await store.load(envelope.game)
-        var outcome = processor.handle(envelope, record: record, now: Date().timeIntervalSince1970)
-        let replies = outcome.replies
-        if !deliver { outcome.replies = [] }
-        try await store.commit(outcome, previousSeq: record?.seq ?? 0)
-        return replies
-    }
-
-    func send(_ reply: Outcome.Reply) async throws {
-        _ = try await redis.publish(RedisChannels.replies(gateway: reply.gateway), WireJSON.encode(reply.reply))
-    }
-
-    func close() async {
-        await feed.close()
-        await redis.close()
     }
 }
 
