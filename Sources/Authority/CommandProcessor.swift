@@ -116,12 +116,18 @@ public struct CommandProcessor: Sendable {
         var record = record
         let previousAuction = record.state.auction
         let previousTurn = record.state.phase == .playing ? record.state.turnNumber : nil
-        let events: [Event]
+        var events: [Event]
         do {
             events = try record.state.apply(command, by: player, dice: &dice)
         } catch {
             guard let envelope else { return Outcome() }
             return .error(envelope, code: error.code, message: error.message)
+        }
+        // A vote counted already changes nothing: acknowledged, with no new state.
+        if case .voteSkip = command, events.isEmpty {
+            var outcome = Outcome()
+            if let envelope { outcome.replies = [ack(envelope, seq: nil)] }
+            return outcome
         }
         // The auction clock restarts on every bid or pass; its deadline (wall clock) is part of
         // the state, so browsers can show it and a restarted authority keeps it.
@@ -132,6 +138,7 @@ public struct CommandProcessor: Sendable {
             }
         }
         Self.updateTurnClock(&record, previousTurn: previousTurn, now: now)
+        events += Self.carrySkipVote(&record)
         // A player who acts in person is no longer timing out.
         if envelope != nil, record.seats[player]?.timeouts != 0 {
             record.seats[player]?.timeouts = 0
@@ -189,6 +196,20 @@ public struct CommandProcessor: Sendable {
         record.seats[player]?.timeouts = timeouts
         if timeouts >= 2 { record.state.setAway(player, true) }
         return record
+    }
+
+    /// The votes to skip the absent player's turn carried (`GameState.skipVoteCarried`, by a vote
+    /// or by a voter who left): the rest of the turn is the bot's at once, pending decisions
+    /// included, as when the turn clock runs out (`expiredTurn`, no clock left); it counts as no
+    /// timeout of the player's. Once a turn; nothing when the bot plays that turn already.
+    static func carrySkipVote(_ record: inout GameRecord) -> [Event] {
+        let turn = record.state.turnNumber
+        guard record.state.skipVoteCarried, record.expiredTurn != turn, let absent = record.state.absentCurrentPlayer else { return [] }
+        record.expiredTurn = turn
+        record.state.setTurnDeadline(nil)
+        let name = record.state.player(absent)?.name ?? absent
+        return [Event(.turnSkipped, player: absent, amount: record.state.skipVotes.count,
+                      text: "The vote passed: the bot plays \(name)'s turn now.")]
     }
 
     // MARK: - Seats
@@ -294,7 +315,9 @@ public struct CommandProcessor: Sendable {
         record.seats[player]?.disconnectedAt = now
         guard let name = record.state.player(player)?.name else { return Outcome() }
         record.state.setConnected(player, false)
-        return publish(&record, events: [Event(.left, player: player, text: "\(name) lost the connection.")],
+        // A voter gone: the others' votes may be a majority of those left.
+        let events = [Event(.left, player: player, text: "\(name) lost the connection.")] + Self.carrySkipVote(&record)
+        return publish(&record, events: events,
                        cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
     }
 

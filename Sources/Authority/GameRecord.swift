@@ -39,8 +39,9 @@ public struct GameRecord: Codable, Sendable, Equatable {
     public var seq: Int
     public var state: GameState
     public var seats: [PlayerID: Seat]
-    /// The turn whose clock ran out: the bot plays the rest of it. Persisted so that a restarted
-    /// authority neither restarts that turn's clock nor counts the timeout twice.
+    /// The turn whose clock ran out, or whose vote to skip the absent player carried: the bot plays
+    /// the rest of it. Persisted so that a restarted authority neither restarts that turn's clock
+    /// nor counts the timeout twice.
     public var expiredTurn: Int?
     /// Since when no player has been there (seconds since 1970): no seat of a person still in the
     /// game has a connection (bots do not count). Nil while someone is connected. Persisted, so a

@@ -57,6 +57,9 @@ public enum Command: Sendable, Equatable, Codable {
     case resign
     /// Authority only (its clock): the running auction's time is up.
     case auctionTimeout
+    /// While the current player is disconnected: vote to let the bot play their turn at once.
+    /// `turn`: the `turn_number` voted on (a vote that arrives after that turn is refused).
+    case voteSkip(turn: Int)
 
     /// Every command's wire name (`type`), listed once: the decoder reads it, the encoder writes it.
     public enum Name: String, CaseIterable, Sendable {
@@ -72,6 +75,7 @@ public enum Command: Sendable, Equatable, Codable {
         case tradeReject = "trade_reject"
         case bankrupt, resign
         case auctionTimeout = "auction_timeout"
+        case voteSkip = "vote_skip"
     }
 
     public var name: Name {
@@ -97,6 +101,7 @@ public enum Command: Sendable, Equatable, Codable {
         case .bankrupt: .bankrupt
         case .resign: .resign
         case .auctionTimeout: .auctionTimeout
+        case .voteSkip: .voteSkip
         }
     }
 
@@ -106,7 +111,7 @@ public enum Command: Sendable, Equatable, Codable {
     /// Commands only the authority may issue (never accept them from a browser).
     public var isSystem: Bool { self == .auctionTimeout }
 
-    enum CodingKeys: String, CodingKey { case type, amount, square, to, give, get, trade }
+    enum CodingKeys: String, CodingKey { case type, amount, square, to, give, get, trade, turn }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -140,6 +145,7 @@ public enum Command: Sendable, Equatable, Codable {
         case .bankrupt: self = .bankrupt
         case .resign: self = .resign
         case .auctionTimeout: self = .auctionTimeout
+        case .voteSkip: self = .voteSkip(turn: try c.decode(Int.self, forKey: .turn))
         }
     }
 
@@ -155,6 +161,7 @@ public enum Command: Sendable, Equatable, Codable {
             try c.encode(give, forKey: .give)
             try c.encode(get, forKey: .get)
         case .tradeAccept(let t), .tradeReject(let t): try c.encode(t, forKey: .trade)
+        case .voteSkip(let turn): try c.encode(turn, forKey: .turn)
         default: break
         }
     }

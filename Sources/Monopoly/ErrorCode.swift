@@ -70,6 +70,9 @@ public enum ErrorCode: String, CaseIterable, Codable, Sendable, Equatable {
     case canRaiseFunds = "can_raise_funds"
     case noDecision = "no_decision"
     case mustPlaceBuilding = "must_place_building"
+    case playerConnected = "player_connected"
+    case notEligible = "not_eligible"
+    case staleTurn = "stale_turn"
 
     /// When a client gets it, for the README's table.
     public var meaning: String {
@@ -136,6 +139,9 @@ public enum ErrorCode: String, CaseIterable, Codable, Sendable, Equatable {
         case .canRaiseFunds: "Your buildings and mortgages can still cover the debt: no bankruptcy."
         case .noDecision: "No mortgage decision is pending on that square."
         case .mustPlaceBuilding: "The building won at auction must be placed first."
+        case .playerConnected: "`vote_skip`: the current player is connected (or a bot): there is no absent player's turn to skip."
+        case .notEligible: "`vote_skip`: only a connected player still in the game, other than the absent one, votes (bots do not)."
+        case .staleTurn: "`vote_skip` names a turn that is not the current `turn_number` (the turn passed meanwhile)."
         }
     }
 

@@ -10,6 +10,7 @@ public struct Event: Codable, Sendable, Equatable, CustomStringConvertible {
         case tradeProposed = "trade_proposed", tradeAccepted = "trade_accepted", tradeRejected = "trade_rejected"
         case debt, debtPaid = "debt_paid", bankrupt, jackpot, gameOver = "game_over"
         case buildingAuction = "building_auction", turnEnded = "turn_ended"
+        case skipVote = "skip_vote", turnSkipped = "turn_skipped"
     }
 
     public var kind: Kind

@@ -82,6 +82,9 @@ extension GameState {
             if let hb = a.highBidder, let p = player(hb), p.cash < a.highBid, debts.isEmpty { v.append("high bidder cannot cover the bid") }
         }
         if let b = pendingBuy, squares[b].owner != nil { v.append("pending buy of an owned square") }
+        if Set(skipVotes).count != skipVotes.count || !skipVotes.allSatisfy(skipVoters.contains) {
+            v.append("skip votes \(skipVotes) are not all of different players who may vote \(skipVoters)")
+        }
         for c in mortgageChoices where squares[c.square].owner != c.player || !squares[c.square].mortgaged {
             v.append("stale mortgage choice on \(c.square)")
         }

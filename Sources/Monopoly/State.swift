@@ -277,6 +277,9 @@ public struct GameState: Codable, Sendable, Equatable {
     /// Opaque deadline of the current turn set by the authority's turn clock (like `Auction.deadline`);
     /// nil while no clock runs. The engine only stores it.
     public var turnDeadline: Double? = nil
+    /// Players who voted to skip the absent current player's turn (see `Rules/SkipVotes.swift`),
+    /// in voting order; cleared when the turn passes or the player is back.
+    public var skipVotes: [PlayerID] = []
     /// Card ids, top of the deck first. Drawn cards go to the bottom; held jail cards are out of the deck.
     public var chanceDeck: [Int] = Array(0..<16)
     public var communityChestDeck: [Int] = Array(0..<16)
@@ -369,6 +372,7 @@ public struct GameState: Codable, Sendable, Equatable {
         case auction, auctionQueue = "auction_queue", trades, nextTradeNumber = "next_trade_number", winner
         case endReason = "end_reason", turnStage = "turn_stage", awaiting, pendingBuy = "pending_buy", debts
         case mortgageChoices = "mortgage_choices", placement, canRoll = "can_roll", turnNumber = "turn_number", turnDeadline = "turn_deadline"
+        case skipVotes = "skip_votes", skipVotesNeeded = "skip_votes_needed"
         case chanceDeck = "chance_deck", communityChestDeck = "community_chest_deck", rngState = "rng_state"
         case nextPlayerNumber = "next_player_number", results
     }
@@ -400,6 +404,7 @@ public struct GameState: Codable, Sendable, Equatable {
         canRoll = try c.decode(Bool.self, forKey: .canRoll)
         turnNumber = try c.decode(Int.self, forKey: .turnNumber)
         turnDeadline = try c.decodeIfPresent(Double.self, forKey: .turnDeadline)
+        skipVotes = try c.decodeIfPresent([PlayerID].self, forKey: .skipVotes) ?? []
         chanceDeck = try c.decode([Int].self, forKey: .chanceDeck)
         communityChestDeck = try c.decode([Int].self, forKey: .communityChestDeck)
         let hex = try c.decode(String.self, forKey: .rngState)
@@ -438,6 +443,8 @@ public struct GameState: Codable, Sendable, Equatable {
         try c.encode(canRoll, forKey: .canRoll)
         try c.encode(turnNumber, forKey: .turnNumber)
         try c.encode(turnDeadline, forKey: .turnDeadline)
+        try c.encode(skipVotes, forKey: .skipVotes)
+        try c.encode(skipVotesNeeded, forKey: .skipVotesNeeded)
         try c.encode(chanceDeck, forKey: .chanceDeck)
         try c.encode(communityChestDeck, forKey: .communityChestDeck)
         try c.encode(rngStateHex, forKey: .rngState)

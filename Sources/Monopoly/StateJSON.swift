@@ -230,6 +230,8 @@ extension GameState: JSONWritable {
             o.field("players", players)
             o.field("results", results)
             o.field("rng_state", rngStateHex)
+            o.field("skip_votes", skipVotes)
+            o.field("skip_votes_needed", skipVotesNeeded)
             o.field("squares", squares)
             o.field("trades", trades)
             o.field("turn_deadline", turnDeadline)

@@ -80,6 +80,8 @@ extension GameState {
             square("the mortgage choice's square", c.square)
         }
         player("the placement's player", placement?.player)
+        for id in skipVotes { player("the skip vote", id) }
+        if Set(skipVotes).count != skipVotes.count { v.append("a player voted twice to skip the turn") }
         for (deck, cards) in [(DeckKind.chance, chanceDeck), (.communityChest, communityChestDeck)] {
             let size = Cards.deck(deck).count
             if let card = cards.first(where: { !(0..<size).contains($0) }) { v.append("\(deck.rawValue) card \(card) does not exist") }

@@ -219,7 +219,8 @@ import Testing
                                    .object(["properties": .array([value, value])])]
         var messages: [[String: JSONValue]] = ["bid": "amount", "build": "square", "sell": "square", "mortgage": "square",
                                                "unmortgage": "square", "lift_mortgage": "square", "keep_mortgage": "square",
-                                               "trade_accept": "trade", "trade_reject": "trade", "chat": "text", "roll": "x", "end_turn": "x"]
+                                               "trade_accept": "trade", "trade_reject": "trade", "chat": "text", "roll": "x", "end_turn": "x",
+                                               "vote_skip": "turn"]
             .map { type, field in ["type": .string(type), field: value] }
         for offer in offers {
             messages.append(["type": .string("trade_propose"), "to": .string("p2"), "give": offer, "get": .object(["cash": .number(1)])])

@@ -32,7 +32,7 @@ import Testing
         case 17: return .tradeReject(trade: g.trades.last?.id ?? "t1")
         case 18: return .bankrupt
         case 19: return rng.die(10) == 1 ? .resign : .auctionTimeout
-        default: return .start
+        default: return rng.die(2) == 1 ? .start : .voteSkip(turn: g.turnNumber + rng.die(3) - 2)
         }
     }
 

@@ -27,6 +27,7 @@ import Testing
         (#"{"type":"bid","amount":120}"#, .command(.bid(amount: 120))),
         (#"{"type":"build","square":39}"#, .command(.build(square: 39))),
         (#"{"type":"end_turn"}"#, .command(.endTurn)),
+        (#"{"type":"vote_skip","turn":7,"player":"p1"}"#, .command(.voteSkip(turn: 7))),  // only the gateway names the voter
         (#"{"type":"trade_propose","to":"p2","give":{"cash":10,"properties":[1,3]},"get":{"jail_cards":1}}"#,
          .command(.tradePropose(to: "p2", give: TradeOffer(cash: 10, properties: [1, 3]), get: TradeOffer(jailCards: 1)))),
         (#"{"type":"trade_accept","trade":"t1"}"#, .command(.tradeAccept(trade: "t1"))),
@@ -43,7 +44,7 @@ import Testing
             .start, .roll, .buy, .decline, .bid(amount: 1), .pass, .endTurn, .build(square: 1), .sell(square: 1), .mortgage(square: 1),
             .unmortgage(square: 1), .liftMortgage(square: 1), .keepMortgage(square: 1), .jailPay, .jailCard,
             .tradePropose(to: "p2", give: TradeOffer(cash: 1), get: TradeOffer()), .tradeAccept(trade: "t1"), .tradeReject(trade: "t1"),
-            .bankrupt, .resign, .auctionTimeout,
+            .bankrupt, .resign, .auctionTimeout, .voteSkip(turn: 1),
         ]
         #expect(Set(commands.map(\.name)) == Set(Command.Name.allCases))
         for command in commands {
@@ -107,6 +108,11 @@ import Testing
         (#"{"type":"bid","amount":10000000000000000}"#, .badRequest, #""amount" is out of range"#),
         (#"{"type":"bid","amount":1e400}"#, .badRequest, "a JSON number out of range: 1e400"),
         (#"{"type":"bid"}"#, .badRequest, #"bid needs "amount""#),
+        (#"{"type":"vote_skip"}"#, .badRequest, #"vote_skip needs "turn""#),
+        (#"{"type":"vote_skip","turn":"7"}"#, .badRequest, #""turn" must be an integer"#),
+        (#"{"type":"vote_skip","turn":null}"#, .badRequest, #""turn" must be an integer"#),
+        (#"{"type":"vote_skip","turn":1.5}"#, .badRequest, #""turn" must be an integer"#),
+        (#"{"type":"vote_skip","turn":1e300}"#, .badRequest, #""turn" is out of range"#),
         (#"{"type":"build","square":null}"#, .badRequest, #""square" must be an integer"#),
         (#"{"type":"trade_propose","to":"p2","give":{"properties":[1,"x"]}}"#, .badRequest, #""give.properties[1]" must be an integer"#),
         (#"{"type":"trade_propose","to":"p2","give":[]}"#, .badRequest, #""give" must be an object"#),

@@ -1,6 +1,7 @@
 /// The rules: commands in, events out, on a copy of the state. A rejected command changes nothing.
 /// The engine's work is split by concern over this folder: lobby, turns and movement, landing and rent,
-/// card draws, jail, buying and auctions, buildings and the shortage, mortgages, trades, debts and bankruptcy.
+/// card draws, jail, buying and auctions, buildings and the shortage, mortgages, trades, debts and bankruptcy,
+/// votes to skip an absent player's turn.
 
 extension GameState {
     /// Applies a command with dice from `dice` (the game's own generator is its fallback).
@@ -10,6 +11,7 @@ extension GameState {
         try engine.run(command, by: player)
         self = engine.state
         dice = engine.dice
+        tidySkipVotes()
         recordResults(engine.events)
         return engine.events
     }
@@ -121,6 +123,7 @@ extension Engine {
         case .tradeAccept(let trade): try accept(player, trade)
         case .tradeReject(let trade): try reject(player, trade)
         case .bankrupt: try declareBankruptcy(player)
+        case .voteSkip(let turn): try voteSkip(player, turn: turn)
         case .resign:
             emit(Event(.bankrupt, player: id, text: "\(name(player)) resigned."))
             goBankrupt(player, to: .bank)

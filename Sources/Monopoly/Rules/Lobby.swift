@@ -52,8 +52,10 @@ extension GameState {
     }
 
     /// A disconnected player keeps the seat; the authority records it here for clients.
+    /// Votes to skip a turn follow: the absent player back clears them, a voter gone takes theirs back.
     public mutating func setConnected(_ id: PlayerID, _ connected: Bool) {
         if let i = index(of: id) { players[i].connected = connected }
+        tidySkipVotes()
     }
 
     /// The authority marks a player away (a bot plays for them) or back.

@@ -39,6 +39,8 @@ extension Engine {
     /// Passes the turn to the next player still in the game (or ends a short game).
     mutating func nextTurn() {
         state.pendingBuy = nil
+        // Votes are for one turn: the next one, even of another absent player, starts without any.
+        state.skipVotes = []
         state.canRoll = true
         if let limit = state.options.turnLimit, state.turnNumber >= limit {
             let best = state.activePlayers.max { a, b in state.netWorth(of: a.id) < state.netWorth(of: b.id) }
@@ -68,6 +70,7 @@ extension Engine {
         state.mortgageChoices = []
         state.placement = nil
         state.trades = []
+        state.skipVotes = []
         let who = winner.flatMap { state.player($0)?.name } ?? "nobody"
         let text = switch reason {
         case "turn_limit": "Game over: \(who) has the highest net worth when the turn limit is reached and wins."

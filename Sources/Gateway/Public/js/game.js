@@ -3,6 +3,7 @@ import { app, command, colorOf, nameOf, me } from './app.js';
 import { $, esc, setHTML, ask } from './ui.js';
 import { serverClock } from './net.js';
 import { SQUARES, GROUP_COLORS, GROUP_MEMBERS, money, groupHasBuildings } from './data.js';
+import { skipVoteHTML, skipVoteBadge } from './skipvote.js';
 
 const button = (cmd, label, { kind = '', args = null, disabled = false, title = '', testid = cmd.replace(/_/g, '-') } = {}) =>
   `<button type="button" class="btn ${kind}" data-cmd="${cmd}" ${args ? `data-args='${esc(JSON.stringify(args))}'` : ''}
@@ -125,6 +126,7 @@ export function renderActions(s) {
       const who = s.awaiting.length ? s.awaiting.map(nameOf).join(', ') : nameOf(s.current);
       out.push(`<p class="waiting">Waiting for <b>${esc(who)}</b>…</p>`);
     }
+    out.push(skipVoteHTML(s, my, nameOf));
     const others = s.players.filter((p) => p.id !== app.player && !p.bankrupt);
     out.push(`<div class="row wrap tools">
       <button type="button" class="btn btn-ghost btn-small" data-open-trade="" data-testid="open-trade" ${others.length ? '' : 'disabled'}>Propose a trade</button>
@@ -208,7 +210,8 @@ export function renderPlayers(s) {
     if (p.in_jail) badges.push('<span class="tag tag-jail" data-testid="jailed">in jail</span>');
     if (p.jail_cards > 0) badges.push(`<span class="tag tag-card" title="Get Out of Jail Free cards">${p.jail_cards} jail card${p.jail_cards > 1 ? 's' : ''}</span>`);
     if (p.away) badges.push('<span class="tag tag-warn">away</span>');
-    else if (!p.connected && !p.bot) badges.push('<span class="tag tag-warn">offline</span>');
+    else if (!p.connected && !p.bot) badges.push(`<span class="tag tag-warn" data-testid="offline-${p.id}">offline</span>`);
+    badges.push(skipVoteBadge(s, p));
     if (p.bankrupt) badges.push('<span class="tag tag-out">bankrupt</span>');
     const props = s.squares.filter((q) => q.owner === p.id).map((q) => {
       const info = SQUARES[q.index];
