@@ -111,6 +111,7 @@ let package = Package(
         .executableTarget(name: "MonopolyCLI", dependencies: [
             "Gateway", "Authority", "Benchmarks", "OperationsHTTP", "LocalProcesses",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),

@@ -10,7 +10,7 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
         abstract: "Operator commands against Redis (authority credentials).",
-        subcommands: [Unquarantine.self]
+        subcommands: [Unquarantine.self, RedisACLCommand.self]
     )
 
     /// `monopoly admin unquarantine GAME`: the game is played again (see `GameStore.unquarantine`).

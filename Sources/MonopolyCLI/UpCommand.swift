@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LocalProcesses
+import RelayProtocol
 
 /// `monopoly up`: the whole stack on one machine, for a newcomer's first run and for demos.
 struct Up: ParsableCommand {
@@ -50,22 +51,34 @@ struct Up: ParsableCommand {
     }
 
     private func startAll(_ stack: LocalStack, me: String, redisServer: String, dataDirectory: String) throws {
+        // Redis ACL users as in compose: passwords from the environment, else new ones per run.
+        var passwords: [RedisACL.User: String] = [:]
+        for user in RedisACL.User.allCases {
+            let given = ProcessInfo.processInfo.environment[user.passwordVariable] ?? ""
+            passwords[user] = given.isEmpty ? RedisACLCommand.randomPassword() : given
+        }
+        let aclFile = dataDirectory + "/users.acl"
+        try Data(RedisACLCommand.file(passwords: passwords).utf8).write(to: URL(fileURLWithPath: aclFile))
         try stack.start(name: "redis-server", executable: redisServer, arguments: [
             "--port", "\(redisPort)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dataDirectory,
+            "--aclfile", aclFile,
         ])
         guard stack.waitForPort(redisPort) else {
             throw ValidationError("redis-server did not start on port \(redisPort)")
         }
-        let redisURL = "redis://127.0.0.1:\(redisPort)"
+        func redisURL(_ user: RedisACL.User) -> String {
+            let password = passwords[user]!.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            return "redis://\(user.rawValue):\(password)@127.0.0.1:\(redisPort)"
+        }
 
-        var authorityArguments = ["authority", "--redis", redisURL, "--id", "authority-1"]
+        var authorityArguments = ["authority", "--redis", redisURL(.authority), "--id", "authority-1"]
         if let diceScript { authorityArguments += ["--dice-script", diceScript] }
         if let seed { authorityArguments += ["--seed", "\(seed)"] }
         if let cards { authorityArguments += ["--cards", cards] }
         try stack.start(name: "authority", executable: me, arguments: authorityArguments)
 
         for index in 0..<gateways {
-            var arguments = ["gateway", "--port", "\(port + index)", "--redis", redisURL, "--id", "gw\(index + 1)"]
+            var arguments = ["gateway", "--port", "\(port + index)", "--redis", redisURL(.gateway), "--id", "gw\(index + 1)"]
             if echo { arguments.append("--echo") }
             try stack.start(name: "gateway gw\(index + 1)", executable: me, arguments: arguments)
         }
@@ -75,7 +88,8 @@ struct Up: ParsableCommand {
 
         print("MonopolyRelay is up:")
         for index in 0..<gateways { print("  gateway gw\(index + 1): http://127.0.0.1:\(port + index)/") }
-        print("  redis:          \(redisURL)   (watch it: redis-cli -p \(redisPort) PSUBSCRIBE 'monopoly:*')")
+        print("  redis:          127.0.0.1:\(redisPort), users gateway, authority, operator (watch it read-only:")
+        print("                  REDISCLI_AUTH=\(passwords[.operator]!) redis-cli --user operator -p \(redisPort) PSUBSCRIBE 'monopoly:*')")
         print("Ctrl-C (or SIGTERM) stops everything.")
     }
 }

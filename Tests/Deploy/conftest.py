@@ -118,8 +118,10 @@ class Twin:
             return 0, str(e)
 
     def redis_cli(self, *args):
-        return subprocess.run(["redis-cli", "-p", str(self.info["redis_port"]), *args], capture_output=True, text=True,
-                              env={**os.environ, "REDISCLI_AUTH": self.info["redis_password"]}, timeout=5).stdout.strip()
+        """redis-cli as the read-only operator user, as the operator guide does."""
+        return subprocess.run(["redis-cli", "--no-auth-warning", "--user", "operator", "-p", str(self.info["redis_port"]), *args],
+                              capture_output=True, text=True,
+                              env={**os.environ, "REDISCLI_AUTH": self.info["redis_passwords"]["operator"]}, timeout=5).stdout.strip()
 
     def lease_holder(self):
         return self.redis_cli("GET", "monopoly:authority:lease")

@@ -16,7 +16,9 @@ HAPROXY = DEPLOY / "haproxy.cfg"
 
 
 # Variables of the caller's shell that would change what compose resolves.
-COMPOSE_INPUTS = ("REDIS_PASSWORD", "TLS_CERT")
+PASSWORDS = {"REDIS_GATEWAY_PASSWORD": "gateway-password", "REDIS_AUTHORITY_PASSWORD": "authority-password",
+             "REDIS_OPERATOR_PASSWORD": "operator-password"}
+COMPOSE_INPUTS = (*PASSWORDS, "TLS_CERT")
 
 
 def compose(*args, env=None):
@@ -26,7 +28,7 @@ def compose(*args, env=None):
 
 @functools.lru_cache(maxsize=2)
 def resolved_compose(tls_cert=None):
-    env = {"REDIS_PASSWORD": "test-password", **({"TLS_CERT": tls_cert} if tls_cert else {})}
+    env = {**PASSWORDS, **({"TLS_CERT": tls_cert} if tls_cert else {})}
     result = compose("config", env=env)
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
@@ -70,11 +72,12 @@ def service_table(section):
     return rows
 
 
-def test_compose_config_parses_with_a_password_and_refuses_without():
-    result = compose("config", "-q", env={"REDIS_PASSWORD": "test-password"})
+def test_compose_config_parses_with_the_passwords_and_refuses_without_any_of_them():
+    result = compose("config", "-q", env=PASSWORDS)
     assert result.returncode == 0, result.stderr
-    result = compose("config", "-q")
-    assert result.returncode != 0 and "REDIS_PASSWORD" in result.stderr
+    for missing in PASSWORDS:
+        result = compose("config", "-q", env={k: v for k, v in PASSWORDS.items() if k != missing})
+        assert result.returncode != 0 and missing in result.stderr, missing
 
 
 def test_compose_topology():
@@ -84,9 +87,13 @@ def test_compose_topology():
     published = {name: s.get("ports", []) for name, s in services.items() if s.get("ports")}
     assert list(published) == ["lb"], f"only the load balancer publishes a port: {published}"
     redis = services["redis"]
-    assert "--appendonly yes" in " ".join(redis["command"]) and "--requirepass" in " ".join(redis["command"])
+    assert "--appendonly yes" in " ".join(redis["command"]) and "--aclfile" in " ".join(redis["command"])
     volumes = [v if isinstance(v, str) else f"{v.get('source')}:{v.get('target')}" for v in redis["volumes"]]
     assert any(v.startswith("redis-data:/data") for v in volumes), volumes
+    # The ACL users' template (monopoly admin redis-acl --template), its placeholders replaced.
+    assert any("redis-users.acl:/etc/monopoly/redis-users.acl" in v for v in volumes), volumes
+    for placeholder in ("GATEWAY_PASSWORD_SHA256", "AUTHORITY_PASSWORD_SHA256", "OPERATOR_PASSWORD_SHA256"):
+        assert placeholder in (DEPLOY / "redis-users.acl").read_text() and placeholder in " ".join(redis["command"])
     assert "redis-data" in config["volumes"]
     for name, service in services.items():
         assert service.get("restart") == "unless-stopped", name
@@ -94,7 +101,8 @@ def test_compose_topology():
     for name in ("authority", "authority-standby", "gateway-1", "gateway-2", "gateway-3"):
         service = services[name]
         env = service["environment"]
-        assert env["REDIS_URL"] == "redis://:test-password@redis:6379", name
+        user = "gateway" if name.startswith("gateway") else "authority"
+        assert env["REDIS_URL"] == f"redis://{user}:{user}-password@redis:6379", name
         assert service["depends_on"]["redis"]["condition"] == "service_healthy", name
         assert service["build"]["dockerfile"] == "deploy/Dockerfile"
     assert {services[f"gateway-{i}"]["environment"]["GATEWAY_ID"] for i in (1, 2, 3)} == {"gateway-1", "gateway-2", "gateway-3"}

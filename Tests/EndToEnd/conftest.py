@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from stack import Stack
+from stack import Stack, redis_cli_argv
 
 
 @pytest.fixture
@@ -32,11 +32,11 @@ def pytest_runtest_makereport(item, call):
 
 
 class Observer:
-    """`redis-cli PSUBSCRIBE 'monopoly:*'`, left running as an operator would."""
+    """`redis-cli PSUBSCRIBE 'monopoly:*'`, left running as an operator would (the operator user)."""
 
     def __init__(self, port: int):
-        self.proc = subprocess.Popen(["redis-cli", "-p", str(port), "PSUBSCRIBE", "monopoly:*"],
-                                     stdout=subprocess.PIPE, text=True)
+        argv, env = redis_cli_argv(port, "operator")
+        self.proc = subprocess.Popen([*argv, "PSUBSCRIBE", "monopoly:*"], stdout=subprocess.PIPE, text=True, env=env)
         self.lines = []
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()

@@ -5,6 +5,7 @@ operator would, and killed with signals the way failures happen.
 """
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -102,18 +103,45 @@ class Process:
             return ""
 
 
+# Redis ACL users (`monopoly admin redis-acl`), as in production: the default user is off.
+REDIS_USERS = ("gateway", "authority", "operator")
+_passwords_by_port: dict[int, dict[str, str]] = {}
+
+
+def redis_password(port: int, user: str) -> str:
+    """The password of `user` on the stack's Redis at `port` (for redis-cli in tests)."""
+    return _passwords_by_port[port][user]
+
+
+def redis_cli_argv(port: int, user: str) -> tuple[list[str], dict[str, str]]:
+    """redis-cli's argv and environment to connect to the stack's Redis at `port` as `user`."""
+    return (["redis-cli", "--no-auth-warning", "-p", str(port), "--user", user],
+            {**os.environ, "REDISCLI_AUTH": redis_password(port, user)})
+
+
+def write_redis_acl(binary: str, path: str, passwords: dict[str, str]) -> None:
+    env = {**os.environ, **{f"REDIS_{user.upper()}_PASSWORD": password for user, password in passwords.items()}}
+    subprocess.run([binary, "admin", "redis-acl", "--output", path], env=env, check=True, capture_output=True)
+
+
 class Stack:
-    """redis-server + authority + N gateways, all on loopback ports chosen at random."""
+    """redis-server (with the ACL users) + authority + N gateways, all on loopback ports chosen at random."""
 
     def __init__(self, gateways=2, dice=(), seed=7, authority_args=(), gateway_args=(), durable_redis=False, authority_env=None):
         self.dir = tempfile.mkdtemp(prefix="monopoly-e2e-")
         self.binary = monopoly_binary()
         self.redis_port = free_port()
-        self.redis_url = f"redis://127.0.0.1:{self.redis_port}"
+        self.redis_passwords = {user: secrets.token_hex(16) for user in REDIS_USERS}
+        _passwords_by_port[self.redis_port] = self.redis_passwords
+        acl_path = os.path.join(self.dir, "users.acl")
+        write_redis_acl(self.binary, acl_path, self.redis_passwords)
+        # redis_url: the authority's (tests poke Redis with it, `monopoly admin` runs with it).
+        self.redis_url = self.redis_url_for("authority")
+        self.gateway_redis_url = self.redis_url_for("gateway")
         # Durable only for tests that restart Redis (as production runs it: AOF, fsync always).
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if durable_redis else ["--appendonly", "no"]
         self.redis = Process("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-                                       "--save", "", *persistence, "--dir", self.dir], self.dir)
+                                       "--save", "", *persistence, "--dir", self.dir, "--aclfile", acl_path], self.dir)
         wait_for_port(self.redis_port)
         self.dice_path = os.path.join(self.dir, "dice.txt")
         Path(self.dice_path).write_text(" ".join(str(d) for d in dice))
@@ -126,7 +154,7 @@ class Stack:
             port = free_port()
             self.gateway_ports.append(port)
             self.gateways.append(Process(f"gateway-{index + 1}", [
-                self.binary, "gateway", "--port", str(port), "--redis", self.redis_url, "--id", f"gw{index + 1}",
+                self.binary, "gateway", "--port", str(port), "--redis", self.gateway_redis_url, "--id", f"gw{index + 1}",
                 *gateway_args], self.dir))
         for port in self.gateway_ports:
             wait_for_port(port)
@@ -154,9 +182,12 @@ class Stack:
             "--seed", "7", "--cards", "unshuffled", "--bot-delay-ms", "50", *self.authority_args, *extra], self.dir, env=env)
         return self.authorities[name]
 
-    def redis_cli(self, *args) -> str:
-        return subprocess.run(["redis-cli", "-p", str(self.redis_port), *args], check=True,
-                              capture_output=True, text=True).stdout.strip()
+    def redis_url_for(self, user: str) -> str:
+        return f"redis://{user}:{self.redis_passwords[user]}@127.0.0.1:{self.redis_port}"
+
+    def redis_cli(self, *args, user="authority") -> str:
+        argv, env = redis_cli_argv(self.redis_port, user)
+        return subprocess.run([*argv, *args], check=True, capture_output=True, text=True, env=env).stdout.strip()
 
     def wait_for_authority(self, holder=None, timeout=15):
         deadline = time.time() + timeout

@@ -23,8 +23,10 @@ def healthz(port: int) -> str:
 def test_up_starts_redis_an_authority_and_two_gateways_and_ctrl_c_stops_them():
     port = free_port()  # and port + 1: `up` takes consecutive gateway ports
     redis_port = free_port()
+    operator_password = "operator-" + str(redis_port)  # `up` takes it from the environment, else makes one
     proc = subprocess.Popen([monopoly_binary(), "up", "--port", str(port), "--redis-port", str(redis_port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            env={**os.environ, "REDIS_OPERATOR_PASSWORD": operator_password})
     try:
         try:
             for p in (port, port + 1, redis_port):
@@ -41,9 +43,14 @@ def test_up_starts_redis_an_authority_and_two_gateways_and_ctrl_c_stops_them():
         assert "authority-1" in body, body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             assert response.status == 200
-        lease = subprocess.run(["redis-cli", "-p", str(redis_port), "GET", "monopoly:authority:lease"],
-                               capture_output=True, text=True).stdout.strip()
+        lease = subprocess.run(["redis-cli", "--no-auth-warning", "--user", "operator", "-p", str(redis_port),
+                                "GET", "monopoly:authority:lease"],
+                               capture_output=True, text=True, env={**os.environ, "REDISCLI_AUTH": operator_password}).stdout.strip()
         assert lease == "authority-1"
+        # Redis has the ACL users: without them nothing is read.
+        anonymous = subprocess.run(["redis-cli", "-p", str(redis_port), "GET", "monopoly:authority:lease"],
+                                   capture_output=True, text=True).stdout.strip()
+        assert anonymous.startswith("NOAUTH"), anonymous
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGINT)

@@ -103,6 +103,24 @@ import TestSupport
         }
     }
 
+    /// A user name and password with the characters a URL must percent-encode (`@ : / ? # %`,
+    /// a space, non-ASCII) reach AUTH decoded; the same text unencoded is refused as a URL.
+    @Test func aclUserWithOddCharactersInTheURL() async throws {
+        let password = "p@ss:w/rd?#% \u{e9}+"
+        let server = try RedisServerProcess(extraArguments: ["--user", "op.er-ator_1", "on", ">" + password, "%R~*", "+get", "+ping"])
+        let encoded = "p%40ss%3Aw%2Frd%3F%23%25%20%C3%A9+"
+        let client = try await RedisClient.connect(url: "redis://op.er-ator_1:\(encoded)@127.0.0.1:\(server.port)", eventLoopGroup: group)
+        #expect(try await client.get("anything") == nil)
+        await #expect(throws: RedisError.self) { try await client.set("anything", "no") }  // NOPERM: a user without the right
+        await client.close()
+        #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://op.er-ator_1:\(password)@127.0.0.1:\(server.port)") }
+        do {
+            _ = try await RedisClient.connect(url: "redis://op.er-ator_1:p%40ss@127.0.0.1:\(server.port)", eventLoopGroup: group)
+            Issue.record("connected with a truncated password")
+        } catch RedisError.authenticationFailed {
+        }
+    }
+
     @Test func selectDatabaseFromURL() async throws {
         let server = try RedisServerProcess()
         let db0 = try await RedisClient.connect(url: server.url, eventLoopGroup: group)
