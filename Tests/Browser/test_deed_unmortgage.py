@@ -50,7 +50,9 @@ def test_a_player_not_in_debt_unmortgages_from_the_deed_while_another_is_in_debt
     assert state["squares"][3]["owner"] == "p1" and state["players"][0]["cash"] == 37
     assert state["turn_stage"] == "debt" and [d["debtor"] for d in state["debts"]] == ["p2"]  # Bob still owes
     # Alice's browser asked for patches and followed the game through them (Bob takes whole
-    # states): what it made of them is, value for value, the state Bob got whole.
+    # states): what it made of them is, value for value, the state Bob got whole. Chromium offered
+    # permessage-deflate and the gateway accepted it, so the states came compressed.
+    assert alice.execute_script("return window.__monopoly.conn.socket.extensions").startswith("permessage-deflate")
     wait(alice, lambda d: alice.execute_script("return window.__monopoly.seq") == bob.seq, f"Alice at seq {bob.seq}")
     assert alice.execute_script("return window.__monopoly.conn.patches.applied") > 5
     assert alice.execute_script("return window.__monopoly.state") == bob.state
