@@ -30,6 +30,8 @@ public struct AuthorityConfiguration: Sendable {
     /// Games one client address may create per minute over every gateway (`CREATE_RATE_PER_MINUTE`;
     /// each gateway checks it too, for what it forwards); nil: no rate.
     public var createRatePerMinute: Double? = 10
+    /// How often the heartbeat keys of the gateways holding seats are read (`GatewayLivenessMonitor`).
+    public var gatewayPollMilliseconds = 1000
 
     public init(redisURL: String, id: String, dice: SharedDiceScript = SharedDiceScript(), seed: UInt64? = nil,
                 unshuffledCards: Bool = false, timing: AuthorityTiming = AuthorityTiming(), leaseMilliseconds: Int = 3000) {
@@ -91,6 +93,9 @@ public final class AuthorityService: Service, Sendable {
         logger.info("authority started; waiting for the lease", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
 
         let holding = Task { await self.holdLease(lease, subscriber: subscriber, runners: runners) }
+        var liveness = GatewayLivenessMonitor(redis: client, runners: runners, bindings: runners.bindings, logger: logger)
+        liveness.interval = .milliseconds(Int64(configuration.gatewayPollMilliseconds))
+        let watching = Task { await liveness.run() }
         let consuming = Task {
             for await message in subscriber.messages {
                 guard message.pattern == RedisChannels.allCommandsPattern else { continue }
@@ -110,6 +115,8 @@ public final class AuthorityService: Service, Sendable {
         // The lease loop stops first (it must not subscribe again); the lease stays ours for now.
         holding.cancel()
         await holding.value
+        watching.cancel()
+        await watching.value
         // No command is dropped on the way out: once PUNSUBSCRIBE is confirmed, every command Redis
         // sent us is in the stream ahead of it; closing finishes the stream after those, and each
         // reaches its runner.
@@ -217,6 +224,8 @@ actor RunnerRegistry {
     private var generations = 0
     /// Open games per creator's address, counted by the runners.
     nonisolated let openGames: OpenGamesLedger
+    /// Which gateway instance holds each seat, reported by the runners (see `GatewayLivenessMonitor`).
+    nonisolated let bindings = GatewayBindingsLedger()
 
     private struct Entry {
         let runner: GameRunner
@@ -293,7 +302,7 @@ actor RunnerRegistry {
         generations += 1
         let generation = generations
         let runner = GameRunner(game: game, processor: processor, store: store, timing: timing, metrics: metrics, logger: logger,
-                                openGames: openGames, idle: { [weak self] handled in await self?.retire(game, generation: generation, handled: handled) })
+                                openGames: openGames, bindings: bindings, idle: { [weak self] handled in await self?.retire(game, generation: generation, handled: handled) })
         runners[game] = Entry(runner: runner, generation: generation, submitted: 1)
         metrics.gamesLoaded(runners.count)
         return runner
@@ -321,6 +330,7 @@ actor RunnerRegistry {
         for runner in stopping { await runner.stop() }
         // Counted again from the records by whoever holds the lease next (us too).
         openGames.removeAll()
+        bindings.removeAll()
     }
 }
 

@@ -55,14 +55,15 @@ final class GameRunner: Sendable {
     /// game needs no runner any more (it is over, or does not exist): the registry retires the
     /// runner if nothing else was submitted meanwhile.
     init(game: GameID, processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger,
-         openGames: OpenGamesLedger = OpenGamesLedger(limit: .max), idle: @escaping @Sendable (_ handled: Int) async -> Void = { _ in }) {
+         openGames: OpenGamesLedger = OpenGamesLedger(limit: .max), bindings: GatewayBindingsLedger = GatewayBindingsLedger(),
+         idle: @escaping @Sendable (_ handled: Int) async -> Void = { _ in }) {
         self.game = game
         let (stream, continuation) = AsyncStream<Input>.makeStream()
         self.inputs = continuation
         var logger = logger
         logger[metadataKey: "game"] = "\(game)"
         let loop = GameLoop(game: game, processor: processor, store: store, timing: timing, metrics: metrics,
-                            logger: logger, openGames: openGames, inputs: continuation, idle: idle)
+                            logger: logger, openGames: openGames, bindings: bindings, inputs: continuation, idle: idle)
         self.task = Task { await loop.run(stream) }
     }
 
@@ -90,11 +91,13 @@ struct GameLoop: Sendable {
     let metrics: AuthorityMetrics
     let logger: Logger
     let openGames: OpenGamesLedger
+    let bindings: GatewayBindingsLedger
     let inputs: AsyncStream<GameRunner.Input>.Continuation
     let idle: @Sendable (Int) async -> Void
 
     init(game: GameID, processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics,
-         logger: Logger, openGames: OpenGamesLedger, inputs: AsyncStream<GameRunner.Input>.Continuation,
+         logger: Logger, openGames: OpenGamesLedger, bindings: GatewayBindingsLedger = GatewayBindingsLedger(),
+         inputs: AsyncStream<GameRunner.Input>.Continuation,
          idle: @escaping @Sendable (Int) async -> Void) {
         self.game = game
         self.processor = processor
@@ -105,6 +108,7 @@ struct GameLoop: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.openGames = openGames
+        self.bindings = bindings
         self.inputs = inputs
         self.idle = idle
     }
@@ -150,6 +154,8 @@ struct GameLoop: Sendable {
                 // Whatever happened (created, refused, finished, closed, reloaded), the ledger
                 // counts the game for its creator exactly while it is open.
                 openGames.set(game, creator: state.record?.openCreator)
+                // The liveness monitor frees the seats of dead gateways from this.
+                bindings.set(game, record: state.record)
             }
             timer?.cancel()
             timer = nil

@@ -5,6 +5,7 @@ import Logging
 import Monopoly
 import NIOCore
 import NIOPosix
+import RelayProtocol
 import ServiceLifecycle
 
 /// `monopoly gateway`: the browser-facing WebSocket server.
@@ -25,9 +26,13 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Redis URL: redis://[user:password@]host:port[/db] (default: $REDIS_URL or redis://127.0.0.1:6379).")
     var redis: String?
 
-    @Option(name: .customLong("id"), help: "This gateway's id: names its reply channel (default: $GATEWAY_ID or gw-HOSTNAME-PID).")
+    @Option(name: .customLong("id"), help: "This gateway's id, unique among live gateways: names its heartbeat key, its reply channel and log lines, with a suffix drawn at every start (default: $GATEWAY_ID or gw-HOSTNAME-PID-RANDOM).")
     var idFlag: String?
     var id: String? { EnvironmentOption.value(idFlag, "GATEWAY_ID") }
+
+    @Option(name: .customLong("gateway-timeout"), help: "Seconds the gateway's heartbeat lives without renewal (renewed every third of it): this long after the gateway dies, the authority frees its players' seats (default: $GATEWAY_TIMEOUT or 10).")
+    var gatewayTimeoutFlag: Double?
+    var gatewayTimeout: Double { EnvironmentOption.value(gatewayTimeoutFlag, "GATEWAY_TIMEOUT", default: 10) }
 
     @Option(name: .customLong("rate-limit"), help: "Client messages per second per connection, token bucket rate (default: $RATE_LIMIT or 20).")
     var rateLimitFlag: Double?
@@ -113,6 +118,11 @@ struct GatewayCommand: AsyncParsableCommand {
         try EnvironmentOption.check("DRAIN_TIMEOUT", as: Double.self)
         try EnvironmentOption.check("FRAGMENT_TIMEOUT", as: Double.self)
         try EnvironmentOption.check("THREADS", as: Int.self)
+        try EnvironmentOption.check("GATEWAY_TIMEOUT", as: Double.self)
+        // A renewal every third of it: below a second, a busy machine would miss one.
+        guard gatewayTimeout >= 1, gatewayTimeout <= Self.maximumTimeoutSeconds else {
+            throw ValidationError("--gateway-timeout must be a number of seconds, 1 <= t <= \(Int(Self.maximumTimeoutSeconds))")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard (1...Self.maximumConnections).contains(maxConnections) else {
             throw ValidationError("--max-connections must be 1...\(Self.maximumConnections)")
@@ -135,8 +145,10 @@ struct GatewayCommand: AsyncParsableCommand {
         guard id.map({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } }) ?? true else {
             throw ValidationError("--id takes letters, digits, - and _")
         }
-        // The authority refuses envelopes whose `gateway` or `id` (gateway-N) is past 128 bytes.
-        guard (id?.utf8.count ?? 0) <= Self.maximumIDLength else { throw ValidationError("--id takes at most \(Self.maximumIDLength) characters") }
+        // The authority refuses envelopes whose `gateway` or `id` (NAME.BOOT-N) is past 128 bytes.
+        guard (id?.utf8.count ?? 0) <= GatewayIdentity.maximumNameLength else {
+            throw ValidationError("--id takes at most \(GatewayIdentity.maximumNameLength) characters")
+        }
         guard (1...Self.maximumMessageSize).contains(maxMessageSize) else {
             throw ValidationError("--max-message-size must be 1...\(Self.maximumMessageSize) bytes")
         }
@@ -145,8 +157,9 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 
     static let maximumConnections = 1_000_000
+    /// EX_CONFIG: another live gateway holds this one's id (see `GatewayNameInUse`).
+    static let nameInUseExitCode: Int32 = 78
     static let maximumRate: Double = 1_000_000
-    static let maximumIDLength = 64
     static let maximumMessageSize = 16 << 20
     static let maximumThreads = 1024
     /// The longest any timeout of the gateway may be set to: an hour. A larger one once overflowed
@@ -181,7 +194,8 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let gatewayID = id ?? "gw-\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let identity = GatewayIdentity.forThisBoot(configured: id, hostName: ProcessInfo.processInfo.hostName, pid: getpid())
+        let gatewayID = identity.instance
         var logger = try CLILogging.bootstrap(label: "monopoly.gateway", flag: logLevel)
         // Every line this process logs names the gateway (connections add their id, the relay the game).
         logger[metadataKey: "gateway"] = "\(gatewayID)"
@@ -197,6 +211,7 @@ struct GatewayCommand: AsyncParsableCommand {
         var relayConfiguration = RelayConfiguration(
             redisURL: redis ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379",
             gatewayID: gatewayID)
+        relayConfiguration.gatewayTimeout = .milliseconds(Int64((gatewayTimeout * 1000).rounded()))  // validated: at most an hour
         relayConfiguration.messagesPerSecond = rateLimit
         relayConfiguration.messageBurst = rateLimit * 2
         relayConfiguration.createsPerMinute = Double(createRatePerMinute)
@@ -226,6 +241,10 @@ struct GatewayCommand: AsyncParsableCommand {
         )
         do {
             try await group.run()
+        } catch let inUse as GatewayNameInUse {
+            logger.critical("\(inUse)")
+            try? await eventLoops.shutdownGracefully()
+            throw ExitCode(Self.nameInUseExitCode)
         } catch {
             try? await eventLoops.shutdownGracefully()
             throw error

@@ -30,4 +30,7 @@ public enum RedisChannels {
     public static let lobbyKey = "monopoly:lobby:games"
     /// The authority lease: value = the holder's id, set with NX PX and renewed.
     public static let authorityLeaseKey = "monopoly:authority:lease"
+    /// A gateway's heartbeat: value = the instance holding the name (`GatewayIdentity`), set with
+    /// NX PX `GATEWAY_TIMEOUT` and renewed; when it expires, the authority frees that gateway's seats.
+    public static func gatewayHeartbeatKey(name: String) -> String { "monopoly:gateway:{\(name)}" }
 }

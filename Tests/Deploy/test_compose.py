@@ -105,7 +105,10 @@ def test_compose_topology():
         assert env["REDIS_URL"] == f"redis://{user}:{user}-password@redis:6379", name
         assert service["depends_on"]["redis"]["condition"] == "service_healthy", name
         assert service["build"]["dockerfile"] == "deploy/Dockerfile"
-    assert {services[f"gateway-{i}"]["environment"]["GATEWAY_ID"] for i in (1, 2, 3)} == {"gateway-1", "gateway-2", "gateway-3"}
+    # No fixed gateway id: each start takes a unique one (a fixed one would be refused while its
+    # crashed predecessor's heartbeat lives, and replicas sharing one would refuse each other).
+    assert all("GATEWAY_ID" not in services[f"gateway-{i}"]["environment"] for i in (1, 2, 3))
+    assert services["gateway-1"]["environment"]["GATEWAY_TIMEOUT"] == "10"
     assert services["authority"]["environment"]["AUTHORITY_ID"] != services["authority-standby"]["environment"]["AUTHORITY_ID"]
 
 

@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Redis
@@ -29,6 +30,8 @@ public final class Relay: Service, Sendable {
 
     private let redisConfiguration: RedisConfiguration
     private let eventLoopGroup: any EventLoopGroup
+    /// Set once the name is ours; released at shutdown.
+    private let heartbeat = NIOLockedValueBox<GatewayHeartbeat?>(nil)
 
     /// `/healthz`: healthy only while both Redis connections are up (the publisher and the
     /// subscriber: delivery stops if either is down). The authority's presence is reported, not
@@ -64,46 +67,69 @@ public final class Relay: Service, Sendable {
         let hub = self.hub
         // The core's loop as the group: the connections run where the core does.
         let (redisConfiguration, group, logger) = (self.redisConfiguration, hub.loop, self.logger)
-        await withTaskGroup(of: Void.self) { tasks in
+        let identity = GatewayIdentity(instance: configuration.gatewayID)
+        let (timeout, heartbeats) = (configuration.gatewayTimeout, self.heartbeat)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
-                // Until Redis answers the first time, keep trying; after that the connections
-                // reconnect (and re-subscribe) by themselves.
-                var delay = Duration.milliseconds(100)
-                while !Task.isCancelled {
-                    do {
-                        let client = try await RedisClient.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: logger)
-                        let subscriber = try await RedisSubscriber.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: logger,
-                                                                           onMessage: { hub.deliver($0) })
-                        try await subscriber.subscribe([RedisChannels.replies(gateway: hub.configuration.gatewayID), RedisChannels.lobby])
-                        hub.attach(.init(client: client, subscriber: subscriber))
-                        logger.info("connected to Redis", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
-                        // Pub/sub is at-most-once: what was published while the subscriber was
-                        // away is caught up from the stored states after each reconnect.
-                        var wasReady = true
-                        for await state in subscriber.stateChanges {
-                            // Lobby changes published meanwhile are lost: the cached list is not trusted.
-                            if state != .ready { hub.submit(.subscriberLost) }
-                            if state == .ready && !wasReady {
-                                logger.info("resynchronizing after a Redis reconnect")
-                                hub.submit(.subscriberReconnected)
-                            }
-                            wasReady = state == .ready
-                        }
-                        return
-                    } catch {
-                        logger.warning("Redis not reachable: \(error); retrying in \(delay)")
-                        try? await Task.sleep(for: delay)
-                        delay = min(delay * 2, .seconds(2))
-                    }
+                // The name first: nothing is published under it before it is ours. A live gateway
+                // holding it (or taking it later) ends this one.
+                let heartbeat = try await GatewayHeartbeat.claim(identity, timeout: timeout, redis: redisConfiguration, group: group, logger: logger)
+                heartbeats.withLockedValue { $0 = heartbeat }
+                try await withThrowingTaskGroup(of: Void.self) { inner in
+                    inner.addTask { try await heartbeat.keepAlive() }
+                    inner.addTask { await Self.link(hub: hub, redisConfiguration: redisConfiguration, group: group, logger: logger) }
+                    try await inner.next()
+                    inner.cancelAll()
                 }
             }
             tasks.addTask { await hub.authority.run { alive in hub.submit(.authorityChecked(alive: alive)) } }
             tasks.addTask { await Self.countReconnects(hub: hub) }
-            try? await gracefulShutdown()
+            tasks.addTask { try? await gracefulShutdown() }
+            // The first to end is the shutdown, or a claim refused (the error goes up: the process stops).
+            var failure: (any Error)?
+            do { try await tasks.next() } catch { failure = error }
             tasks.cancelAll()
             if let link = await hub.currentLink() {
                 await link.subscriber.close()
                 await link.client.close()
+            }
+            // Clients are drained by now (their seats reported): the name is free again.
+            // Taken out of the box: its connection goes now, not after the event loops.
+            await heartbeats.withLockedValue { box in defer { box = nil }; return box }?.release()
+            if let failure { throw failure }
+        }
+    }
+
+    /// Connects the publisher and the subscriber (retrying until Redis answers; after that they
+    /// reconnect and re-subscribe by themselves), hands them to the hub, and follows the
+    /// subscriber's state until it closes.
+    private static func link(hub: RelayHub, redisConfiguration: RedisConfiguration, group: any EventLoopGroup, logger: Logger) async {
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                let client = try await RedisClient.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: logger)
+                let subscriber = try await RedisSubscriber.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: logger,
+                                                                   onMessage: { hub.deliver($0) })
+                try await subscriber.subscribe([RedisChannels.replies(gateway: hub.configuration.gatewayID), RedisChannels.lobby])
+                hub.attach(.init(client: client, subscriber: subscriber))
+                logger.info("connected to Redis", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
+                // Pub/sub is at-most-once: what was published while the subscriber was
+                // away is caught up from the stored states after each reconnect.
+                var wasReady = true
+                for await state in subscriber.stateChanges {
+                    // Lobby changes published meanwhile are lost: the cached list is not trusted.
+                    if state != .ready { hub.submit(.subscriberLost) }
+                    if state == .ready && !wasReady {
+                        logger.info("resynchronizing after a Redis reconnect")
+                        hub.submit(.subscriberReconnected)
+                    }
+                    wasReady = state == .ready
+                }
+                return
+            } catch {
+                logger.warning("Redis not reachable: \(error); retrying in \(delay)")
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
             }
         }
     }

@@ -3,8 +3,12 @@ import RelayCore
 /// What the relay needs besides the transport's own configuration.
 public struct RelayConfiguration: Sendable {
     public var redisURL: String
-    /// This gateway's id: names its reply channel and prefixes its command ids.
+    /// This boot's instance id (`NAME.BOOT`, see `GatewayIdentity`): names the reply channel,
+    /// prefixes command ids; its name part names the heartbeat key.
     public var gatewayID: String
+    /// The heartbeat's TTL (`GATEWAY_TIMEOUT`): this long after the gateway's last renewal, the
+    /// authority frees the seats bound to it.
+    public var gatewayTimeout: Duration = .seconds(10)
     /// How long a command may wait for the authority's acknowledgement before the client gets
     /// `authority_unavailable`.
     public var acknowledgementTimeout: Duration = .seconds(2)
