@@ -1,5 +1,7 @@
-/// Every channel and key name of the system, in one place. All start with `monopoly:` and carry
-/// the game id in a Redis Cluster hash tag, so one game's keys and channels live on one shard.
+/// Every channel, and every key that gateway and authority share, in one place (the authority's
+/// own bookkeeping keys live beside their code: `GameStore.activeGamesKey`, `LeaseFence.key`,
+/// `PoisonGuard`'s). All start with `monopoly:`; a game's carry its id in a Redis Cluster hash tag,
+/// so one game's keys and channels live on one shard.
 /// Every payload is one line of UTF-8 JSON: `redis-cli PSUBSCRIBE 'monopoly:*'` is a live feed.
 public enum RedisChannels {
     /// Gateway -> authority: command envelopes for one game.
