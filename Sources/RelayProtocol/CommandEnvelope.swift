@@ -6,7 +6,7 @@ import Monopoly
 /// `player` comes from the gateway's connection table (set by a `welcome`), never from the client;
 /// `seat` is the SHA-256 of the client's seat token, so the token itself never crosses Redis.
 public struct CommandEnvelope: Sendable, Equatable, Encodable {
-    /// Unique per gateway ("gw1-42"): the authority's acknowledgement names it.
+    /// Unique per gateway instance ("gw1.3fa9c2d1-42", see `GatewayIdentity`): the authority's acknowledgement names it.
     public var id: String
     public var gateway: String
     public var connection: String
