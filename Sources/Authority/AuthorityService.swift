@@ -226,6 +226,8 @@ actor RunnerRegistry {
     nonisolated let openGames: OpenGamesLedger
     /// Which gateway instance holds each seat, reported by the runners (see `GatewayLivenessMonitor`).
     nonisolated let bindings = GatewayBindingsLedger()
+    /// One per process: a suspect game's commands run alone (see `ApplyGate`).
+    nonisolated let gate = ApplyGate()
 
     private struct Entry {
         let runner: GameRunner
@@ -302,7 +304,8 @@ actor RunnerRegistry {
         generations += 1
         let generation = generations
         let runner = GameRunner(game: game, processor: processor, store: store, timing: timing, metrics: metrics, logger: logger,
-                                openGames: openGames, bindings: bindings, idle: { [weak self] handled in await self?.retire(game, generation: generation, handled: handled) })
+                                openGames: openGames, bindings: bindings, gate: gate,
+                                idle: { [weak self] handled in await self?.retire(game, generation: generation, handled: handled) })
         runners[game] = Entry(runner: runner, generation: generation, submitted: 1)
         metrics.gamesLoaded(runners.count)
         return runner

@@ -56,6 +56,7 @@ final class GameRunner: Sendable {
     /// runner if nothing else was submitted meanwhile.
     init(game: GameID, processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger,
          openGames: OpenGamesLedger = OpenGamesLedger(limit: .max), bindings: GatewayBindingsLedger = GatewayBindingsLedger(),
+         gate: ApplyGate = ApplyGate(),
          idle: @escaping @Sendable (_ handled: Int) async -> Void = { _ in }) {
         self.game = game
         let (stream, continuation) = AsyncStream<Input>.makeStream()
@@ -63,7 +64,7 @@ final class GameRunner: Sendable {
         var logger = logger
         logger[metadataKey: "game"] = "\(game)"
         let loop = GameLoop(game: game, processor: processor, store: store, timing: timing, metrics: metrics,
-                            logger: logger, openGames: openGames, bindings: bindings, inputs: continuation, idle: idle)
+                            logger: logger, openGames: openGames, bindings: bindings, gate: gate, inputs: continuation, idle: idle)
         self.task = Task { await loop.run(stream) }
     }
 
@@ -92,12 +93,14 @@ struct GameLoop: Sendable {
     let logger: Logger
     let openGames: OpenGamesLedger
     let bindings: GatewayBindingsLedger
+    /// Shared by every game of the process: a suspect game's commands run alone (see `ApplyGate`).
+    let gate: ApplyGate
     let inputs: AsyncStream<GameRunner.Input>.Continuation
     let idle: @Sendable (Int) async -> Void
 
     init(game: GameID, processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics,
          logger: Logger, openGames: OpenGamesLedger, bindings: GatewayBindingsLedger = GatewayBindingsLedger(),
-         inputs: AsyncStream<GameRunner.Input>.Continuation,
+         gate: ApplyGate = ApplyGate(), inputs: AsyncStream<GameRunner.Input>.Continuation,
          idle: @escaping @Sendable (Int) async -> Void) {
         self.game = game
         self.processor = processor
@@ -109,6 +112,7 @@ struct GameLoop: Sendable {
         self.logger = logger
         self.openGames = openGames
         self.bindings = bindings
+        self.gate = gate
         self.inputs = inputs
         self.idle = idle
     }
@@ -134,18 +138,25 @@ struct GameLoop: Sendable {
                 switch input {
                 case .envelope(let envelope):
                     let started = ContinuousClock.now
-                    let refused = refusedQuarantined(envelope, state) ?? refusedCreate(envelope, state)
-                    if refused == nil {
-                        await markInFlight("\(envelope.type) by \(envelope.player ?? "a new seat") (command \(envelope.id))", state)
-                        DebugTrap.check(envelope.type)
+                    let accepted: Bool
+                    if let refused = refusedQuarantined(envelope, state) ?? refusedCreate(envelope, state) {
+                        await commit(refused, into: &state)
+                        accepted = false
+                    } else {
+                        accepted = await applyingMarked("\(envelope.type) by \(envelope.player ?? "a new seat") (command \(envelope.id))",
+                                                        type: envelope.type, &state) { state in
+                            let outcome = processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
+                            await commit(outcome, into: &state, inFlight: true)
+                            return outcome.record != nil || outcome.broadcast != nil
+                        }
                     }
-                    let outcome = refused ?? processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
-                    await commit(outcome, into: &state, inFlight: refused == nil)
-                    metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: outcome.record != nil || outcome.broadcast != nil)
+                    metrics.commandProcessed(type: envelope.type, duration: ContinuousClock.now - started, accepted: accepted)
                 case .tick, .timer:
                     await retryLobbyOfFinishedGame(&state)
-                    if let record = state.record {
-                        await commit(processor.releasingAbsentSeats(record, now: Date().timeIntervalSince1970), into: &state)
+                    if let record = state.record, let due = processor.nextSeatRelease(record), due <= Date().timeIntervalSince1970 {
+                        await applyingMarked("the release of absent lobby seats", type: "release", &state) { state in
+                            await commit(processor.releasingAbsentSeats(record, now: Date().timeIntervalSince1970), into: &state, inFlight: true)
+                        }
                     }
                     if await !closeIfUnattended(&state, processor: processor) {
                         await automaticMove(&state, processor: &processor)
@@ -264,6 +275,20 @@ struct GameLoop: Sendable {
         } catch {
             logger.warning("cannot record the quarantine: \(error)")
         }
+    }
+
+    /// Applies `body` (the engine's work and its commit) with the command marked in flight, through
+    /// the process's gate: alone when this game is a suspect, so that a death now strikes only it.
+    /// The body commits, or clears the mark when nothing is committed.
+    private func applyingMarked<Result>(_ command: String, type: String, _ state: inout LoopState,
+                                        _ body: (inout LoopState) async -> Result) async -> Result {
+        let alone = state.crashes > 0
+        await gate.enter(alone: alone)
+        defer { gate.leave(alone: alone) }
+        await markInFlight(command, state)
+        DebugTrap.check(type)
+        await DebugTrap.stall(type)
+        return await body(&state)
     }
 
     /// Says in Redis what is about to be applied to the game (see `InFlight`) before the engine
@@ -409,7 +434,9 @@ struct GameLoop: Sendable {
         let now = Date().timeIntervalSince1970
         guard let record = state.record, let closing = timing.closing(record), now >= closing.deadline else { return false }
         logger.info("closing the game: \(closing.reason)")
-        await commit(processor.close(record, reason: closing.reason, now: now), into: &state)
+        await applyingMarked("closing the game (\(closing.reason))", type: "close", &state) { state in
+            await commit(processor.close(record, reason: closing.reason, now: now), into: &state, inFlight: true)
+        }
         return true
     }
 
@@ -459,10 +486,10 @@ struct GameLoop: Sendable {
 
         if let auction = record.state.auction, let deadline = auction.deadline, Date().timeIntervalSince1970 >= deadline {
             let actor = record.state.current ?? auction.bidders.first ?? ""
-            await markInFlight("the auction clock", state)
-            DebugTrap.check(Command.auctionTimeout.type)
-            let outcome = processor.apply(.auctionTimeout, by: actor, to: record, cause: nil, now: Date().timeIntervalSince1970)
-            await commit(outcome, into: &state, inFlight: true)
+            await applyingMarked("the auction clock", type: Command.auctionTimeout.type, &state) { state in
+                let outcome = processor.apply(.auctionTimeout, by: actor, to: record, cause: nil, now: Date().timeIntervalSince1970)
+                await commit(outcome, into: &state, inFlight: true)
+            }
             return
         }
 
@@ -480,18 +507,23 @@ struct GameLoop: Sendable {
             let declines = record.state.trades.filter { $0.to == player }.map { Command.tradeReject(trade: $0.id) }
             let candidates = [Bot.nextCommand(for: player, in: record.state)].compactMap { $0 }
                 + declines + [.roll, .buy, .endTurn, .pass, .decline, .jailPay, .bankrupt]
-            await markInFlight("the bot's move for \(player)", state)
-            for command in candidates {
-                DebugTrap.check(command.type)
-                let outcome = processor.apply(command, by: player, to: record, cause: nil, now: Date().timeIntervalSince1970)
-                if outcome.record != nil {
-                    await commit(outcome, into: &state, inFlight: true)
-                    state.failedMoves = 0
-                    return
+            let moved = await applyingMarked("the bot's move for \(player)", type: "bot", &state) { state in
+                for command in candidates {
+                    DebugTrap.check(command.type)
+                    let outcome = processor.apply(command, by: player, to: record, cause: nil, now: Date().timeIntervalSince1970)
+                    if outcome.record != nil {
+                        await commit(outcome, into: &state, inFlight: true)
+                        return true
+                    }
                 }
+                try? await store.clearInFlight(game)
+                return false
+            }
+            if moved {
+                state.failedMoves = 0
+                return
             }
         }
-        try? await store.clearInFlight(game)
         state.failedMoves += 1
         logger.warning("no legal automatic move for \(players)")
     }

@@ -23,6 +23,11 @@ public struct InFlight: Codable, Sendable, Equatable {
 
     /// After this many deaths in a row, a game is quarantined.
     public static let quarantineAfter = 2
+
+    /// A mark is read when the game is next loaded, which every takeover does for the active games
+    /// within seconds; the expiry only keeps a game nobody loads again from keeping its mark for
+    /// ever (a death then forgotten is one strike fewer, never one more).
+    public static let timeToLiveMilliseconds = 86_400_000
 }
 
 /// Why a game is quarantined: one field of `monopoly:games:quarantined` (game id -> this, JSON).
@@ -66,9 +71,15 @@ extension GameStore {
     return 1
     """)
 
+    static let markScript = LeaseFence.Scripts("""
+    redis.call('SET', KEYS[k + 1], ARGV[a + 1], 'PX', ARGV[a + 2])
+    return 1
+    """)
+
     func markInFlight(_ game: GameID, command: String, crashes: Int) async throws {
         let mark = InFlight(command: command, process: Self.processInstance, crashes: crashes)
-        _ = try await redis.eval(Self.setScript, fence: fence, keys: [Self.inFlightKey(game)], arguments: [RedisArgument(WireJSON.encode(mark))])
+        _ = try await redis.eval(Self.markScript, fence: fence, keys: [Self.inFlightKey(game)],
+                                 arguments: [RedisArgument(WireJSON.encode(mark)), RedisArgument(InFlight.timeToLiveMilliseconds)])
     }
 
     func clearInFlight(_ game: GameID) async throws {

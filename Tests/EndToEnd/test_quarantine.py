@@ -89,3 +89,44 @@ def test_a_game_that_killed_two_authorities_in_a_row_is_quarantined_and_the_othe
         await bob.close()
 
     asyncio.run(scenario())
+
+
+def test_a_game_only_in_flight_when_another_game_killed_the_authority_is_never_quarantined(make_stack):
+    """A death leaves the in-flight mark of every command being applied, the killer's and its
+    bystanders'. A bystander hit by two deaths in a row (nothing applied to it in between) must not
+    be quarantined: a game a process already died on runs its commands alone, so the second death
+    marks only the game applying then."""
+    # Bob's refused roll is held in flight 3 s, so that Alice's poisoned chat lands beside it.
+    env = dict(TRAP, MONOPOLY_DEBUG_STALL="roll=3000")
+    stack = make_stack(gateways=1, authority_env=env)
+
+    async def scenario():
+        alice = await GameClient.connect(stack.ws_url(0), "alice")
+        bob = await GameClient.connect(stack.ws_url(0), "bob")
+        carol = await GameClient.connect(stack.ws_url(0), "carol")
+        poisoned = (await alice.ok("create", name="Alice"))["game"]
+        bystander = (await bob.ok("create", name="Bob"))["game"]
+        await carol.ok("create", name="Carol")
+        stack.start_authority("authority-2", env=env)
+
+        for dying, successor in (("authority-1", "authority-2"), ("authority-2", "authority-1")):
+            held = asyncio.create_task(bob.request("roll", timeout=15))
+            await asyncio.sleep(0.5)
+            await kill_with_chat(stack, alice, dying)
+            await held
+            if dying == "authority-2":
+                stack.start_authority("authority-1", env=TRAP)
+            stack.wait_for_authority(successor)
+            # Carol's game tells when the successor serves; Bob's gets nothing in between.
+            assert (await retry_until_ok(carol, "add_bot"))["type"] == "ack"
+
+        assert stack.redis_cli("HEXISTS", "monopoly:games:quarantined", poisoned) == "1"
+        assert stack.redis_cli("HEXISTS", "monopoly:games:quarantined", bystander) == "0"
+        assert stack.redis_cli("SISMEMBER", "monopoly:games:active", bystander) == "1"
+        assert (await bob.request("add_bot"))["type"] == "ack"
+        log = stack.authorities["authority-1"].log()
+        assert "quarantined: 2 authority processes in a row died applying chat by p1" in log
+        for client in (alice, bob, carol):
+            await client.close()
+
+    asyncio.run(scenario())
