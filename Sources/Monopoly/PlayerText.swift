@@ -49,28 +49,6 @@ public enum PlayerText {
         return .success(text)
     }
 
-    /// What two names of one game may not share (`GameState.join` refuses the second): names that
-    /// read alike are compared alike. Compatibility forms (fullwidth `Ａ`, ligatures) and case are
-    /// folded, invisible characters (emoji variation selectors) dropped, whitespace runs read as
-    /// one space.
-    public static func nameKey(_ name: String) -> String {
-        let folded = name.precomposedStringWithCompatibilityMapping
-            .folding(options: [.caseInsensitive], locale: nil)
-            .precomposedStringWithCompatibilityMapping
-        var key = String.UnicodeScalarView()
-        var pendingSpace = false
-        for scalar in folded.unicodeScalars where !scalar.properties.isDefaultIgnorableCodePoint {
-            if scalar.properties.isWhitespace {
-                pendingSpace = !key.isEmpty
-                continue
-            }
-            if pendingSpace { key.append(" ") }
-            pendingSpace = false
-            key.append(scalar)
-        }
-        return String(key)
-    }
-
     /// A scalar that shows as ink: a letter, digit, punctuation mark or symbol, not one of the
     /// letters and symbols that render as nothing (Hangul fillers, the blank Braille pattern).
     /// A name of combining marks, spaces or such blanks alone would show as a blank player.

@@ -131,7 +131,15 @@ import Testing
         ("Jean\u{3000}Luc", "Jean Luc", true),
         ("ﬁona", "Fiona", true),                                        // ligature
         ("Zoë", "Zoe\u{0308}", true),
+        ("Alice", "\u{0410}lice", true),                                  // Cyrillic А
+        ("Alice", "\u{0410}li\u{0441}\u{0435}", true),                    // А, с, е Cyrillic
+        ("Bob", "\u{0412}\u{041E}\u{0412}", true),                        // ВОВ
+        ("Niko", "\u{039D}\u{0399}\u{039A}\u{039F}", true),              // Greek capitals
+        ("Alice", "AIice", true),                                         // capital I for l
+        ("Bob", "B0b", true),
         ("Alice", "Alicia", false),
+        ("Ian", "Jan", false),
+        ("Mia", "Max", false),
         ("José", "Jose", false),
         ("Bot 1", "Bot 2", false),
     ]
