@@ -269,7 +269,7 @@ public struct CommandProcessor: Sendable {
         } catch {
             return .error(envelope, code: error.code, message: error.message)
         }
-        record.seats[player] = .init(tokenHash: tokenHash, gateway: envelope.gateway, connection: envelope.connection)
+        record.seats[player] = .init(tokenHash: SeatProof.stored(tokenHash), gateway: envelope.gateway, connection: envelope.connection)
         passHost(&record, from: host)
         var outcome = publish(&record, events: earlier + [Event(.joined, player: player, text: "\(name) \(verb).")],
                               cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
@@ -283,8 +283,10 @@ public struct CommandProcessor: Sendable {
         guard var record else {
             return .error(envelope, code: ErrorCode.unknownGame, message: "there is no game \(envelope.game)")
         }
-        guard let tokenHash = envelope.seat, let player = record.player(holding: tokenHash) else {
-            return .error(envelope, code: ErrorCode.invalidToken, message: "that token holds no seat in game \(envelope.game)")
+        guard let proof = envelope.seat, let player = record.player(holding: SeatProof.stored(proof)) else {
+            let legacy = record.seats.values.contains { $0.tokenHash.map(SeatProof.isLegacy) ?? false }
+            return .error(envelope, code: ErrorCode.invalidToken, message: "that token holds no seat in game \(envelope.game)"
+                          + (legacy ? " (seats taken before seat tokens were keyed cannot be taken back: join again)" : ""))
         }
         let previous = record.seats[player]!
         record.seats[player]?.gateway = envelope.gateway

@@ -5,7 +5,8 @@ import RelayProtocol
 /// engine's state plus who may sit where. Seat tokens are stored only as hashes.
 public struct GameRecord: Codable, Sendable, Equatable {
     public struct Seat: Codable, Sendable, Equatable {
-        /// SHA-256 of the seat token (hex); nil for a bot.
+        /// `SeatProof.stored` of the seat token's proof (`v2:` and hex; a bare hex SHA-256 of the
+        /// token in records from before); nil for a bot.
         public var tokenHash: String?
         /// Where the seat's connection lives now; nil while disconnected.
         public var gateway: String?
@@ -86,7 +87,7 @@ public struct GameRecord: Codable, Sendable, Equatable {
         public var description: String { violations.joined(separator: "; ") }
     }
 
-    /// The seat whose token hashes to `tokenHash`.
+    /// The seat whose stored token hash is `tokenHash` (`SeatProof.stored`).
     public func player(holding tokenHash: String) -> PlayerID? {
         seats.first { $0.value.tokenHash == tokenHash }?.key
     }

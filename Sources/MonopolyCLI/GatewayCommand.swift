@@ -123,6 +123,10 @@ struct GatewayCommand: AsyncParsableCommand {
         guard gatewayTimeout >= 1, gatewayTimeout <= Self.maximumTimeoutSeconds else {
             throw ValidationError("--gateway-timeout must be a number of seconds, 1 <= t <= \(Int(Self.maximumTimeoutSeconds))")
         }
+        if let secret = ProcessInfo.processInfo.environment["SEAT_TOKEN_SECRET"], !secret.isEmpty,
+           secret.utf8.count < RelayConfiguration.minimumSeatTokenSecretBytes {
+            throw ValidationError("SEAT_TOKEN_SECRET must be at least \(RelayConfiguration.minimumSeatTokenSecretBytes) bytes (openssl rand -hex 32)")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard (1...Self.maximumConnections).contains(maxConnections) else {
             throw ValidationError("--max-connections must be 1...\(Self.maximumConnections)")
@@ -215,6 +219,11 @@ struct GatewayCommand: AsyncParsableCommand {
         relayConfiguration.messagesPerSecond = rateLimit
         relayConfiguration.messageBurst = rateLimit * 2
         relayConfiguration.createsPerMinute = Double(createRatePerMinute)
+        if let secret = environment["SEAT_TOKEN_SECRET"], !secret.isEmpty {
+            relayConfiguration.seatTokenSecret = Array(secret.utf8)
+        } else {
+            logger.warning("SEAT_TOKEN_SECRET is not set: seat tokens are proven by their plain SHA-256 (set the same secret on every gateway)")
+        }
         relayConfiguration.acknowledgementTimeout = .milliseconds(Int64((ackTimeout * 1000).rounded()))  // validated: at most an hour
         // One group for clients and Redis: a state read from Redis is written to the clients on
         // the same loop without a thread hop, and a small box is not oversubscribed with threads.

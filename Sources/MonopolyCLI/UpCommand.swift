@@ -57,6 +57,10 @@ struct Up: ParsableCommand {
             let given = ProcessInfo.processInfo.environment[user.passwordVariable] ?? ""
             passwords[user] = given.isEmpty ? RedisACLCommand.randomPassword() : given
         }
+        // The gateways' seat token key (SEAT_TOKEN_SECRET): inherited from the environment, else new.
+        if (ProcessInfo.processInfo.environment["SEAT_TOKEN_SECRET"] ?? "").isEmpty {
+            setenv("SEAT_TOKEN_SECRET", RedisACLCommand.randomPassword() + RedisACLCommand.randomPassword(), 1)
+        }
         let aclFile = dataDirectory + "/users.acl"
         try Data(RedisACLCommand.file(passwords: passwords).utf8).write(to: URL(fileURLWithPath: aclFile))
         try stack.start(name: "redis-server", executable: redisServer, arguments: [

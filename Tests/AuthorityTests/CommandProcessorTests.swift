@@ -31,7 +31,7 @@ import Testing
         let record = try #require(outcome.record)
         #expect(record.seq == 1)
         #expect(record.state.host == "p1")
-        #expect(record.seats["p1"]?.tokenHash == aliceSeat)
+        #expect(record.seats["p1"]?.tokenHash == SeatProof.stored(aliceSeat))
         #expect(outcome.replies.map(\.reply.kind) == [.welcome])
         #expect(outcome.replies.first?.reply.player == "p1")
         let message = try WireJSON.decode(JSONValue.self, from: try #require(outcome.stateMessage))
@@ -91,6 +91,34 @@ import Testing
         #expect(noGame.replies.first?.reply.code == .unknownGame)
     }
 
+    /// The snapshot keeps the SHA-256 of the seat's proof: presented in a rejoin (as read from
+    /// Redis, `v2:` and all, or its hex alone) it is hashed again and holds no seat.
+    @Test func theValueStoredInTheSnapshotDoesNotTakeTheSeat() throws {
+        var processor = CommandProcessor(seed: 1)
+        let record = twoPlayerLobby(&processor)
+        let stored = try #require(record.seats["p2"]?.tokenHash)
+        #expect(stored == SeatProof.stored(bobSeat) && stored.hasPrefix("v2:") && !stored.contains(bobSeat))
+        for presented in [stored, String(stored.dropFirst(3))] {
+            let replayed = processor.handle(envelope("rejoin", connection: "5", seat: presented), record: record, now: 0)
+            #expect(replayed.record == nil)
+            #expect(replayed.replies.first?.reply.code == .invalidToken)
+        }
+        let rejoined = processor.handle(envelope("rejoin", connection: "5", seat: bobSeat), record: record, now: 0)
+        #expect(rejoined.replies.first?.reply.kind == .welcome)
+    }
+
+    /// A record from before (a bare SHA-256 of the token, which a rejoin presented as is): its
+    /// seats cannot be taken back, and the refusal says why.
+    @Test func aSeatStoredBeforeProofsWereHashedIsRefusedWithAClearMessage() throws {
+        var processor = CommandProcessor(seed: 1)
+        var record = twoPlayerLobby(&processor)
+        record.seats["p2"]?.tokenHash = bobSeat
+        let old = processor.handle(envelope("rejoin", connection: "5", seat: bobSeat), record: record, now: 0)
+        #expect(old.record == nil)
+        #expect(old.replies.first?.reply.code == .invalidToken)
+        #expect(old.replies.first?.reply.message?.contains("join again") == true)
+    }
+
     @Test func aStolenGameIdWithoutASeatChangesNothing() {
         var processor = CommandProcessor(seed: 1)
         let record = twoPlayerLobby(&processor)
@@ -106,7 +134,7 @@ import Testing
         let updated = try #require(outcome.record)
         #expect(updated.state.player("p2")?.connected == false)
         #expect(updated.seats["p2"]?.disconnectedAt == 1234)
-        #expect(updated.seats["p2"]?.tokenHash == bobSeat)
+        #expect(updated.seats["p2"]?.tokenHash == SeatProof.stored(bobSeat))
         #expect(outcome.replies.isEmpty)
     }
 

@@ -17,7 +17,7 @@ HAPROXY = DEPLOY / "haproxy.cfg"
 
 # Variables of the caller's shell that would change what compose resolves.
 PASSWORDS = {"REDIS_GATEWAY_PASSWORD": "gateway-password", "REDIS_AUTHORITY_PASSWORD": "authority-password",
-             "REDIS_OPERATOR_PASSWORD": "operator-password"}
+             "REDIS_OPERATOR_PASSWORD": "operator-password", "SEAT_TOKEN_SECRET": "s" * 64}
 COMPOSE_INPUTS = (*PASSWORDS, "TLS_CERT")
 
 

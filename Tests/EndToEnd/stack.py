@@ -138,6 +138,8 @@ class Stack:
         # redis_url: the authority's (tests poke Redis with it, `monopoly admin` runs with it).
         self.redis_url = self.redis_url_for("authority")
         self.gateway_redis_url = self.redis_url_for("gateway")
+        # The gateways' key for seat token proofs (the same on every gateway, as in compose).
+        self.seat_token_secret = secrets.token_hex(32)
         # Durable only for tests that restart Redis (as production runs it: AOF, fsync always).
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if durable_redis else ["--appendonly", "no"]
         self.redis = Process("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
@@ -155,7 +157,7 @@ class Stack:
             self.gateway_ports.append(port)
             self.gateways.append(Process(f"gateway-{index + 1}", [
                 self.binary, "gateway", "--port", str(port), "--redis", self.gateway_redis_url, "--id", f"gw{index + 1}",
-                *gateway_args], self.dir))
+                *gateway_args], self.dir, env={"SEAT_TOKEN_SECRET": self.seat_token_secret}))
         for port in self.gateway_ports:
             wait_for_port(port)
         self.wait_for_authority()

@@ -25,7 +25,7 @@ struct RelayHubTests {
             #expect(await stack.interest(game) == 2)
             // Bob joins through another gateway (a lobby its last person leaves is closed).
             try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
-                                                      seat: SeatToken.hash(SeatToken.mint()),
+                                                      seat: SeatToken.proof(SeatToken.mint(), secret: nil),
                                                       message: .join(name: "Bob")))
             #expect(try await spectator.nextMessage()["seq"]?.intValue == 2)
 
@@ -45,7 +45,7 @@ struct RelayHubTests {
             #expect(try await stack.stateSubscribers(game) == 1)
             // The spectator still gets the game's states: the leave's, then a join through another gateway.
             try await authority.apply(CommandEnvelope(id: "gw2-2", gateway: "gw2", connection: "2", game: game,
-                                                      seat: SeatToken.hash(SeatToken.mint()),
+                                                      seat: SeatToken.proof(SeatToken.mint(), secret: nil),
                                                       message: .join(name: "Cleo")))
             #expect(try await spectator.nextMessage()["seq"]?.intValue == 3)
             #expect(try await spectator.nextMessage()["seq"]?.intValue == 4)
@@ -89,7 +89,7 @@ struct RelayHubTests {
             #expect(welcome["re"]?.intValue == 7)
             // The token handed over is the one whose hash the authority stored for the seat.
             let token = try #require(welcome["token"]?.stringValue)
-            #expect(authority.seats(in: create.game)[seated]?.tokenHash == SeatToken.hash(token))
+            #expect(authority.seats(in: create.game)[seated]?.tokenHash == SeatToken.proof(token, secret: nil))
             #expect(try await player.nextMessage()["seq"]?.intValue == 1)
 
             // Seated: the next command carries the player, and its lost acknowledgement is recovered too.
@@ -167,7 +167,7 @@ struct RelayHubTests {
             let lost = try await authority.apply(join, deliver: false)
             let bob = try #require(lost.first?.reply.player)
             try await authority.apply(CommandEnvelope(id: "gw2-1", gateway: "gw2", connection: "1", game: game,
-                                                      seat: SeatToken.hash(SeatToken.mint()),
+                                                      seat: SeatToken.proof(SeatToken.mint(), secret: nil),
                                                       message: .join(name: "Cy")))
             let answer = try await player.nextMessage()
             #expect(answer["code"]?.stringValue == ErrorCode.authorityUnavailable.rawValue)

@@ -22,6 +22,11 @@ public struct RelayConfiguration: Sendable {
     /// Games one client address may create per minute through this gateway (as many at once):
     /// creates beyond are answered `rate_limited` before they reach the authority.
     public var createsPerMinute: Double = 10
+    /// `SEAT_TOKEN_SECRET`: the key of the seat tokens' HMAC (`SeatToken.proof`), the same on
+    /// every gateway of a deployment (a player rejoins through any). Nil: plain SHA-256.
+    public var seatTokenSecret: [UInt8]?
+    /// The shortest secret taken: 128 bits as hex digits.
+    public static let minimumSeatTokenSecretBytes = 32
 
     /// The part the relay's core reads.
     var core: RelayCoreConfiguration {

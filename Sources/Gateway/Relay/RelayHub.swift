@@ -99,9 +99,11 @@ public final class RelayHub: Sendable {
             switch request.kind {
             case .create, .join:
                 let token = SeatToken.mint()
-                credentials = SeatCredentials(token: token, tokenHash: SeatToken.hash(token), newGame: GameID.random())
+                credentials = SeatCredentials(token: token, tokenHash: SeatToken.proof(token, secret: configuration.seatTokenSecret),
+                                              newGame: GameID.random())
             case .rejoin(let game, let token):
-                credentials = SeatCredentials(token: token, tokenHash: SeatToken.hash(token), newGame: game)
+                credentials = SeatCredentials(token: token, tokenHash: SeatToken.proof(token, secret: configuration.seatTokenSecret),
+                                              newGame: game)
             default:
                 break
             }
