@@ -136,7 +136,7 @@ import Testing
         (#"{"type":"create","name":"a"# + String(repeating: "\u{0301}", count: 20_000) + #""}"#, .badRequest,
          "a name is at most 24 characters and 64 bytes"),
         (#"{"type":"join","game":"ABC234","name":"\u202Eevil"}"#, .badRequest,
-         "a name cannot contain U+202E (no control, format, private-use, unassigned or separator characters, tabs or line breaks)"),
+         "a name cannot contain U+202E (no control, format, private-use, unassigned or separator characters, invisible characters, tabs or line breaks)"),
         (#"{"type":"chat","text":""# + String(repeating: "y", count: 1025) + #""}"#, .badRequest,
          "a chat line is at most 300 characters and 1024 bytes"),
         (#"{"type":"chat","text":"  "}"#, .badRequest, "a chat line cannot be empty"),
