@@ -22,8 +22,9 @@ def snapshot_seats(stack, game):
 
 def start_gateway(stack, name, gateway_id):
     port = free_port()
-    process = Process(name, [stack.binary, "gateway", "--port", str(port), "--redis", stack.redis_url, "--id", gateway_id,
-                             "--gateway-timeout", str(TIMEOUT)], stack.dir)
+    # As the stack's own gateways: the gateway's Redis user and the stack's seat token secret.
+    process = Process(name, [stack.binary, "gateway", "--port", str(port), "--redis", stack.gateway_redis_url, "--id", gateway_id,
+                             "--gateway-timeout", str(TIMEOUT)], stack.dir, env={"SEAT_TOKEN_SECRET": stack.seat_token_secret})
     return process, port
 
 
