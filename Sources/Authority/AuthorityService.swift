@@ -25,6 +25,8 @@ public struct AuthorityConfiguration: Sendable {
     public var redisSettleMilliseconds = 2500
     /// How long a finished game's keys live after the commit that finished it (`FINISHED_TTL_SECONDS`).
     public var finishedTTLSeconds = GameStore.defaultFinishedTTLSeconds
+    /// `MAX_LOG_ENTRIES`: the bound of each game's command log (see `GameStore.commitScript`).
+    public var maxLogEntries = GameStore.defaultMaxLogEntries
     /// Open games (lobby or running) created from one client address (`MAX_GAMES_PER_CLIENT`).
     public var maxGamesPerClient = 3
     /// Games one client address may create per minute over every gateway (`CREATE_RATE_PER_MINUTE`;
@@ -88,7 +90,8 @@ public final class AuthorityService: Service, Sendable {
         let lease = AuthorityLease(holder: configuration.id, redis: client, ttlMilliseconds: configuration.leaseMilliseconds, fence: fence)
         let runners = RunnerRegistry(
             processor: CommandProcessor(dice: configuration.dice, seed: configuration.seed, unshuffledCards: configuration.unshuffledCards),
-            store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds, fence: fence), timing: configuration.timing, metrics: metrics, logger: logger,
+            store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds, fence: fence,
+                             maxLogEntries: configuration.maxLogEntries), timing: configuration.timing, metrics: metrics, logger: logger,
             maxGamesPerClient: configuration.maxGamesPerClient, createRatePerMinute: configuration.createRatePerMinute)
         logger.info("authority started; waiting for the lease", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
 

@@ -16,6 +16,12 @@ public struct Outcome: Sendable {
     /// Published on the game's state channel without changing state (chat).
     public var broadcast: String?
     public var replies: [Reply] = []
+    /// What the state message names as its cause (`cmd`), for the command log.
+    public var cause: StateMessage.Cause?
+    /// A new game's generator seed (`create`), for the command log.
+    public var seed: UInt64?
+    /// Die values taken from the dice script (`--dice-script`), for the command log.
+    public var scriptedDice: [Int] = []
 
     static func error(_ envelope: CommandEnvelope, code: ErrorCode, message: String) -> Outcome {
         var outcome = Outcome()
@@ -117,8 +123,11 @@ public struct CommandProcessor: Sendable {
         let previousAuction = record.state.auction
         let previousTurn = record.state.phase == .playing ? record.state.turnNumber : nil
         var events: [Event]
+        // The log must say which dice came from the script: the replay has no script.
+        var recorder = ScriptedDiceRecorder(source: dice)
         do {
-            events = try record.state.apply(command, by: player, dice: &dice)
+            events = try record.state.apply(command, by: player, dice: &recorder)
+            dice = recorder.source
         } catch {
             guard let envelope else { return Outcome() }
             return .error(envelope, code: error.code, message: error.message)
@@ -144,6 +153,7 @@ public struct CommandProcessor: Sendable {
             record.seats[player]?.timeouts = 0
         }
         var outcome = publish(&record, events: events, cause: .init(id: envelope?.id, type: command.type, player: player), now: now)
+        outcome.scriptedDice = recorder.scripted
         if let envelope { outcome.replies = [ack(envelope, seq: record.seq)] }
         return outcome
     }
@@ -184,9 +194,19 @@ public struct CommandProcessor: Sendable {
         Double(min(max(seconds, range.lowerBound), range.upperBound))
     }
 
+    /// What loading a record from Redis changes in it (a restart, a takeover): a turn clock for a
+    /// record from before turn deadlines, the vacancy clock for one from before it. The runner
+    /// commits it with the next command; the command log says when (`resumed_at`).
+    public static func resumed(_ record: GameRecord, now: Double) -> GameRecord {
+        var record = record
+        updateTurnClock(&record, previousTurn: record.state.turnNumber, now: now)
+        record.noteAttendance(now: now)
+        return record
+    }
+
     /// The turn clock ran out at `now`: the rest of the turn is the bot's (see `expiredTurn`), and
     /// two timed-out turns in a row mark the player away. Nil when the clock has not run out.
-    static func expireTurnClock(_ record: GameRecord, now: Double) -> GameRecord? {
+    public static func expireTurnClock(_ record: GameRecord, now: Double) -> GameRecord? {
         guard record.state.phase == .playing, let deadline = record.state.turnDeadline, now >= deadline,
               let player = record.state.current, record.state.player(player) != nil else { return nil }
         var record = record
@@ -229,9 +249,12 @@ public struct CommandProcessor: Sendable {
             return .error(envelope, code: error.code, message: error.message)
         }
         var generator = SystemRandomNumberGenerator()
-        var record = GameRecord(game: envelope.game, state: GameState(options: options, seed: seed ?? generator.next()))
+        let seed = self.seed ?? generator.next()
+        var record = GameRecord(game: envelope.game, state: GameState(options: options, seed: seed))
         record.creator = envelope.client
-        return seat(envelope, name: name, in: record, tokenHash: tokenHash, verb: "created the game", now: now)
+        var outcome = seat(envelope, name: name, in: record, tokenHash: tokenHash, verb: "created the game", now: now)
+        if outcome.record != nil { outcome.seed = seed }
+        return outcome
     }
 
     private mutating func join(_ envelope: CommandEnvelope, name: String, record: GameRecord?, now: Double) -> Outcome {
@@ -372,6 +395,7 @@ public struct CommandProcessor: Sendable {
         var outcome = Outcome()
         outcome.stateMessage = WireJSON.encode(StateMessage(game: record.game, seq: record.seq, state: record.state, events: events, cause: cause))
         outcome.record = record
+        outcome.cause = cause
         return outcome
     }
 
@@ -383,5 +407,19 @@ public struct CommandProcessor: Sendable {
     private func welcome(_ envelope: CommandEnvelope, player: PlayerID) -> Outcome.Reply {
         .init(gateway: envelope.gateway, reply: AuthorityReply(
             kind: .welcome, command: envelope.id, connection: envelope.connection, game: envelope.game, player: player))
+    }
+}
+
+/// Passes dice through from `source`, noting the values that did not come from the game's own
+/// generator (those came from the dice script).
+struct ScriptedDiceRecorder<Source: DiceSource>: DiceSource {
+    var source: Source
+    var scripted: [Int] = []
+
+    mutating func nextDie(fallback rng: inout SplitMix64) -> Int {
+        let before = rng.state
+        let value = source.nextDie(fallback: &rng)
+        if rng.state == before { scripted.append(value) }
+        return value
     }
 }

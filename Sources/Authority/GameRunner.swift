@@ -140,13 +140,14 @@ struct GameLoop: Sendable {
                     let started = ContinuousClock.now
                     let accepted: Bool
                     if let refused = refusedQuarantined(envelope, state) ?? refusedCreate(envelope, state) {
-                        await commit(refused, into: &state)
+                        await commit(refused, into: &state, logging: nil)
                         accepted = false
                     } else {
                         accepted = await applyingMarked("\(envelope.type) by \(envelope.player ?? "a new seat") (command \(envelope.id))",
                                                         type: envelope.type, &state) { state in
-                            let outcome = processor.handle(envelope, record: state.record, now: Date().timeIntervalSince1970)
-                            await commit(outcome, into: &state, inFlight: true)
+                            let now = Date().timeIntervalSince1970
+                            let outcome = processor.handle(envelope, record: state.record, now: now)
+                            await commit(outcome, into: &state, inFlight: true, logging: (.envelope(id: envelope.id, message: envelope.message), now))
                             return outcome.record != nil || outcome.broadcast != nil
                         }
                     }
@@ -155,7 +156,8 @@ struct GameLoop: Sendable {
                     await retryLobbyOfFinishedGame(&state)
                     if let record = state.record, let due = processor.nextSeatRelease(record), due <= Date().timeIntervalSince1970 {
                         await applyingMarked("the release of absent lobby seats", type: "release", &state) { state in
-                            await commit(processor.releasingAbsentSeats(record, now: Date().timeIntervalSince1970), into: &state, inFlight: true)
+                            let now = Date().timeIntervalSince1970
+                            await commit(processor.releasingAbsentSeats(record, now: now), into: &state, inFlight: true, logging: (.release, now))
                         }
                     }
                     if await !closeIfUnattended(&state, processor: processor) {
@@ -204,7 +206,14 @@ struct GameLoop: Sendable {
         var crashes = 0
         /// The last published state, to patch the next one against.
         var patches = PatchChain()
+        /// When the record in hand was loaded from Redis and when its turn clock ran out, if that
+        /// is not committed yet: the next command log entry says so (see `GameLogEntry`).
+        var resumedAt: Double?
+        var expiredAt: Double?
     }
+
+    /// What a commit applied, for the command log: the processor's input and its `now`.
+    typealias Logged = (input: GameLogEntry.Input, at: Double)
 
     /// Reads the game's record from its snapshot, unless the game is quarantined or becomes so
     /// now: a record the engine cannot take, or one whose commands killed two processes in a row.
@@ -250,12 +259,14 @@ struct GameLoop: Sendable {
             return
         }
         state.loaded = true
-        if var record = state.record {
+        state.resumedAt = nil
+        state.expiredAt = nil
+        if let stored = state.record {
             let now = Date().timeIntervalSince1970
-            CommandProcessor.updateTurnClock(&record, previousTurn: record.state.turnNumber, now: now)
-            // A record from before the vacancy clock: it starts now.
-            record.noteAttendance(now: now)
+            // A record from before turn deadlines or the vacancy clock: they start now.
+            let record = CommandProcessor.resumed(stored, now: now)
             state.record = record
+            state.resumedAt = now
             // Lists a game the lobby may have missed (a lost update, or a running game
             // from before they were listed); quietly: the next change announces it.
             try? await store.updateLobby(record, announce: false)
@@ -303,16 +314,17 @@ struct GameLoop: Sendable {
     }
 
     /// `inFlight`: the outcome completes the command marked in flight (the commit deletes the mark).
-    private func commit(_ outcome: Outcome, into state: inout LoopState, inFlight: Bool = false) async {
+    /// `logging`: what the outcome was made of, for the command log (every outcome with a state has it).
+    private func commit(_ outcome: Outcome, into state: inout LoopState, inFlight: Bool = false, logging: Logged?) async {
         if inFlight {
-            await commitMarked(outcome, into: &state)
+            await commitMarked(outcome, into: &state, logging: logging)
         } else {
-            await commitUnmarked(outcome, into: &state, inFlight: nil)
+            await commitUnmarked(outcome, into: &state, inFlight: nil, logging: logging)
         }
     }
 
-    private func commitMarked(_ outcome: Outcome, into state: inout LoopState) async {
-        let committed = await commitUnmarked(outcome, into: &state, inFlight: game)
+    private func commitMarked(_ outcome: Outcome, into state: inout LoopState, logging: Logged?) async {
+        let committed = await commitUnmarked(outcome, into: &state, inFlight: game, logging: logging)
         if committed {
             state.crashes = 0
         } else {
@@ -323,7 +335,7 @@ struct GameLoop: Sendable {
 
     /// Returns whether the outcome was written (the mark, if any, with it).
     @discardableResult
-    private func commitUnmarked(_ outcome: Outcome, into state: inout LoopState, inFlight: GameID?) async -> Bool {
+    private func commitUnmarked(_ outcome: Outcome, into state: inout LoopState, inFlight: GameID?, logging: Logged?) async -> Bool {
         let previousSeq = state.record?.seq ?? 0
         do {
             // The lobby list is rewritten only when its entry changes (phase, seats), not per command.
@@ -339,8 +351,14 @@ struct GameLoop: Sendable {
             // A commit that publishes a state moves the chain on once it is known to be published
             // (after a failure nothing is patched against: the next state goes whole).
             if next != nil { state.patches.reset() }
-            try await store.commit(outcome, previousSeq: previousSeq, patch: next?.1.patch, updatingLobby: updatingLobby, inFlight: inFlight)
+            let entry = logEntry(outcome, logging: logging, state: state)
+            try await store.commit(outcome, previousSeq: previousSeq, patch: next?.1.patch, updatingLobby: updatingLobby, inFlight: inFlight,
+                                   log: entry?.line)
             if let next { state.patches.published(seq: next.0, message: next.1.parsed) }
+            if outcome.record != nil {
+                state.resumedAt = nil
+                state.expiredAt = nil
+            }
             if let record = outcome.record { state.record = record }
             if updatingLobby { state.lobbyPending = false }
             return true
@@ -371,6 +389,19 @@ struct GameLoop: Sendable {
             metrics.commitFailed()
         }
         return false
+    }
+
+    /// The command log's entry for an outcome that publishes a state.
+    private func logEntry(_ outcome: Outcome, logging: Logged?, state: LoopState) -> GameLogEntry? {
+        guard let logging, let record = outcome.record, let message = outcome.stateMessage else { return nil }
+        var input = logging.input
+        if case .envelope(let id, .create(let name, _)) = input {
+            // The options the game got (`--cards unshuffled` changes them), not the ones asked for.
+            input = .envelope(id: id, message: .create(name: name, options: record.state.options))
+        }
+        return GameLogEntry(seq: record.seq, at: logging.at, player: outcome.cause?.player, input: input, seed: outcome.seed,
+                            grace: GameLogEntry.usesGrace(input) ? processor.lobbyGrace : nil, dice: outcome.scriptedDice,
+                            resumedAt: state.resumedAt, expiredAt: state.expiredAt, digest: GameLogEntry.digest(of: message))
     }
 
     private func publishUnavailable(_ envelope: CommandEnvelope, reason: String) async {
@@ -435,7 +466,8 @@ struct GameLoop: Sendable {
         guard let record = state.record, let closing = timing.closing(record), now >= closing.deadline else { return false }
         logger.info("closing the game: \(closing.reason)")
         await applyingMarked("closing the game (\(closing.reason))", type: "close", &state) { state in
-            await commit(processor.close(record, reason: closing.reason, now: now), into: &state, inFlight: true)
+            await commit(processor.close(record, reason: closing.reason, now: now), into: &state, inFlight: true,
+                         logging: (.close(reason: closing.reason), now))
         }
         return true
     }
@@ -487,15 +519,18 @@ struct GameLoop: Sendable {
         if let auction = record.state.auction, let deadline = auction.deadline, Date().timeIntervalSince1970 >= deadline {
             let actor = record.state.current ?? auction.bidders.first ?? ""
             await applyingMarked("the auction clock", type: Command.auctionTimeout.type, &state) { state in
-                let outcome = processor.apply(.auctionTimeout, by: actor, to: record, cause: nil, now: Date().timeIntervalSince1970)
-                await commit(outcome, into: &state, inFlight: true)
+                let now = Date().timeIntervalSince1970
+                let outcome = processor.apply(.auctionTimeout, by: actor, to: record, cause: nil, now: now)
+                await commit(outcome, into: &state, inFlight: true, logging: (.move(.auctionTimeout), now))
             }
             return
         }
 
-        if let expired = CommandProcessor.expireTurnClock(record, now: Date().timeIntervalSince1970) {
+        let wall = Date().timeIntervalSince1970
+        if let expired = CommandProcessor.expireTurnClock(record, now: wall) {
             // Committed with the bot's first move for the rest of the turn, just below.
             state.record = expired
+            state.expiredAt = wall
             metrics.turnTimedOut()
         }
 
@@ -510,9 +545,10 @@ struct GameLoop: Sendable {
             let moved = await applyingMarked("the bot's move for \(player)", type: "bot", &state) { state in
                 for command in candidates {
                     DebugTrap.check(command.type)
-                    let outcome = processor.apply(command, by: player, to: record, cause: nil, now: Date().timeIntervalSince1970)
+                    let now = Date().timeIntervalSince1970
+                    let outcome = processor.apply(command, by: player, to: record, cause: nil, now: now)
                     if outcome.record != nil {
-                        await commit(outcome, into: &state, inFlight: true)
+                        await commit(outcome, into: &state, inFlight: true, logging: (.move(command), now))
                         return true
                     }
                 }

@@ -23,13 +23,16 @@ public struct GameStore: Sendable {
         }
     }
 
-    /// KEYS: seq, snapshot, last state, and the in-flight mark if any (deleted: the command is done;
-    /// see `InFlight`). ARGV: previous seq, snapshot, state message, state channel,
-    /// the keys' time to live in milliseconds ("0": none), the patch message ("": none), then
-    /// (reply channel, reply) pairs. Writes, publishes the patch, the state, then the replies: a
-    /// gateway holds the patch when the state it makes arrives, and always sees the state before the
-    /// acknowledgement that names it. A finished game's keys get their TTL in the same script as the
-    /// state that finishes it: no crash between the two can leave them for ever.
+    /// KEYS: seq, snapshot, last state, command log, and the in-flight mark if any (deleted: the
+    /// command is done; see `InFlight`). ARGV: previous seq, snapshot, state message, state channel,
+    /// the keys' time to live in milliseconds ("0": none), the patch message ("": none), the command
+    /// log entry ("": none), the log's length bound, then (reply channel, reply) pairs. Writes,
+    /// publishes the patch, the state, then the replies: a gateway holds the patch when the state it
+    /// makes arrives, and always sees the state before the acknowledgement that names it. A finished
+    /// game's keys get their TTL in the same script as the state that finishes it: no crash between
+    /// the two can leave them for ever. The log's entry is appended in the same script as its state:
+    /// the log never lacks a published state nor holds one that was not. A log at its bound gets one
+    /// last line, `{"seq":N,"truncated":true}` (states from N on are not logged), then nothing.
     static let commitScript = RedisScript("""
     local current = redis.call('GET', KEYS[1])
     if (current or '0') ~= ARGV[1] then
@@ -45,14 +48,23 @@ public struct GameStore: Sendable {
     put(KEYS[1], tostring(tonumber(ARGV[1]) + 1))
     put(KEYS[2], ARGV[2])
     put(KEYS[3], ARGV[3])
+    if ARGV[7] ~= '' then
+      local length = redis.call('LLEN', KEYS[4])
+      if length < tonumber(ARGV[8]) then
+        redis.call('RPUSH', KEYS[4], ARGV[7])
+      elseif length == tonumber(ARGV[8]) then
+        redis.call('RPUSH', KEYS[4], '{"seq":' .. (tonumber(ARGV[1]) + 1) .. ',"truncated":true}')
+      end
+    end
+    if ARGV[5] ~= '0' then redis.call('PEXPIRE', KEYS[4], ARGV[5]) end
     if ARGV[6] ~= '' then
       redis.call('PUBLISH', ARGV[4], ARGV[6])
     end
     redis.call('PUBLISH', ARGV[4], ARGV[3])
-    for i = 7, #ARGV, 2 do
+    for i = 9, #ARGV, 2 do
       redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
     end
-    if KEYS[4] then redis.call('DEL', KEYS[4]) end
+    if KEYS[5] then redis.call('DEL', KEYS[5]) end
     return tonumber(ARGV[1]) + 1
     """)
 
@@ -65,6 +77,11 @@ public struct GameStore: Sendable {
     /// The longest TTL taken (ten years): more is clamped, so the milliseconds never overflow.
     public static let maximumFinishedTTLSeconds = 315_360_000
 
+    /// The default `maxLogEntries` (`MAX_LOG_ENTRIES`): far more commands than a game takes (a
+    /// bot game of 150 turns takes about 600), a few megabytes at most (about 200 bytes an entry).
+    public static let defaultMaxLogEntries = 20_000
+    public static let maximumLogEntries = GameLogFile.maximumEntries
+
     let redis: RedisClient
     /// The lease's fencing token (see `LeaseFence`): every write but the seq-fenced commit checks it.
     /// Nil: unfenced (an operator's command, tests that drive a store without a lease).
@@ -72,11 +89,15 @@ public struct GameStore: Sendable {
     /// How long a finished game's keys (snapshot, last state, seq) live after the commit that
     /// finished it (every later commit of the finished game, a rejoin say, starts it again).
     let finishedTTLMilliseconds: Int
+    /// Entries a game's command log holds at most (then it says it was truncated and stops).
+    let maxLogEntries: Int
 
-    public init(redis: RedisClient, finishedTTLSeconds: Int = GameStore.defaultFinishedTTLSeconds, fence: LeaseFence? = nil) {
+    public init(redis: RedisClient, finishedTTLSeconds: Int = GameStore.defaultFinishedTTLSeconds, fence: LeaseFence? = nil,
+                maxLogEntries: Int = GameStore.defaultMaxLogEntries) {
         self.redis = redis
         self.fence = fence
         self.finishedTTLMilliseconds = min(max(finishedTTLSeconds, 1), Self.maximumFinishedTTLSeconds) * 1000
+        self.maxLogEntries = min(max(maxLogEntries, 1), Self.maximumLogEntries)
     }
 
     /// The commit script's TTL argument for `record`: milliseconds, "0" (none) while the game is open.
@@ -109,13 +130,15 @@ public struct GameStore: Sendable {
     /// Persists and publishes an outcome. `previousSeq` is the seq the record had before the command;
     /// `patch` is the `patch` message to this state (see `StatePatch`), published just before it.
     /// `updatingLobby` false skips the lobby list (see `GameRecord.lobbyEntryChanged(since:)`);
-    /// `inFlight`: the game whose in-flight mark this outcome completes (deleted with it).
-    public func commit(_ outcome: Outcome, previousSeq: Int, patch: String? = nil, updatingLobby: Bool = true, inFlight: GameID? = nil) async throws {
+    /// `inFlight`: the game whose in-flight mark this outcome completes (deleted with it); `log`: the
+    /// command log's line for this state (`GameLogEntry.line`).
+    public func commit(_ outcome: Outcome, previousSeq: Int, patch: String? = nil, updatingLobby: Bool = true, inFlight: GameID? = nil,
+                       log: String? = nil) async throws {
         if let record = outcome.record, let stateMessage = outcome.stateMessage {
             var arguments: [RedisArgument] = [
                 RedisArgument(previousSeq), RedisArgument(WireJSON.encode(record)),
                 RedisArgument(stateMessage), RedisArgument(RedisChannels.state(record.game)), RedisArgument(timeToLive(of: record)),
-                RedisArgument(patch ?? ""),
+                RedisArgument(patch ?? ""), RedisArgument(log ?? ""), RedisArgument(maxLogEntries),
             ]
             for reply in outcome.replies {
                 arguments.append(RedisArgument(RedisChannels.replies(gateway: reply.gateway)))
@@ -126,6 +149,7 @@ public struct GameStore: Sendable {
             do {
                 result = try await redis.eval(Self.commitScript, keys: [
                     RedisChannels.sequenceKey(game), RedisChannels.snapshotKey(game), RedisChannels.lastStateKey(game),
+                    RedisChannels.logKey(game),
                 ] + (inFlight == nil ? [] : [Self.inFlightKey(game)]), arguments: arguments)
             } catch let error as RedisError where error.isServerError("STALE") {
                 throw Failure.stale(game: game, expected: previousSeq, found: "\(error)")
@@ -150,6 +174,16 @@ public struct GameStore: Sendable {
             }
             try await publish(messages, clearing: inFlight)
         }
+    }
+
+    /// A game's command log as a document (`GameLogFile`), with its last published state; nil
+    /// when the game has none. Plain reads (an operator's read-only user runs no script).
+    public func readLog(_ game: GameID) async throws -> String? {
+        guard let last = try await redis.getString(RedisChannels.lastStateKey(game)) else { return nil }
+        let count = GameLogFile.linesToRead(last: last, game: game)
+        let reply = try await redis.send(["LRANGE", RedisArgument(RedisChannels.logKey(game)), "0", RedisArgument(count - 1)])
+        let lines = (reply.array ?? []).compactMap(\.string)
+        return lines.isEmpty ? nil : GameLogFile.render(game: game, lines: lines, last: last)
     }
 
     /// KEYS: the in-flight mark to delete, if any. ARGV: (channel, message) pairs.

@@ -30,6 +30,7 @@ public final class GatewayServer: Sendable {
         routes: [WebSocketRoute],
         staticFiles: StaticFiles = .bundled(),
         healthChecks: HealthChecks = HealthChecks(),
+        asyncRoutes: [AsyncRoute] = [],
         metrics: GatewayMetrics = GatewayMetrics(),
         eventLoopGroup: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "monopoly.gateway")
@@ -57,6 +58,7 @@ public final class GatewayServer: Sendable {
             routes: Dictionary(routes.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last }),
             staticFiles: staticFiles,
             healthChecks: healthChecks,
+            asyncRoutes: asyncRoutes,
             metrics: metrics,
             registry: registry,
             logger: logger

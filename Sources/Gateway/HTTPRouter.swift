@@ -11,6 +11,7 @@ struct ServerContext: Sendable {
     var routes: [String: WebSocketRoute]
     var staticFiles: StaticFiles
     var healthChecks: HealthChecks
+    var asyncRoutes: [AsyncRoute] = []
     var metrics: GatewayMetrics
     var registry: ConnectionRegistry
     var logger: Logger
@@ -173,7 +174,29 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
             respond(context: context, head: head, status: .ok, headers: headers,
                     body: ByteBuffer(bytes: server.metrics.render()), close: mustClose)
         default:
+            if let asyncRoute = server.asyncRoutes.first(where: { path.hasPrefix($0.prefix) }) {
+                guard head.method == .GET || head.method == .HEAD else {
+                    return respond(context: context, head: head, status: .methodNotAllowed, text: "use GET", close: mustClose)
+                }
+                return respondAsync(head, path: path, route: asyncRoute, context: context, close: mustClose)
+            }
             serveStatic(head, context: context, close: mustClose)
+        }
+    }
+
+    /// Like `/healthz`: later requests on the connection wait for the answer.
+    private func respondAsync(_ head: HTTPRequestHead, path: String, route: AsyncRoute, context: ChannelHandlerContext, close: Bool) {
+        state = .responding
+        let promise = context.eventLoop.makePromise(of: AsyncRoute.Response.self)
+        promise.completeWithTask { await route.respond(path) }
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            guard case .responding = self.state else { return }
+            self.state = .idle
+            let response = (try? result.get()) ?? .text(.internalServerError, "internal error")
+            var headers = HTTPHeaders()
+            for field in response.headers { headers.add(name: field.name, value: field.value) }
+            self.respond(context: context, head: head, status: response.status, headers: headers, body: response.body, close: close)
+            self.drainQueuedParts(context: context)
         }
     }
 

@@ -66,6 +66,10 @@ struct AuthorityCommand: AsyncParsableCommand {
     var finishedTTLSecondsFlag: Int?
     var finishedTTLSeconds: Int { EnvironmentOption.value(finishedTTLSecondsFlag, "FINISHED_TTL_SECONDS", default: GameStore.defaultFinishedTTLSeconds) }
 
+    @Option(name: .customLong("max-log-entries"), help: "Entries each game's command log holds (monopoly:{GAME}:log, for `monopoly replay`); past it the log is marked truncated and stops (default: $MAX_LOG_ENTRIES or 20000).")
+    var maxLogEntriesFlag: Int?
+    var maxLogEntries: Int { EnvironmentOption.value(maxLogEntriesFlag, "MAX_LOG_ENTRIES", default: GameStore.defaultMaxLogEntries) }
+
     @Option(help: "Test only: a file of whitespace-separated die values consumed in order by `roll`.")
     var diceScript: String?
 
@@ -106,6 +110,10 @@ struct AuthorityCommand: AsyncParsableCommand {
         guard (1...GameStore.maximumFinishedTTLSeconds).contains(finishedTTLSeconds) else {
             throw ValidationError("--finished-ttl-seconds must be 1...\(GameStore.maximumFinishedTTLSeconds)")
         }
+        try EnvironmentOption.check("MAX_LOG_ENTRIES", as: Int.self)
+        guard (1...GameStore.maximumLogEntries).contains(maxLogEntries) else {
+            throw ValidationError("--max-log-entries must be 1...\(GameStore.maximumLogEntries)")
+        }
         guard httpPort.map({ (0...65535).contains($0) }) ?? true else { throw ValidationError("--http-port must be 0...65535") }
         guard (1...60_000).contains(standbyPollMs) else { throw ValidationError("--standby-poll-ms must be 1...60000") }
         guard (300...600_000).contains(leaseMs) else { throw ValidationError("--lease-ms must be 300...600000") }
@@ -140,6 +148,7 @@ struct AuthorityCommand: AsyncParsableCommand {
         configuration.finishedTTLSeconds = finishedTTLSeconds
         configuration.maxGamesPerClient = maxGamesPerClient
         configuration.createRatePerMinute = Double(createRatePerMinute)
+        configuration.maxLogEntries = maxLogEntries
         let service = AuthorityService(configuration: configuration, logger: logger)
         var services = [ServiceGroupConfiguration.ServiceConfiguration(service: service)]
         if let httpPort {

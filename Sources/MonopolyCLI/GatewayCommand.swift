@@ -239,7 +239,7 @@ struct GatewayCommand: AsyncParsableCommand {
         staticFiles.add(path: "/board.json", contents: Array(Board.json.utf8))
         let server = GatewayServer(
             configuration: try gatewayConfiguration(), routes: routes, staticFiles: staticFiles,
-            metrics: metrics, eventLoopGroup: eventLoops, logger: logger
+            asyncRoutes: [relay.gameLogRoute], metrics: metrics, eventLoopGroup: eventLoops, logger: logger
         )
         server.healthChecks.register(relay.healthCheck)
         // Services stop in reverse order: clients are drained (close 1001) before Redis goes.

@@ -11,6 +11,7 @@ struct Monopoly: AsyncParsableCommand {
             Up.self,
             Bench.self,
             AdminCommand.self,
+            ReplayCommand.self,
         ]
     )
 }

@@ -5,7 +5,7 @@
 /// - `gateway` (internet-facing, so the least trusted): PUBLISH on command channels only;
 ///   SUBSCRIBE to state, reply and lobby channels (in a selector of its own, because Redis grants
 ///   a channel for PUBLISH and SUBSCRIBE alike); GET of the last states and the lease, HVALS of
-///   the lobby hash; its own heartbeat keys `monopoly:gateway:*`. A taken gateway cannot forge a
+///   the lobby hash, LRANGE of the command logs; its own heartbeat keys `monopoly:gateway:*`. A taken gateway cannot forge a
 ///   state, write a snapshot, take the lease, run a script or FLUSHALL: NOPERM.
 /// - `authority`: reads, writes, scripts and pub/sub on `monopoly:*`, nothing `@dangerous`
 ///   (FLUSHALL, KEYS, CONFIG, DEBUG, ...). `monopoly admin` runs with it.
@@ -30,6 +30,8 @@ public enum RedisACL {
                 "+ping", "+select",
                 // Reads (and only reads) of what a gateway serves from Redis.
                 "+get", "+hvals", "%R~monopoly:{*}:last", "%R~\(RedisChannels.authorityLeaseKey)", "%R~\(RedisChannels.lobbyKey)",
+                // A finished game's command log, served as a download (`GameLogRoute`).
+                "+lrange", "%R~monopoly:{*}:log",
                 // Its heartbeat (a key per gateway, with a TTL).
                 "+set", "+pexpire", "+del", "+exists", "~monopoly:gateway:*",
                 "+publish", "&monopoly:{*}:cmd",

@@ -28,6 +28,9 @@ public enum RedisChannels {
     /// The last published state message, exactly as sent: what a spectator or a rejoining player
     /// gets at once (the snapshot holds secrets such as the deck order; this does not).
     public static func lastStateKey(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:last" }
+    /// The game's command log: one JSON line per published state (`seq`, what was applied, the
+    /// state's SHA-256), appended by the commit script; `monopoly replay` re-runs it.
+    public static func logKey(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:log" }
     /// Hash game id -> lobby entry JSON of every game not finished.
     public static let lobbyKey = "monopoly:lobby:games"
     /// The authority lease: value = the holder's id, set with NX PX and renewed.

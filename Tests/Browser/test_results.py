@@ -1,6 +1,11 @@
 """The results screen of a finished game: a short game (turn limit 6) between a browser player and
 a bot, watched by a spectator, ends with the ranking, the figures and the net-worth chart drawn
-for both; a screenshot is kept in .build/artifacts/results-screen.png."""
+for both, with a link to the game's command log that downloads and replays; a screenshot is kept
+in .build/artifacts/results-screen.png."""
+import json
+import subprocess
+from pathlib import Path
+
 from selenium.webdriver.common.by import By
 
 from conftest import ARTIFACTS
@@ -60,4 +65,17 @@ def test_a_finished_game_shows_every_viewer_the_results_and_the_net_worth_chart(
     wait(alice, lambda d: not find(d, "results").is_displayed(), "the results closed")
     click(alice, "results-button")
     wait(alice, lambda d: find(d, "results").is_displayed(), "the results again")
+    # The results screen links the game's command log; it downloads, and replays to the same states.
+    assert find(carol, "results-log").get_attribute("href").endswith(f"/games/{game}/log.json")
+    downloads = Path(stack.dir) / "downloads"
+    downloads.mkdir()
+    alice.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    click(alice, "results-log")
+    log = downloads / f"monopoly-{game}-log.json"
+    wait(alice, lambda d: log.exists() and log.read_text().endswith("]}\n"), "the downloaded command log", timeout=30)
+    document = json.loads(log.read_text())
+    assert document["game"] == game and document["last"]["state"]["phase"] == "finished"
+    assert document["entries"][0]["msg"]["type"] == "create"
+    replayed = subprocess.run([stack.binary, "replay", "--file", str(log)], capture_output=True, text=True, timeout=60)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert_no_console_errors(alice, carol)

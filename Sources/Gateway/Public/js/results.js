@@ -59,9 +59,16 @@ function fill(dialog, game, state, r, nameOf, colorOf) {
     <h3>Net worth</h3>
     <div class="results-chart" data-testid="results-chart"></div>
     <div class="row end">
+      <a class="btn" href="${esc(logURL(game))}" download="monopoly-${esc(game)}-log.json" data-testid="results-log"
+        title="Every command of the game: monopoly replay --file checks it against the rules engine">Download the command log</a>
       <button class="btn btn-primary" value="close" data-testid="results-close">Close</button>
     </div></form>`;
   dialog.querySelector('.results-chart').appendChild(chart(r, nameOf, colorOf));
+}
+
+/// The finished game's command log (`GET /games/GAME/log.json`), next to the page like board.json.
+function logURL(game) {
+  return new URL(`../games/${encodeURIComponent(game)}/log.json`, import.meta.url).href;
 }
 
 function el(name, attributes = {}, text = null) {
