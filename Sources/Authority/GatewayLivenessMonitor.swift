@@ -26,17 +26,12 @@ struct GatewayLivenessMonitor: Sendable {
 
     func run() async {
         let counter = Counter(label: "monopoly_authority_gateway_timeouts_total")
-        var readySince: ContinuousClock.Instant?
+        var readiness = RedisReadiness()
         var submitted: [GatewayBindings.Binding: ContinuousClock.Instant] = [:]
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            guard redis.state == .ready else {
-                readySince = nil
-                continue
-            }
-            let since = readySince ?? .now
-            readySince = since
-            guard ContinuousClock.now - since >= settle else { continue }
+            guard readiness.settled(ready: redis.state == .ready, reconnects: redis.statistics.reconnects,
+                                    now: .now, settle: settle) else { continue }
             let current = bindings.snapshot
             guard let holders = await heartbeats(of: current.gatewayNames.sorted()) else { continue }
             let lost = current.lost(holders: holders)
@@ -72,5 +67,24 @@ struct GatewayLivenessMonitor: Sendable {
             }
         }
         return holders
+    }
+}
+
+/// Whether the monitor's connection to Redis has been up for `settle` without a break. A break is
+/// a sample that is not ready, or a reconnect counted since the last sample: a Redis restarted
+/// between two samples (faster than `interval`) lost the gateways' keys just as a slow one does.
+struct RedisReadiness {
+    private var readySince: ContinuousClock.Instant?
+    private var reconnects: Int?
+
+    mutating func settled(ready: Bool, reconnects now: Int, now instant: ContinuousClock.Instant, settle: Duration) -> Bool {
+        defer { reconnects = now }
+        guard ready, reconnects.map({ $0 == now }) ?? true else {
+            readySince = ready ? instant : nil
+            return ready && settle <= .zero
+        }
+        let since = readySince ?? instant
+        readySince = since
+        return instant - since >= settle
     }
 }
