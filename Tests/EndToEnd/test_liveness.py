@@ -9,7 +9,7 @@ from client import GameClient
 from stack import Process, free_port, wait_for_port
 from test_faults import play, two_player_game
 
-TIMEOUT = 3  # GATEWAY_TIMEOUT of these tests' gateways, in seconds
+TIMEOUT = 6  # GATEWAY_TIMEOUT of these tests' gateways, in seconds: renewed every 2 s, so a live gateway starved for 4 s on a loaded CI machine still holds its key
 
 
 def heartbeat(stack, name):
