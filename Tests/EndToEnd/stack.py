@@ -71,6 +71,19 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
     raise TimeoutError(f"nothing listens on port {port}")
 
 
+def wait_until(condition, timeout, what):
+    """Polls `condition()` until it returns something truthy, and returns that (checked once more
+    at the deadline: the servers share the machine with everything else CI runs)."""
+    deadline = time.time() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
 class Process:
     def __init__(self, name, args, log_dir, env=None):
         self.name, self.args, self.env = name, args, env

@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from client import GameClient
-from stack import Process, free_port, wait_for_port
+from stack import Process, free_port, wait_for_port, wait_until
 from test_faults import play, two_player_game
 
 TIMEOUT = 6  # GATEWAY_TIMEOUT of these tests' gateways, in seconds: renewed every 2 s, so a live gateway starved for 4 s on a loaded CI machine still holds its key
@@ -26,17 +26,6 @@ def start_gateway(stack, name, gateway_id):
     process = Process(name, [stack.binary, "gateway", "--port", str(port), "--redis", stack.gateway_redis_url, "--id", gateway_id,
                              "--gateway-timeout", str(TIMEOUT)], stack.dir, env={"SEAT_TOKEN_SECRET": stack.seat_token_secret})
     return process, port
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.time() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise TimeoutError(what)
-        time.sleep(0.05)
 
 
 def test_a_killed_gateways_players_are_disconnected_by_the_authority_and_the_game_goes_on(make_stack):

@@ -11,6 +11,7 @@ import urllib.request
 
 from client import GameClient
 from conftest import Observer
+from stack import wait_until
 
 
 def stored(stack, game, key):
@@ -20,16 +21,6 @@ def stored(stack, game, key):
 def log_lines(stack, game):
     text = stack.redis_cli("--raw", "LRANGE", f"monopoly:{{{game}}}:log", "0", "-1")
     return [line for line in text.split("\n") if line]
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.time() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
 
 
 def replay(stack, *arguments):
