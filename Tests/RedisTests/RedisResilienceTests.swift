@@ -122,8 +122,11 @@ import TestSupport
         let clock = ContinuousClock()
         let started = clock.now
         await #expect(throws: RedisError.timeout(milliseconds: 1000)) { try await client.ping() }
-        #expect(clock.now - started < .seconds(3))
-        #expect(client.statistics.timeouts == 1)
+        // Bounds that hold on a starved CI machine: the point is "fails, not hangs". While this task
+        // waits for a thread, the reconnect's handshake to the still-paused server times out too
+        // and counts (4.3 s and 3 timeouts were seen in a full CI run).
+        #expect(clock.now - started < .seconds(30))
+        #expect(client.statistics.timeouts >= 1)
         server.resume()
         try await eventually(10, "client reconnects") { client.state == .ready }
         #expect(try await client.ping() == "PONG")
@@ -132,7 +135,12 @@ import TestSupport
 
     @Test func closeFailsInFlightAndLaterCommands() async throws {
         let server = try RedisServerProcess()
-        let client = try await RedisClient.connect(url: server.url, eventLoopGroup: group)
+        // No probe and no command deadline within the test: a starved test task must find the
+        // connection still up when it sends (a CI run saw the probe drop it first: notConnected).
+        var config = try testConfiguration(server.url)
+        config.commandTimeout = .seconds(600)
+        config.healthCheckInterval = nil
+        let client = try await RedisClient.connect(configuration: config, eventLoopGroup: group)
         server.pause()
         let inFlight = Task { try await client.send(["PING"]) }
         try await Task.sleep(for: .milliseconds(50))
