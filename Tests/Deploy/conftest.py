@@ -20,6 +20,9 @@ sys.path.insert(0, str(ROOT / "Tests" / "EndToEnd"))  # client.py: the WebSocket
 
 from stack import monopoly_binary  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "deploy"))
+import haproxy_stats  # noqa: E402
+
 # The end-to-end suite's report hook (sets item.rep_call, so failures print the logs), loaded under
 # another name: both folders call their file conftest.py.
 _spec = importlib.util.spec_from_file_location("e2e_conftest", ROOT / "Tests" / "EndToEnd" / "conftest.py")
@@ -122,6 +125,14 @@ class Twin:
         return subprocess.run(["redis-cli", "--no-auth-warning", "--user", "operator", "-p", str(self.info["redis_port"]), *args],
                               capture_output=True, text=True,
                               env={**os.environ, "REDISCLI_AUTH": self.info["redis_passwords"]["operator"]}, timeout=5).stdout.strip()
+
+    def lb_servers(self):
+        """{address: status} of the LB's gateway servers that DNS filled ("UP", "DOWN", ...)."""
+        found = haproxy_stats.servers(self.process("lb")["stats_socket"])
+        return {address: status for address, status in found.values() if address}
+
+    def gateway_address(self, name):
+        return f"{self.process(name)['host']}:{self.process(name)['port']}"
 
     def lease_holder(self):
         return self.redis_cli("GET", "monopoly:authority:lease")

@@ -1,6 +1,7 @@
 """Helpers shared by the deployment tests: a two-or-more-player game whose every command is a
 trade, so any number of state changes can be made without dice or turns getting in the way."""
 import asyncio
+import time
 
 import websockets
 
@@ -75,3 +76,20 @@ def connection_closed(client):
 
 def close_code(client):
     return client._ws.close_code if client._ws is not None else None
+
+
+async def rejoin_the_lost(clients, expected, url, game, tokens, timeout=10):
+    """After a gateway died with `expected` of the clients: waits until that many connections have
+    closed, rejoins them through the LB with their tokens and waits until every client is back at
+    the newest state a survivor saw. Returns (lost, survivors)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and sum(connection_closed(c) for c in clients) < expected:
+        await asyncio.sleep(0.02)
+    lost = [c for c in clients if connection_closed(c)]
+    assert len(lost) == expected, f"the gateway had {expected} clients, {len(lost)} lost their connection"
+    survivors = [c for c in clients if c not in lost]
+    before = max(c.seq for c in survivors)
+    for client in lost:
+        await rejoin(client, url, game, tokens[client.name])
+    await everyone_at(clients, before)
+    return lost, survivors

@@ -1,9 +1,12 @@
-"""deploy/: the compose file parses, and it, the HAProxy config and the Dockerfile agree with the
-deployment table of the operator guide (README.md, or docs/operations.md until it is merged)."""
+"""deploy/: the compose file parses, scales by a flag (one service per role, nothing that names or
+numbers a replica), and it, the HAProxy config and the Dockerfile agree with the deployment table
+of the operator guide (README.md, or docs/operations.md until it is merged)."""
 import functools
 import ipaddress
+import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,6 +22,8 @@ HAPROXY = DEPLOY / "haproxy.cfg"
 PASSWORDS = {"REDIS_GATEWAY_PASSWORD": "gateway-password", "REDIS_AUTHORITY_PASSWORD": "authority-password",
              "REDIS_OPERATOR_PASSWORD": "operator-password", "SEAT_TOKEN_SECRET": "s" * 64}
 COMPOSE_INPUTS = (*PASSWORDS, "TLS_CERT")
+# The services `--scale` multiplies, and how many `up` starts without it (deploy.replicas).
+REPLICATED = {"gateway": 3, "authority": 2}
 
 
 def compose(*args, env=None):
@@ -35,11 +40,45 @@ def resolved_compose(tls_cert=None):
 
 
 def haproxy_check(**env):
-    """haproxy -c on deploy/haproxy.cfg with the local twin's kind of addresses and `env`."""
-    addresses = {"LB_BIND": "127.0.0.1:18080", "GATEWAY_1_ADDR": "127.0.0.1:1", "GATEWAY_2_ADDR": "127.0.0.1:2",
-                 "GATEWAY_3_ADDR": "127.0.0.1:3"}
+    """haproxy -c on deploy/haproxy.cfg with the local twin's kind of addresses and `env` (None: unset)."""
+    addresses = {"LB_BIND": "127.0.0.1:18080", "LB_DNS": "127.0.0.1:5353", "LB_GATEWAYS": "gateway:18081"}
+    merged = {**{k: v for k, v in os.environ.items() if k != "TLS_CERT"}, **addresses, **env}
     return subprocess.run(["haproxy", "-c", "-f", str(HAPROXY)], capture_output=True, text=True,
-                          env={**{k: v for k, v in os.environ.items() if k != "TLS_CERT"}, **addresses, **env})
+                          env={k: v for k, v in merged.items() if v is not None})
+
+
+# What docker-compose itself decides when it scales a service (compose.service.Service): how many
+# containers `up` starts (deploy.replicas), whether the service binds a host port (a second
+# replica's would clash) or has a container name (a second replica is refused). Run in the Python
+# that docker-compose runs in, without a Docker engine (every lookup finds nothing).
+COMPOSE_SCALE_PROBE = """
+import json, sys
+import docker.errors
+from compose.config import config
+from compose.config.environment import Environment
+from compose.project import Project
+
+class Offline:
+    api_version = "1.41"
+    def __getattr__(self, name):
+        def missing(*args, **kwargs):
+            raise docker.errors.NotFound("no engine: " + name)
+        return missing
+
+directory, path = sys.argv[1], sys.argv[2]
+details = config.find(directory, [path], Environment.from_env_file(directory))
+project = Project.from_config("deploy", config.load(details), client=Offline())
+print(json.dumps({s.name: {"replicas": s.scale_num, "host_port": s.specifies_host_port(),
+                           "container_name": s.custom_container_name} for s in project.services}))
+"""
+
+
+def compose_scale_view():
+    interpreter = Path(shutil.which("docker-compose")).read_text().splitlines()[0].removeprefix("#!").split()
+    result = subprocess.run([*interpreter, "-c", COMPOSE_SCALE_PROBE, str(DEPLOY), str(COMPOSE)], capture_output=True, text=True,
+                            env={**{k: v for k, v in os.environ.items() if k not in COMPOSE_INPUTS}, **PASSWORDS}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def deployment_section():
@@ -83,7 +122,7 @@ def test_compose_config_parses_with_the_passwords_and_refuses_without_any_of_the
 def test_compose_topology():
     config = resolved_compose()
     services = config["services"]
-    assert set(services) == {"redis", "authority", "authority-standby", "gateway-1", "gateway-2", "gateway-3", "lb"}
+    assert set(services) == {"redis", "authority", "gateway", "lb"}
     published = {name: s.get("ports", []) for name, s in services.items() if s.get("ports")}
     assert list(published) == ["lb"], f"only the load balancer publishes a port: {published}"
     redis = services["redis"]
@@ -98,18 +137,54 @@ def test_compose_topology():
     for name, service in services.items():
         assert service.get("restart") == "unless-stopped", name
         assert "healthcheck" in service, name
-    for name in ("authority", "authority-standby", "gateway-1", "gateway-2", "gateway-3"):
+    for name in REPLICATED:
         service = services[name]
         env = service["environment"]
-        user = "gateway" if name.startswith("gateway") else "authority"
-        assert env["REDIS_URL"] == f"redis://{user}:{user}-password@redis:6379", name
+        # One Redis ACL user per service: every replica logs in as it.
+        assert env["REDIS_URL"] == f"redis://{name}:{name}-password@redis:6379", name
         assert service["depends_on"]["redis"]["condition"] == "service_healthy", name
         assert service["build"]["dockerfile"] == "deploy/Dockerfile"
-    # No fixed gateway id: each start takes a unique one (a fixed one would be refused while its
-    # crashed predecessor's heartbeat lives, and replicas sharing one would refuse each other).
-    assert all("GATEWAY_ID" not in services[f"gateway-{i}"]["environment"] for i in (1, 2, 3))
-    assert services["gateway-1"]["environment"]["GATEWAY_TIMEOUT"] == "10"
-    assert services["authority"]["environment"]["AUTHORITY_ID"] != services["authority-standby"]["environment"]["AUTHORITY_ID"]
+    assert services["gateway"]["environment"]["GATEWAY_TIMEOUT"] == "10"
+
+
+def test_compose_scales_by_a_flag():
+    """`up --scale gateway=N --scale authority=M` with no file edited: one service per role, and
+    nothing in it that two replicas of it could not share."""
+    config = resolved_compose()
+    services = config["services"]
+    for name, default in REPLICATED.items():
+        service = services[name]
+        assert service["deploy"]["replicas"] == default, name
+        # A fixed name, host name, host port or address would collide on a second replica.
+        for key in ("container_name", "hostname", "ports"):
+            assert key not in service, f"{name}: {key}"
+        for network in (service.get("networks") or {}).values():
+            assert not (network or {}).get("ipv4_address"), name
+        # No fixed id: each start takes a unique one from its container's host name (a fixed one
+        # would be refused while its crashed predecessor's heartbeat lives, and replicas sharing
+        # one would refuse each other).
+        assert not {"GATEWAY_ID", "AUTHORITY_ID"} & set(service["environment"]), name
+    # docker-compose's own view: the default counts, and nothing it would refuse or warn about on scale.
+    view = compose_scale_view()
+    assert {name: view[name]["replicas"] for name in REPLICATED} == REPLICATED
+    for name in REPLICATED:
+        assert not view[name]["host_port"] and not view[name]["container_name"], (name, view[name])
+    # However many replicas take addresses, none takes the LB's fixed one: they draw from ip_range.
+    ipam = config["networks"]["default"]["ipam"]["config"][0]
+    lb_address = ipaddress.ip_address(services["lb"]["networks"]["default"]["ipv4_address"])
+    dynamic = ipaddress.ip_network(ipam["ip_range"])
+    assert dynamic.subnet_of(ipaddress.ip_network(ipam["subnet"])) and lb_address not in dynamic
+    # The LB waits for the gateway service, not for numbered ones.
+    assert list(services["lb"]["depends_on"]) == ["gateway"]
+
+
+def test_nothing_names_a_replica_by_number():
+    """Replicas are found by their service's name (HAProxy and Prometheus ask Docker's DNS), so no
+    file of the deployment lists them."""
+    for path in (COMPOSE, HAPROXY, DEPLOY / "prometheus.yml"):
+        text = path.read_text()
+        for pattern in (r"gateway-\d", r"GATEWAY_\d", r"authority-standby", r"authority-\d", r"^\s*server\s"):
+            assert not re.search(pattern, text, re.M), f"{path.name} names a replica: {pattern}"
 
 
 def test_every_variable_compose_sets_is_read_by_the_cli():
@@ -117,7 +192,7 @@ def test_every_variable_compose_sets_is_read_by_the_cli():
     services = resolved_compose()["services"]
     cli = "".join(p.read_text() for p in (ROOT / "Sources" / "MonopolyCLI").glob("*.swift"))
     healthcheck = (DEPLOY / "healthcheck").read_text()
-    for name in ("authority", "authority-standby", "gateway-1", "gateway-2", "gateway-3"):
+    for name in REPLICATED:
         for variable in services[name]["environment"]:
             assert f'"{variable}"' in cli or variable in healthcheck, f"{name}: nothing reads ${variable}"
 
@@ -169,8 +244,7 @@ def test_gateways_trust_proxy_headers_from_the_lb_address_only():
     lb_address = services["lb"]["networks"]["default"]["ipv4_address"]
     subnet = ipaddress.ip_network(config["networks"]["default"]["ipam"]["config"][0]["subnet"])
     assert ipaddress.ip_address(lb_address) in subnet
-    for name in ("gateway-1", "gateway-2", "gateway-3"):
-        assert services[name]["environment"]["TRUSTED_PROXIES"] == lb_address, name
+    assert services["gateway"]["environment"]["TRUSTED_PROXIES"] == lb_address
     # Every connection to a gateway, health checks included, starts with the header.
     server_options = re.search(r"^\s*default-server (.*)$", HAPROXY.read_text(), re.M).group(1).split()
     assert "send-proxy-v2" in server_options and "check-send-proxy" in server_options
@@ -184,8 +258,22 @@ def test_haproxy_config_is_valid_and_checks_the_documented_path():
     assert result.returncode == 0, result.stdout + result.stderr
     config = HAPROXY.read_text()
     assert re.search(r"^\s*timeout tunnel\s", config, re.M), "WebSocket tunnels need `timeout tunnel`"
-    servers = re.findall(r'^\s*server (\S+) "\$\{GATEWAY_(\d)_ADDR-([^}]+)\}" check', config, re.M)
-    assert [(name, host) for name, _, host in servers] == [(f"gateway-{i}", f"gateway-{i}:8080") for i in (1, 2, 3)]
+    # Compose's view (no LB_DNS, no LB_GATEWAYS): the servers wait for their DNS answer (init-addr none).
+    result = haproxy_check(LB_DNS=None, LB_GATEWAYS=None)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    # The gateways: a server template over the service's name, filled from Docker's DNS, health-checked.
+    template = re.search(r'^\s*server-template gateway "\$\{LB_GATEWAY_SLOTS-(\d+)\}" "\$\{LB_GATEWAYS-([^:}]+):(\d+)\}" check$',
+                         config, re.M)
+    assert template, "one server template for the gateways"
+    slots, service, port = template.groups()
+    gateway = resolved_compose()["services"][service]
+    assert gateway["command"] == ["gateway"] and gateway["environment"]["PORT"] == port
+    assert resolved_compose()["services"]["lb"]["environment"]["LB_GATEWAY_SLOTS"] == slots
+    assert re.search(r'^resolvers docker\n\s+nameserver dns "\$\{LB_DNS-127\.0\.0\.11:53\}"', config, re.M)
+    default_server = re.search(r"^\s*default-server (.*)$", config, re.M).group(1).split()
+    assert default_server[default_server.index("resolvers") + 1] == "docker"
+    assert default_server[default_server.index("init-addr") + 1] == "none"
 
     _, section = deployment_section()
     check = re.search(r"health check: `GET (\S+)`", section)
@@ -251,9 +339,10 @@ def test_dockerfile_is_multi_stage_slim_non_root_with_healthcheck():
 
 def test_prometheus_scrapes_every_gateway_and_authority_on_their_ports():
     scrape = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
-    targets = {job["job_name"]: sorted(t for c in job["static_configs"] for t in c["targets"])
-               for job in scrape["scrape_configs"]}
     services = resolved_compose()["services"]
-    gateways = sorted(f"{name}:{s['environment']['PORT']}" for name, s in services.items() if s.get("command") == ["gateway"])
-    authorities = sorted(f"{name}:{s['environment']['HTTP_PORT']}" for name, s in services.items() if s.get("command") == ["authority"])
-    assert targets == {"monopoly-gateway": gateways, "monopoly-authority": authorities}
+    # Every replica by DNS, as HAProxy finds the gateways: the service's name, its port.
+    found = {job["job_name"]: [(name, config["port"]) for config in job["dns_sd_configs"] for name in config["names"]]
+             for job in scrape["scrape_configs"]}
+    assert all(config["type"] == "A" for job in scrape["scrape_configs"] for config in job["dns_sd_configs"])
+    assert found == {"monopoly-gateway": [("gateway", int(services["gateway"]["environment"]["PORT"]))],
+                     "monopoly-authority": [("authority", int(services["authority"]["environment"]["HTTP_PORT"]))]}

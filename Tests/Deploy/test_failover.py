@@ -34,7 +34,7 @@ class LeaseWatcher(threading.Thread):
 
 def gateways_see(twin, holder, timeout=5):
     deadline = time.monotonic() + timeout
-    for name in ("gateway-1", "gateway-2", "gateway-3"):
+    for name in twin.info["gateways"]:
         while f"authority {holder}" not in twin.http(name, "/healthz")[1]:
             assert time.monotonic() < deadline, f"{name} does not see {holder}: {twin.http(name, '/healthz')}"
             time.sleep(0.02)
@@ -82,7 +82,7 @@ async def failover(twin):
     assert snapshot["seq"] == seq
 
     active = twin.lease_holder()
-    standby = next(n for n in ("authority", "authority-standby") if n != active)
+    standby = next(n for n in twin.info["authorities"] if n != active)
     pttl = int(twin.redis_cli("PTTL", "monopoly:authority:lease"))
     killed_at = time.monotonic()
     twin.signal(active, signal.SIGKILL)

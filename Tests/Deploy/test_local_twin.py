@@ -1,5 +1,5 @@
 """The compose topology run for real as local processes (deploy/local-twin): three gateways behind
-HAProxy, an authority and a standby, Redis with AOF. Clients only ever use the LB's port."""
+HAProxy, two authorities (one active, one standing by), Redis with AOF. Clients only ever use the LB's port."""
 import asyncio
 import json
 import os
@@ -10,16 +10,18 @@ import time
 from pathlib import Path
 
 from client import GameClient
-from game import close_code, connection_closed, everyone_at, open_game, pay_one, rejoin, cash
+from game import close_code, connection_closed, everyone_at, open_game, pay_one, rejoin, rejoin_the_lost, cash
 
 ROOT = Path(__file__).resolve().parents[2]
+# The twin's defaults (compose's replicas): gateway-1..3, authority-1 (takes the lease first) and -2.
 GATEWAYS = ("gateway-1", "gateway-2", "gateway-3")
+AUTHORITIES = ("authority-1", "authority-2")
 
 
 def connections(twin):
     """Open WebSocket connections per live gateway, from its /healthz."""
     counts = {}
-    for name in GATEWAYS:
+    for name in twin.info["gateways"]:
         if twin.alive(name):
             status, body = twin.http(name, "/healthz")
             if status == 200:
@@ -49,16 +51,7 @@ async def play_through_failures(twin):
     victim = max(spread, key=spread.get)
     twin.signal(victim, signal.SIGKILL)
     twin.wait_exit(victim)
-    deadline = time.time() + 5
-    while time.time() < deadline and sum(connection_closed(c) for c in clients) < spread[victim]:
-        await asyncio.sleep(0.02)
-    lost = [c for c in clients if connection_closed(c)]
-    assert len(lost) == spread[victim], f"{victim} had {spread[victim]} clients, {len(lost)} lost their connection"
-    survivors = [c for c in clients if c not in lost]
-    before = max(c.seq for c in survivors)
-    for client in lost:
-        await rejoin(client, twin.ws, game, tokens[client.name])
-    await everyone_at(clients, before)
+    lost, survivors = await rejoin_the_lost(clients, spread[victim], twin.ws, game, tokens)
     assert not twin.alive(victim)
     assert all(c.game == game and not connection_closed(c) for c in clients)
     spread = connections(twin)
@@ -102,14 +95,14 @@ async def play_through_failures(twin):
 def test_healthz_tells_the_truth_while_redis_is_down_and_aof_keeps_the_game(make_twin):
     twin = make_twin()
     game, seq = asyncio.run(short_game(twin))
-    for name in (*GATEWAYS, "authority", "authority-standby"):
+    for name in (*GATEWAYS, *AUTHORITIES):
         status, body = twin.http(name, "/healthz")
         assert status == 200, (name, body)
     # The image's HEALTHCHECK script against the real endpoints.
-    probe = healthcheck(twin, "authority")
+    probe = healthcheck(twin, "authority-1")
     assert probe.returncode == 0 and json.loads(probe.stdout)["status"] == "ok", probe
     assert healthcheck(twin, "gateway-1").returncode == 0
-    roles = {name: json.loads(twin.http(name, "/healthz")[1])["role"] for name in ("authority", "authority-standby")}
+    roles = {name: json.loads(twin.http(name, "/healthz")[1])["role"] for name in AUTHORITIES}
     assert sorted(roles.values()) == ["active", "standby"], roles
     assert roles[twin.lease_holder()] == "active"
 
@@ -125,14 +118,14 @@ def test_healthz_tells_the_truth_while_redis_is_down_and_aof_keeps_the_game(make
     deadline = time.time() + 10
     unhealthy = set()
     while time.time() < deadline and len(unhealthy) < 5:
-        for name in (*GATEWAYS, "authority", "authority-standby"):
+        for name in (*GATEWAYS, *AUTHORITIES):
             if twin.http(name, "/healthz")[0] == 503:
                 unhealthy.add(name)
         time.sleep(0.1)
-    assert unhealthy == {*GATEWAYS, "authority", "authority-standby"}, f"still 200: {set(GATEWAYS) - unhealthy}"
-    status, body = twin.http("authority", "/healthz")
+    assert unhealthy == {*GATEWAYS, *AUTHORITIES}, f"still 200: {set(GATEWAYS) - unhealthy}"
+    status, body = twin.http("authority-1", "/healthz")
     assert json.loads(body)["status"] == "unhealthy"
-    probe = healthcheck(twin, "authority")
+    probe = healthcheck(twin, "authority-1")
     assert probe.returncode == 1 and json.loads(probe.stdout)["status"] == "unhealthy", probe
     assert healthcheck(twin, "gateway-2").returncode == 1
     # The LB has no healthy gateway left: it answers 503 itself.
@@ -145,7 +138,7 @@ def test_healthz_tells_the_truth_while_redis_is_down_and_aof_keeps_the_game(make
     twin.respawn("redis")
     deadline = time.time() + 20
     while time.time() < deadline:
-        states = [twin.http(name, "/healthz")[0] for name in (*GATEWAYS, "authority", "authority-standby")]
+        states = [twin.http(name, "/healthz")[0] for name in (*GATEWAYS, *AUTHORITIES)]
         if states == [200] * 5 and twin.lease_holder():
             break
         time.sleep(0.1)
@@ -169,7 +162,7 @@ def healthcheck(twin, name):
     process = twin.process(name)
     port = process.get("http_port") or process["port"]
     return subprocess.run(["bash", str(ROOT / "deploy" / "healthcheck")], capture_output=True, text=True, timeout=10,
-                          env={**os.environ, "HEALTHCHECK_PORT": str(port)})
+                          env={**os.environ, "HEALTHCHECK_HOST": process.get("host", "127.0.0.1"), "HEALTHCHECK_PORT": str(port)})
 
 
 async def short_game(twin):
@@ -208,7 +201,7 @@ def test_metrics_of_gateways_and_authorities(make_twin):
     assert re.search(r'^monopoly_authority_command_seconds_bucket\{.*le="0.001".*\} ', authority, re.M)
     assert re.search(r'^monopoly_authority_commands_total\{result="accepted"\} [1-9]', authority, re.M)
     assert re.search(r"^monopoly_authority_lease_held 1", authority, re.M)
-    standby = next(n for n in ("authority", "authority-standby") if n != holder)
+    standby = next(n for n in AUTHORITIES if n != holder)
     assert re.search(r"^monopoly_authority_lease_held 0", twin.http(standby, "/metrics")[1], re.M)
 
 

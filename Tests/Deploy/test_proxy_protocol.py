@@ -12,7 +12,6 @@ from wire import exchange, proxy_v2_header
 
 OTHER_ADDRESS = "127.0.0.2"
 LB_SOURCE_ADDRESS = "127.0.0.9"  # deploy/local-twin's
-GATEWAYS = ("gateway-1", "gateway-2", "gateway-3")
 
 
 def test_the_gateways_limit_each_client_address_behind_the_lb(make_twin):
@@ -28,7 +27,7 @@ async def one_per_gateway(twin):
     # 127.0.0.1 may hold one connection per gateway: the LB spreads them, then a gateway says 429.
     held = []
     while True:
-        assert len(held) <= len(GATEWAYS), "more connections than gateways were let in"
+        assert len(held) <= len(twin.info["gateways"]), "more connections than gateways were let in"
         try:
             held.append(await websockets.connect(twin.ws))
         except websockets.InvalidStatus as error:
@@ -47,7 +46,7 @@ async def one_per_gateway(twin):
 
 def per_client_rejections(twin):
     total = 0
-    for name in GATEWAYS:
+    for name in twin.info["gateways"]:
         metrics = twin.http(name, "/metrics")[1]
         total += sum(int(float(n)) for n in re.findall(
             r'^monopoly_gateway_connections_rejected_total\{reason="per_client"\} (\S+)', metrics, re.M))
@@ -56,15 +55,16 @@ def per_client_rejections(twin):
 
 def test_the_header_is_required_from_the_lb_address_and_ignored_from_clients(make_twin):
     twin = make_twin()
-    gateway_port = twin.process("gateway-1")["port"]
+    gateway = twin.process("gateway-1")
+    gateway_host, gateway_port = gateway["host"], gateway["port"]
     request = b"GET /healthz HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n"
     # From the trusted address, a connection without the header gets no answer.
-    assert exchange(gateway_port, request, source=LB_SOURCE_ADDRESS) == b""
+    assert exchange(gateway_port, request, source=LB_SOURCE_ADDRESS, host=gateway_host) == b""
     # From the trusted address with a header, the request is served (what the LB does).
-    header = proxy_v2_header("203.0.113.7", 40000, "127.0.0.1", gateway_port)
-    assert exchange(gateway_port, header + request, source=LB_SOURCE_ADDRESS).startswith(b"HTTP/1.1 200")
+    header = proxy_v2_header("203.0.113.7", 40000, gateway_host, gateway_port)
+    assert exchange(gateway_port, header + request, source=LB_SOURCE_ADDRESS, host=gateway_host).startswith(b"HTTP/1.1 200")
     # From anyone else, a header is not read: the request is not HTTP, no client address is taken.
-    reply = exchange(gateway_port, header + request, source="127.0.0.1")
+    reply = exchange(gateway_port, header + request, source="127.0.0.1", host=gateway_host)
     assert not reply.startswith(b"HTTP/1.1 200"), reply
     # Nor does the LB take one from a client: its public port does not accept PROXY headers.
     reply = exchange(twin.info["lb_port"], header + request, source="127.0.0.1")

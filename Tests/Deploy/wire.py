@@ -4,12 +4,12 @@ import socket
 import struct
 
 
-def exchange(port, data, source="127.0.0.1"):
-    """Sends `data` on a new connection from `source` and returns everything the peer sends until
-    it closes (b"" when it closes or resets without answering)."""
+def exchange(port, data, source="127.0.0.1", host="127.0.0.1"):
+    """Sends `data` on a new connection from `source` to `host` and returns everything the peer
+    sends until it closes (b"" when it closes or resets without answering)."""
     reply = b""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0)) as sock:
+        with socket.create_connection((host, port), timeout=30, source_address=(source, 0)) as sock:
             sock.sendall(data)
             while chunk := sock.recv(4096):
                 reply += chunk
