@@ -28,6 +28,15 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case transactionAborted
     /// The client or subscriber was closed by `close()`.
     case clientClosed
+    /// A Redis Cluster's slot map could not be learnt: no seed answered, or the reply was refused.
+    case clusterSlotMap(String)
+    /// A cluster command names keys in more than one hash slot (give them one `{hash tag}`).
+    case crossSlot(command: String)
+    /// The cluster client does not know where this command's keys are (not in its routing table).
+    case unroutableCommand(String)
+    /// A cluster command was still redirected (MOVED/ASK) or refused (CLUSTERDOWN, TRYAGAIN, node
+    /// unreachable) after the client's bounded number of attempts.
+    case clusterRetriesExhausted(command: String, attempts: Int, last: String)
 
     public var description: String {
         switch self {
@@ -44,6 +53,11 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unexpectedReply(let message): return "unexpected Redis reply: \(message)"
         case .transactionAborted: return "Redis transaction aborted (EXEC returned nil: a WATCHed key changed)"
         case .clientClosed: return "Redis client closed"
+        case .clusterSlotMap(let reason): return "Redis Cluster slot map unavailable: \(reason)"
+        case .crossSlot(let command): return "Redis Cluster: the keys of \(command) are in different hash slots (CROSSSLOT); give them one {hash tag}"
+        case .unroutableCommand(let command): return "Redis Cluster: no routing rule for \(command) (which arguments are keys is unknown)"
+        case .clusterRetriesExhausted(let command, let attempts, let last):
+            return "Redis Cluster: \(command) failed after \(attempts) attempts (redirections or unavailable nodes); last: \(last)"
         }
     }
 
