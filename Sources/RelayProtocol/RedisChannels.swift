@@ -8,6 +8,18 @@ public enum RedisChannels {
     public static func commands(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:cmd" }
     /// The authority subscribes to every game's command channel with this pattern.
     public static let allCommandsPattern = "monopoly:{*}:cmd"
+    /// Gateway -> the authority holding the shard: command envelopes for the shard's games. The
+    /// shard number is the hash tag, so in a cluster one shard's commands go through one slot.
+    public static func shardCommands(_ shard: GameShard) -> String { "monopoly:shard:{\(shard.rawValue)}:cmd" }
+    /// The shard whose command channel `channel` is (the inverse of `shardCommands(_:)`).
+    public static func shard(ofCommandChannel channel: String) -> GameShard? {
+        let prefix = "monopoly:shard:{", suffix = "}:cmd"
+        guard channel.hasPrefix(prefix), channel.hasSuffix(suffix), channel.utf8.count <= prefix.utf8.count + suffix.utf8.count + 2 else { return nil }
+        let number = String(channel.dropFirst(prefix.count).dropLast(suffix.count))
+        // Only the name `shardCommands` makes: no sign, no leading zero.
+        guard let shard = Int(number).flatMap(GameShard.init(rawValue:)), String(shard.rawValue) == number else { return nil }
+        return shard
+    }
     /// Authority -> gateways: every accepted command's new state, `seq` increasing by one.
     public static func state(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:state" }
     /// The game whose state channel `channel` is (the inverse of `state(_:)`); nil for any other name.
@@ -35,6 +47,13 @@ public enum RedisChannels {
     public static let lobbyKey = "monopoly:lobby:games"
     /// The authority lease: value = the holder's id, set with NX PX and renewed.
     public static let authorityLeaseKey = "monopoly:authority:lease"
+    /// A shard's lease: value = the authority holding it, set with NX PX `LEASE_MS` and renewed.
+    public static func shardLeaseKey(_ shard: GameShard) -> String { "monopoly:shard:{\(shard.rawValue)}:lease" }
+    /// A shard's fencing token: incremented each time its lease is taken, checked by every write.
+    public static func shardFenceKey(_ shard: GameShard) -> String { "monopoly:shard:{\(shard.rawValue)}:fence" }
+    /// Sorted set authority id -> when its membership expires (ms, Redis's clock): the live
+    /// authorities, whose number sets each one's fair share of the shards.
+    public static let authorityMembersKey = "monopoly:authorities"
     /// A gateway's heartbeat: value = the instance holding the name (`GatewayIdentity`), set with
     /// NX PX `GATEWAY_TIMEOUT` and renewed; when it expires, the authority frees that gateway's seats.
     public static func gatewayHeartbeatKey(name: String) -> String { "monopoly:gateway:{\(name)}" }
