@@ -63,7 +63,8 @@ struct OutboundQueue {
     /// `whole`: what to queue instead when this frame replaces a queued one. A state patch applies
     /// only to the state before it, so a patch that supersedes a queued state (or patch) goes out
     /// as the whole state it makes.
-    mutating func submit(_ bytes: ByteBuffer, key: ConflationKey?, whole: ByteBuffer? = nil, channelWritable: Bool) -> Verdict {
+    /// Asked for only then: a frame that goes out at once (nearly every one) never compresses it.
+    mutating func submit(_ bytes: ByteBuffer, key: ConflationKey?, whole: @autoclosure () -> ByteBuffer? = nil, channelWritable: Bool) -> Verdict {
         if channelWritable && frames.isEmpty { return .writeNow }
         var bytes = bytes
         var replaced = false
@@ -71,7 +72,7 @@ struct OutboundQueue {
             queuedBytes -= frames[index].bytes.readableBytes
             frames.remove(at: index)
             replaced = true
-            if let whole { bytes = whole }
+            if let whole = whole() { bytes = whole }
         }
         if queuedBytes + bytes.readableBytes > policy.maxQueuedBytes {
             return .overflow

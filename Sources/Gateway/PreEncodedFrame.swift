@@ -45,6 +45,34 @@ public struct PreEncodedFrame: Sendable {
 
     /// How many times this frame was compressed (tests: once per window, whatever the fan-out).
     var compressions: Int { deflated?.compressions ?? 0 }
+
+    /// A data message for one connection (an echo, an acknowledgement), encoded straight into the
+    /// buffer that is written: one allocation and one copy, compressed when the connection
+    /// negotiated permessage-deflate with `deflateWindowBits` and that makes it smaller. A
+    /// `PreEncodedFrame` would add its shared once-per-window cache (an object, a lock and an
+    /// array: 3 allocations), which pays only when many connections get the same frame.
+    static func single(_ opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer, deflateWindowBits: Int?) -> ByteBuffer {
+        if let deflateWindowBits, payload.count >= DeflatedFrame.minimumPayload,
+           let deflater = DeflatedFrame.deflater(windowBits: min(max(deflateWindowBits, 9), 15)) {
+            let compressed = deflater.compress(payload)
+            if compressed.count < payload.count {
+                return compressed.withUnsafeBytes { encoded(opcode, payload: $0, compressed: true) }
+            }
+        }
+        return encoded(opcode, payload: payload, compressed: false)
+    }
+
+    private static func encoded(_ opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer, compressed: Bool) -> ByteBuffer {
+        let headerLength = WebSocketFrameEncoder.headerLength(payloadLength: payload.count)
+        let length = headerLength + payload.count
+        var buffer = ByteBufferAllocator().buffer(capacity: length)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { out in
+            WebSocketFrameEncoder.writeHeader(opcode: opcode, payloadLength: payload.count, compressed: compressed, to: out)
+            UnsafeMutableRawBufferPointer(rebasing: out[headerLength..<length]).copyMemory(from: payload)
+            return length
+        }
+        return buffer
+    }
 }
 
 /// The compressed forms of one plain frame, made on first use. Shared by every copy of the
@@ -104,7 +132,7 @@ final class DeflatedFrame: Sendable {
     /// each message, and never shared between threads.
     private static let deflaters = ThreadSpecificVariable<DeflaterSet>()
 
-    private static func deflater(windowBits: Int) -> Deflater? {
+    static func deflater(windowBits: Int) -> Deflater? {
         let set = deflaters.currentValue ?? {
             let set = DeflaterSet()
             deflaters.currentValue = set

@@ -192,12 +192,15 @@ final class WebSocketChannelHandler: ChannelDuplexHandler {
     // MARK: outbound
 
     /// Application frames (already encoded) go through the bounded queue.
-    func send(_ bytes: ByteBuffer, conflationKey: ConflationKey?, whole: ByteBuffer? = nil) {
+    /// `whole`: what replaces a queued frame under the same key instead of `bytes` (a patch's whole
+    /// state), in this connection's encoding: `bytes(deflateWindowBits:)` only when it does.
+    func send(_ bytes: ByteBuffer, conflationKey: ConflationKey?, whole: PreEncodedFrame? = nil) {
         // Our own view, not the codec's: the codec processes a whole read at once, so it may already
         // be closed (an error later in the same read) while earlier messages are still being
         // answered, and those answers must go out before the close frame.
         guard let context, !closeFrameWritten else { return }
-        switch outbound.submit(bytes, key: conflationKey, whole: whole, channelWritable: context.channel.isWritable) {
+        let windowBits = settings.deflate?.serverCompressionWindowBits
+        switch outbound.submit(bytes, key: conflationKey, whole: whole?.bytes(deflateWindowBits: windowBits), channelWritable: context.channel.isWritable) {
         case .writeNow:
             metrics.messagesOut.increment()
             write(bytes, context: context)

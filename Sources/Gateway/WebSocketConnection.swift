@@ -47,15 +47,21 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 
     public func send(text: String) {
-        send(PreEncodedFrame(text: text))
+        var text = text
+        let bytes = text.withUTF8 { PreEncodedFrame.single(.text, payload: UnsafeRawBufferPointer($0), deflateWindowBits: deflateWindowBits) }
+        send(bytes: bytes, conflationKey: nil, whole: nil)
     }
 
     public func send(binary: [UInt8]) {
-        send(PreEncodedFrame(binary: binary))
+        let bytes = binary.withUnsafeBytes { PreEncodedFrame.single(.binary, payload: $0, deflateWindowBits: deflateWindowBits) }
+        send(bytes: bytes, conflationKey: nil, whole: nil)
     }
 
     public func send(_ message: WebSocketMessage) {
-        send(PreEncodedFrame(message))
+        switch message {
+        case .text(let text): send(text: text)
+        case .binary(let bytes): send(binary: bytes)
+        }
     }
 
     /// Writes pre-encoded frame bytes. With a `conflationKey`, a frame that is still queued for this
@@ -64,13 +70,15 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     public func send(_ frame: PreEncodedFrame, conflationKey: ConflationKey? = nil, whole: PreEncodedFrame? = nil) {
         // Compressed (once per frame and window, whichever connection asks first) here, on the
         // sender's thread, so the fan-out does not wait for another loop to compress it.
-        let bytes = frame.bytes(deflateWindowBits: deflateWindowBits)
-        let wholeBytes = whole?.bytes(deflateWindowBits: deflateWindowBits)
+        send(bytes: frame.bytes(deflateWindowBits: deflateWindowBits), conflationKey: conflationKey, whole: whole)
+    }
+
+    private func send(bytes: ByteBuffer, conflationKey: ConflationKey?, whole: PreEncodedFrame?) {
         // The hot path of fan-out: no closure allocation when already on the connection's loop.
         if eventLoop.inEventLoop {
-            handler.value?.send(bytes, conflationKey: conflationKey, whole: wholeBytes)
+            handler.value?.send(bytes, conflationKey: conflationKey, whole: whole)
         } else {
-            eventLoop.execute { self.handler.value?.send(bytes, conflationKey: conflationKey, whole: wholeBytes) }
+            eventLoop.execute { self.handler.value?.send(bytes, conflationKey: conflationKey, whole: whole) }
         }
     }
 

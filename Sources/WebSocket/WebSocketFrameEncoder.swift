@@ -52,33 +52,51 @@ public enum WebSocketFrameEncoder {
         encode(opcode: opcode, payload: payload, fin: fin, compressed: compressed, maskingKey: maskingKey)
     }
 
+    /// Bytes of a frame header: 2, plus 2 or 8 for the extended length, plus 4 for a masking key.
+    public static func headerLength(payloadLength: Int, masked: Bool = false) -> Int {
+        2 + (payloadLength < 126 ? 0 : (payloadLength <= 0xFFFF ? 2 : 8)) + (masked ? 4 : 0)
+    }
+
+    /// Writes a frame header at the start of `buffer` (at least `headerLength` bytes), so a caller
+    /// can put the payload right behind it in a buffer of its own (one allocation, one copy).
+    /// Returns the header's length.
+    @discardableResult
+    public static func writeHeader(
+        opcode: WebSocketOpcode, payloadLength length: Int, fin: Bool = true, compressed: Bool = false,
+        maskingKey: (UInt8, UInt8, UInt8, UInt8)? = nil, to buffer: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        let headerLength = headerLength(payloadLength: length, masked: maskingKey != nil)
+        precondition(buffer.count >= headerLength, "no room for the frame header")
+        buffer[0] = (fin ? 0x80 : 0) | (compressed ? 0x40 : 0) | opcode.rawValue
+        let maskBit: UInt8 = maskingKey == nil ? 0 : 0x80
+        if length < 126 {
+            buffer[1] = maskBit | UInt8(length)
+        } else if length <= 0xFFFF {
+            buffer[1] = maskBit | 126
+            buffer[2] = UInt8(length >> 8)
+            buffer[3] = UInt8(length & 0xFF)
+        } else {
+            buffer[1] = maskBit | 127
+            for i in 0..<8 { buffer[2 + i] = UInt8(truncatingIfNeeded: UInt64(length) >> (56 - 8 * i)) }
+        }
+        if let key = maskingKey {
+            buffer[headerLength - 4] = key.0
+            buffer[headerLength - 3] = key.1
+            buffer[headerLength - 2] = key.2
+            buffer[headerLength - 1] = key.3
+        }
+        return headerLength
+    }
+
     private static func encode(
         opcode: WebSocketOpcode, payload: some Collection<UInt8>, fin: Bool, compressed: Bool,
         maskingKey: (UInt8, UInt8, UInt8, UInt8)?
     ) -> [UInt8] {
         let length = payload.count
-        let lengthBytes = length < 126 ? 0 : (length <= 0xFFFF ? 2 : 8)
-        let headerLength = 2 + lengthBytes + (maskingKey == nil ? 0 : 4)
+        let headerLength = headerLength(payloadLength: length, masked: maskingKey != nil)
         return [UInt8](unsafeUninitializedCapacity: headerLength + length) { buffer, initialized in
-            buffer[0] = (fin ? 0x80 : 0) | (compressed ? 0x40 : 0) | opcode.rawValue
-            let maskBit: UInt8 = maskingKey == nil ? 0 : 0x80
-            switch lengthBytes {
-            case 0:
-                buffer[1] = maskBit | UInt8(length)
-            case 2:
-                buffer[1] = maskBit | 126
-                buffer[2] = UInt8(length >> 8)
-                buffer[3] = UInt8(length & 0xFF)
-            default:
-                buffer[1] = maskBit | 127
-                for i in 0..<8 { buffer[2 + i] = UInt8(truncatingIfNeeded: UInt64(length) >> (56 - 8 * i)) }
-            }
-            if let key = maskingKey {
-                buffer[headerLength - 4] = key.0
-                buffer[headerLength - 3] = key.1
-                buffer[headerLength - 2] = key.2
-                buffer[headerLength - 1] = key.3
-            }
+            writeHeader(opcode: opcode, payloadLength: length, fin: fin, compressed: compressed, maskingKey: maskingKey,
+                        to: UnsafeMutableRawBufferPointer(buffer))
             let body = UnsafeMutableBufferPointer(rebasing: buffer[headerLength...])
             let copied = payload.withContiguousStorageIfAvailable { source -> Int in
                 if let base = source.baseAddress, let destination = body.baseAddress, !source.isEmpty {

@@ -158,6 +158,21 @@ struct PerMessageDeflateGatewayTests {
         #expect(client.nextAction() == .message(.text(Self.state)))
     }
 
+    /// A message to one connection (an echo, an acknowledgement) is encoded straight into its buffer:
+    /// the bytes a broadcast frame would give that connection.
+    @Test(arguments: [nil, 15, 9] as [Int?])
+    func aMessageForOneConnectionIsTheFrameABroadcastWouldSend(windowBits: Int?) {
+        let messages: [(WebSocketOpcode, [UInt8])] = [
+            (.text, Array(Self.state.utf8)), (.text, Array("{\"type\":\"ack\",\"seq\":3}".utf8)), (.text, []),
+            (.binary, Self.noise(count: 4096)), (.binary, Array(repeating: 1, count: 70_000)),
+        ]
+        for (opcode, payload) in messages {
+            let broadcast = PreEncodedFrame(encoded: ByteBuffer(bytes: WebSocketFrameEncoder.frame(opcode: opcode, payload: payload)))
+            let single = payload.withUnsafeBytes { PreEncodedFrame.single(opcode, payload: $0, deflateWindowBits: windowBits) }
+            #expect(single == broadcast.bytes(deflateWindowBits: windowBits), "\(opcode) of \(payload.count) bytes")
+        }
+    }
+
     @Test(arguments: [
         PreEncodedFrame(text: "{\"type\":\"ack\",\"seq\":3}"),
         PreEncodedFrame(encoded: ByteBuffer(bytes: WebSocketFrameEncoder.ping([1, 2]))),

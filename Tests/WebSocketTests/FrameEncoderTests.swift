@@ -9,6 +9,23 @@ import Testing
         #expect(Array(WebSocketFrameEncoder.binary([UInt8](repeating: 0, count: 65536)).prefix(10)) == [0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0])
     }
 
+    /// The header alone, written into a caller's buffer, is the frame's own first bytes.
+    @Test(arguments: [0, 125, 126, 65535, 65536])
+    func aHeaderWrittenAloneIsTheFramesHead(length: Int) {
+        let payload = [UInt8](repeating: 7, count: length)
+        for key in [nil, (1, 2, 3, 4)] as [(UInt8, UInt8, UInt8, UInt8)?] {
+            let frame = key.map { WebSocketFrameEncoder.maskedFrame(opcode: .text, payload: payload, compressed: true, maskingKey: $0) }
+                ?? WebSocketFrameEncoder.compressedFrame(opcode: .text, compressedPayload: payload)
+            var header = [UInt8](repeating: 0, count: 14)
+            let count = header.withUnsafeMutableBytes {
+                WebSocketFrameEncoder.writeHeader(opcode: .text, payloadLength: length, compressed: true, maskingKey: key, to: $0)
+            }
+            #expect(count == WebSocketFrameEncoder.headerLength(payloadLength: length, masked: key != nil))
+            #expect(count == frame.count - length)
+            #expect(Array(header.prefix(count)) == Array(frame.prefix(count)))
+        }
+    }
+
     @Test func serverFramesAreUnmasked() {
         for frame in [WebSocketFrameEncoder.text("x"), WebSocketFrameEncoder.binary([1]), WebSocketFrameEncoder.ping([]), WebSocketFrameEncoder.close(code: .normalClosure, reason: "")] {
             #expect(frame[1] & 0x80 == 0)
