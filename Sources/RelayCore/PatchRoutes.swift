@@ -11,15 +11,21 @@ import RelayProtocol
 struct PatchRoutes<Frame: Sendable>: Sendable {
     /// Members that take patches: the seq of the last state each was sent, whole or patched.
     private var chains: [UInt64: Int] = [:]
+    /// The other members (they get every state whole).
+    private var plain: Set<UInt64> = []
     /// The patch published for the state about to arrive.
     private var pending: (header: StatePatch.Header, frame: Frame)?
 
     /// A member entering the game, just sent the state `seq` (nil: none yet).
     mutating func admit(_ id: UInt64, at seq: Int?, takesPatches: Bool) {
         chains[id] = takesPatches ? (seq ?? 0) : nil
+        if takesPatches { plain.remove(id) } else { plain.insert(id) }
     }
 
-    mutating func remove(_ id: UInt64) { chains[id] = nil }
+    mutating func remove(_ id: UInt64) {
+        chains[id] = nil
+        plain.remove(id)
+    }
 
     mutating func hold(_ header: StatePatch.Header, frame: Frame) { pending = (header, frame) }
 
@@ -33,10 +39,42 @@ struct PatchRoutes<Frame: Sendable>: Sendable {
     /// For the state `seq`: the patch frame to send member `id`, or nil to send the state whole.
     /// Either way `seq` is then the member's last state.
     mutating func route(_ id: UInt64, to seq: Int, patch: (header: StatePatch.Header, frame: Frame)?) -> Frame? {
-        guard let last = chains[id] else { return nil }
-        chains[id] = seq
+        guard let index = chains.index(forKey: id) else { return nil }
+        let last = chains.values[index]
+        chains.values[index] = seq
         guard let patch, patch.header.base == last else { return nil }
         return patch.frame
+    }
+
+    /// `route` for every member of a game at once (`members`: all of them, as admitted): those that
+    /// get the patch and those that get the state whole. The chains are walked, not the members'
+    /// handles (generic code in this module, several times slower per member than the chains'
+    /// plain integers), and when every member continues its chain, which is the rule in a game
+    /// that opted in, the members go on as they are: no per-member work beside the chains.
+    mutating func partition<Peer>(_ members: [UInt64: Peer], to seq: Int, patch: (header: StatePatch.Header, frame: Frame)?)
+        -> (patched: [UInt64: Peer], whole: [UInt64: Peer]) {
+        guard chains.count + plain.count == members.count else {
+            // Not expected (every member is admitted and removed here): decide member by member.
+            var patched: [UInt64: Peer] = [:], whole: [UInt64: Peer] = [:]
+            for (id, peer) in members {
+                if route(id, to: seq, patch: patch) != nil { patched[id] = peer } else { whole[id] = peer }
+            }
+            return (patched, whole)
+        }
+        let base = patch?.header.base
+        var behind: [UInt64] = []
+        // An index does not hold the storage (`indices` would, and each write would copy it).
+        var index = chains.startIndex
+        while index != chains.endIndex {
+            if chains.values[index] != base { behind.append(chains.keys[index]) }
+            chains.values[index] = seq
+            chains.formIndex(after: &index)
+        }
+        guard !behind.isEmpty || !plain.isEmpty else { return (members, [:]) }
+        var patched = members, whole: [UInt64: Peer] = [:]
+        for id in behind { whole[id] = patched.removeValue(forKey: id) }
+        for id in plain { whole[id] = patched.removeValue(forKey: id) }
+        return (patched, whole)
     }
 
     /// Members whose chain is followed.

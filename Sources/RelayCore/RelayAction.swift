@@ -14,7 +14,7 @@ public enum RelayAction<Peer: RelayPeer, Frame: Sendable>: Sendable {
     case broadcast(Members, Frame, game: GameID, conflated: Bool)
     /// A state's patch to the members whose chain it continues (`PatchRoutes`); `whole` is the
     /// state it makes, sent instead where the patch would replace a queued frame.
-    case broadcastPatch([Peer], patch: Frame, whole: Frame, game: GameID)
+    case broadcastPatch(Members, patch: Frame, whole: Frame, game: GameID)
     /// The lobby list to every lobby watcher (encoded once; a newer list replaces a queued one).
     case pushLobby(LobbyList, to: [Peer])
     /// A command envelope on `monopoly:{GAME}:cmd`.

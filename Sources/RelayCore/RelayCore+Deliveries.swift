@@ -68,18 +68,9 @@ extension RelayCore {
         }
         // Members that take patches get this state's patch where their chain allows, the others it whole.
         let patch = rooms[game]!.patches.take(for: seq)
-        var whole: [UInt64: Peer] = [:], patched: [Peer] = []
-        var patchFrame: Frame?
-        for (id, peer) in members {
-            if let frame = rooms[game]!.patches.route(id, to: seq, patch: patch) {
-                patched.append(peer)
-                patchFrame = frame
-            } else {
-                whole[id] = peer
-            }
-        }
+        let (patched, whole) = rooms[game]!.patches.partition(members, to: seq, patch: patch)
         if !whole.isEmpty { out.append(.broadcast(whole.values, arrival.frame, game: game, conflated: true)) }
-        if let patchFrame { out.append(.broadcastPatch(patched, patch: patchFrame, whole: arrival.frame, game: game)) }
+        if let patch, !patched.isEmpty { out.append(.broadcastPatch(patched.values, patch: patch.frame, whole: arrival.frame, game: game)) }
     }
 
     mutating func read(_ stored: StoredState<Frame>, of game: GameID, for reader: StoredStateReader, _ out: inout [Action]) {

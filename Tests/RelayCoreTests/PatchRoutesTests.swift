@@ -29,4 +29,26 @@ import Testing
         routes.remove(current)
         #expect(routes.count == 2)
     }
+
+    /// The fan-out routes all members at once: the same answers as one by one, chains moved alike,
+    /// whether every member continues its chain or not, and for a member that was never admitted.
+    @Test(arguments: [[1, 2, 3, 4], [2, 3], [2], [2, 9]] as [[UInt64]])
+    func routingAllMembersAtOnceAgreesWithRoutingEachOne(ids: [UInt64]) {
+        var all = PatchRoutes<String>()
+        var each = PatchRoutes<String>()
+        let admitted: [(UInt64, Int?, Bool)] = [(1, 7, false), (2, 7, true), (3, 5, true), (4, nil, true)]
+        for (id, seq, patches) in admitted where ids.contains(id) {
+            all.admit(id, at: seq, takesPatches: patches)
+            each.admit(id, at: seq, takesPatches: patches)
+        }
+        let members = Dictionary(uniqueKeysWithValues: ids.map { ($0, "member \($0)") })
+        for (seq, base) in [(8, 7), (9, 8), (10, nil), (11, 10), (12, 11)] as [(Int, Int?)] {
+            let patch = base.map { (header: StatePatch.Header(seq: seq, base: $0), frame: "patch \(seq)") }
+            let (patched, whole) = all.partition(members, to: seq, patch: patch)
+            let expected = Set(ids.filter { each.route($0, to: seq, patch: patch) != nil })
+            #expect(Set(patched.keys) == expected, "state \(seq)")
+            #expect(Set(whole.keys) == Set(ids).subtracting(expected), "state \(seq)")
+            #expect(patched.allSatisfy { members[$0.key] == $0.value } && whole.allSatisfy { members[$0.key] == $0.value })
+        }
+    }
 }
