@@ -6,16 +6,27 @@ import RelayProtocol
 /// `monopoly up`: the whole stack on one machine, for a newcomer's first run and for demos.
 struct Up: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start redis-server, one authority and gateways on consecutive ports; Ctrl-C or SIGTERM stops everything (exit 0)."
+        abstract: "Start redis-server, authorities and gateways on consecutive ports; Ctrl-C or SIGTERM stops everything (exit 0)."
     )
 
     @Option(help: "Port of the first gateway; the others follow.") var port = 8080
     @Option(help: "How many gateways to start.") var gateways = 2
+    @Option(help: "How many authorities to start (1 to 16): authority-1 takes the lease, the others stand by.") var authorities = 1
     @Option(help: "Port for the stack's own redis-server (ephemeral data).") var redisPort = 6390
     @Option(help: "Test only: a file of die values consumed in order by `roll`.") var diceScript: String?
     @Option(help: "Test only: the authority's RNG seed.") var seed: UInt64?
     @Option(help: "Test only: `unshuffled` keeps the printed card order.") var cards: String?
     @Flag(help: "Also serve /echo on every gateway.") var echo = false
+
+    func validate() throws {
+        guard (1...64).contains(gateways) else { throw ValidationError("--gateways must be 1 to 64") }
+        guard (1...16).contains(authorities) else { throw ValidationError("--authorities must be 1 to 16") }
+        // The gateways take consecutive ports from --port.
+        guard (1...65_535 - (gateways - 1)).contains(port) else {
+            throw ValidationError("--port must leave room for \(gateways) consecutive ports below 65536")
+        }
+        guard (1...65_535).contains(redisPort) else { throw ValidationError("--redis-port must be 1 to 65535") }
+    }
 
     func run() throws {
         guard let redisServer = findOnPath("redis-server") else {
@@ -75,11 +86,13 @@ struct Up: ParsableCommand {
             return "redis://\(user.rawValue):\(password)@127.0.0.1:\(redisPort)"
         }
 
-        var authorityArguments = ["authority", "--redis", redisURL(.authority), "--id", "authority-1"]
-        if let diceScript { authorityArguments += ["--dice-script", diceScript] }
-        if let seed { authorityArguments += ["--seed", "\(seed)"] }
-        if let cards { authorityArguments += ["--cards", cards] }
-        try stack.start(name: "authority", executable: me, arguments: authorityArguments)
+        for index in 1...authorities {
+            var authorityArguments = ["authority", "--redis", redisURL(.authority), "--id", "authority-\(index)"]
+            if let diceScript { authorityArguments += ["--dice-script", diceScript] }
+            if let seed { authorityArguments += ["--seed", "\(seed)"] }
+            if let cards { authorityArguments += ["--cards", cards] }
+            try stack.start(name: "authority authority-\(index)", executable: me, arguments: authorityArguments)
+        }
 
         for index in 0..<gateways {
             var arguments = ["gateway", "--port", "\(port + index)", "--redis", redisURL(.gateway), "--id", "gw\(index + 1)"]
@@ -92,6 +105,7 @@ struct Up: ParsableCommand {
 
         print("MonopolyRelay is up:")
         for index in 0..<gateways { print("  gateway gw\(index + 1): http://127.0.0.1:\(port + index)/") }
+        print("  authorities:    authority-1\(authorities > 1 ? "..authority-\(authorities) (one holds the lease, the others stand by)" : "")")
         print("  redis:          127.0.0.1:\(redisPort), users gateway, authority, operator (watch it read-only:")
         print("                  REDISCLI_AUTH=\(passwords[.operator]!) redis-cli --user operator -p \(redisPort) PSUBSCRIBE 'monopoly:*')")
         print("Ctrl-C (or SIGTERM) stops everything.")

@@ -96,3 +96,65 @@ def test_up_stops_cleanly_on_sigterm_and_ctrl_c(how):
     for p in (port, redis_port):
         with pytest.raises(TimeoutError):
             wait_for_port(p, timeout=0.3)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    # Before, --gateways=-1 trapped (an empty range) after redis-server and the authority had
+    # started, leaving both running.
+    (["--gateways=-1"], "--gateways must be 1 to 64"),
+    (["--gateways", "65"], "--gateways must be 1 to 64"),
+    (["--authorities", "0"], "--authorities must be 1 to 16"),
+    (["--authorities", "17"], "--authorities must be 1 to 16"),
+    (["--port", "65535", "--gateways", "2"], "--port must leave room for 2 consecutive ports"),
+    (["--redis-port", "70000"], "--redis-port must be 1 to 65535"),
+])
+def test_up_refuses_counts_and_ports_out_of_range_before_starting_anything(arguments, message):
+    redis_port = free_port()
+    command = [monopoly_binary(), "up", *arguments]
+    if "--redis-port" not in arguments:
+        command += ["--redis-port", str(redis_port)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 64 and message in result.stderr, result
+    with pytest.raises(TimeoutError):
+        wait_for_port(redis_port, timeout=0.3)
+
+
+def children(pid):
+    """The command lines of a process's children."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1] == str(pid):
+                found.append(open(f"/proc/{entry}/cmdline").read().split("\0"))
+        except OSError:
+            pass
+    return found
+
+
+def test_up_starts_as_many_authorities_as_asked_one_holds_the_lease():
+    port = free_port()
+    redis_port = free_port()
+    operator_password = "operator-" + str(redis_port)
+    proc = subprocess.Popen([monopoly_binary(), "up", "--port", str(port), "--redis-port", str(redis_port), "--gateways", "1",
+                             "--authorities", "3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            env={**os.environ, "REDIS_OPERATOR_PASSWORD": operator_password})
+    try:
+        for p in (port, redis_port):
+            wait_for_port(p, timeout=30)
+        ids = sorted(argv[argv.index("--id") + 1] for argv in children(proc.pid) if "authority" in argv[1:2])
+        assert ids == ["authority-1", "authority-2", "authority-3"], children(proc.pid)
+        deadline = time.time() + 15
+        lease = ""
+        while not lease and time.time() < deadline:
+            lease = subprocess.run(["redis-cli", "--no-auth-warning", "--user", "operator", "-p", str(redis_port),
+                                    "GET", "monopoly:authority:lease"], capture_output=True, text=True,
+                                   env={**os.environ, "REDISCLI_AUTH": operator_password}).stdout.strip()
+            time.sleep(0.1)
+        assert lease in ids
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert "authority-1..authority-3" in output
+    assert output.count("authority stopped") == 3, output
