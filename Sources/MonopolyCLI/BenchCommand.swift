@@ -16,6 +16,7 @@ struct Bench: AsyncParsableCommand {
             BenchConnections.self,
             BenchFanout.self,
             BenchGames.self,
+            BenchChaos.self,
         ]
     )
 }
