@@ -230,7 +230,11 @@ public final class RedisClient: Sendable {
     /// runtime errors as `.error` values). Throws `.server("EXECABORT ...")` if a command was
     /// rejected while queuing and ``RedisError/transactionAborted`` if a WATCHed key changed.
     public func transaction(_ commands: [[RedisArgument]]) async throws -> [RESPValue] {
-        let replies = try await connection.sendBatch([["MULTI"]] + commands + [["EXEC"]]).get()
+        try await Self.transactionResults(connection.sendBatch([["MULTI"]] + commands + [["EXEC"]]).get())
+    }
+
+    /// EXEC's results from the replies to MULTI, the queued commands and EXEC (shared with the cluster client).
+    static func transactionResults(_ replies: [RESPValue]) throws -> [RESPValue] {
         if case .error(let message) = replies.first { throw RedisError.server(message) }
         switch replies.last {
         case .array(let results)?: return results
