@@ -27,6 +27,12 @@ struct BenchChaos: ParsableCommand {
     @Option(help: "Spectators per game.")
     var spectators = 2
 
+    @Option(help: "The twin's gateways (each a fault target).")
+    var gateways = 3
+
+    @Option(help: "The twin's authorities (one holds the lease, the others stand by; each a fault target).")
+    var authorities = 2
+
     @Option(help: "Mean seconds between faults: each is due 0.5 to 1.5 times this after the previous one (a restart that waits out a dead gateway's heartbeat delays the next).")
     var faultInterval: Double = 5
 
@@ -47,6 +53,8 @@ struct BenchChaos: ParsableCommand {
         guard (1...200).contains(games) else { throw ValidationError("--games must be 1...200") }
         guard (2...7).contains(players) else { throw ValidationError("--players must be 2...7") }
         guard (0...50).contains(spectators) else { throw ValidationError("--spectators must be 0...50") }
+        guard (1...64).contains(gateways) else { throw ValidationError("--gateways must be 1...64") }
+        guard (1...16).contains(authorities) else { throw ValidationError("--authorities must be 1...16") }
         guard (0.5...3600).contains(faultInterval) else { throw ValidationError("--fault-interval must be 0.5...3600") }
         guard (10...3600).contains(turnSeconds) else { throw ValidationError("--turn-seconds must be 10...3600") }
         guard (1...10_000).contains(turnLimit) else { throw ValidationError("--turn-limit must be 1...10000") }
@@ -67,7 +75,7 @@ struct BenchChaos: ParsableCommand {
         let python = "python3"
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var arguments = [python, script, "--binary", me, "--duration", "\(duration)", "--games", "\(games)",
-                         "--players", "\(players)", "--spectators", "\(spectators)", "--fault-interval", "\(faultInterval)",
+                         "--players", "\(players)", "--spectators", "\(spectators)", "--gateways", "\(gateways)", "--authorities", "\(authorities)", "--fault-interval", "\(faultInterval)",
                          "--turn-seconds", "\(turnSeconds)", "--turn-limit", "\(turnLimit)"]
         if let seed { arguments += ["--seed", "\(seed)"] }
         if keep { arguments.append("--keep") }

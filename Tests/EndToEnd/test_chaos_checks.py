@@ -7,8 +7,8 @@ import pytest
 from stack import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts" / "chaos"))
-from checks import (Ack, check_streams, conflicting_states, lost_acknowledged, memory_growth, money_leaks,  # noqa: E402
-                    percentile, stuck_games, unconverged)
+from checks import (Ack, Refusal, applied_but_refused, check_streams, conflicting_states, lost_acknowledged,  # noqa: E402
+                    memory_growth, money_leaks, percentile, stuck_games, unconverged)
 
 LOG = {"G1": {5: {"seq": 5, "by": "p1", "msg": {"type": "roll"}}, 6: {"seq": 6, "by": "p2", "msg": {"type": "buy"}}}}
 
@@ -92,3 +92,21 @@ def test_memory_that_keeps_growing_in_one_process_is_reported():
 @pytest.mark.parametrize("values, p, expected", [([], 50, None), ([3.0], 99, 3.0), ([1, 2, 3, 4], 50, 2), ([1, 2, 3, 4], 99, 4)])
 def test_percentiles_are_nearest_rank(values, p, expected):
     assert percentile(values, p) == expected
+
+
+APPLIED = {"G1": {7: {"seq": 7, "by": "p1", "id": "gw1.ab12-9", "at": 105.0, "msg": {"type": "end_turn"}},
+                  8: {"seq": 8, "by": "p1", "id": None, "at": 106.0, "msg": {"type": "end_turn"}}}}
+
+
+@pytest.mark.parametrize("refusal, acks, found", [
+    # Sent at 100, resent until 110 and refused: the log shows it applied at 105 (a gateway's envelope).
+    (Refusal("G1", "p1", "end_turn", "a-3", "not_your_turn", 100, 110), [],
+     ["game G1: p1's end_turn (id a-3) was applied at seq 7, yet its resend was answered not_your_turn"]),
+    # The seq 7 entry was another command of ours, acknowledged: not this one.
+    (Refusal("G1", "p1", "end_turn", "a-3", "not_your_turn", 100, 110), [Ack("G1", "p1", "end_turn", "a-2", 7)], []),
+    # Applied before the command was sent, or by the authority itself (the turn clock ran out): refused rightly.
+    (Refusal("G1", "p1", "end_turn", "a-3", "not_your_turn", 105.5, 110), [], []),
+    (Refusal("G1", "p2", "end_turn", "b-3", "not_your_turn", 100, 110), [], []),
+])
+def test_a_resend_refused_although_the_first_send_was_applied_is_reported(refusal, acks, found):
+    assert applied_but_refused([refusal], acks, APPLIED) == found

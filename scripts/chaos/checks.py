@@ -194,3 +194,35 @@ def render_table(rows):
         mark = "" if verdict is None else ("ok" if verdict else "**FAIL**")
         lines.append(f"| {name} | {value} | {mark} |")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A command refused on a resend (after authority_unavailable, a timeout or a lost
+    connection): `first` and `last` are the wall-clock times of its first send and of the refusal."""
+    game: str
+    player: str
+    type: str
+    id: str
+    code: str
+    first: float
+    last: float
+
+
+def applied_but_refused(refusals, acks, logs):
+    """Resent commands that the log shows applied (an entry of a gateway's envelope by the same
+    seat, of the same type, between the first send and the refusal, at a seq no ack of that seat
+    names) and yet were refused: the authority did not answer the resend as it answered the first
+    send (the per-seat dedupe missed it), so the client believes it was not applied."""
+    acked = {(ack.game, ack.player, ack.seq) for ack in acks}
+    found = []
+    for refusal in refusals:
+        for seq, entry in sorted(logs.get(refusal.game, {}).items()):
+            if (entry.get("by") == refusal.player and entry.get("id") is not None
+                    and (entry.get("msg") or {}).get("type") == refusal.type
+                    and refusal.first <= entry.get("at", -1) <= refusal.last
+                    and (refusal.game, refusal.player, seq) not in acked):
+                found.append(f"game {refusal.game}: {refusal.player}'s {refusal.type} (id {refusal.id}) was applied "
+                             f"at seq {seq}, yet its resend was answered {refusal.code}")
+                break
+    return found

@@ -70,7 +70,6 @@ FAULT_KINDS = [  # (kind, targets, weight)
     ("kill -9 redis", "redis", 1), ("SIGTERM redis", "redis", 1),
     ("SIGSTOP authority", "authority", 1), ("SIGSTOP gateway", "gateway", 1), ("SIGSTOP redis", "redis", 1),
 ]
-TARGETS = {"authority": twin_module.AUTHORITIES, "gateway": twin_module.GATEWAYS, "redis": ("redis",)}
 
 
 def now():
@@ -104,6 +103,7 @@ class Run:
         self.setup_failures = collections.Counter()
         self.table_errors = []
         self.rejected_on_resend = []
+        self.refusals = []            # checks.Refusal: refused on a resend
 
     def t(self):
         return now() - self.started
@@ -283,6 +283,7 @@ class ChaosClient:
         """Sends a command until it is answered, resending it with the same id after a lost
         connection, a timeout or authority_unavailable (the authority applies it at most once)."""
         message = {**message, "id": self.next_id()}
+        first_sent = time.time()
         self.run.sent += 1
         self.run.in_flight += 1
         give_up = now() + RESEND_FOR
@@ -309,6 +310,8 @@ class ChaosClient:
                         self.run.rejected_on_resend.append(
                             f"{self.name} ({self.player}, game {self.game}) {message['type']} {message['id']}: "
                             f"{code} on send {attempts}")
+                        self.run.refusals.append(checks.Refusal(self.game, self.player, message["type"], message["id"],
+                                                                code, first_sent, time.time()))
                     return answer
                 if now() > give_up or self.run.stop_all:
                     self.run.unanswered.append(f"{self.name} {message['type']} {message['id']}: last answer {code}")
@@ -369,7 +372,12 @@ class ChaosClient:
             await asyncio.sleep(0.05 + self.rng.random() * 0.25)  # a person's reaction, roughly
             before = self.held
             answer = await self.command(command)
-            if answer is not None and answer.get("type") == "error" and self.held is before:
+            if answer is not None and answer.get("type") == "ack" and answer.get("seq") is not None:
+                # The next decision is taken on the state this command made (the ack may come first).
+                give_up = now() + 5
+                while (self.held or {}).get("seq", -1) < answer["seq"] and self.ready and now() < give_up:
+                    await self.wait_change(0.5)
+            elif answer is not None and answer.get("type") == "error" and self.held is before:
                 await self.wait_change(1.0)
 
     async def watch(self):
@@ -581,8 +589,9 @@ class Supervisor:
         return {name: (proc.pid, rss_mib(proc.pid)) for name, (proc, _) in self.twin.procs.items()}
 
 
-def schedule(seed, duration, interval):
-    """The faults of a run, from its seed alone: (at seconds, kind, target, pause seconds)."""
+def schedule(seed, duration, interval, targets):
+    """The faults of a run, from its seed alone (and the twin's size): (at seconds, kind, target,
+    pause seconds). `targets`: "authority", "gateway", "redis" -> process names."""
     rng = random.Random(seed)
     kinds = [k for k, _, _ in FAULT_KINDS]
     weights = [w for _, _, w in FAULT_KINDS]
@@ -590,7 +599,7 @@ def schedule(seed, duration, interval):
     while True:
         at += interval * (0.5 + rng.random())
         kind = rng.choices(kinds, weights)[0]
-        target = rng.choice(TARGETS[dict((k, t) for k, t, _ in FAULT_KINDS)[kind]])
+        target = rng.choice(targets[dict((k, t) for k, t, _ in FAULT_KINDS)[kind]])
         pause = round(1 + rng.random() * 3, 2)
         if at >= duration:
             return faults
@@ -636,6 +645,8 @@ def main():
     parser.add_argument("--games", type=int, default=4, help="games played at once (default 4)")
     parser.add_argument("--players", type=int, default=3, help="players (WebSocket clients) per game (default 3)")
     parser.add_argument("--spectators", type=int, default=2, help="spectators per game (default 2)")
+    parser.add_argument("--gateways", type=int, default=3, help="the twin's gateways (default 3)")
+    parser.add_argument("--authorities", type=int, default=2, help="the twin's authorities, one active (default 2)")
     parser.add_argument("--fault-interval", type=float, default=5, help="mean seconds between faults (default 5)")
     parser.add_argument("--turn-seconds", type=int, default=10, help="the games' turn clock (default 10)")
     parser.add_argument("--turn-limit", type=int, default=40, help="turns per game, then a new game (default 40)")
@@ -644,13 +655,16 @@ def main():
     args = parser.parse_args()
     for name, value, low, high in (("--duration", args.duration, 1, 86400), ("--games", args.games, 1, 200),
                                    ("--players", args.players, 2, 7), ("--spectators", args.spectators, 0, 50),
+                                   ("--gateways", args.gateways, 1, twin_module.MAX_GATEWAYS),
+                                   ("--authorities", args.authorities, 1, twin_module.MAX_AUTHORITIES),
                                    ("--fault-interval", args.fault_interval, 0.5, 3600),
                                    ("--turn-seconds", args.turn_seconds, 10, 3600), ("--turn-limit", args.turn_limit, 1, 10000)):
         if not low <= value <= high:
             parser.error(f"{name} must be {low} to {high}")
     seed = args.seed if args.seed is not None else random.randrange(1, 2 ** 31)
-    print(f"monopoly bench chaos --duration {args.duration:g} --seed {seed} --games {args.games} "
-          f"--fault-interval {args.fault_interval:g}  (the same seed injects the same faults)", flush=True)
+    print(f"monopoly bench chaos --duration {args.duration:g} --seed {seed} --games {args.games} --gateways {args.gateways} "
+          f"--authorities {args.authorities} --fault-interval {args.fault_interval:g}  (the same seed injects the same faults)",
+          flush=True)
 
     run = Run(args)
     directory = tempfile.mkdtemp(prefix="monopoly-chaos-")
@@ -658,7 +672,7 @@ def main():
     os.environ.update({"GATEWAY_TIMEOUT": str(GATEWAY_TIMEOUT), "MAX_GAMES_PER_CLIENT": "100000",
                        "CREATE_RATE_PER_MINUTE": "100000"})
     twin_args = argparse.Namespace(
-        port=0, binary=args.binary, dir=directory, keep=True, redis_port=0, lease_ms=3000, max_connections=10000,
+        port=0, binary=args.binary, dir=directory, gateways=args.gateways, authorities=args.authorities, keep=True, redis_port=0, lease_ms=3000, max_connections=10000,
         rate_limit=50, drain_timeout=2, log_level="info", authority_arg=["--bot-delay-ms=200"], gateway_arg=[],
         lb_conn_rate=100000, lb_conn_per_client=100000, tls=False, tls_cert=None)
     stop_requested = []
@@ -683,7 +697,8 @@ def main():
         clients.start()
         warmup = min(30.0, args.duration / 4)
         memory_warm = None
-        plan = schedule(seed, args.duration, args.fault_interval)
+        plan = schedule(seed, args.duration, args.fault_interval,
+                        {"authority": twin.authorities, "gateway": twin.gateways, "redis": ["redis"]})
         for at, kind, target, pause in [*plan, (args.duration, None, None, None)]:
             while run.t() < at:
                 if memory_warm is None and run.t() >= warmup:
@@ -755,6 +770,7 @@ def final_checks(run, twin, clients, memory_warm, memory_end, end):
               for name, (pid, rss) in memory_end.items()}
     return {
         "lost": checks.lost_acknowledged(list(run.acks), logs),
+        "refused": checks.applied_but_refused(list(run.refusals), list(run.acks), logs),
         "streams": streams,
         "conflicts": list(run.conflicts),
         "unconverged": checks.unconverged(final, lasts),
@@ -782,6 +798,7 @@ def print_report(run, results, seed):
             ("games", f"{len(run.games)} ({sum(1 for p in run.progress.values() if p and p[-1][1] == 'finished')} finished)", None),
             ("commands sent / acknowledged / resent", f"{run.sent} / {len(run.acks)} / {run.resent}", None),
             ("acknowledged commands lost (not in the game's log)", str(len(results["lost"])), not results["lost"]),
+            ("resent commands applied but answered as refused", str(len(results["refused"])), not results["refused"]),
             ("commands never answered (resent for 20 s)", str(len(run.unanswered)), None),
             ("commands rejected by the rules", str(sum(run.rejected.values())), None),
             ("states checked / divergent", f"{results['states_checked']} / {len(divergent)}", not divergent),
@@ -804,7 +821,7 @@ def print_report(run, results, seed):
         print(f"rejected on a resend: {line}")
     if run.setup_failures:
         print("set-up refused: " + ", ".join(f"{code} {n}" for code, n in run.setup_failures.most_common()))
-    for title, findings in (("LOST", results["lost"]), ("DIVERGENT", divergent), ("MONEY", results["leaks"]),
+    for title, findings in (("LOST", results["lost"]), ("REFUSED", results["refused"]), ("DIVERGENT", divergent), ("MONEY", results["leaks"]),
                             ("STUCK", results["stuck"]), ("MEMORY", results["memory"]), ("UNANSWERED", run.unanswered),
                             ("NOT RECOVERED", [f"{f['kind']} ({f['target']}) at {f['t']:.1f} s" for f in unrecovered])):
         for finding in findings[:20]:
@@ -813,7 +830,7 @@ def print_report(run, results, seed):
             print(f"{title}: ... {len(findings) - 20} more")
     for error in run.table_errors:
         print(f"CLIENT ERROR: {error}")
-    failed = bool(results["lost"] or divergent or results["leaks"] or results["stuck"] or results["memory"] or unrecovered
+    failed = bool(results["lost"] or results["refused"] or divergent or results["leaks"] or results["stuck"] or results["memory"] or unrecovered
                   or run.table_errors)
     print("chaos: FAILED" if failed else "chaos: every check passed", flush=True)
     return failed
