@@ -8,23 +8,27 @@ import RelayProtocol
 ///
 /// The authority publishes a state's patch on the state channel just before the state, so the
 /// core holds it until the state arrives and decides per member then.
-struct PatchRoutes<Frame: Sendable>: Sendable {
+struct PatchRoutes<Peer: Sendable, Frame: Sendable>: Sendable {
     /// Members that take patches: the seq of the last state each was sent, whole or patched.
     private var chains: [UInt64: Int] = [:]
-    /// The other members (they get every state whole).
-    private var plain: Set<UInt64> = []
+    /// The same members with their handles, and the other members (they get every state whole):
+    /// together the game's members, split so that the fan-out hands either table on as it is.
+    private var takers: [UInt64: Peer] = [:]
+    private var plain: [UInt64: Peer] = [:]
     /// The patch published for the state about to arrive.
     private var pending: (header: StatePatch.Header, frame: Frame)?
 
     /// A member entering the game, just sent the state `seq` (nil: none yet).
-    mutating func admit(_ id: UInt64, at seq: Int?, takesPatches: Bool) {
+    mutating func admit(_ id: UInt64, _ peer: Peer, at seq: Int?, takesPatches: Bool) {
         chains[id] = takesPatches ? (seq ?? 0) : nil
-        if takesPatches { plain.remove(id) } else { plain.insert(id) }
+        takers[id] = takesPatches ? peer : nil
+        plain[id] = takesPatches ? nil : peer
     }
 
     mutating func remove(_ id: UInt64) {
         chains[id] = nil
-        plain.remove(id)
+        takers[id] = nil
+        plain[id] = nil
     }
 
     mutating func hold(_ header: StatePatch.Header, frame: Frame) { pending = (header, frame) }
@@ -49,11 +53,11 @@ struct PatchRoutes<Frame: Sendable>: Sendable {
     /// `route` for every member of a game at once (`members`: all of them, as admitted): those that
     /// get the patch and those that get the state whole. The chains are walked, not the members'
     /// handles (generic code in this module, several times slower per member than the chains'
-    /// plain integers), and when every member continues its chain, which is the rule in a game
-    /// that opted in, the members go on as they are: no per-member work beside the chains.
-    mutating func partition<Peer>(_ members: [UInt64: Peer], to seq: Int, patch: (header: StatePatch.Header, frame: Frame)?)
+    /// plain integers), and when every taker continues its chain, which is the rule, both tables
+    /// go on as they are: no per-member work beside the chains.
+    mutating func partition(_ members: [UInt64: Peer], to seq: Int, patch: (header: StatePatch.Header, frame: Frame)?)
         -> (patched: [UInt64: Peer], whole: [UInt64: Peer]) {
-        guard chains.count + plain.count == members.count else {
+        guard takers.count + plain.count == members.count else {
             // Not expected (every member is admitted and removed here): decide member by member.
             var patched: [UInt64: Peer] = [:], whole: [UInt64: Peer] = [:]
             for (id, peer) in members {
@@ -70,10 +74,9 @@ struct PatchRoutes<Frame: Sendable>: Sendable {
             chains.values[index] = seq
             chains.formIndex(after: &index)
         }
-        guard !behind.isEmpty || !plain.isEmpty else { return (members, [:]) }
-        var patched = members, whole: [UInt64: Peer] = [:]
+        guard !behind.isEmpty else { return (takers, plain) }
+        var patched = takers, whole = plain
         for id in behind { whole[id] = patched.removeValue(forKey: id) }
-        for id in plain { whole[id] = patched.removeValue(forKey: id) }
         return (patched, whole)
     }
 

@@ -29,7 +29,7 @@ extension RelayCore {
                 out.append(.send(peer, .welcome(game: reply.game, player: reply.player, token: waiting.token, re: waiting.re)))
                 let last = rooms[reply.game]?.last
                 if let last { out.append(.send(peer, .state(last.frame))) }
-                rooms[reply.game]?.patches.admit(connection, at: last?.seq, takesPatches: session?.patches ?? false)
+                rooms[reply.game]?.patches.admit(connection, peer, at: last?.seq, takesPatches: session?.patches ?? false)
             case .ack:
                 out.append(.send(peer, .ack(game: reply.game, seq: reply.seq, re: waiting.re)))
                 if waiting.type == MessageType.leave.rawValue { leave(reply.game, connection, &out) }
@@ -107,7 +107,7 @@ extension RelayCore {
             return fail(ErrorCode.unknownGame, "there is no game \(game)")
         }
         rooms[game]?.members[connection] = session.peer
-        rooms[game]?.patches.admit(connection, at: last.seq, takesPatches: session.patches)
+        rooms[game]?.patches.admit(connection, session.peer, at: last.seq, takesPatches: session.patches)
         sessions[connection]?.game = game
         sessions[connection]?.spectating = true
         lobbyWatchers.remove(connection)

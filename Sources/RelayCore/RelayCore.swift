@@ -67,7 +67,7 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
         /// The newest state seen, for anyone who enters the game.
         var last: (seq: Int, frame: Frame)?
         /// The chains of the members that take patches.
-        var patches = PatchRoutes<Frame>()
+        var patches = PatchRoutes<Peer, Frame>()
     }
 
     struct LobbyRequester: Sendable {

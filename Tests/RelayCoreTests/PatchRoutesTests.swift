@@ -5,13 +5,13 @@ import Testing
 /// Who gets a state's patch and who gets the state whole (README, "State patches").
 @Suite struct PatchRoutesTests {
     @Test func membersGetThePatchOnlyWhenTheirLastStateIsItsBase() {
-        var routes = PatchRoutes<String>()
+        var routes = PatchRoutes<String, String>()
         let patch = (header: StatePatch.Header(seq: 8, base: 7), frame: "patch 8")
         let plain = 1 as UInt64, current = 2 as UInt64, behind = 3 as UInt64, fresh = 4 as UInt64
-        routes.admit(plain, at: 7, takesPatches: false)
-        routes.admit(current, at: 7, takesPatches: true)
-        routes.admit(behind, at: 5, takesPatches: true)  // missed 6 and 7
-        routes.admit(fresh, at: nil, takesPatches: true)  // entered before any state
+        routes.admit(plain, "plain", at: 7, takesPatches: false)
+        routes.admit(current, "current", at: 7, takesPatches: true)
+        routes.admit(behind, "behind", at: 5, takesPatches: true)  // missed 6 and 7
+        routes.admit(fresh, "fresh", at: nil, takesPatches: true)  // entered before any state
         routes.hold(patch.header, frame: patch.frame)
         #expect(routes.take(for: 9) == nil)  // the patch of another state is never used ...
         routes.hold(patch.header, frame: patch.frame)
@@ -34,12 +34,12 @@ import Testing
     /// whether every member continues its chain or not, and for a member that was never admitted.
     @Test(arguments: [[1, 2, 3, 4], [2, 3], [2], [2, 9]] as [[UInt64]])
     func routingAllMembersAtOnceAgreesWithRoutingEachOne(ids: [UInt64]) {
-        var all = PatchRoutes<String>()
-        var each = PatchRoutes<String>()
+        var all = PatchRoutes<String, String>()
+        var each = PatchRoutes<String, String>()
         let admitted: [(UInt64, Int?, Bool)] = [(1, 7, false), (2, 7, true), (3, 5, true), (4, nil, true)]
         for (id, seq, patches) in admitted where ids.contains(id) {
-            all.admit(id, at: seq, takesPatches: patches)
-            each.admit(id, at: seq, takesPatches: patches)
+            all.admit(id, "member \(id)", at: seq, takesPatches: patches)
+            each.admit(id, "member \(id)", at: seq, takesPatches: patches)
         }
         let members = Dictionary(uniqueKeysWithValues: ids.map { ($0, "member \($0)") })
         for (seq, base) in [(8, 7), (9, 8), (10, nil), (11, 10), (12, 11)] as [(Int, Int?)] {

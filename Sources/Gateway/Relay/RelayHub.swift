@@ -146,6 +146,8 @@ public final class RelayHub: Sendable {
         case .broadcastPatch(let members, let patch, let whole, let game):
             // A patch that would replace a queued state goes out as the whole state it makes.
             let key = ConflationKey("state:\(game.rawValue)")
+            // Made optional once, not once per member (a copy of the frame each time).
+            let whole: PreEncodedFrame? = whole
             for connection in members { connection.send(patch, conflationKey: key, whole: whole) }
         case .pushLobby(let list, let watchers):
             let frame = PreEncodedFrame(text: list.message())
