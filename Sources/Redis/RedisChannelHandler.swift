@@ -70,7 +70,7 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     var closeReason: RedisError?
     private(set) var lastReadTime = NIODeadline.now()
 
-    /// Pub/sub pushes (`message` / `pmessage` arrays) in subscriber mode.
+    /// Pub/sub pushes (`message` / `pmessage` / `smessage` / `sunsubscribe` arrays) in subscriber mode.
     var onPush: ((RESPValue) -> Void)?
     /// A protocol error (malformed / oversized reply). The handler closes the channel itself.
     var onProtocolError: ((RedisError) -> Void)?
@@ -183,7 +183,11 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private static let message = Array("message".utf8)
     private static let pmessage = Array("pmessage".utf8)
-    private static func isPush(_ kind: [UInt8]) -> Bool { kind == message || kind == pmessage }
+    private static let smessage = Array("smessage".utf8)
+    /// A sharded channel's unsubscription is always a push: the server sends it on its own when the
+    /// channel's slot moves away, so it cannot be matched to a command (ours wait on a PING instead).
+    private static let sunsubscribe = Array("sunsubscribe".utf8)
+    private static func isPush(_ kind: [UInt8]) -> Bool { kind == message || kind == pmessage || kind == smessage || kind == sunsubscribe }
 
     func channelInactive(context: ChannelHandlerContext) {
         failAll(closeReason ?? .connectionClosed(reason: "connection lost (EOF or reset by peer)"))

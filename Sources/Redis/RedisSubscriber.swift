@@ -113,10 +113,10 @@ public final class RedisSubscriber: Sendable {
         subscriptions.continuation.finish()
     }
 
-    private static func parse(_ value: RESPValue) -> RedisPubSubMessage? {
-        guard case .array(let parts) = value else { return nil }
+    static func parse(_ value: RESPValue) -> RedisPubSubMessage? {
+        guard case .array(let parts) = value, parts.first?.string != "sunsubscribe" else { return nil }
         switch parts.count {
-        case 3:  // message, channel, payload
+        case 3:  // message (or smessage), channel, payload
             guard case .bulkString(let payload) = parts[2], let channel = parts[1].string else { return nil }
             return RedisPubSubMessage(channel: channel, payload: payload)
         case 4:  // pmessage, pattern, channel, payload
