@@ -7,6 +7,7 @@ public struct AuthorityMetrics: Sendable {
     private let commitFailures = Counter(label: "monopoly_authority_commit_failures_total")
     private let timeouts = Counter(label: "monopoly_authority_turn_timeouts_total")
     private let lease = Gauge(label: "monopoly_authority_lease_held")
+    private let shards = Gauge(label: "monopoly_authority_shards_held")
     private let games = Gauge(label: "monopoly_authority_games_loaded")
     private let quarantinedCount = Gauge(label: "monopoly_authority_games_quarantined")
     /// Quarantined games this process knows of, and the command each died on (the gauge's label).
@@ -22,7 +23,11 @@ public struct AuthorityMetrics: Sendable {
 
     func commitFailed() { commitFailures.increment() }
     func turnTimedOut() { timeouts.increment() }
-    func leaseHeld(_ held: Bool) { lease.record(held ? 1 : 0) }
+    /// Shards served now; `monopoly_authority_lease_held` is 1 while any is.
+    func shardsHeld(_ count: Int) {
+        shards.record(count)
+        lease.record(count > 0 ? 1 : 0)
+    }
     func gamesLoaded(_ count: Int) { games.record(count) }
 
     /// `monopoly_authority_game_quarantined{game, command} 1` while the game is quarantined.

@@ -10,17 +10,17 @@ import ServiceLifecycle
 
 public struct AuthorityConfiguration: Sendable {
     public var redisURL: String
-    /// This process's name in the lease and the logs.
+    /// This process's name in the shard leases and the logs.
     public var id: String
     public var dice: SharedDiceScript
     public var seed: UInt64?
     public var unshuffledCards: Bool
     public var timing: AuthorityTiming
     public var leaseMilliseconds: Int
-    /// How often a standby tries to take the lease: after the holder dies it takes over at most
-    /// this long after the lease expires; after a graceful release, within this long.
+    /// How often the members and shard leases are observed: a dead authority's shards are taken at
+    /// most this long after their leases expire; released ones (SIGTERM, a join), within this long.
     public var standbyPollMilliseconds = 100
-    /// After Redis was unreachable, how long it must answer again before the lease is taken: the
+    /// After Redis was unreachable, how long it must answer again before shards are taken: the
     /// gateways' longest reconnect backoff (2 s) plus a margin, so they are listening for replies.
     public var redisSettleMilliseconds = 2500
     /// How long a finished game's keys live after the commit that finished it (`FINISHED_TTL_SECONDS`).
@@ -47,9 +47,10 @@ public struct AuthorityConfiguration: Sendable {
     }
 }
 
-/// The game authority: while it holds the lease it consumes every game's command channel, runs
-/// each game on its own serial runner, and publishes states. Without the lease it is a standby
-/// that keeps trying to take it.
+/// The game authority: every one is active and holds the leases of a fair share of the game shards
+/// (`ShardLeases`); it consumes the command channels of those shards only, runs each of their games
+/// on its own serial runner, and publishes states. Shards move between authorities as they join,
+/// leave and die.
 public final class AuthorityService: Service, Sendable {
     public let configuration: AuthorityConfiguration
     private let logger: Logger
@@ -71,7 +72,7 @@ public final class AuthorityService: Service, Sendable {
 
     public func run() async throws {
         var redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
-        // A write that waited longer than the lease could land after a standby took over: a
+        // A write that waited longer than the lease could land after another took the shard over: a
         // command times out (and its connection is dropped) well within one lease.
         redisConfiguration.commandTimeout = min(redisConfiguration.commandTimeout, .milliseconds(Int64(configuration.leaseMilliseconds) * 2 / 3))
         let group = MultiThreadedEventLoopGroup.singleton
@@ -86,22 +87,21 @@ public final class AuthorityService: Service, Sendable {
             $0.subscriber = subscriber
             $0.role = .standby
         }
-        let fence = LeaseFence()
-        let lease = AuthorityLease(holder: configuration.id, redis: client, ttlMilliseconds: configuration.leaseMilliseconds, fence: fence)
+        let leases = ShardLeases(holder: configuration.id, redis: client, ttlMilliseconds: configuration.leaseMilliseconds)
         let runners = RunnerRegistry(
             processor: CommandProcessor(dice: configuration.dice, seed: configuration.seed, unshuffledCards: configuration.unshuffledCards),
-            store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds, fence: fence,
+            store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds, fence: leases.fence,
                              maxLogEntries: configuration.maxLogEntries), timing: configuration.timing, metrics: metrics, logger: logger,
             maxGamesPerClient: configuration.maxGamesPerClient, createRatePerMinute: configuration.createRatePerMinute)
-        logger.info("authority started; waiting for the lease", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
+        logger.info("authority started; waiting for the lease of its shards", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
 
-        let holding = Task { await self.holdLease(lease, subscriber: subscriber, runners: runners) }
+        let holding = Task { await self.holdShards(leases, subscriber: subscriber, runners: runners) }
         var liveness = GatewayLivenessMonitor(redis: client, runners: runners, bindings: runners.bindings, logger: logger)
         liveness.interval = .milliseconds(Int64(configuration.gatewayPollMilliseconds))
         let watching = Task { await liveness.run() }
         let consuming = Task {
             for await message in subscriber.messages {
-                guard message.pattern == RedisChannels.allCommandsPattern else { continue }
+                guard RedisChannels.shard(ofCommandChannel: message.channel) != nil else { continue }
                 switch CommandInput(payload: message.payload, channel: message.channel) {
                 case .envelope(let envelope):
                     await runners.dispatch(envelope)
@@ -115,72 +115,91 @@ public final class AuthorityService: Service, Sendable {
         }
         try? await gracefulShutdown()
         state.withLockedValue { $0.role = .stopping }
-        // The lease loop stops first (it must not subscribe again); the lease stays ours for now.
+        // The lease loop stops first (it must not subscribe again); the leases stay ours for now.
         holding.cancel()
         await holding.value
         watching.cancel()
         await watching.value
-        // No command is dropped on the way out: once PUNSUBSCRIBE is confirmed, every command Redis
+        // No command is dropped on the way out: once UNSUBSCRIBE is confirmed, every command Redis
         // sent us is in the stream ahead of it; closing finishes the stream after those, and each
         // reaches its runner.
-        try? await subscriber.punsubscribe([RedisChannels.allCommandsPattern])
+        let channels = await leases.heldShards.map(RedisChannels.shardCommands)
+        if !channels.isEmpty { try? await subscriber.unsubscribe(channels) }
         await subscriber.close()
         await consuming.value
-        // Runners finish what they were given; then the lease goes, so a standby takes over at once.
+        // Runners finish what they were given; then the leases go, so the others take over at once.
         await runners.stopAll()
-        await lease.release()
+        _ = await leases.stop()
+        metrics.shardsHeld(0)
         await client.close()
         logger.info("authority stopped")
     }
 
-    /// Renews the lease three times per TTL; starts consuming when it is taken, stops when lost.
-    /// A standby polls faster (see `standbyPollMilliseconds`) so that it takes over right after
-    /// the lease expires or is released; after a Redis outage it waits `redisSettleMilliseconds`.
-    private func holdLease(_ lease: AuthorityLease, subscriber: RedisSubscriber, runners: RunnerRegistry) async {
-        let period = Duration.milliseconds(configuration.leaseMilliseconds / 3)
-        let standbyPeriod = Duration.milliseconds(min(configuration.leaseMilliseconds / 3, max(10, configuration.standbyPollMilliseconds)))
+    /// Observes the members and the shard leases every `standbyPollMilliseconds` (renewing each
+    /// held lease three times per TTL), serving the shards taken and dropping those lost. After a
+    /// Redis outage it drops everything and waits `redisSettleMilliseconds` before taking any.
+    private func holdShards(_ leases: ShardLeases, subscriber: RedisSubscriber, runners: RunnerRegistry) async {
+        let poll = Duration.milliseconds(min(configuration.leaseMilliseconds / 3, max(10, configuration.standbyPollMilliseconds)))
         let settle = Duration.milliseconds(configuration.redisSettleMilliseconds)
-        var consuming = false
         // Set while Redis is (or just was) unreachable: when it answered again.
         var back: ContinuousClock.Instant?
         while !Task.isCancelled {
-            if !consuming, back != nil {
-                // After a Redis outage, take the lease only once the gateways have had time to
+            if back != nil {
+                // After a Redis outage, take shards only once the gateways have had time to
                 // reconnect and re-subscribe their reply channels: acknowledgements published before
                 // that would be lost (the command applied, its client told the authority is away).
+                await serve(await leases.unreachable(), leases: leases, subscriber: subscriber, runners: runners)
                 if state.withLockedValue({ $0.client?.state }) != .ready {
                     back = .now
                 } else if let since = back, ContinuousClock.now - since >= settle {
                     back = nil
                 }
                 if back != nil {
-                    try? await Task.sleep(for: standbyPeriod)
+                    try? await Task.sleep(for: poll)
                     continue
                 }
             }
-            let held = await lease.refresh()
-            if await lease.lastRefreshFailed { back = .now }
-            metrics.leaseHeld(held)
-            if held && !consuming {
-                do {
-                    await runners.start()
-                    try await subscriber.psubscribe([RedisChannels.allCommandsPattern])
-                    consuming = true
-                    setRole(.active)
-                    logger.notice("holding the authority lease; consuming commands")
-                    await runners.resumeActiveGames()
-                } catch {
-                    logger.error("cannot subscribe to commands: \(error)")
-                }
-            } else if !held && consuming {
-                consuming = false
-                setRole(.standby)
-                logger.warning("lost the authority lease; standing by")
-                try? await subscriber.punsubscribe([RedisChannels.allCommandsPattern])
-                await runners.stopAll()
+            let changes = await leases.step()
+            if let failure = await leases.lastObservationFailure {
+                logger.warning("cannot read the shard leases: \(failure); dropping every shard")
+                back = .now
             }
-            try? await Task.sleep(for: consuming ? period : standbyPeriod)
+            await serve(changes, leases: leases, subscriber: subscriber, runners: runners)
+            try? await Task.sleep(for: poll)
         }
+    }
+
+    /// Stops the games of the shards dropped (their writes are already refused) and unsubscribes
+    /// their channels; subscribes to the shards taken and resumes their games from their snapshots.
+    private func serve(_ changes: [ShardLeases.Change], leases: ShardLeases, subscriber: RedisSubscriber, runners: RunnerRegistry) async {
+        guard !changes.isEmpty else { return }
+        var dropped: Set<GameShard> = [], served: Set<GameShard> = []
+        for change in changes {
+            switch change {
+            case .serve(let shard): served.insert(shard); dropped.remove(shard)
+            case .drop(let shard): dropped.insert(shard); served.remove(shard)
+            }
+        }
+        if !dropped.isEmpty {
+            logger.warning("dropped shards \(dropped.sorted())")
+            try? await subscriber.unsubscribe(dropped.sorted().map(RedisChannels.shardCommands))
+            await runners.stop(dropped)
+        }
+        if !served.isEmpty {
+            await runners.start(served)
+            do {
+                try await subscriber.subscribe(served.sorted().map(RedisChannels.shardCommands))
+                logger.notice("serving shards \(served.sorted())")
+            } catch {
+                // Redis failed us between two scripts: commands for these shards go unanswered
+                // (the gateways' timeout tells their clients) until the outage drops them.
+                logger.error("cannot subscribe to the commands of shards \(served.sorted()): \(error)")
+            }
+            await runners.resumeActiveGames(in: served)
+        }
+        let held = await leases.heldShards.count
+        metrics.shardsHeld(held)
+        setRole(held > 0 ? .active : .standby)
     }
 
     private func setRole(_ role: AuthorityStatus.Role) {
@@ -249,11 +268,11 @@ actor RunnerRegistry {
         self.logger = logger
     }
 
-    /// True while this authority holds the lease: between `start()` and `stopAll()`.
-    private var accepting = false
+    /// The shards whose leases this authority holds: between `start(_:)` and `stop(_:)`.
+    private var serving: Set<GameShard> = []
 
-    /// The lease is ours: commands are applied from now on.
-    func start() { accepting = true }
+    /// The shards' leases are ours: their commands are applied from now on.
+    func start(_ shards: Set<GameShard> = Set(GameShard.all)) { serving.formUnion(shards) }
 
     var loadedGames: Int { runners.count }
 
@@ -267,13 +286,13 @@ actor RunnerRegistry {
         entry.runner.finishInputs()
     }
 
-    /// A command dispatched without the lease (Redis delivered it before our PUNSUBSCRIBE took
-    /// effect) is dropped: a runner started for it would apply it and go on playing the game's
-    /// bots and clocks on a standby, racing the holder. The holder (or the gateway's
+    /// A command dispatched without its shard's lease (Redis delivered it before our UNSUBSCRIBE
+    /// took effect) is dropped: a runner started for it would apply it and go on playing the
+    /// game's bots and clocks here, racing the holder. The holder (or the gateway's
     /// acknowledgement timeout) answers it.
     func dispatch(_ envelope: CommandEnvelope) {
-        guard accepting else {
-            logger.debug("dropping a command received without the lease", metadata: ["game": "\(envelope.game)", "command": "\(envelope.id)"])
+        guard serving.contains(GameShard(of: envelope.game)) else {
+            logger.info("dropping a command received without its shard", metadata: ["game": "\(envelope.game)", "command": "\(envelope.id)"])
             return
         }
         runner(for: envelope.game).submit(envelope)
@@ -281,9 +300,9 @@ actor RunnerRegistry {
 
     /// An envelope that could not be read but named its sender (its id, gateway, connection and
     /// game) is answered with its error, so the client is not left waiting for the gateway's
-    /// timeout. Without the lease nothing is answered: the holder does.
+    /// timeout. Without the game's shard nothing is answered: its holder does.
     func refuse(_ error: EnvelopeError) {
-        guard accepting, let header = error.replyTo else { return }
+        guard let header = error.replyTo, serving.contains(GameShard(of: header.game)) else { return }
         var outcome = Outcome()
         outcome.replies = [Outcome.Reply(gateway: header.gateway, reply: AuthorityReply(
             kind: .error, command: header.id, connection: header.connection, game: header.game, code: error.code, message: error.message))]
@@ -314,12 +333,16 @@ actor RunnerRegistry {
         return runner
     }
 
-    /// After a restart or a takeover: load every unfinished game so bots and clocks go on.
-    func resumeActiveGames() async {
+    /// After a restart or a takeover: load every unfinished game of `shards` so bots and clocks go on.
+    func resumeActiveGames(in shards: Set<GameShard> = Set(GameShard.all)) async {
         do {
-            for game in try await store.activeGames() { runner(for: game).wake() }
-            logger.info("resumed \(runners.count) games")
-            for (game, quarantine) in try await store.quarantinedGames() {
+            var resumed = 0
+            for game in try await store.activeGames() where shards.contains(GameShard(of: game)) && serving.contains(GameShard(of: game)) {
+                runner(for: game).wake()
+                resumed += 1
+            }
+            logger.info("resumed \(resumed) games of shards \(shards.sorted())")
+            for (game, quarantine) in try await store.quarantinedGames() where shards.contains(GameShard(of: game)) {
                 metrics.quarantined(game, command: quarantine.command)
                 logger.warning("game \(game) is quarantined: \(quarantine.reason)")
             }
@@ -328,29 +351,36 @@ actor RunnerRegistry {
         }
     }
 
+    /// The shards are no longer ours: their runners finish the command in hand (whose writes the
+    /// fence refuses) and stop; their games leave the ledgers (their next holder counts them).
+    func stop(_ shards: Set<GameShard>) async {
+        serving.subtract(shards)
+        let stopping = runners.filter { shards.contains(GameShard(of: $0.key)) }
+        for game in stopping.keys { runners[game] = nil }
+        metrics.gamesLoaded(runners.count)
+        for entry in stopping.values { await entry.runner.stop() }
+        for game in stopping.keys {
+            openGames.set(game, creator: nil)
+            bindings.set(game, record: nil)
+        }
+    }
+
     func stopAll() async {
-        accepting = false
-        let stopping = runners.values.map(\.runner)
-        runners.removeAll()
-        metrics.gamesLoaded(0)
-        for runner in stopping { await runner.stop() }
-        // Counted again from the records by whoever holds the lease next (us too).
-        openGames.removeAll()
-        bindings.removeAll()
+        await stop(Set(GameShard.all))
     }
 }
 
-/// The authority's health as `/healthz` tells it: healthy while it is the active lease holder or a
-/// ready standby, and Redis answers on both connections.
+/// The authority's health as `/healthz` tells it: healthy while it serves shards or waits for some
+/// (a ready standby), and Redis answers on both connections.
 public struct AuthorityStatus: Sendable, Equatable, Codable {
     public enum Role: String, Sendable, Codable {
         /// Not yet connected to Redis.
         case starting
-        /// Holds the lease and consumes commands.
+        /// Holds shard leases and consumes their commands.
         case active
-        /// Connected, trying to take the lease.
+        /// Connected, holding no shard (yet).
         case standby
-        /// SIGTERM received: finishing the command in hand, releasing the lease.
+        /// SIGTERM received: finishing the command in hand, releasing the leases.
         case stopping
     }
 

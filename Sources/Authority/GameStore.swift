@@ -33,7 +33,9 @@ public struct GameStore: Sendable {
     /// the two can leave them for ever. The log's entry is appended in the same script as its state:
     /// the log never lacks a published state nor holds one that was not. A log at its bound gets one
     /// last line, `{"seq":N,"truncated":true}` (states from N on are not logged), then nothing.
-    static let commitScript = RedisScript("""
+    /// Fenced by the game's shard lease too (`LeaseFence`): a stale authority commits nothing, even
+    /// to a game the new holder has not advanced yet.
+    static let commitScript = LeaseFence.Scripts("""
     local current = redis.call('GET', KEYS[1])
     if (current or '0') ~= ARGV[1] then
       return redis.error_reply('STALE ' .. (current or 'none'))
@@ -147,7 +149,7 @@ public struct GameStore: Sendable {
             let game = record.game
             let result: RESPValue
             do {
-                result = try await redis.eval(Self.commitScript, keys: [
+                result = try await redis.eval(Self.commitScript, fence: fence, game: game, keys: [
                     RedisChannels.sequenceKey(game), RedisChannels.snapshotKey(game), RedisChannels.lastStateKey(game),
                     RedisChannels.logKey(game),
                 ] + (inFlight == nil ? [] : [Self.inFlightKey(game)]), arguments: arguments)
@@ -169,10 +171,11 @@ public struct GameStore: Sendable {
             var messages: [(channel: String, payload: String)] = outcome.replies.map {
                 (RedisChannels.replies(gateway: $0.gateway), WireJSON.encode($0.reply))
             }
-            if let broadcast = outcome.broadcast, let game = outcome.replies.first?.reply.game {
+            guard let game = inFlight ?? outcome.replies.first?.reply.game else { return }
+            if let broadcast = outcome.broadcast {
                 messages.insert((RedisChannels.state(game), broadcast), at: 0)
             }
-            try await publish(messages, clearing: inFlight)
+            try await publish(messages, for: game, clearing: inFlight != nil)
         }
     }
 
@@ -188,17 +191,18 @@ public struct GameStore: Sendable {
 
     /// KEYS: the in-flight mark to delete, if any. ARGV: (channel, message) pairs.
     static let publishScript = LeaseFence.Scripts("""
-    for i = a + 1, #ARGV, 2 do
+    for i = 1, #ARGV, 2 do
       redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
     end
-    if KEYS[k + 1] then redis.call('DEL', KEYS[k + 1]) end
+    if KEYS[1] then redis.call('DEL', KEYS[1]) end
     return 1
     """)
 
-    /// Publishes messages that change no state (errors, chat), fenced: a stale authority's are refused.
-    func publish(_ messages: [(channel: String, payload: String)], clearing inFlight: GameID? = nil) async throws {
-        guard !messages.isEmpty || inFlight != nil else { return }
-        _ = try await redis.eval(Self.publishScript, fence: fence, keys: inFlight.map { [Self.inFlightKey($0)] } ?? [],
+    /// Publishes messages about `game` that change no state (errors, chat), fenced by its shard: a
+    /// stale authority's are refused. `clearing`: the game's in-flight mark goes with them.
+    func publish(_ messages: [(channel: String, payload: String)], for game: GameID, clearing: Bool = false) async throws {
+        guard !messages.isEmpty || clearing else { return }
+        _ = try await redis.eval(Self.publishScript, fence: fence, game: game, keys: clearing ? [Self.inFlightKey(game)] : [],
                                  arguments: messages.flatMap { [RedisArgument($0.channel), RedisArgument($0.payload)] })
     }
 
@@ -218,14 +222,14 @@ public struct GameStore: Sendable {
     /// KEYS: the lobby hash, the active set. ARGV: game, entry ("": unlisted), channel ("": no
     /// announcement), announcement.
     static let lobbyScript = LeaseFence.Scripts("""
-    if ARGV[a + 2] ~= '' then
-      redis.call('HSET', KEYS[k + 1], ARGV[a + 1], ARGV[a + 2])
-      redis.call('SADD', KEYS[k + 2], ARGV[a + 1])
+    if ARGV[2] ~= '' then
+      redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+      redis.call('SADD', KEYS[2], ARGV[1])
     else
-      redis.call('HDEL', KEYS[k + 1], ARGV[a + 1])
-      redis.call('SREM', KEYS[k + 2], ARGV[a + 1])
+      redis.call('HDEL', KEYS[1], ARGV[1])
+      redis.call('SREM', KEYS[2], ARGV[1])
     end
-    if ARGV[a + 3] ~= '' then redis.call('PUBLISH', ARGV[a + 3], ARGV[a + 4]) end
+    if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
     return 1
     """)
 
@@ -233,7 +237,7 @@ public struct GameStore: Sendable {
         let announcement = WireJSON.encode(JSONValue.object([
             "type": .string("lobby_changed"), "game": .string(game.rawValue), "phase": .string(phase),
         ]))
-        _ = try await redis.eval(Self.lobbyScript, fence: fence, keys: [RedisChannels.lobbyKey, Self.activeGamesKey], arguments: [
+        _ = try await redis.eval(Self.lobbyScript, fence: fence, game: game, keys: [RedisChannels.lobbyKey, Self.activeGamesKey], arguments: [
             RedisArgument(game.rawValue), RedisArgument(entry.map { WireJSON.encode($0) } ?? ""),
             RedisArgument(announce ? RedisChannels.lobby : ""), RedisArgument(announcement),
         ])

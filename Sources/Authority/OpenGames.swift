@@ -2,8 +2,9 @@ import NIOConcurrencyHelpers
 import RelayProtocol
 
 /// The open games (in the lobby or running) of each creator's address: at most `limit` per address
-/// (`MAX_GAMES_PER_CLIENT`), so one host cannot fill the lobby and the authority with games. The
-/// authority sees every `create`, so its count is global whatever gateway a create came through.
+/// (`MAX_GAMES_PER_CLIENT`), so one host cannot fill the lobby and the authority with games. An
+/// authority sees every `create` of its shards, whatever gateway it came through; with M
+/// authorities an address may hold M times the limit (documented as a per-authority limit).
 /// Pure; `OpenGamesLedger` shares it between the game runners.
 struct OpenGames: Sendable, Equatable {
     let limit: Int
@@ -44,9 +45,9 @@ struct OpenGames: Sendable, Equatable {
 enum CreateRefusal: Equatable {
     /// It holds `MAX_GAMES_PER_CLIENT` open games.
     case tooManyGames
-    /// Past `CREATE_RATE_PER_MINUTE` over every gateway: each gateway counts only the creates it
-    /// forwards, so through N gateways (the load balancer spreads one host's connections) an
-    /// address would get N times the rate.
+    /// Past `CREATE_RATE_PER_MINUTE` over every gateway (for the creates of this authority's
+    /// shards): each gateway counts only the creates it forwards, so through N gateways (the load
+    /// balancer spreads one host's connections) an address would get N times the rate.
     case tooFast
 }
 
@@ -90,7 +91,7 @@ final class OpenGamesLedger: Sendable {
         quota.withLockedValue { $0.games.count(for: address) }
     }
 
-    /// The lease is lost: the next holder counts for itself.
+    /// Every shard is lost: the next holders count for themselves.
     func removeAll() {
         quota.withLockedValue { $0.games = OpenGames(limit: $0.games.limit) }
     }

@@ -66,24 +66,24 @@ extension GameStore {
     /// KEYS: the key. ARGV: its value, then (optionally) a hash field to set to the same value
     /// in the hash that is KEYS[2].
     static let setScript = LeaseFence.Scripts("""
-    redis.call('SET', KEYS[k + 1], ARGV[a + 1])
-    if KEYS[k + 2] then redis.call('HSET', KEYS[k + 2], ARGV[a + 2], ARGV[a + 1]) end
+    redis.call('SET', KEYS[1], ARGV[1])
+    if KEYS[2] then redis.call('HSET', KEYS[2], ARGV[2], ARGV[1]) end
     return 1
     """)
 
     static let markScript = LeaseFence.Scripts("""
-    redis.call('SET', KEYS[k + 1], ARGV[a + 1], 'PX', ARGV[a + 2])
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
     return 1
     """)
 
     func markInFlight(_ game: GameID, command: String, crashes: Int) async throws {
         let mark = InFlight(command: command, process: Self.processInstance, crashes: crashes)
-        _ = try await redis.eval(Self.markScript, fence: fence, keys: [Self.inFlightKey(game)],
+        _ = try await redis.eval(Self.markScript, fence: fence, game: game, keys: [Self.inFlightKey(game)],
                                  arguments: [RedisArgument(WireJSON.encode(mark)), RedisArgument(InFlight.timeToLiveMilliseconds)])
     }
 
     func clearInFlight(_ game: GameID) async throws {
-        try await publish([], clearing: game)
+        try await publish([], for: game, clearing: true)
     }
 
     /// The game's quarantine entry and its in-flight mark, as Redis has them. An unreadable mark
@@ -108,14 +108,14 @@ extension GameStore {
     func quarantine(_ game: GameID, _ entry: Quarantine) async throws {
         let value = RedisArgument(WireJSON.encode(entry))
         do {
-            _ = try await redis.eval(Self.setScript, fence: fence, keys: [Self.quarantineKey(game), Self.quarantinedKey],
+            _ = try await redis.eval(Self.setScript, fence: fence, game: game, keys: [Self.quarantineKey(game), Self.quarantinedKey],
                                      arguments: [value, RedisArgument(game.rawValue)])
         } catch let fenced as LeaseFence.Fenced {
             throw fenced
         } catch {
             // The list is a convenience (the game's key is what a load checks): an authority
             // limited to game keys quarantines still.
-            _ = try await redis.eval(Self.setScript, fence: fence, keys: [Self.quarantineKey(game)], arguments: [value])
+            _ = try await redis.eval(Self.setScript, fence: fence, game: game, keys: [Self.quarantineKey(game)], arguments: [value])
         }
         try await unlist(game)
     }
@@ -135,7 +135,7 @@ extension GameStore {
 
     /// The operator's `monopoly admin unquarantine`: the entry and the mark go, an unfinished game
     /// is active again (resumed at the next start or takeover), and an envelope that changes
-    /// nothing wakes it on the authority that holds the lease now. Returns whether it was quarantined.
+    /// nothing wakes it on the authority that holds its shard now. Returns whether it was quarantined.
     public func unquarantine(_ game: GameID) async throws -> Bool {
         let replies = try await redis.pipeline([
             ["HDEL", RedisArgument(Self.quarantinedKey), RedisArgument(game.rawValue)],
@@ -149,7 +149,7 @@ extension GameStore {
         }
         let wake = CommandEnvelope(id: "unquarantine-\(Self.processInstance)", gateway: "operator", connection: "0", game: game,
                                    player: nil, seat: nil, message: .disconnect)
-        _ = try await redis.publish(RedisChannels.commands(game), WireJSON.encode(wake))
+        _ = try await redis.publish(RedisChannels.shardCommands(GameShard(of: game)), WireJSON.encode(wake))
         return removed
     }
 }

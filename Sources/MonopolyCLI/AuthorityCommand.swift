@@ -17,15 +17,15 @@ struct AuthorityCommand: AsyncParsableCommand {
     @Option(help: "Redis URL: redis://[user:password@]host:port[/db] (default: $REDIS_URL or redis://127.0.0.1:6379).")
     var redis: String?
 
-    @Option(name: .customLong("id"), help: "This authority's name in the lease and the logs (default: $AUTHORITY_ID or authority-HOSTNAME-PID).")
+    @Option(name: .customLong("id"), help: "This authority's name in the shard leases and the logs (default: $AUTHORITY_ID or authority-HOSTNAME-PID).")
     var idFlag: String?
     var id: String? { EnvironmentOption.value(idFlag, "AUTHORITY_ID") }
 
-    @Option(name: .customLong("lease-ms"), help: "Milliseconds the lease lives without renewal: the longest a standby waits to take over (default: $LEASE_MS or 3000).")
+    @Option(name: .customLong("lease-ms"), help: "Milliseconds a shard lease lives without renewal: the longest a dead authority's shards wait for another (default: $LEASE_MS or 3000).")
     var leaseMsFlag: Int?
     var leaseMs: Int { EnvironmentOption.value(leaseMsFlag, "LEASE_MS", default: 3000) }
 
-    @Option(help: "Milliseconds between a standby's attempts to take the lease.")
+    @Option(help: "Milliseconds between two reads of the members and shard leases (taking free shards, releasing extras).")
     var standbyPollMs = 100
 
     @Option(name: .customLong("http-host"), help: "Address of the /healthz and /metrics endpoint (default: $HTTP_HOST or 127.0.0.1).")

@@ -7,7 +7,8 @@
 ///   a channel for PUBLISH and SUBSCRIBE alike); GET of the last states and the lease, HVALS of
 ///   the lobby hash, LRANGE of the command logs; its own heartbeat keys `monopoly:gateway:*`. A taken gateway cannot forge a
 ///   state, write a snapshot, take the lease, run a script or FLUSHALL: NOPERM.
-/// - `authority`: reads, writes, scripts and pub/sub on `monopoly:*`, nothing `@dangerous`
+/// - `authority`: reads, writes, scripts and pub/sub on `monopoly:*`, TIME (the shard leases'
+///   membership runs on Redis's clock), nothing `@dangerous`
 ///   (FLUSHALL, KEYS, CONFIG, DEBUG, ...). `monopoly admin` runs with it.
 /// - `operator`: read-only: reads of `monopoly:*`, SCAN, TTL, INFO, PUBSUB, (P)SUBSCRIBE to any
 ///   pattern; no PUBLISH, no write.
@@ -34,13 +35,14 @@ public enum RedisACL {
                 "+lrange", "%R~monopoly:{*}:log",
                 // Its heartbeat (a key per gateway, with a TTL).
                 "+set", "+pexpire", "+del", "+exists", "~monopoly:gateway:*",
-                "+publish", "&monopoly:{*}:cmd",
+                "+publish", "&\(RedisChannels.allShardCommandsPattern)",
                 "(+subscribe +unsubscribe +ping &monopoly:{*}:state &monopoly:gateway:{*}:reply &\(RedisChannels.lobby))",
             ].joined(separator: " ")
         case .authority:
-            // `&monopoly:{*}:cmd` literally: a PSUBSCRIBE pattern must equal a granted one.
-            return "~monopoly:* &monopoly:* &\(RedisChannels.allCommandsPattern) "
-                + "+@read +@write +@pubsub +@transaction +eval +evalsha +ping +select -@dangerous"
+            // The pattern literally: a PSUBSCRIBE pattern must equal a granted one (an operator's
+            // tool running as the authority may watch every shard's commands).
+            return "~monopoly:* &monopoly:* &\(RedisChannels.allShardCommandsPattern) "
+                + "+@read +@write +@pubsub +@transaction +eval +evalsha +ping +select +time -@dangerous"
         case .operator:
             return "%R~monopoly:* &* +@read +@pubsub -publish -spublish -@dangerous +ping +select +info"
         }

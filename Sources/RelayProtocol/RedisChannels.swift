@@ -4,13 +4,13 @@
 /// so one game's keys and channels live on one shard.
 /// Every payload is one line of UTF-8 JSON: `redis-cli PSUBSCRIBE 'monopoly:*'` is a live feed.
 public enum RedisChannels {
-    /// Gateway -> authority: command envelopes for one game.
-    public static func commands(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:cmd" }
-    /// The authority subscribes to every game's command channel with this pattern.
-    public static let allCommandsPattern = "monopoly:{*}:cmd"
-    /// Gateway -> the authority holding the shard: command envelopes for the shard's games. The
-    /// shard number is the hash tag, so in a cluster one shard's commands go through one slot.
+    /// Gateway -> the authority holding the shard: command envelopes for the shard's games (see
+    /// `GameShard`). The shard number is the hash tag, so in a cluster one shard's commands go
+    /// through one slot. An authority subscribes to the channels of the shards it holds, only.
+    /// Renamed from the per-game `monopoly:{GAME}:cmd`: gateways and authorities upgrade together.
     public static func shardCommands(_ shard: GameShard) -> String { "monopoly:shard:{\(shard.rawValue)}:cmd" }
+    /// Every shard's command channel (the gateway's ACL grant; a test's stand-in authority).
+    public static let allShardCommandsPattern = "monopoly:shard:{*}:cmd"
     /// The shard whose command channel `channel` is (the inverse of `shardCommands(_:)`).
     public static func shard(ofCommandChannel channel: String) -> GameShard? {
         let prefix = "monopoly:shard:{", suffix = "}:cmd"
@@ -45,7 +45,9 @@ public enum RedisChannels {
     public static func logKey(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:log" }
     /// Hash game id -> lobby entry JSON of every game not finished.
     public static let lobbyKey = "monopoly:lobby:games"
-    /// The authority lease: value = the holder's id, set with NX PX and renewed.
+    /// An authority serving games: value = the id of the last serving authority to look, set with
+    /// PX `LEASE_MS` by each on every observation (`ShardLeases`); gone when none serves. Gateways
+    /// answer `authority_unavailable` at once without it.
     public static let authorityLeaseKey = "monopoly:authority:lease"
     /// A shard's lease: value = the authority holding it, set with NX PX `LEASE_MS` and renewed.
     public static func shardLeaseKey(_ shard: GameShard) -> String { "monopoly:shard:{\(shard.rawValue)}:lease" }

@@ -7,15 +7,17 @@ import TestSupport
 import Testing
 @testable import Authority
 
-/// Every write of an authority but its seq-fenced commit checks the lease's fencing token in the
-/// same script: a stale authority (its lease gone while it was paused, or a twin under the same
-/// id) cannot re-list a game, publish an error or a chat line, or mark a game.
-@Suite("lease fencing against a real Redis", .serialized)
+/// Every write of an authority, its commits included, checks the fencing token of the game's shard
+/// lease in the same script: a stale authority (its lease gone while it was paused, or a twin
+/// under the same id) cannot commit a state, re-list a game, publish an error or a chat line, or
+/// mark a game.
+@Suite("shard lease fencing against a real Redis", .serialized)
 struct FenceTests {
     let game = GameID(rawValue: "FENCE2")!
+    var shard: GameShard { GameShard(of: game) }
 
-    func record() -> GameRecord {
-        var record = GameRecord(game: game, seq: 1, state: GameState(options: GameOptions(), seed: 1))
+    func record(seq: Int = 1) -> GameRecord {
+        var record = GameRecord(game: game, seq: seq, state: GameState(options: GameOptions(), seed: 1))
         _ = try? record.state.join(name: "Alice")
         return record
     }
@@ -24,42 +26,85 @@ struct FenceTests {
         try await redis.send(["HEXISTS", RedisArgument(RedisChannels.lobbyKey), RedisArgument(game.rawValue)]).int == 1
     }
 
+    /// An outcome that publishes `record` as the state after `record.seq - 1`.
+    func committing(_ record: GameRecord) -> Outcome {
+        var outcome = Outcome()
+        outcome.record = record
+        outcome.stateMessage = #"{"type":"state","game":"FENCE2","seq":\#(record.seq)}"#
+        return outcome
+    }
+
     @Test(arguments: ["authority-2", "authority-1"])
-    func theWritesOfAnAuthorityWhoseLeaseWasTakenOverAreRefused(_ successor: String) async throws {
+    func theWritesOfAnAuthorityWhoseShardWasTakenOverAreRefused(_ successor: String) async throws {
         let server = try RedisServerProcess()
         defer { server.stop() }
         let redis = try await RedisClient.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        let stale = AuthorityLease(holder: "authority-1", redis: redis, ttlMilliseconds: 60_000)
+        // Alone, it takes every shard.
+        let stale = ShardLeases(holder: "authority-1", redis: redis, ttlMilliseconds: 6_000)
         let staleStore = GameStore(redis: redis, fence: stale.fence)
-        #expect(await stale.refresh())
-        try await staleStore.updateLobby(record())
+        #expect(await stale.step().count == GameShard.count)
+        try await staleStore.commit(committing(record()), previousSeq: 0)
         #expect(try await listed(redis))
 
-        // Paused past its lease: another process takes it (under another id, or the same one).
+        // Paused past its lease: another process takes the shard (under another id, or the same one).
         // Expired by hand, not by sleeping past a short TTL: on a loaded machine a short lease also
         // ran out before the stale holder's first (legitimate) write.
-        _ = try await redis.send(["DEL", RedisArgument(RedisChannels.authorityLeaseKey)])
-        let successorLease = AuthorityLease(holder: successor, redis: redis, ttlMilliseconds: 10_000)
-        #expect(await successorLease.refresh())
-        let current = GameStore(redis: redis, fence: successorLease.fence)
+        _ = try await redis.send(["DEL", RedisArgument(RedisChannels.shardLeaseKey(shard))])
+        let successorLeases = ShardLeases(holder: successor, redis: redis, ttlMilliseconds: 60_000)
+        #expect(await successorLeases.step() == [.serve(shard)])
+        let current = GameStore(redis: redis, fence: successorLeases.fence)
 
         // The stale one wakes up and writes before it notices: refused, nothing changed.
         var finished = record()
         _ = finished.state.close(reason: "abandoned")
+        await #expect(throws: LeaseFence.Fenced.self) { try await staleStore.commit(committing(record(seq: 2)), previousSeq: 1) }
+        #expect(try await redis.getString(RedisChannels.sequenceKey(game)) == "1")
         await #expect(throws: LeaseFence.Fenced.self) { try await staleStore.updateLobby(finished) }
         #expect(try await listed(redis))
-        await #expect(throws: LeaseFence.Fenced.self) { try await staleStore.publish([(RedisChannels.state(game), "chat")]) }
+        await #expect(throws: LeaseFence.Fenced.self) { try await staleStore.publish([(RedisChannels.state(game), "chat")], for: game) }
         await #expect(throws: LeaseFence.Fenced.self) { try await staleStore.markInFlight(game, command: "roll", crashes: 0) }
         #expect(try await redis.get(GameStore.inFlightKey(game)) == nil)
-        // Its next renewal fails (the twin under the same id too: the token differs) and it stands by.
-        #expect(await !stale.refresh())
+        // It gives the shard up (the twin under the same id too, at its next renewal: the token
+        // differs; beside another member it also releases what is above its share).
+        var dropped = false
+        while !dropped {
+            let changes = await stale.step()
+            #expect(!changes.contains(.serve(shard)))
+            dropped = changes.contains(.drop(shard))
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(await !stale.heldShards.contains(shard))
 
         // The holder's writes go through.
+        try await current.commit(committing(record(seq: 2)), previousSeq: 1)
+        #expect(try await redis.getString(RedisChannels.sequenceKey(game)) == "2")
         try await current.updateLobby(finished)
         #expect(try await !listed(redis))
         try await current.markInFlight(game, command: "roll", crashes: 0)
         #expect(try await redis.get(GameStore.inFlightKey(game)) != nil)
-        #expect(try await redis.getString(LeaseFence.key) == "2")
+        #expect(try await redis.getString(RedisChannels.shardFenceKey(shard)) == "2")
+        // A game of a shard the first one kept is still its own.
+        let kept = try #require(await stale.heldShards.first)
+        let other = try #require((0..<100_000).lazy.compactMap { GameID(rawValue: "G\($0)") }.first { GameShard(of: $0) == kept })
+        await #expect(throws: LeaseFence.Fenced.self) { try await current.publish([("x", "y")], for: other) }
+        try await staleStore.publish([("x", "y")], for: other)
+        await redis.close()
+    }
+
+    /// SIGTERM: every lease released at once, and the authority is no member any more.
+    @Test func stoppingReleasesEveryShardAndLeaves() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let redis = try await RedisClient.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let leases = ShardLeases(holder: "authority-1", redis: redis, ttlMilliseconds: 60_000)
+        #expect(await leases.step().count == GameShard.count)
+        _ = await leases.step()
+        #expect(try await redis.getString(RedisChannels.authorityLeaseKey) == "authority-1")
+        #expect(try await ShardLeases.holders(redis: redis).count == GameShard.count)
+        #expect(await leases.stop().count == GameShard.count)
+        #expect(try await ShardLeases.holders(redis: redis).isEmpty)
+        #expect(try await redis.send(["ZCARD", RedisArgument(RedisChannels.authorityMembersKey)]).int == 0)
+        #expect(try await redis.getString(RedisChannels.authorityLeaseKey) == nil)
         await redis.close()
     }
 }

@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests" / "EndToEnd"))  # client.py: the WebSocket game client
 
-from stack import monopoly_binary  # noqa: E402
+from stack import game_shard, monopoly_binary  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "deploy"))
 import haproxy_stats  # noqa: E402
@@ -135,7 +135,12 @@ class Twin:
         return f"{self.process(name)['host']}:{self.process(name)['port']}"
 
     def lease_holder(self):
+        """An authority serving games (the last to look), or ""."""
         return self.redis_cli("GET", "monopoly:authority:lease")
+
+    def shard_holder(self, game):
+        """The authority holding the lease of `game`'s shard (see Tests/EndToEnd/stack.py), or ""."""
+        return self.redis_cli("GET", "monopoly:shard:{%d}:lease" % game_shard(game))
 
     def respawn(self, name):
         """Starts a process again with the twin's command line and environment (as `restart` would)."""

@@ -1,5 +1,5 @@
 """The compose topology run for real as local processes (deploy/local-twin): three gateways behind
-HAProxy, two authorities (one active, one standing by), Redis with AOF. Clients only ever use the LB's port."""
+HAProxy, two authorities (each serving half the shards), Redis with AOF. Clients only ever use the LB's port."""
 import asyncio
 import json
 import os
@@ -13,7 +13,7 @@ from client import GameClient
 from game import close_code, connection_closed, everyone_at, open_game, pay_one, rejoin, rejoin_the_lost, cash
 
 ROOT = Path(__file__).resolve().parents[2]
-# The twin's defaults (compose's replicas): gateway-1..3, authority-1 (takes the lease first) and -2.
+# The twin's defaults (compose's replicas): gateway-1..3, authority-1 and -2 (each takes half the shards).
 GATEWAYS = ("gateway-1", "gateway-2", "gateway-3")
 AUTHORITIES = ("authority-1", "authority-2")
 
@@ -102,9 +102,9 @@ def test_healthz_tells_the_truth_while_redis_is_down_and_aof_keeps_the_game(make
     probe = healthcheck(twin, "authority-1")
     assert probe.returncode == 0 and json.loads(probe.stdout)["status"] == "ok", probe
     assert healthcheck(twin, "gateway-1").returncode == 0
+    # Both serve a share of the shards.
     roles = {name: json.loads(twin.http(name, "/healthz")[1])["role"] for name in AUTHORITIES}
-    assert sorted(roles.values()) == ["active", "standby"], roles
-    assert roles[twin.lease_holder()] == "active"
+    assert sorted(roles.values()) == ["active", "active"], roles
 
     # What Redis holds once the players' disconnects have settled.
     time.sleep(0.5)
@@ -176,7 +176,7 @@ async def short_game(twin):
 
 def test_metrics_of_gateways_and_authorities(make_twin):
     twin = make_twin()
-    asyncio.run(short_game(twin))
+    game, _ = asyncio.run(short_game(twin))
     time.sleep(1.2)  # the reconnect counter is sampled once a second
     gateway = "\n".join(twin.http(name, "/metrics")[1] for name in GATEWAYS)
     for metric in ("monopoly_gateway_connections_open", "monopoly_gateway_connections_accepted_total",
@@ -195,14 +195,14 @@ def test_metrics_of_gateways_and_authorities(make_twin):
     assert twin.http("lb", "/metrics")[0] == 404
     assert twin.http("lb", "/")[0] == 200
 
-    holder = twin.lease_holder()
+    holder = twin.shard_holder(game)
     authority = twin.http(holder, "/metrics")[1]
     assert re.search(r'^monopoly_authority_command_seconds_bucket\{.*type="trade_accept".*\} \d', authority, re.M), authority
     assert re.search(r'^monopoly_authority_command_seconds_bucket\{.*le="0.001".*\} ', authority, re.M)
     assert re.search(r'^monopoly_authority_commands_total\{result="accepted"\} [1-9]', authority, re.M)
     assert re.search(r"^monopoly_authority_lease_held 1", authority, re.M)
-    standby = next(n for n in AUTHORITIES if n != holder)
-    assert re.search(r"^monopoly_authority_lease_held 0", twin.http(standby, "/metrics")[1], re.M)
+    held = [int(re.search(r"^monopoly_authority_shards_held (\d+)", twin.http(name, "/metrics")[1], re.M).group(1)) for name in AUTHORITIES]
+    assert sum(held) == 64 and min(held) > 0, held
 
 
 def test_ctrl_c_stops_every_process_and_clients_see_1001(make_twin):

@@ -17,6 +17,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def game_shard(game: str) -> int:
+    """The game's shard as GameShard computes it: its Redis Cluster slot (CRC-16/XMODEM) / 256."""
+    crc = 0
+    for byte in game.encode():
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return (crc % 16384) // 256
+
+
+def command_channel(game: str) -> str:
+    """Where a gateway publishes the game's commands: its shard's channel."""
+    return "monopoly:shard:{%d}:cmd" % game_shard(game)
+
+
 def monopoly_binary() -> str:
     explicit = os.environ.get("MONOPOLY_BIN")
     if explicit:
@@ -212,6 +227,18 @@ class Stack:
                 return value
             time.sleep(0.05)
         raise TimeoutError("no authority took the lease; logs:\n" + "\n".join(p.log() for p in self.authorities.values()))
+
+    def wait_for_every_shard(self, timeout=15):
+        """Until every shard's command channel has a subscriber (an authority serves it)."""
+        channels = ["monopoly:shard:{%d}:cmd" % n for n in range(64)]
+        deadline = time.time() + timeout
+        while True:
+            counts = self.redis_cli("PUBSUB", "NUMSUB", *channels).split("\n")[1::2]
+            if all(int(c) >= 1 for c in counts):
+                return
+            if time.time() >= deadline:
+                raise TimeoutError("some shard has no authority; logs:\n" + self.logs())
+            time.sleep(0.05)
 
     def ws_url(self, gateway_index: int) -> str:
         return f"ws://127.0.0.1:{self.gateway_ports[gateway_index]}/ws"

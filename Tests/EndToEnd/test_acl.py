@@ -7,7 +7,7 @@ import time
 
 from client import GameClient
 from conftest import Observer
-from stack import Process, free_port, redis_cli_argv, redis_password
+from stack import Process, command_channel, free_port, redis_cli_argv, redis_password
 
 # The commit script's first check, as a gateway would run it to take over a game's keys.
 TAKE_LEASE = "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', 3000) then return redis.call('INCR', KEYS[2]) end return 0"
@@ -38,6 +38,7 @@ def test_the_gateway_user_may_publish_commands_and_read_states_but_not_forge_any
         ("EVAL", TAKE_LEASE, "2", "monopoly:authority:lease", "monopoly:authority:fence", "gateway"),
         ("HSET", "monopoly:lobby:games", game, "{}"),
         ("SADD", "monopoly:games:active", game),
+        ("SET", "monopoly:shard:{0}:lease", "gateway", "PX", "3000"),
         ("GET", f"monopoly:{{{game}}}:snapshot"),
         ("FLUSHALL",),
         ("KEYS", "*"),
@@ -47,9 +48,9 @@ def test_the_gateway_user_may_publish_commands_and_read_states_but_not_forge_any
     for command in denied:
         assert cli(stack, "gateway", *command).startswith("NOPERM"), command
     # Subscribing to the command channels (other gateways' players' commands) is refused too.
-    assert "NOPERM" in cli(stack, "gateway", "SUBSCRIBE", f"monopoly:{{{game}}}:cmd")
+    assert "NOPERM" in cli(stack, "gateway", "SUBSCRIBE", command_channel(game))
     # What a gateway does.
-    assert cli(stack, "gateway", "PUBLISH", f"monopoly:{{{game}}}:cmd", "{}").isdigit()
+    assert cli(stack, "gateway", "PUBLISH", command_channel(game), "{}").isdigit()
     assert cli(stack, "gateway", "GET", "monopoly:authority:lease") == "authority-1"
     assert not cli(stack, "gateway", "GET", f"monopoly:{{{game}}}:last").startswith("NOPERM")
     assert not cli(stack, "gateway", "HVALS", "monopoly:lobby:games").startswith("NOPERM")
@@ -78,7 +79,7 @@ def test_the_operator_user_reads_everything_and_writes_nothing(make_stack):
     assert cli(stack, "operator", "PUBSUB", "NUMSUB", f"monopoly:{{{game}}}:state").splitlines()[-1].isdigit()
     for command in [("SET", snapshot, "{}"), ("DEL", snapshot), ("EXPIRE", snapshot, "1"),
                     ("HSET", "monopoly:lobby:games", game, "{}"), ("SREM", "monopoly:games:active", game),
-                    ("PUBLISH", f"monopoly:{{{game}}}:cmd", "{}"), ("PUBLISH", f"monopoly:{{{game}}}:state", "{}"),
+                    ("PUBLISH", command_channel(game), "{}"), ("PUBLISH", f"monopoly:{{{game}}}:state", "{}"),
                     ("EVAL", "return 1", "0"), ("FLUSHALL",), ("FLUSHDB",), ("CONFIG", "SET", "appendonly", "no"),
                     ("SCRIPT", "FLUSH"), ("SHUTDOWN",)]:
         assert cli(stack, "operator", *command).startswith("NOPERM"), command

@@ -16,7 +16,7 @@ import websockets
 
 from client import GameClient
 from conftest import Observer
-from stack import free_port
+from stack import command_channel, free_port
 
 
 # --- Options and arithmetic: values that could trap the authority ----------------------------
@@ -64,24 +64,25 @@ def publish_envelope(stack, game, msg, id_, player=None, seat=None, gateway="gwx
     """As a hostile publisher on Redis would: what a gateway publishes (seen with PSUBSCRIBE
     'monopoly:*'), shaped by hand."""
     envelope = {"id": id_, "gateway": gateway, "conn": conn, "game": game, "player": player, "seat": seat, "msg": msg}
-    stack.redis_cli("PUBLISH", "monopoly:{" + game + "}:cmd", json.dumps(envelope))
+    stack.redis_cli("PUBLISH", command_channel(game), json.dumps(envelope))
 
 
-def wait_for_pattern_subscribers(stack, count):
+def wait_for_subscribers(stack):
+    """Until the observer's pattern and an authority on every shard's channel are subscribed."""
     deadline = time.monotonic() + 15
-    while int(stack.redis_cli("PUBSUB", "NUMPAT")) < count:
-        assert time.monotonic() < deadline, "the authority never subscribed to the command channels"
+    while int(stack.redis_cli("PUBSUB", "NUMPAT")) < 1:
+        assert time.monotonic() < deadline, "the observer never subscribed"
         time.sleep(0.05)
+    stack.wait_for_every_shard()
 
 
 def start_standby(stack):
-    """A second authority that waits for the lease (the first holds it)."""
+    """A second authority: it shares the shards with the first once both are members."""
     standby = stack.start_authority("authority-2")
     deadline = time.monotonic() + 15
-    while "waiting for the lease" not in standby.log():
+    while "serving shards" not in standby.log():
         assert standby.proc.poll() is None and time.monotonic() < deadline, standby.log()
         time.sleep(0.05)
-    assert stack.redis_cli("GET", "monopoly:authority:lease") == "authority-1"
     return standby
 
 
@@ -103,7 +104,7 @@ def test_the_overflow_attack_published_past_the_gateway_traps_no_authority(make_
     start_standby(stack)
     observer = Observer(stack.redis_port)
     try:
-        wait_for_pattern_subscribers(stack, 2)  # the active authority and the observer
+        wait_for_subscribers(stack)
         seat = "e" * 64
         for field in ("turn_seconds", "auction_seconds"):
             publish_envelope(stack, "EVL234", {"type": "create", "name": "Eve", "options": {field: 10 ** 16}}, f"evil-{field}", seat=seat)
@@ -249,10 +250,7 @@ def observing(stack):
     every command published from now on."""
     stack.wait_for_authority()
     observer = Observer(stack.redis_port)
-    deadline = time.monotonic() + 15
-    while int(stack.redis_cli("PUBSUB", "NUMPAT")) < 2:
-        assert time.monotonic() < deadline, "the observer or the authority never subscribed"
-        time.sleep(0.05)
+    wait_for_subscribers(stack)
     return observer
 
 
@@ -327,7 +325,7 @@ def test_envelopes_published_past_the_gateway_are_refused_answered_when_they_can
     ]
     try:
         for payload in payloads:
-            stack.redis_cli("PUBLISH", "monopoly:{ABC234}:cmd", payload)
+            stack.redis_cli("PUBLISH", command_channel("ABC234"), payload)
 
         async def scenario():
             client = await GameClient.connect(stack.ws_url(0), "after")
@@ -725,8 +723,8 @@ def test_ghosts_cannot_squat_a_lobby_and_the_host_role_passes_to_a_person_there(
 
 
 def test_an_envelope_on_another_games_channel_or_with_oversized_fields_creates_nothing(make_stack):
-    """Redis input at the authority: it dispatches an envelope only on its own game's channel (one
-    published on monopoly:{HOSTIL}:cmd created game OTHER2), and the envelope's own strings are
+    """Redis input at the authority: it dispatches an envelope only on its own game's shard channel
+    (one published on HOSTIL's created game OTHER2, of another shard), and the envelope's own strings are
     bounded (a 60 KB `client` was stored as the record's creator)."""
     stack = make_stack(gateways=1)
     stack.wait_for_authority()
@@ -737,15 +735,12 @@ def test_an_envelope_on_another_games_channel_or_with_oversized_fields_creates_n
                            "client": client, "msg": {"type": "create", "name": "Eve"}})
 
     try:
-        deadline = time.monotonic() + 15
-        while int(stack.redis_cli("PUBSUB", "NUMPAT")) < 2:
-            assert time.monotonic() < deadline, "the authority never subscribed to the command channels"
-            time.sleep(0.05)
-        stack.redis_cli("PUBLISH", "monopoly:{HOSTIL}:cmd", envelope("evil-1", "OTHER2"))
-        stack.redis_cli("PUBLISH", "monopoly:{BIGCLI}:cmd", envelope("evil-2", "BIGCLI", client="x" * 60_000))
-        stack.redis_cli("PUBLISH", "monopoly:{BIGSEA}:cmd", envelope("evil-3", "BIGSEA", seat="not a hash"))
+        wait_for_subscribers(stack)
+        stack.redis_cli("PUBLISH", command_channel("HOSTIL"), envelope("evil-1", "OTHER2"))
+        stack.redis_cli("PUBLISH", command_channel("BIGCLI"), envelope("evil-2", "BIGCLI", client="x" * 60_000))
+        stack.redis_cli("PUBLISH", command_channel("BIGSEA"), envelope("evil-3", "BIGSEA", seat="not a hash"))
         # The same create on its own channel, after: it is the first for OTHER2 (not game_exists).
-        stack.redis_cli("PUBLISH", "monopoly:{OTHER2}:cmd", envelope("evil-4", "OTHER2"))
+        stack.redis_cli("PUBLISH", command_channel("OTHER2"), envelope("evil-4", "OTHER2"))
 
         def replies():
             return {r["cmd"]: r for channel, payload in observer.messages() if channel == "monopoly:gateway:{gwx}:reply"
@@ -759,7 +754,7 @@ def test_an_envelope_on_another_games_channel_or_with_oversized_fields_creates_n
         assert answers["evil-4"]["type"] == "welcome" and answers["evil-4"]["game"] == "OTHER2"
         for game in ("HOSTIL", "BIGCLI", "BIGSEA"):
             assert stack.redis_cli("EXISTS", f"monopoly:{{{game}}}:snapshot") == "0", game
-        assert "dropping an envelope for game OTHER2 on monopoly:{HOSTIL}:cmd" in stack.logs()
+        assert "dropping an envelope for game OTHER2 on " + command_channel("HOSTIL") in stack.logs()
         assert all(p.proc.poll() is None for p in stack.authorities.values())
     finally:
         observer.close()

@@ -1,4 +1,4 @@
-"""Poison games: a command that kills the authority must not take down its standby in turn.
+"""Poison games: a command that kills an authority must not take down its successor in turn.
 
 The crash is real: debug builds of the authority (the tests' binary; release builds have no such
 code) trap on a command type named in MONOPOLY_DEBUG_TRAP.
@@ -46,11 +46,12 @@ def test_a_game_that_killed_two_authorities_in_a_row_is_quarantined_and_the_othe
         poisoned = (await alice.ok("create", name="Alice"))["game"]
         healthy = (await bob.ok("create", name="Bob"))["game"]
         before = snapshot(stack, poisoned)
-        stack.start_authority("authority-2", env=TRAP)
 
-        # The first death: the standby takes over, resumes the game (one death proves nothing) and
-        # serves the other one.
+        # The first death: a successor takes every shard over, resumes the game (one death proves
+        # nothing) and serves the other one. Each successor starts after the death, alone: the
+        # games' shards are then its own whatever they are.
         await kill_with_chat(stack, alice, "authority-1")
+        stack.start_authority("authority-2", env=TRAP)
         stack.wait_for_authority("authority-2")
         assert (await retry_until_ok(bob, "add_bot"))["type"] == "ack"
         assert stack.redis_cli("HEXISTS", "monopoly:games:quarantined", poisoned) == "0"
@@ -107,15 +108,14 @@ def test_a_game_only_in_flight_when_another_game_killed_the_authority_is_never_q
         poisoned = (await alice.ok("create", name="Alice"))["game"]
         bystander = (await bob.ok("create", name="Bob"))["game"]
         await carol.ok("create", name="Carol")
-        stack.start_authority("authority-2", env=env)
 
+        # Each successor starts after the death, alone, so it holds every game's shard.
         for dying, successor in (("authority-1", "authority-2"), ("authority-2", "authority-1")):
             held = asyncio.create_task(bob.request("roll", timeout=15))
             await asyncio.sleep(0.5)
             await kill_with_chat(stack, alice, dying)
             await held
-            if dying == "authority-2":
-                stack.start_authority("authority-1", env=TRAP)
+            stack.start_authority(successor, env=env if successor == "authority-2" else TRAP)
             stack.wait_for_authority(successor)
             # Carol's game tells when the successor serves; Bob's gets nothing in between.
             assert (await retry_until_ok(carol, "add_bot"))["type"] == "ack"

@@ -8,7 +8,7 @@ import time
 
 from client import GameClient
 from conftest import Observer
-from stack import Process, free_port, wait_for_port
+from stack import Process, command_channel, free_port, wait_for_port
 
 
 def test_a_value_read_from_a_snapshot_takes_no_seat_and_the_real_token_does(make_stack):
@@ -31,7 +31,7 @@ def test_a_value_read_from_a_snapshot_takes_no_seat_and_the_real_token_does(make
         # Published straight on Redis as the proof in a rejoin envelope (what the old hash allowed).
         envelope = {"id": "replay-1", "gateway": "gwx", "conn": "9", "game": game, "player": None,
                     "seat": stored[3:], "client": None, "msg": {"type": "rejoin"}}
-        stack.redis_cli("PUBLISH", f"monopoly:{{{game}}}:cmd", json.dumps(envelope))
+        stack.redis_cli("PUBLISH", command_channel(game), json.dumps(envelope))
         deadline = time.time() + 20
         while time.time() < deadline and not any(channel == "monopoly:gateway:{gwx}:reply" for channel, _ in observer.messages()):
             await asyncio.sleep(0.05)

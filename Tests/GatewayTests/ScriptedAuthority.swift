@@ -63,7 +63,7 @@ final class ScriptedAuthority: @unchecked Sendable {
             guard case .success(let envelope) = CommandEnvelope.decode(message.payload) else { return }
             received.withLockedValue { $0.append(envelope) }
         }
-        try await feed.psubscribe(RedisChannels.allCommandsPattern)
+        try await feed.psubscribe(RedisChannels.allShardCommandsPattern)
         _ = try await redis.set(RedisChannels.authorityLeaseKey, "scripted")
     }
 

@@ -80,7 +80,6 @@ import Testing
 
     @Test func channelNamesCarryTheGameInAHashTag() {
         let game = GameID(rawValue: "ABC234")!
-        #expect(RedisChannels.commands(game) == "monopoly:{ABC234}:cmd")
         #expect(RedisChannels.state(game) == "monopoly:{ABC234}:state")
         #expect(RedisChannels.replies(gateway: "gw1") == "monopoly:gateway:{gw1}:reply")
     }
@@ -88,7 +87,7 @@ import Testing
     @Test func aStateChannelNamesItsGameAndNoOtherNameDoes() {
         let game = GameID(rawValue: "ABC234")!
         #expect(RedisChannels.game(ofStateChannel: RedisChannels.state(game)) == game)
-        for other in [RedisChannels.commands(game), RedisChannels.replies(gateway: "gw1"), RedisChannels.lobby, RedisChannels.lastStateKey(game),
+        for other in [RedisChannels.shardCommands(GameShard(of: game)), RedisChannels.replies(gateway: "gw1"), RedisChannels.lobby, RedisChannels.lastStateKey(game),
                       "monopoly:{}:state", "monopoly:{abc234}:state", "monopoly:{A*}:state", "monopoly:{ABC234}:state:x", "x:monopoly:{ABC234}:state",
                       "monopoly:{" + String(repeating: "A", count: GameID.maximumLength + 1) + "}:state"] {
             #expect(RedisChannels.game(ofStateChannel: other) == nil, "\(other)")

@@ -27,7 +27,7 @@ import Testing
         let words = RedisACL.rules(.gateway).split(separator: " ").map { String($0).trimmingCharacters(in: ["(", ")"]) }
         #expect(!words.contains { $0.hasPrefix("+@") || $0 == "allkeys" || $0 == "allchannels" || $0 == "~*" || $0 == "&*" })
         #expect(!words.contains("+eval") && !words.contains("+evalsha") && !words.contains("+flushall"))
-        #expect(words.contains("&monopoly:{*}:cmd") && words.contains("+publish"))
+        #expect(words.contains("&monopoly:shard:{*}:cmd") && words.contains("+publish"))
         // Write access to keys only for its heartbeats; everything else it reads is %R.
         #expect(words.filter { $0.hasPrefix("~") } == ["~monopoly:gateway:*"])
     }

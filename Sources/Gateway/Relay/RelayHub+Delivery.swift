@@ -40,7 +40,7 @@ extension RelayHub {
             publishErrors.increment()
             return submit(.publishFailed(command: command))
         }
-        client.publishFuture(RedisChannels.commands(envelope.game), RedisArgument(WireJSON.encode(envelope))).whenComplete { result in
+        client.publishFuture(RedisChannels.shardCommands(GameShard(of: envelope.game)), RedisArgument(WireJSON.encode(envelope))).whenComplete { result in
             switch result {
             case .success(let receivers):
                 self.published.increment()
@@ -59,7 +59,7 @@ extension RelayHub {
     func reportDisconnect(_ envelope: CommandEnvelope, _ link: RedisLink?) {
         let metadata: Logger.Metadata = ["game": "\(envelope.game)", "connection": "\(envelope.connection)", "player": "\(envelope.player ?? "-")"]
         guard let client = link?.client else { return logger.warning("could not report a disconnect: not connected to Redis", metadata: metadata) }
-        client.publishFuture(RedisChannels.commands(envelope.game), RedisArgument(WireJSON.encode(envelope))).whenFailure { error in
+        client.publishFuture(RedisChannels.shardCommands(GameShard(of: envelope.game)), RedisArgument(WireJSON.encode(envelope))).whenFailure { error in
             self.logger.warning("could not report a disconnect: \(error)", metadata: metadata)
         }
     }
