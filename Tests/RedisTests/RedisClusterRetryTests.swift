@@ -12,6 +12,11 @@ import Testing
         (.error("MOVED 3999 127.0.0.1:7001"), .moved(slot: 3999, node: b)),
         (.error("ASK 3999 127.0.0.1:7001"), .ask(node: b)),
         (.error("MOVED 3999 :7001"), .moved(slot: 3999, node: b)),  // endpoint unknown: the host that answered
+        // IPv6 as Redis writes it (7.0.15 on ::1 answered `MOVED 12182 ::1:7602`), and bracketed.
+        (.error("MOVED 12182 ::1:7602"), .moved(slot: 12182, node: RedisClusterNode(host: "::1", port: 7602))),
+        (.error("ASK 1 fd00::5:6379"), .ask(node: RedisClusterNode(host: "fd00::5", port: 6379))),
+        (.error("MOVED 1 [fd00::5]:6379"), .moved(slot: 1, node: RedisClusterNode(host: "fd00::5", port: 6379))),
+        (.error("MOVED 1 ::1:"), .finish(.error("MOVED 1 ::1:"))),
         (.error("TRYAGAIN Multiple keys request during rehashing of slot"), .retry(refresh: false, delayMilliseconds: 25)),
         (.error("CLUSTERDOWN The cluster is down"), .retry(refresh: true, delayMilliseconds: 25)),
         (.error("READONLY You can't write against a read only replica."), .retry(refresh: true, delayMilliseconds: 25)),

@@ -30,7 +30,12 @@ public struct RedisClusterRedirect: Sendable, Equatable {
         }
         guard parts[1].utf8.count <= 5, parts[1].utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let slot = Int(parts[1]),
               (0..<RedisClusterSlot.count).contains(slot) else { return nil }
-        let address = parts[2].hasPrefix(":") ? Substring(replyingHost.contains(":") ? "[\(replyingHost)]" : replyingHost) + parts[2] : parts[2]
+        // Redis writes `ip:port` with the IP as it is, so an IPv6 one comes unbracketed
+        // (`MOVED 3999 ::1:7001`): the port is after the last colon.
+        guard let colon = parts[2].lastIndex(of: ":") else { return nil }
+        let named = parts[2][..<colon], port = parts[2][colon...]
+        let host = named.isEmpty ? Substring(replyingHost) : named
+        let address: String = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]\(port)" : "\(host)\(port)"
         guard let node = RedisClusterNode(address) else { return nil }
         self.slot = slot
         self.node = node
