@@ -42,6 +42,8 @@ public struct CommandProcessor: Sendable {
     public var unshuffledCards: Bool
     /// Seconds a lobby seat outlives its connection (`LOBBY_GRACE_SECONDS`, see `absentSeats`).
     public var lobbyGrace: Double = 15
+    /// The epoch a game created now starts in (the runner's, `StateEpoch.next`; a replay's from the log).
+    public var newGameEpoch: StateEpoch?
 
     public init(dice: SharedDiceScript = SharedDiceScript(), seed: UInt64? = nil, unshuffledCards: Bool = false) {
         self.dice = dice
@@ -252,6 +254,7 @@ public struct CommandProcessor: Sendable {
         let seed = self.seed ?? generator.next()
         var record = GameRecord(game: envelope.game, state: GameState(options: options, seed: seed))
         record.creator = envelope.client
+        record.epoch = newGameEpoch
         var outcome = seat(envelope, name: name, in: record, tokenHash: tokenHash, verb: "created the game", now: now)
         if outcome.record != nil { outcome.seed = seed }
         return outcome
@@ -393,7 +396,8 @@ public struct CommandProcessor: Sendable {
         record.noteAttendance(now: now)
         record.seq += 1
         var outcome = Outcome()
-        outcome.stateMessage = WireJSON.encode(StateMessage(game: record.game, seq: record.seq, state: record.state, events: events, cause: cause))
+        outcome.stateMessage = WireJSON.encode(StateMessage(game: record.game, seq: record.seq, epoch: record.epoch ?? .zero, state: record.state,
+                                                            events: events, cause: cause))
         outcome.record = record
         outcome.cause = cause
         return outcome

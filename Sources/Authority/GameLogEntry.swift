@@ -40,11 +40,14 @@ public struct GameLogEntry: Sendable, Equatable {
     public var resumedAt: Double?
     /// The turn clock ran out at this time before the command (`CommandProcessor.expireTurnClock`).
     public var expiredAt: Double?
+    /// The epoch the state starts (`StateEpoch`): on `create` and on the first entry after a load;
+    /// nil in logs from before epochs and while the epoch stays.
+    public var epoch: StateEpoch?
     /// SHA-256 (hex) of the state message published with this seq.
     public var digest: String
 
     public init(seq: Int, at: Double, player: PlayerID?, input: Input, seed: UInt64? = nil, grace: Double? = nil, dice: [Int] = [],
-                resumedAt: Double? = nil, expiredAt: Double? = nil, digest: String) {
+                resumedAt: Double? = nil, expiredAt: Double? = nil, epoch: StateEpoch? = nil, digest: String) {
         self.seq = seq
         self.at = at
         self.player = player
@@ -54,6 +57,7 @@ public struct GameLogEntry: Sendable, Equatable {
         self.dice = dice
         self.resumedAt = resumedAt
         self.expiredAt = expiredAt
+        self.epoch = epoch
         self.digest = digest
     }
 
@@ -110,6 +114,7 @@ extension GameLogEntry {
         if !dice.isEmpty { fields.append("\"dice\":[" + dice.map(String.init).joined(separator: ",") + "]") }
         if let resumedAt { fields.append("\"resumed_at\":" + Self.number(resumedAt)) }
         if let expiredAt { fields.append("\"expired_at\":" + Self.number(expiredAt)) }
+        if let epoch { fields.append("\"epoch\":\(epoch.rawValue)") }
         fields.append("\"digest\":\"\(digest)\"")
         return "{" + fields.joined(separator: ",") + "}"
     }
@@ -208,5 +213,9 @@ extension GameLogEntry {
         }
         resumedAt = try time("resumed_at")
         expiredAt = try time("expired_at")
+        if fields["epoch"] != nil && fields["epoch"] != .null {
+            guard let epoch = StateEpoch(json: fields["epoch"]) else { throw fail("epoch", "must be an integer from 0 to \(StateEpoch.maximum)") }
+            self.epoch = epoch
+        }
     }
 }

@@ -38,6 +38,9 @@ public struct GameRecord: Codable, Sendable, Equatable {
     public var game: GameID
     /// Sequence number of the last published state; the first published state has seq 1.
     public var seq: Int
+    /// The epoch of the game's states (see `StateEpoch`): set when the game is created and each
+    /// time it is loaded from Redis. Nil in records from before epochs (epoch `zero`).
+    public var epoch: StateEpoch?
     public var state: GameState
     public var seats: [PlayerID: Seat]
     /// The turn whose clock ran out, or whose vote to skip the absent player carried: the bot plays
@@ -53,7 +56,7 @@ public struct GameRecord: Codable, Sendable, Equatable {
     public var creator: String?
 
     enum CodingKeys: String, CodingKey {
-        case game, seq, state, seats, expiredTurn = "expired_turn", vacantSince = "vacant_since", creator
+        case game, seq, epoch, state, seats, expiredTurn = "expired_turn", vacantSince = "vacant_since", creator
     }
 
     public init(game: GameID, seq: Int = 0, state: GameState, seats: [PlayerID: Seat] = [:]) {
@@ -157,6 +160,7 @@ extension GameRecord: JSONWritable {
         out.object { o in
             // Synthesized Encodable leaves a nil optional out rather than writing null.
             if let creator { o.field("creator", creator) }
+            if let epoch { o.field("epoch", epoch) }
             if let expiredTurn { o.field("expired_turn", expiredTurn) }
             o.field("game", game.rawValue)
             o.object("seats") { seatsObject in

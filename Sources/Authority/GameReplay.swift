@@ -161,6 +161,8 @@ public enum GameReplay {
         if let resumedAt = entry.resumedAt, let loaded = record {
             record = CommandProcessor.resumed(loaded, now: resumedAt)
         }
+        // The epoch the authority started here (a load), or the new game's (`create`).
+        if let epoch = entry.epoch, record != nil { record?.epoch = epoch }
         if let expiredAt = entry.expiredAt {
             guard let running = record, let expired = CommandProcessor.expireTurnClock(running, now: expiredAt) else {
                 return .failure("the log says the turn clock ran out at \(expiredAt), but no turn clock could have")
@@ -169,6 +171,7 @@ public enum GameReplay {
         }
         var processor = CommandProcessor(dice: SharedDiceScript(entry.dice), seed: entry.seed)
         processor.lobbyGrace = entry.grace ?? processor.lobbyGrace
+        processor.newGameEpoch = entry.epoch
         let outcome: Outcome
         switch entry.input {
         case .envelope(let id, let message):

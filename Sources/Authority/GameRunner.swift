@@ -124,6 +124,14 @@ struct GameLoop: Sendable {
         var handled = 0
         for await input in stream {
             if case .timer = input {} else { handled += 1 }
+            if state.loaded, let loadedAt = state.loadedAtReconnects, store.redis.statistics.reconnects != loadedAt {
+                // Redis may have come back older than what was published (an AOF that lost its
+                // last second, a restored backup), and nothing else would tell until a commit
+                // fails: the game is loaded again, in a new epoch.
+                logger.notice("Redis reconnected since the game was loaded: loading it again")
+                state.loaded = false
+                state.patches.reset()
+            }
             if !state.loaded {
                 do {
                     try await load(into: &state)
@@ -146,6 +154,8 @@ struct GameLoop: Sendable {
                         accepted = await applyingMarked("\(envelope.type) by \(envelope.player ?? "a new seat") (command \(envelope.id))",
                                                         type: envelope.type, &state) { state in
                             let now = Date().timeIntervalSince1970
+                            // A game created now starts an epoch above any this runner published.
+                            processor.newGameEpoch = StateEpoch.next(after: state.epoch, now: now)
                             let outcome = processor.handle(envelope, record: state.record, now: now)
                             await commit(outcome, into: &state, inFlight: true, logging: (.envelope(id: envelope.id, message: envelope.message), now))
                             return outcome.record != nil || outcome.broadcast != nil
@@ -206,6 +216,12 @@ struct GameLoop: Sendable {
         var crashes = 0
         /// The last published state, to patch the next one against.
         var patches = PatchChain()
+        /// The newest epoch this runner has given the game: a reload (a rollback found by a commit)
+        /// starts a later one even if Redis lost the record of this one.
+        var epoch = StateEpoch.zero
+        /// The Redis client's reconnect count when the game was loaded: a reconnect since means a
+        /// Redis that may have gone back, and the game is loaded again.
+        var loadedAtReconnects: Int?
         /// When the record in hand was loaded from Redis and when its turn clock ran out, if that
         /// is not committed yet: the next command log entry says so (see `GameLogEntry`).
         var resumedAt: Double?
@@ -248,6 +264,7 @@ struct GameLoop: Sendable {
     }
 
     private func loadRecord(into state: inout LoopState) async throws {
+        state.loadedAtReconnects = store.redis.statistics.reconnects
         do {
             state.record = try await store.load(game)
             state.quarantined = nil
@@ -264,7 +281,11 @@ struct GameLoop: Sendable {
         if let stored = state.record {
             let now = Date().timeIntervalSince1970
             // A record from before turn deadlines or the vacancy clock: they start now.
-            let record = CommandProcessor.resumed(stored, now: now)
+            var record = CommandProcessor.resumed(stored, now: now)
+            // Redis may be older than what was published (a rollback, a restored backup): the
+            // game's states go on in a new epoch, which clients take whatever its seq.
+            record.epoch = StateEpoch.next(after: max(stored.epoch ?? .zero, state.epoch), now: now)
+            state.epoch = record.epoch ?? state.epoch
             state.record = record
             state.resumedAt = now
             // Lists a game the lobby may have missed (a lost update, or a running game
@@ -346,7 +367,10 @@ struct GameLoop: Sendable {
             // again after the input (the ledger follows `state.record`).
             if let record = outcome.record { openGames.set(game, creator: record.openCreator) }
             let next = outcome.record.flatMap { record in
-                outcome.stateMessage.map { (record.seq, state.patches.patch(to: $0, seq: record.seq, game: game)) }
+                outcome.stateMessage.map { message in
+                    let version = StateVersion(epoch: record.epoch ?? .zero, seq: record.seq)
+                    return (version, state.patches.patch(to: message, version: version, game: game))
+                }
             }
             // A commit that publishes a state moves the chain on once it is known to be published
             // (after a failure nothing is patched against: the next state goes whole).
@@ -354,7 +378,10 @@ struct GameLoop: Sendable {
             let entry = logEntry(outcome, logging: logging, state: state)
             try await store.commit(outcome, previousSeq: previousSeq, patch: next?.1.patch, updatingLobby: updatingLobby, inFlight: inFlight,
                                    log: entry?.line)
-            if let next { state.patches.published(seq: next.0, message: next.1.parsed) }
+            if let next {
+                state.patches.published(next.0, message: next.1.parsed)
+                state.epoch = max(state.epoch, next.0.epoch)
+            }
             if outcome.record != nil {
                 state.resumedAt = nil
                 state.expiredAt = nil
@@ -401,7 +428,8 @@ struct GameLoop: Sendable {
         }
         return GameLogEntry(seq: record.seq, at: logging.at, player: outcome.cause?.player, input: input, seed: outcome.seed,
                             grace: GameLogEntry.usesGrace(input) ? processor.lobbyGrace : nil, dice: outcome.scriptedDice,
-                            resumedAt: state.resumedAt, expiredAt: state.expiredAt, digest: GameLogEntry.digest(of: message))
+                            resumedAt: state.resumedAt, expiredAt: state.expiredAt,
+                            epoch: state.record == nil || state.resumedAt != nil ? record.epoch : nil, digest: GameLogEntry.digest(of: message))
     }
 
     private func publishUnavailable(_ envelope: CommandEnvelope, reason: String) async {

@@ -22,17 +22,20 @@ public struct StateMessage: Encodable, Sendable {
 
     public var game: GameID
     public var seq: Int
+    /// Written when not `zero` (a game from before epochs, replayed from its log, keeps its bytes).
+    public var epoch: StateEpoch = .zero
     public var state: GameState
     public var events: [Event]
     public var cause: Cause
 
-    enum CodingKeys: String, CodingKey { case type, game, seq, state, events, cause = "cmd" }
+    enum CodingKeys: String, CodingKey { case type, game, seq, epoch, state, events, cause = "cmd" }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode("state", forKey: .type)
         try container.encode(game, forKey: .game)
         try container.encode(seq, forKey: .seq)
+        if epoch != .zero { try container.encode(epoch, forKey: .epoch) }
         // Clients never see the generator or the deck order: they would predict dice and cards.
         try container.encode(state.redactedForClients(), forKey: .state)
         try container.encode(events, forKey: .events)
@@ -64,6 +67,7 @@ extension StateMessage: JSONWritable {
     public func writeJSON(to out: inout JSONOutput) {
         out.object { o in
             o.field("cmd", cause)
+            if epoch != .zero { o.field("epoch", epoch) }
             o.field("events", events)
             o.field("game", game.rawValue)
             o.field("seq", seq)

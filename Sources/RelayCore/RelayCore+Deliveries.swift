@@ -29,7 +29,7 @@ extension RelayCore {
                 out.append(.send(peer, .welcome(game: reply.game, player: reply.player, token: waiting.token, re: waiting.re)))
                 let last = rooms[reply.game]?.last
                 if let last { out.append(.send(peer, .state(last.frame))) }
-                rooms[reply.game]?.patches.admit(connection, peer, at: last?.seq, takesPatches: session?.patches ?? false)
+                rooms[reply.game]?.patches.admit(connection, peer, at: last?.version, takesPatches: session?.patches ?? false)
             case .ack:
                 out.append(.send(peer, .ack(game: reply.game, seq: reply.seq, re: waiting.re)))
                 if waiting.type == MessageType.leave.rawValue { leave(reply.game, connection, &out) }
@@ -52,23 +52,25 @@ extension RelayCore {
     }
 
     /// The same frame to every local member. Duplicates (a resync racing the live feed) and stale
-    /// states are never sent; chat (no seq) always is.
+    /// states (an older epoch, or a seq not above the last in the same epoch) are never sent; a
+    /// newer epoch replaces the newest state whatever its seq (`StateVersion.succession`), and goes
+    /// out whole (no patch crosses epochs); chat (no seq) always is sent.
     mutating func fanOut(_ arrival: StateArrival<Frame>, _ out: inout [Action]) {
         let game = arrival.game
         guard rooms[game] != nil else { return }
         if let patch = arrival.patch { return rooms[game]!.patches.hold(patch, frame: arrival.frame) }
-        if let seq = arrival.seq {
-            if let last = rooms[game]?.last, seq <= last.seq { return }
-            rooms[game]?.last = (seq, arrival.frame)
+        if let version = arrival.version {
+            if StateVersion.succession(of: version, after: rooms[game]?.last?.version) == .stale { return }
+            rooms[game]?.last = (version, arrival.frame)
         }
         guard let members = rooms[game]?.members, !members.isEmpty else { return }
-        guard let seq = arrival.seq, rooms[game]!.patches.count > 0 else {
-            _ = arrival.seq.map { rooms[game]?.patches.take(for: $0) }
+        guard let version = arrival.version, rooms[game]!.patches.count > 0 else {
+            _ = arrival.version.map { rooms[game]?.patches.take(for: $0) }
             return out.append(.broadcast(members.values, arrival.frame, game: game, conflated: arrival.seq != nil))
         }
         // Members that take patches get this state's patch where their chain allows, the others it whole.
-        let patch = rooms[game]!.patches.take(for: seq)
-        let (patched, whole) = rooms[game]!.patches.partition(members, to: seq, patch: patch)
+        let patch = rooms[game]!.patches.take(for: version)
+        let (patched, whole) = rooms[game]!.patches.partition(members, to: version, patch: patch)
         if !whole.isEmpty { out.append(.broadcast(whole.values, arrival.frame, game: game, conflated: true)) }
         if let patch, !patched.isEmpty { out.append(.broadcastPatch(patched.values, patch: patch.frame, whole: arrival.frame, game: game)) }
     }
@@ -99,15 +101,16 @@ extension RelayCore {
             release(game, &out)
             return fail(ErrorCode.redisUnavailable, "cannot reach Redis")
         }
-        if case .state(let arrival) = stored, let seq = arrival.seq, seq > (rooms[game]?.last?.seq ?? 0) {
-            rooms[game]?.last = (seq, arrival.frame)
+        if case .state(let arrival) = stored, let version = arrival.version,
+           StateVersion.succession(of: version, after: rooms[game]?.last?.version) != .stale {
+            rooms[game]?.last = (version, arrival.frame)
         }
         guard let last = rooms[game]?.last else {
             release(game, &out)
             return fail(ErrorCode.unknownGame, "there is no game \(game)")
         }
         rooms[game]?.members[connection] = session.peer
-        rooms[game]?.patches.admit(connection, session.peer, at: last.seq, takesPatches: session.patches)
+        rooms[game]?.patches.admit(connection, session.peer, at: last.version, takesPatches: session.patches)
         sessions[connection]?.game = game
         sessions[connection]?.spectating = true
         lobbyWatchers.remove(connection)

@@ -65,7 +65,7 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
         /// shell this collection as it is, with no per-member work.
         var members: [UInt64: Peer] = [:]
         /// The newest state seen, for anyone who enters the game.
-        var last: (seq: Int, frame: Frame)?
+        var last: (version: StateVersion, frame: Frame)?
         /// The chains of the members that take patches.
         var patches = PatchRoutes<Peer, Frame>()
     }

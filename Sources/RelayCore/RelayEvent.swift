@@ -30,23 +30,29 @@ public enum RelayEvent<Peer: RelayPeer, Frame: Sendable>: Sendable {
     case subscriberReconnected
 }
 
-/// A game's state message, decoded as far as the core needs: its seq (nil for chat), the frame the
-/// shell encoded once, and the payload (read only when recovering a lost reply).
+/// A game's state message, decoded as far as the core needs: its seq (nil for chat) and epoch, the
+/// frame the shell encoded once, and the payload (read only when recovering a lost reply).
 public struct StateArrival<Frame: Sendable>: Sendable {
     public var game: GameID
     public var seq: Int?
+    /// The state's epoch (`zero` for chat, and for states from before epochs).
+    public var epoch: StateEpoch
     public var frame: Frame
     public var payload: [UInt8]
     /// A `patch` message (README, "State patches"): held until the state `seq` arrives.
     public var patch: StatePatch.Header?
 
-    public init(game: GameID, seq: Int?, frame: Frame, payload: [UInt8], patch: StatePatch.Header? = nil) {
+    public init(game: GameID, seq: Int?, epoch: StateEpoch = .zero, frame: Frame, payload: [UInt8], patch: StatePatch.Header? = nil) {
         self.game = game
         self.seq = seq
+        self.epoch = epoch
         self.frame = frame
         self.payload = payload
         self.patch = patch
     }
+
+    /// A state's version; nil for chat.
+    public var version: StateVersion? { seq.map { StateVersion(epoch: epoch, seq: $0) } }
 }
 
 /// A game's stored last state, as read from Redis.

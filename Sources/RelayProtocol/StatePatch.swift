@@ -1,45 +1,65 @@
 import Foundation
 import Monopoly
 
-/// A `patch` message: `{"type":"patch","game":"G","seq":N,"base":B,"ops":[...]}`, the RFC 6902 ops
-/// that turn the state message `base` into the state message `seq` (the whole message: `seq`,
-/// `state`, `events`, `cmd`). The authority makes it once per state and publishes it on the state
-/// channel just before that state; a gateway sends it, instead of the state, to a member that asked
-/// for patches and whose last state was `base`.
+/// A `patch` message: `{"type":"patch","game":"G","seq":N,"base":B,"epoch":E,"ops":[...]}`, the RFC
+/// 6902 ops that turn the state message `base` into the state message `seq` (the whole message:
+/// `seq`, `state`, `events`, `cmd`), both of epoch `E` (a patch never crosses epochs). The authority
+/// makes it once per state and publishes it on the state channel just before that state; a gateway
+/// sends it, instead of the state, to a member that asked for patches and whose last state was `base`.
 ///
 /// The keys are written in this fixed order (not sorted, unlike a state) so that a gateway reads
-/// `seq` and `base` from the first bytes (`Header`) without parsing the ops.
+/// `seq`, `base` and `epoch` from the first bytes (`Header`) without parsing the ops. (`epoch` follows
+/// `base`: a gateway from before epochs reads the header it knows and ignores the rest.)
 public struct StatePatch: Sendable, Equatable {
     public var game: GameID
     public var seq: Int
     public var base: Int
+    public var epoch: StateEpoch
     public var ops: [JSONPatch.Operation]
 
-    public init(game: GameID, seq: Int, base: Int, ops: [JSONPatch.Operation]) {
+    public init(game: GameID, seq: Int, base: Int, epoch: StateEpoch = .zero, ops: [JSONPatch.Operation]) {
         self.game = game
         self.seq = seq
         self.base = base
+        self.epoch = epoch
         self.ops = ops
     }
 
     public var text: String {
         // Written by hand: `JSONOutput`'s objects insist on sorted keys.
-        #"{"type":"patch","game":"# + JSONOutput.encode(JSONValue.string(game.rawValue)) + #","seq":\#(seq),"base":\#(base),"ops":["#
+        #"{"type":"patch","game":"# + JSONOutput.encode(JSONValue.string(game.rawValue)) + #","seq":\#(seq),"base":\#(base),"# + epochField + #""ops":["#
             + ops.map { JSONOutput.encode($0) }.joined(separator: ",") + "]}"
     }
+
+    /// `"epoch":E,`, or nothing in epoch `zero` (as a state of that epoch has no `epoch` either).
+    private var epochField: String { epoch == .zero ? "" : #""epoch":\#(epoch.rawValue),"# }
 
     /// What a gateway needs of a patch: which state it makes, from which.
     public struct Header: Sendable, Equatable {
         public var seq: Int
         public var base: Int
-        public init(seq: Int, base: Int) {
+        public var epoch: StateEpoch
+        public init(seq: Int, base: Int, epoch: StateEpoch = .zero) {
             self.seq = seq
             self.base = base
+            self.epoch = epoch
         }
+
+        /// The state this patch makes.
+        public var version: StateVersion { StateVersion(epoch: epoch, seq: seq) }
+        /// The state it applies to.
+        public var baseVersion: StateVersion { StateVersion(epoch: epoch, seq: base) }
+    }
+
+    /// Whether `payload` starts as a patch message does (of any game): one whose header cannot be
+    /// read is refused, not taken for something else.
+    public static func looksLikePatch(_ payload: [UInt8]) -> Bool {
+        payload.starts(with: #"{"type":"patch","#.utf8)
     }
 
     /// The header of a patch of `game` in the form the authority writes, or nil (not a patch, or
-    /// another game's, or a seq or base that is not a plain non-negative integer below 10^15).
+    /// another game's, or a seq, base or epoch that is not a plain non-negative integer below 10^15,
+    /// 10^15 and `StateEpoch.maximum`). No `epoch` after `base` is epoch `zero`.
     public static func header(in payload: [UInt8], game: GameID) -> Header? {
         let prefix = Array(#"{"type":"patch","game":""#.utf8) + Array(game.rawValue.utf8) + Array(#"","seq":"#.utf8)
         guard payload.count > prefix.count, payload[..<prefix.count].elementsEqual(prefix) else { return nil }
@@ -58,17 +78,30 @@ public struct StatePatch: Sendable, Equatable {
         guard payload.count > index + middle.count, payload[index..<(index + middle.count)].elementsEqual(middle) else { return nil }
         index += middle.count
         guard let base = integer() else { return nil }
-        return Header(seq: seq, base: base)
+        let epochKey = Array(#","epoch":"#.utf8)
+        guard payload.count > index + epochKey.count, payload[index..<(index + epochKey.count)].elementsEqual(epochKey) else {
+            return Header(seq: seq, base: base)
+        }
+        index += epochKey.count
+        let start = index
+        var epoch = 0
+        while index < payload.count, (48...57).contains(payload[index]), index - start < 17 {
+            epoch = epoch * 10 + Int(payload[index] - 48)
+            index += 1
+        }
+        guard index > start, index < payload.count, payload[index] == UInt8(ascii: ","), let valid = StateEpoch(rawValue: epoch) else { return nil }
+        return Header(seq: seq, base: base, epoch: valid)
     }
 
     /// Reads a whole patch message (a client's side; tests and the load generator).
     public init(json: JSONValue) throws(JSONPatch.Failure) {
         guard json["type"]?.stringValue == "patch", let raw = json["game"]?.stringValue, let game = GameID(rawValue: raw),
-              let seq = json["seq"]?.intValue, let base = json["base"]?.intValue, case .array(let ops)? = json["ops"] else {
-            throw JSONPatch.Failure(message: "a patch is {type: \"patch\", game, seq, base, ops: [...]}")
+              let seq = json["seq"]?.intValue, let base = json["base"]?.intValue, let epoch = StateEpoch(json: json["epoch"]),
+              case .array(let ops)? = json["ops"] else {
+            throw JSONPatch.Failure(message: "a patch is {type: \"patch\", game, seq, base, epoch, ops: [...]}")
         }
         var operations: [JSONPatch.Operation] = []
         for op in ops { operations.append(try JSONPatch.Operation(json: op)) }
-        self.init(game: game, seq: seq, base: base, ops: operations)
+        self.init(game: game, seq: seq, base: base, epoch: epoch, ops: operations)
     }
 }

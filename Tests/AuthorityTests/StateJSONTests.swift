@@ -102,5 +102,13 @@ import RelayProtocol
         #expect(fast == WireJSON.encodeWithFoundation(message))
         // And it still reads back as the same record (what a restarted authority does).
         #expect(try WireJSON.decode(GameRecord.self, from: WireJSON.encode(record)) == record)
+        // With an epoch (README, "Epochs"): in the message and the record, the same both ways.
+        var inEpoch = record
+        inEpoch.epoch = StateEpoch(rawValue: 1_765_000_000_250)
+        let epochMessage = StateMessage(game: record.game, seq: record.seq, epoch: inEpoch.epoch!, state: record.state, events: events, cause: cause)
+        #expect(WireJSON.encode(epochMessage) == WireJSON.encodeWithFoundation(epochMessage))
+        #expect(WireJSON.encode(epochMessage).contains(#"},"epoch":1765000000250,"events":"#))
+        #expect(JSONOutput.encode(inEpoch) == WireJSON.encodeWithFoundation(inEpoch))
+        #expect(try WireJSON.decode(GameRecord.self, from: WireJSON.encode(inEpoch)) == inEpoch)
     }
 }

@@ -160,13 +160,17 @@ class ScriptedPlayer:
         self.ids = itertools.count(1)
         self.state = None
         self.seq = 0
+        self.epoch = 0
         self.game = None
         self.player = None
 
     def _receive(self, timeout):
         message = json.loads(self.ws.recv(timeout=timeout))
-        if message.get("type") == "state" and message.get("game") == self.game and message["seq"] > self.seq:
-            self.seq, self.state = message["seq"], message["state"]
+        if message.get("type") == "state" and message.get("game") == self.game:
+            # A newer epoch (README, "Epochs") whatever its seq, else a newer seq.
+            epoch = message.get("epoch", 0)
+            if epoch > self.epoch or (epoch == self.epoch and message["seq"] > self.seq):
+                self.seq, self.epoch, self.state = message["seq"], epoch, message["state"]
         return message
 
     def request(self, type_, timeout=10, **fields):

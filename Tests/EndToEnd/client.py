@@ -71,11 +71,13 @@ class GameClient:
         last = self.states[-1] if self.states else None
         if last is None or last["game"] != patch["game"] or last["seq"] != patch["base"]:
             return None
+        if last.get("epoch", 0) != patch.get("epoch", 0):  # no patch crosses epochs
+            return None
         try:
             made = apply_patch(copy.deepcopy(last), patch["ops"])
         except (KeyError, IndexError, ValueError, TypeError):
             return None
-        return made if made.get("seq") == patch["seq"] else None
+        return made if made.get("seq") == patch["seq"] and made.get("epoch", 0) == patch.get("epoch", 0) else None
 
     async def send_raw(self, text: str):
         await self._ws.send(text)

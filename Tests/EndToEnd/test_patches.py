@@ -81,7 +81,7 @@ def test_patch_takers_follow_a_game_through_patches_and_a_broken_chain_gets_the_
         channel = f"monopoly:{{{game}}}:state"
 
         def publish(base, to_seq):
-            patch = {"type": "patch", "game": game, "seq": to_seq, "base": base,
+            patch = {"type": "patch", "game": game, "seq": to_seq, "base": base, "epoch": last["epoch"],
                      "ops": [{"op": "replace", "path": "/seq", "value": to_seq}]}
             stack.redis_cli("PUBLISH", channel, json.dumps(patch, separators=(",", ":")))
             state = dict(last, seq=to_seq)

@@ -63,12 +63,14 @@ struct Harness {
     }
 
     @discardableResult
-    mutating func state(_ game: String, seq: Int?, payload: String = "") -> [String] {
-        on(.state(Self.arrival(game, seq: seq, payload: payload)))
+    mutating func state(_ game: String, seq: Int?, epoch: Int = 0, payload: String = "") -> [String] {
+        on(.state(Self.arrival(game, seq: seq, epoch: epoch, payload: payload)))
     }
 
-    static func arrival(_ game: String, seq: Int?, payload: String = "") -> StateArrival<String> {
-        StateArrival(game: Self.game(game), seq: seq, frame: seq.map { "s\($0)" } ?? "chat", payload: Array(payload.utf8))
+    /// Frames are `sN` (`sN@E` in an epoch other than 0) and `chat`.
+    static func arrival(_ game: String, seq: Int?, epoch: Int = 0, payload: String = "") -> StateArrival<String> {
+        StateArrival(game: Self.game(game), seq: seq, epoch: StateEpoch(rawValue: epoch)!,
+                     frame: seq.map { "s\($0)" + (epoch == 0 ? "" : "@\(epoch)") } ?? "chat", payload: Array(payload.utf8))
     }
 
     /// Connection `number` creates GAME-something and is welcomed as `player` with state 1.

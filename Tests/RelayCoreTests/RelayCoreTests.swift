@@ -144,6 +144,27 @@ import Testing
         #expect(h.state("ZZZ234", seq: 9) == [])
     }
 
+    /// After a Redis rollback the authority publishes seq numbers again in a new epoch: a newer
+    /// epoch is taken whatever its seq and replaces the newest state (what a member entering gets),
+    /// an older one is dropped, and within an epoch the seq rules stay.
+    @Test func aNewerEpochIsTakenWhateverItsSeqAnOlderOneIsDropped() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        #expect(h.state(game, seq: 5, epoch: 100) == ["broadcast \(game) s5@100 to [1]"])  // epoch 100 is newer than none
+        #expect(h.state(game, seq: 7, epoch: 100) == ["broadcast \(game) s7@100 to [1]"])
+        // Redis went back to seq 5; the reloaded game's next state is 6, in epoch 200.
+        #expect(h.state(game, seq: 6, epoch: 200) == ["broadcast \(game) s6@200 to [1]"])
+        #expect(h.state(game, seq: 6, epoch: 200) == [])  // a duplicate within the epoch
+        #expect(h.state(game, seq: 9, epoch: 100) == [])  // a stale authority's, or a delayed one
+        #expect(h.on(.storedState(Harness.game(game), .state(Harness.arrival(game, seq: 7, epoch: 100)), for: .resynchronization)) == [])
+        #expect(h.state(game, seq: 7, epoch: 200) == ["broadcast \(game) s7@200 to [1]"])
+        // A spectator entering now gets the new epoch's state, not the higher seq of the old one.
+        h.open(2)
+        h.send(2, #"{"type":"spectate","game":"\#(game)","id":3}"#)
+        #expect(h.on(.storedState(Harness.game(game), .state(Harness.arrival(game, seq: 8, epoch: 100)), for: .spectator(connection: 2, re: .number(3))))
+                == ["send 2 welcome \(game) - token - re 3", "send 2 state s7@200"])
+    }
+
     /// A connection's requests are handled in order: a chat behind a join that waits for its
     /// subscription is handled after the join was published (and refused: not seated yet).
     @Test func oneConnectionsRequestsRunInOrder() {

@@ -20,18 +20,30 @@ extension RelayHub {
             submit(.lobbyChanged)
         } else if let game = RedisChannels.game(ofStateChannel: message.channel) {
             let start = ContinuousClock.now
-            submit(.state(Self.arrival(message.payload, game: game)))
+            guard let arrival = Self.arrival(message.payload, game: game) else {
+                return logger.warning("dropped a state with an unreadable epoch or patch header on \(message.channel)")
+            }
+            submit(.state(arrival))
             recordFanOut(since: start)
         }
     }
 
-    /// A state payload with its seq, encoded once as the frame every member gets.
-    static func arrival(_ payload: [UInt8], game: GameID) -> StateArrival<PreEncodedFrame> {
+    /// A state payload with its seq and epoch, encoded once as the frame every member gets; nil for
+    /// one that is refused (a state whose epoch, or a patch whose header, is not readable).
+    static func arrival(_ payload: [UInt8], game: GameID) -> StateArrival<PreEncodedFrame>? {
         let frame = PreEncodedFrame(encoded: ByteBuffer(bytes: WebSocketFrameEncoder.frame(opcode: .text, payload: payload)))
         if let patch = StatePatch.header(in: payload, game: game) {
-            return StateArrival(game: game, seq: patch.seq, frame: frame, payload: payload, patch: patch)
+            return StateArrival(game: game, seq: patch.seq, epoch: patch.epoch, frame: frame, payload: payload, patch: patch)
         }
-        return StateArrival(game: game, seq: StatePayload.sequenceNumber(in: payload, game: game), frame: frame, payload: payload)
+        if StatePatch.looksLikePatch(payload) { return nil }
+        switch StatePayload.read(payload, game: game) {
+        case .state(let version):
+            return StateArrival(game: game, seq: version.seq, epoch: version.epoch, frame: frame, payload: payload)
+        case .other:
+            return StateArrival(game: game, seq: nil, frame: frame, payload: payload)
+        case .refused:
+            return nil
+        }
     }
 
     func publish(_ envelope: CommandEnvelope, _ link: RedisLink?) {
@@ -79,7 +91,7 @@ extension RelayHub {
         client.sendFuture(["GET", RedisArgument(RedisChannels.lastStateKey(game))]).whenComplete { result in
             let stored: StoredState<PreEncodedFrame>
             switch result {
-            case .success(.bulkString(let payload)): stored = .state(Self.arrival(payload, game: game))
+            case .success(.bulkString(let payload)): stored = Self.arrival(payload, game: game).map { StoredState.state($0) } ?? .unreadable
             case .success(.null): stored = .none
             case .success, .failure: stored = .unreadable
             }

@@ -15,6 +15,7 @@ export const app = {
   player: null,
   state: null,
   seq: 0,
+  epoch: 0, // with seq, the version of the state shown (version.js)
   games: [],
   tokens: null,
   unread: 0,

@@ -8,6 +8,7 @@ import { renderActions, renderPlayers, renderTrades, renderAuction, tickClocks }
 import { openSquare, refreshSquare, openTrade } from './dialogs.js';
 import { watchStyleData } from './style-data.js';
 import { showResults, reopenResults } from './results.js';
+import { epochOf, succession } from './version.js';
 
 const NAME_KEY = 'monopolyrelay.name';
 
@@ -99,6 +100,7 @@ function enterLobby() {
   app.state = null;
   app.watching = null;
   app.seq = 0;
+  app.epoch = 0;
   $('#lobby-view').hidden = false;
   $('#game-view').hidden = true;
   $('#game-code-box').hidden = true;
@@ -211,6 +213,7 @@ async function watch(game) {
 function enterGame(game, player) {
   if (app.game !== game) {
     app.seq = 0;
+    app.epoch = 0;
     app.state = null;
     $('#log').innerHTML = '';
     $('#chat-list').innerHTML = '';
@@ -231,9 +234,13 @@ function enterGame(game, player) {
 }
 
 function applyState(message) {
-  if (message.seq <= app.seq) return;
-  const previous = app.state;
+  const step = succession(message, app.state ? { epoch: app.epoch, seq: app.seq } : null);
+  if (step === 'stale' || step === 'refused') return;
+  // A new epoch replaces the whole state: nothing is compared with the one held (its seq may be
+  // higher: the game went back to what Redis kept). The patch chain restarted with this whole state.
+  const previous = step === 'epoch' ? null : app.state;
   app.seq = message.seq;
+  app.epoch = epochOf(message);
   app.state = message.state;
   const jumped = new Set();
   for (const event of message.events || []) {

@@ -1,5 +1,6 @@
 // State patches (README: "State patches"): RFC 6902 ops, of which the gateway sends `add`,
 // `remove` and `replace`, applied to the last whole state message to make the next one.
+import { epochOf } from './version.js';
 
 /// The unescaped reference tokens of a JSON Pointer (RFC 6901).
 function tokens(pointer) {
@@ -61,7 +62,8 @@ export function applyPatch(document, ops) {
 
 /// Follows one game's states through patches: `state` remembers each whole state (a private
 /// copy), `patch` makes the next one from it. Null from `patch` means the chain is broken (a base
-/// that is not our last seq, or an op that does not apply): only a whole state helps then.
+/// that is not our last seq in the same epoch, or an op that does not apply): only a whole state
+/// helps then.
 export class PatchFollower {
   constructor() {
     this.last = null;
@@ -80,14 +82,15 @@ export class PatchFollower {
   patch(message) {
     const last = this.last;
     this.last = null;
-    if (!last || last.game !== message.game || last.seq !== message.base) return null;
+    const epoch = epochOf(message);
+    if (!last || last.game !== message.game || last.seq !== message.base || epoch === null || epochOf(last) !== epoch) return null;
     let next;
     try {
       next = applyPatch(last, message.ops);
     } catch {
       return null;
     }
-    if (!next || next.type !== 'state' || next.seq !== message.seq) return null;
+    if (!next || next.type !== 'state' || next.seq !== message.seq || epochOf(next) !== epoch) return null;
     this.applied += 1;
     this.last = next;
     return structuredClone(next);
