@@ -2,6 +2,8 @@ import Foundation
 import LocalProcesses
 import NIOCore
 import NIOPosix
+import Redis
+import RelayProtocol
 import WebSocket
 
 /// The relay side of `bench fanout` and `bench games`: game clients speaking the wire protocol
@@ -289,6 +291,8 @@ public struct RelayLoadOptions: Sendable {
     /// Event-loop threads of each gateway the benchmark starts (nil: the machine's cores shared
     /// out among the gateways, as if each had its own share of the box).
     public var gatewayThreads: Int?
+    /// Authorities the benchmark starts (they share the game shards).
+    public var authorities = 1
     public init() {}
 
     /// The gateways to load: the given URLs, or a stack started now (stop it when done); plus the
@@ -297,29 +301,32 @@ public struct RelayLoadOptions: Sendable {
         -> (stack: LoadStack?, urls: [WebSocketURL], processes: [(String, Int32?)]) {
         LoadSupport.raiseFileLimit()
         guard urls.isEmpty else { return (nil, try urls.map(WebSocketURL.init), [("load generator", nil)]) }
-        progress("starting redis-server, an authority and \(gateways) gateways")
-        let stack = try LoadStack(gateways: gateways, gatewayThreads: gatewayThreads, maxConnections: maxConnections)
+        progress("starting redis-server, \(authorities) authorities and \(gateways) gateways")
+        let stack = try LoadStack(gateways: gateways, authorities: authorities, gatewayThreads: gatewayThreads, maxConnections: maxConnections)
         return (stack, stack.gatewayURLs, [("load generator", nil)] + stack.pids.map { ($0.0, Optional($0.1)) })
     }
 }
 
-/// redis-server, one authority and M gateways on free ports, stopped by `stop()`.
+/// redis-server, N authorities and M gateways on free ports, stopped by `stop()`.
 final class LoadStack: @unchecked Sendable {
     private(set) var processes: [BenchProcess] = []
     private var redis: RedisServerProcess?
     private(set) var gatewayURLs: [WebSocketURL] = []
     private(set) var gatewayPIDs: [Int32] = []
 
-    init(gateways: Int, gatewayThreads: Int? = nil, botDelayMs: Int = 5, rateLimit: Int = 1000, maxConnections: Int = 20_000) throws {
+    init(gateways: Int, authorities: Int = 1, gatewayThreads: Int? = nil, botDelayMs: Int = 5, rateLimit: Int = 1000,
+         maxConnections: Int = 20_000) throws {
         LoadSupport.raiseFileLimit()
         let server = try RedisServerProcess()
         redis = server
         let me = LoadSupport.siblingExecutable("monopoly")
-        processes.append(try BenchProcess(name: "authority", executable: me, arguments: [
-            "authority", "--redis", server.url, "--id", "bench-authority", "--bot-delay-ms", "\(botDelayMs)", "--log-level", "error",
-            // The load comes from one address.
-            "--max-games-per-client", "1000000", "--create-rate-per-minute", "1000000",
-        ]))
+        for index in 1...max(1, authorities) {
+            processes.append(try BenchProcess(name: authorities > 1 ? "authority \(index)" : "authority", executable: me, arguments: [
+                "authority", "--redis", server.url, "--id", "bench-authority-\(index)", "--bot-delay-ms", "\(botDelayMs)", "--log-level", "error",
+                // The load comes from one address.
+                "--max-games-per-client", "1000000", "--create-rate-per-minute", "1000000",
+            ]))
+        }
         for index in 0..<gateways {
             let port = RedisServerProcess.freePort()
             let gateway = try BenchProcess(name: "gateway \(index + 1)", executable: me, arguments: [
@@ -336,6 +343,26 @@ final class LoadStack: @unchecked Sendable {
             gatewayURLs.append(WebSocketURL(host: "127.0.0.1", port: port, path: "/ws"))
             gatewayPIDs.append(gateway.pid)
         }
+    }
+
+    /// Waits until the authorities share every shard evenly (each holds 64/N, give or take one), so
+    /// that no game moves while measured; gives up after 30 s.
+    func waitForShardSpread(authorities: Int, progress: @Sendable (String) -> Void) async throws {
+        guard let url = redis?.url else { return }
+        let client = try await RedisClient.connect(url: url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        defer { Task { await client.close() } }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let reply = try await client.send(["MGET"] + GameShard.all.map { RedisArgument(RedisChannels.shardLeaseKey($0)) })
+            let holders = (reply.array ?? []).compactMap(\.string)
+            let shares = Dictionary(grouping: holders, by: { $0 }).values.map(\.count)
+            if holders.count == GameShard.count, shares.count == authorities, (shares.max() ?? 0) - (shares.min() ?? 0) <= 1 {
+                progress("  shards spread over \(authorities) authorities: \(shares.sorted())")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        progress("  the shards did not spread evenly within 30 s")
     }
 
     /// Process name -> pid of everything in the stack, for CPU accounting.

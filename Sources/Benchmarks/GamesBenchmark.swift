@@ -28,12 +28,26 @@ public enum GamesBenchmark {
         /// CPU cores each process used in the measured window (the stack's only when the benchmark started it).
         public var coresUsed: [String: Double]
 
+        /// Authority CPU per command: the authorities' CPU time in the window over the commands
+        /// measured, in all and per authority (its share: about 1/N of the games, so its own CPU per
+        /// command it applied is N times its figure here). Flat as authorities are added when no
+        /// authority receives the others' commands.
+        public var authorityCPU: String {
+            let authorities = coresUsed.filter { $0.key.hasPrefix("authority") }.sorted { $0.key < $1.key }
+            guard !authorities.isEmpty, commands > 0 else { return "authority CPU per command: unknown (no stack started, or no command)" }
+            func perCommand(_ cores: Double) -> String { String(format: "%.3f ms", cores * seconds * 1000 / Double(commands)) }
+            let total = authorities.reduce(0) { $0 + $1.value }
+            return "authority CPU per command: \(perCommand(total)) over \(authorities.count) authorities ("
+                + authorities.map { "\($0.key) \(perCommand($0.value))" }.joined(separator: ", ") + ")"
+        }
+
         public var description: String {
             [
                 "games: \(games) concurrent games over \(gateways) gateways, \(ratePerGame > 0 ? "\(ratePerGame) commands/s per game" : "unpaced"), \(seconds) s measured",
                 "commands \(commands): \(String(format: "%.1f", commandsPerSecond))/s",
                 "command -> state: p50 \(EchoBenchmark.fmt(latencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(latencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(latencyMilliseconds.max)) ms (goal p99 < 20 ms)",
                 "CPU cores used: " + coresUsed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
+                authorityCPU,
                 "errors: \(errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")); stuck games \(stuckGames); finished games \(finishedGames)",
             ].joined(separator: "\n")
         }
@@ -42,6 +56,7 @@ public enum GamesBenchmark {
     public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void) async throws -> Report {
         let (stack, urls, processes) = try options.load.targets(maxConnections: 2 * options.games + 100, progress: progress)
         defer { stack?.stop() }
+        try await stack?.waitForShardSpread(authorities: options.load.authorities, progress: progress)
         return try await LoadSupport.withEventLoopGroup(threads: options.load.threads) { group in
             let interval: TimeAmount? = options.rate > 0 ? .nanoseconds(Int64(1e9 / options.rate)) : nil
 

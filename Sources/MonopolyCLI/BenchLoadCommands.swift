@@ -149,9 +149,17 @@ struct BenchGames: AsyncParsableCommand {
     @Option(help: "Commands per second per game (0: as fast as the states come back).")
     var rate = 2.0
 
+    @Option(help: "Authorities to start (without --url): they share the game shards; the report shows their CPU per command.")
+    var authorities = 1
+
+    func validate() throws {
+        guard (1...64).contains(authorities) else { throw ValidationError("--authorities takes 1 to 64 (one shard each at least)") }
+    }
+
     func run() async throws {
         var options = GamesBenchmark.Options()
         options.load = load.options
+        options.load.authorities = authorities
         options.games = games
         options.rate = rate
         let report = try await GamesBenchmark.run(options, progress: progressToStderr)
