@@ -31,7 +31,7 @@ import TestSupport
     }
 
     @Test func deliversOnEveryShardAndFollowsItsChannelsWhenSlotsMoveOrMastersDie() async throws {
-        let cluster = try RedisClusterProcesses()
+        let cluster = try RedisClusterProcesses(nodeTimeoutMilliseconds: 1000)  // a master is killed
         var configuration = try RedisClusterConfiguration(cluster.seeds())
         configuration.node = try testConfiguration("redis://127.0.0.1:1")
         configuration.maximumAttempts = 12

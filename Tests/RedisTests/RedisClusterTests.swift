@@ -114,7 +114,7 @@ import TestSupport
     }
 
     @Test func carriesOnWhenAMasterIsKilledAndItsReplicaTakesOver() async throws {
-        let cluster = try RedisClusterProcesses()
+        let cluster = try RedisClusterProcesses(nodeTimeoutMilliseconds: 1000)
         let client = try await connect(cluster, seeds: cluster.nodes)
         defer { Task { await client.close() } }
         let victim = try cluster.masters()[0]

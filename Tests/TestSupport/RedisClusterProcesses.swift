@@ -4,8 +4,9 @@ import Foundation
 /// `redis-server --cluster-enabled yes` on free ports (the cluster bus on a second free port, via
 /// `cluster-port`), joined with `redis-cli --cluster create ... --cluster-replicas R --cluster-yes`.
 /// `init` returns once every node says `cluster_state:ok` and every replica's link is up.
-/// `cluster-node-timeout` is small (1000 ms) so a killed master's replica takes over quickly; tests
-/// still wait for that by condition (``waitUntil(_:timeout:_:)``), never by a fixed sleep.
+/// `cluster-node-timeout` is 5 s unless a test kills a master (then 1000 ms, so its replica takes
+/// over quickly): a node starved on a loaded CI machine must not be failed over under a test that
+/// did not ask for it. Tests wait by condition (``waitUntil(_:timeout:_:)``), never by a fixed sleep.
 public final class RedisClusterProcesses: @unchecked Sendable {
     public let nodes: [RedisServerProcess]
     public let password: String?
@@ -15,7 +16,7 @@ public final class RedisClusterProcesses: @unchecked Sendable {
         public init(description: String) { self.description = description }
     }
 
-    public init(masters: Int = 3, replicasPerMaster: Int = 1, password: String? = nil, nodeTimeoutMilliseconds: Int = 1000) throws {
+    public init(masters: Int = 3, replicasPerMaster: Int = 1, password: String? = nil, nodeTimeoutMilliseconds: Int = 5000) throws {
         self.password = password
         var nodes: [RedisServerProcess] = []
         for _ in 0..<(masters * (1 + replicasPerMaster)) {
