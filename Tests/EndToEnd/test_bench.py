@@ -59,7 +59,10 @@ def test_fanout_reports_socket_arrival_no_later_than_the_read():
     [report] = run_bench("fanout", "--spectators", "20", "--gateways", "1", "--rate", "10", "--threads", "2",
                          "--duration", "1", "--warmup", "0.5", "--modes", "plain")
     assert report["delivered"] == report["expected"] > 0
-    assert report["unstampedReads"] == 0
+    # A few reads may come unstamped: the kernel turns receive timestamps on for the whole system
+    # a little after the first socket asks (a deferred static key), and a loaded CI run saw 7 of
+    # about 300 reads without one. Those arrivals are the read time; most must be stamped.
+    assert report["unstampedReads"] * 10 < report["delivered"]
     arrival, read = report["latencyMilliseconds"], report["readLatencyMilliseconds"]
     assert 0 < arrival["p50"] <= read["p50"]
     assert arrival["max"] <= read["max"]
