@@ -31,6 +31,9 @@ public enum RelayAction<Peer: RelayPeer, Frame: Sendable>: Sendable {
     case cancel(RelayTimer)
     /// Close the connection with 1008 (policy violation).
     case close(Peer, reason: String)
+    /// Close the connection with 1012 (service restart): the client connects again and takes its
+    /// seat back with its token.
+    case restart(Peer)
     case count(RelayMetric)
 }
 
@@ -49,4 +52,6 @@ public enum RelayMetric: Sendable, Equatable {
     case rateLimited
     /// A command answered `authority_unavailable`.
     case authorityUnavailable
+    /// The heartbeat lapsed (its seated clients were closed with 1012).
+    case heartbeatLapse
 }

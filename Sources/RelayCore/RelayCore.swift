@@ -134,6 +134,11 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
             lobbyRead(list, &out)
         case .subscriberLost:
             lobby.forget()
+        case .heartbeatLapsed:
+            // The seats bound here may be disconnected in the authority's record while their
+            // clients think they hold them: they connect again and rejoin with their tokens.
+            out.append(.count(.heartbeatLapse))
+            for session in sessions.values where session.player != nil { out.append(.restart(session.peer)) }
         case .subscriberReconnected:
             // Pub/sub is at-most-once: what was published meanwhile is caught up from the stored states.
             for game in rooms.keys { out.append(.readLastState(game, for: .resynchronization)) }

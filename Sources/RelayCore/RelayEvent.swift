@@ -28,6 +28,9 @@ public enum RelayEvent<Peer: RelayPeer, Frame: Sendable>: Sendable {
     case subscriberLost
     /// The subscriber is back (and has subscribed again to every channel it had).
     case subscriberReconnected
+    /// The gateway's heartbeat lapsed (it was paused, or cut off from Redis, past `GATEWAY_TIMEOUT`):
+    /// the authority may have disconnected every seat bound to it.
+    case heartbeatLapsed
 }
 
 /// A game's state message, decoded as far as the core needs: its seq (nil for chat) and epoch, the

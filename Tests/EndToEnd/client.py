@@ -26,6 +26,7 @@ class GameClient:
         self._reader = None
         self.patches = []  # patch messages received (each is also in states as the state it made)
         self.broken_chains = []  # patches that did not apply to our last state
+        self.close_code = None  # the server's close code, once it closed the connection
 
     @classmethod
     async def connect(cls, url: str, name: str = "client"):
@@ -63,8 +64,8 @@ class GameClient:
                 re = message.get("re")
                 if re is not None and re in self._answers and not self._answers[re].done():
                     self._answers[re].set_result(message)
-        except websockets.ConnectionClosed:
-            pass
+        except websockets.ConnectionClosed as closed:
+            self.close_code = closed.rcvd.code if closed.rcvd is not None else None
 
     def _patched(self, patch):
         """The state message a patch makes of our last state, or None when its base is not that."""

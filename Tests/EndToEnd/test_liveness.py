@@ -2,6 +2,9 @@
 the authority frees the seats bound to it; ids are unique per boot, and a live id is not shared."""
 import asyncio
 import json
+import os
+import re
+import signal
 import subprocess
 import time
 
@@ -100,6 +103,32 @@ def test_a_gateway_restarted_under_the_same_id_never_matches_its_predecessors_bi
         answer = await play([again, bob], again, "roll")
         state = await bob.wait_seq(answer["seq"])
         assert state["cmd"]["id"].startswith(new_instance + "-")
+        await again.close()
+        await bob.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_gateway_paused_past_its_timeout_closes_its_players_with_1012_and_they_rejoin_their_seats(make_stack):
+    stack = make_stack(dice=[1, 2], gateway_args=["--gateway-timeout", str(TIMEOUT)])
+
+    async def scenario():
+        game, alice, bob = await two_player_game(stack)  # alice on gateway 1, bob on gateway 2
+        paused = stack.gateways[0].proc.pid
+        os.kill(paused, signal.SIGSTOP)
+        try:
+            # Its key expires: the authority disconnects alice's seat.
+            await bob.wait_state(lambda m: not m["state"]["players"][0]["connected"], timeout=60)
+        finally:
+            os.kill(paused, signal.SIGCONT)
+        # Resumed, the gateway finds its heartbeat lapsed: alice, who believes she is seated, is closed with 1012.
+        await asyncio.wait_for(alice._reader, 30)
+        assert alice.close_code == 1012, alice.close_code
+        again = await GameClient.connect(stack.ws_url(0), "alice-again")
+        assert (await again.ok("rejoin", game=game, token=alice.token))["player"] == "p1"
+        await bob.wait_state(lambda m: m["state"]["players"][0]["connected"], timeout=15)
+        await play([again, bob], again, "roll")
+        assert re.search(r"^monopoly_gateway_heartbeat_lapses_total 1$", stack.http_get(0, "/metrics")[1], re.M)
         await again.close()
         await bob.close()
 

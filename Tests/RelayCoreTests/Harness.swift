@@ -110,6 +110,7 @@ extension RelayAction where Peer == TestPeer, Frame == String {
         case .schedule(.acknowledgement(let command), _): "schedule \(command)"
         case .cancel(.acknowledgement(let command)): "cancel \(command)"
         case .close(let peer, let reason): "close \(peer.number) \(reason)"
+        case .restart(let peer): "restart \(peer.number)"
         case .count(let metric): "count \(metric)"
         }
     }

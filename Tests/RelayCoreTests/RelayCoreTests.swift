@@ -144,6 +144,18 @@ import Testing
         #expect(h.state("ZZZ234", seq: 9) == [])
     }
 
+    /// A gateway whose heartbeat lapsed (SIGSTOPped past GATEWAY_TIMEOUT) closes its seated
+    /// clients with 1012: the authority may have disconnected their seats. Spectators hold none.
+    @Test func aLapsedHeartbeatRestartsTheSeatedClientsOnly() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.open(2)
+        h.send(2, #"{"type":"spectate","game":"\#(game)"}"#)
+        h.on(.storedState(Harness.game(game), .state(Harness.arrival(game, seq: 1)), for: .spectator(connection: 2, re: .null)))
+        h.open(3)
+        #expect(h.on(.heartbeatLapsed) == ["count heartbeatLapse", "restart 1"])
+    }
+
     /// After a Redis rollback the authority publishes seq numbers again in a new epoch: a newer
     /// epoch is taken whatever its seq and replaces the newest state (what a member entering gets),
     /// an older one is dropped, and within an epoch the seq rules stay.

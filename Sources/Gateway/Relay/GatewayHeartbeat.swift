@@ -28,6 +28,21 @@ final class GatewayHeartbeat: Sendable {
         }
     }
 
+    /// What a renewal that went through did.
+    enum Renewal: Equatable {
+        case extended
+        /// The key had expired: it was taken again.
+        case reclaimed
+    }
+
+    /// Whether the heartbeat lapsed before `renewal`: the key had expired, or this renewal comes
+    /// `sinceLastRenewal` after the last one that went through, `timeout` or more (the process was
+    /// paused, or cut off from Redis, for that long: the key expired meanwhile even if it was
+    /// taken again before we looked). The authority may have disconnected every seat bound here.
+    static func lapsed(_ renewal: Renewal, sinceLastRenewal: Duration, timeout: Duration) -> Bool {
+        renewal == .reclaimed || sinceLastRenewal >= timeout
+    }
+
     let identity: GatewayIdentity
     let timeout: Duration
     private let client: RedisClient
@@ -81,7 +96,8 @@ final class GatewayHeartbeat: Sendable {
 
     /// Renews every third of the timeout, and at once when its connection is back (a restarted
     /// Redis may have lost the key). Throws `GatewayNameInUse` when another gateway took the name.
-    func keepAlive() async throws {
+    /// `lapsed` is called when a renewal finds that the heartbeat lapsed (see `lapsed(_:...)`).
+    func keepAlive(lapsed: @escaping @Sendable () -> Void = {}) async throws {
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let client = self.client
         let reconnects = Task {
@@ -103,9 +119,16 @@ final class GatewayHeartbeat: Sendable {
             wake.finish()
         }
         var failing = false
+        var lastRenewal = ContinuousClock.now
         for await _ in wakes {
             do {
-                try await renew()
+                let started = ContinuousClock.now
+                let renewal = try await renew()
+                if Self.lapsed(renewal, sinceLastRenewal: started - lastRenewal, timeout: timeout) {
+                    logger.warning("the heartbeat lapsed (\(started - lastRenewal) since the last renewal, GATEWAY_TIMEOUT \(timeout)): the authority may have disconnected the seats bound here; their clients are closed with 1012 to rejoin")
+                    lapsed()
+                }
+                lastRenewal = started
                 if failing { logger.info("heartbeat renewed again") }
                 failing = false
             } catch let error as GatewayNameInUse {
@@ -117,21 +140,25 @@ final class GatewayHeartbeat: Sendable {
         }
     }
 
-    private func renew() async throws {
+    private func renew() async throws -> Renewal {
         for _ in 0..<2 {
             switch Self.step(holder: try await client.getString(key), instance: identity.instance) {
             case .extend:
-                if try await client.pexpire(key, milliseconds: milliseconds) { return }
+                if try await client.pexpire(key, milliseconds: milliseconds) { return .extended }
             case .claim:
                 if try await client.set(key, identity.instance, onlyIfNotExists: true, expiryMilliseconds: milliseconds) {
                     logger.warning("the heartbeat had expired (away for longer than GATEWAY_TIMEOUT, or Redis lost it); taken again: seats bound here may have been freed")
-                    return
+                    return .reclaimed
                 }
             case .lost(let holder):
                 throw GatewayNameInUse(name: identity.name, holder: holder, timeout: timeout)
             }
         }
+        throw HeartbeatContended()
     }
+
+    /// The key changed hands twice while one renewal looked at it: tried again at the next tick.
+    struct HeartbeatContended: Error {}
 
     /// Frees the name at a clean shutdown (a gateway restarted under it starts at once), unless
     /// another gateway holds it by now.

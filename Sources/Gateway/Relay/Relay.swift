@@ -76,7 +76,7 @@ public final class Relay: Service, Sendable {
                 let heartbeat = try await GatewayHeartbeat.claim(identity, timeout: timeout, redis: redisConfiguration, group: group, logger: logger)
                 heartbeats.withLockedValue { $0 = heartbeat }
                 try await withThrowingTaskGroup(of: Void.self) { inner in
-                    inner.addTask { try await heartbeat.keepAlive() }
+                    inner.addTask { try await heartbeat.keepAlive { hub.submit(.heartbeatLapsed) } }
                     inner.addTask { await Self.link(hub: hub, redisConfiguration: redisConfiguration, group: group, logger: logger) }
                     try await inner.next()
                     inner.cancelAll()

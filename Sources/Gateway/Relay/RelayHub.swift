@@ -32,6 +32,7 @@ public final class RelayHub: Sendable {
     private let unavailable = Counter(label: "monopoly_gateway_authority_unavailable_total")
     /// Client messages refused by the per-connection rate limit (closes after too many: close code 1008).
     private let rateLimited = Counter(label: "monopoly_gateway_rate_limited_messages_total")
+    private let heartbeatLapses = Counter(label: "monopoly_gateway_heartbeat_lapses_total")
     private let fanOutLatency = Metrics.Timer(label: "monopoly_gateway_state_fanout_seconds")
 
     /// What lives on `loop` only.
@@ -182,6 +183,10 @@ public final class RelayHub: Sendable {
             state.timers.removeValue(forKey: timer)?.cancel()
         case .close(let connection, let reason):
             connection.close(code: .policyViolation, reason: reason)
+        case .restart(let connection):
+            connection.close(code: .serviceRestart, reason: "the gateway was away past GATEWAY_TIMEOUT: rejoin")
+        case .count(.heartbeatLapse):
+            heartbeatLapses.increment()
         case .count(.rateLimited):
             rateLimited.increment()
         case .count(.authorityUnavailable):
