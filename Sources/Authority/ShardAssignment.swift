@@ -8,7 +8,8 @@ import RelayProtocol
 /// those it ranks first (rendezvous: each authority ranks the shards by a hash of its id and the
 /// shard, so authorities joining together rarely reach for the same ones). Above it (an authority
 /// joined, so someone is short), it releases the shards it ranks last; above the floor while a
-/// member is below it, one such shard (so shares differ by one at most). A shard nobody took for a
+/// member is below it, one such shard (so shares differ by one at most), and while a member is below
+/// the floor the others take only up to the floor (so they leave it that shard). A shard nobody took for a
 /// whole lease (its would-be taker is a member that just died) is taken by anyone.
 ///
 /// A shard is served only while its lease is surely ours: from the answer to a take until one lease
@@ -168,11 +169,18 @@ public struct ShardAssignment: Sendable, Equatable {
 
     private mutating func balance(members: Set<String>, holders: [GameShard: String], at now: Instant) -> [Action] {
         let share = Self.fairShare(members: members.count)
+        let floor = GameShard.count / max(members.count, 1)
+        var counts: [String: Int] = [:]
+        for holder in holders.values { counts[holder, default: 0] += 1 }
+        let someoneShort = members.contains { $0 != id && counts[$0, default: 0] < floor }
         let mine = held.count + acquiring.count
         let free = GameShard.all.filter { holders[$0] == nil && acquiring[$0] == nil && held[$0] == nil }
             .sorted { Self.rank(id, $0) > Self.rank(id, $1) }
-        if mine < share {
-            let taking = free.prefix(share - mine)
+        // Up to the floor only while another member is below it: the shard above the floor we gave
+        // up for it (below) is then left to it, not taken back at our next observation.
+        let target = someoneShort ? min(floor, share) : share
+        if mine < target {
+            let taking = free.prefix(target - mine)
             for shard in taking { acquiring[shard] = now }
             return taking.map { .acquire($0) }
         }
@@ -187,9 +195,6 @@ public struct ShardAssignment: Sendable, Equatable {
         }
         // Within the share, but above the floor while a member is below it (22, 22, 20 of 64):
         // one goes, so the shares differ by one at most.
-        let floor = GameShard.count / members.count
-        var counts: [String: Int] = [:]
-        for holder in holders.values { counts[holder, default: 0] += 1 }
         if held.count > floor, acquiring.isEmpty, let least = members.map({ counts[$0] ?? 0 }).min(), least < floor,
            let shard = held.keys.min(by: { Self.rank(id, $0) < Self.rank(id, $1) }) {
             let token = held.removeValue(forKey: shard)!.token

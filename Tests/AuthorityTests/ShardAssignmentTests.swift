@@ -168,6 +168,28 @@ struct ShardAssignmentTests {
     }
 }
 
+extension ShardAssignmentTests {
+    /// A reviewer's find: A, one over the floor while C was short, gave a shard up and took it back
+    /// at its next observation (under its share, and the shard was the only free one), over and
+    /// over, before C could take it.
+    @Test func aShardGivenUpForAShortMemberIsNotTakenBackWhileTheMemberIsShort() {
+        var machine = Self.holding(Array(0..<22))
+        var holders: [GameShard: String] = [:]
+        for number in 0..<GameShard.count { holders[Self.shard(number)] = number < 22 ? "A" : number < 44 ? "B" : "C" }
+        // 22, 22, 20 of 64: the floor is 21 and C is below it.
+        let released = machine.handle(.observed(members: ["A", "B", "C"], holders: holders, at: 10)).compactMap { action in
+            if case .release(let shard, _) = action { shard } else { nil }
+        }
+        #expect(released.count == 1)
+        for shard in released { holders[shard] = nil }
+        #expect(machine.handle(.observed(members: ["A", "B", "C"], holders: holders, at: 30)) == [])
+        // C took it and B let one go: 21 each, nobody is short, and A (a share of 22) takes it.
+        for shard in released { holders[shard] = "C" }
+        holders[Self.shard(43)] = nil
+        #expect(machine.handle(.observed(members: ["A", "B", "C"], holders: holders, at: 50)) == [.acquire(Self.shard(43))])
+    }
+}
+
 /// Several machines against `LeaseModel`, round after round, as their shells run them.
 struct ShardAssignmentSpreadTests {
     @Test func threeAuthoritiesShareFairlyAndNoShardIsHeldTwice() {
