@@ -132,7 +132,13 @@ def test_running_games_stay_listed_until_they_finish_and_moves_do_not_touch_the_
         await alice.ok("start")
         games = await listed(lambda g: g.get(game, {}).get("phase") == "playing", f"{game} playing")
         assert games[game] == {"game": game, "host": "Alice", "players": 2, "names": ["Alice", "Bob"], "max_players": 8, "phase": "playing"}
-        # Moves rewrite nothing: no lobby_changed, no new list for lobby watchers.
+        # Moves rewrite nothing: no lobby_changed, no new list for lobby watchers. The observer reads
+        # Redis on its own thread: count once it has the start's lobby_changed (a CI run counted
+        # before it arrived, then found it among the moves').
+        for _ in range(100):
+            if any(c == "monopoly:lobby" and json.loads(p).get("phase") == "playing" for c, p in observer.messages()):
+                break
+            await asyncio.sleep(0.05)
         lobby_changes = len([c for c, _ in observer.messages() if c == "monopoly:lobby"])
         lists = len([m for m in watcher.messages if m["type"] == "lobby"])
         for move in ("roll", "buy", "end_turn"):
