@@ -240,6 +240,27 @@ class Stack:
                 raise TimeoutError("some shard has no authority; logs:\n" + self.logs())
             time.sleep(0.05)
 
+    def wait_for_shards_spread(self, authorities: int, timeout=20):
+        """Until `authorities` authorities hold the 64 shard leases fairly (counts within one) and
+        every shard channel has a subscriber: while an authority that just joined takes its share,
+        a shard the others released is briefly served by nobody (`authority_unavailable`)."""
+        leases = ["monopoly:shard:{%d}:lease" % n for n in range(64)]
+        channels = ["monopoly:shard:{%d}:cmd" % n for n in range(64)]
+        deadline = time.time() + timeout
+        while True:
+            holders = self.redis_cli("MGET", *leases).split("\n")
+            counts = {}
+            for holder in holders:
+                counts[holder] = counts.get(holder, 0) + 1
+            subscribed = self.redis_cli("PUBSUB", "NUMSUB", *channels).split("\n")[1::2]
+            # A free lease is an empty line (and stripped at either end): all 64 named, none empty.
+            if (len(holders) == 64 and "" not in counts and len(counts) == authorities and max(counts.values()) - min(counts.values()) <= 1
+                    and all(int(c) >= 1 for c in subscribed)):
+                return counts
+            if time.time() >= deadline:
+                raise TimeoutError(f"the shards are not spread over {authorities} authorities: {counts}; logs:\n" + self.logs())
+            time.sleep(0.05)
+
     def ws_url(self, gateway_index: int) -> str:
         return f"ws://127.0.0.1:{self.gateway_ports[gateway_index]}/ws"
 
