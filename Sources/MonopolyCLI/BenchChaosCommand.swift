@@ -30,7 +30,7 @@ struct BenchChaos: ParsableCommand {
     @Option(help: "The twin's gateways (each a fault target).")
     var gateways = 3
 
-    @Option(help: "The twin's authorities (one holds the lease, the others stand by; each a fault target).")
+    @Option(help: "The twin's authorities (all active, sharing the 64 shards; each a fault target).")
     var authorities = 2
 
     @Option(help: "Mean seconds between faults: each is due 0.5 to 1.5 times this after the previous one (a restart that waits out a dead gateway's heartbeat delays the next).")

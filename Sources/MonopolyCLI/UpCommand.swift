@@ -11,7 +11,7 @@ struct Up: ParsableCommand {
 
     @Option(help: "Port of the first gateway; the others follow.") var port = 8080
     @Option(help: "How many gateways to start.") var gateways = 2
-    @Option(help: "How many authorities to start (1 to 16): authority-1 takes the lease, the others stand by.") var authorities = 1
+    @Option(help: "How many authorities to start (1 to 16): all active, sharing the 64 shards.") var authorities = 1
     @Option(help: "Port for the stack's own redis-server (ephemeral data).") var redisPort = 6390
     @Option(help: "Test only: a file of die values consumed in order by `roll`.") var diceScript: String?
     @Option(help: "Test only: the authority's RNG seed.") var seed: UInt64?
@@ -105,7 +105,7 @@ struct Up: ParsableCommand {
 
         print("MonopolyRelay is up:")
         for index in 0..<gateways { print("  gateway gw\(index + 1): http://127.0.0.1:\(port + index)/") }
-        print("  authorities:    authority-1\(authorities > 1 ? "..authority-\(authorities) (one holds the lease, the others stand by)" : "")")
+        print("  authorities:    authority-1\(authorities > 1 ? "..authority-\(authorities) (all active, sharing the 64 shards)" : "")")
         print("  redis:          127.0.0.1:\(redisPort), users gateway, authority, operator (watch it read-only:")
         print("                  REDISCLI_AUTH=\(passwords[.operator]!) redis-cli --user operator -p \(redisPort) PSUBSCRIBE 'monopoly:*')")
         print("Ctrl-C (or SIGTERM) stops everything.")
