@@ -228,13 +228,16 @@ class Stack:
             time.sleep(0.05)
         raise TimeoutError("no authority took the lease; logs:\n" + "\n".join(p.log() for p in self.authorities.values()))
 
+    def every_shard_subscribed(self) -> bool:
+        """Whether every shard's command channel has a subscriber (an authority serves it)."""
+        channels = ["monopoly:shard:{%d}:cmd" % n for n in range(64)]
+        return all(int(c) >= 1 for c in self.redis_cli("PUBSUB", "NUMSUB", *channels).split("\n")[1::2])
+
     def wait_for_every_shard(self, timeout=15):
         """Until every shard's command channel has a subscriber (an authority serves it)."""
-        channels = ["monopoly:shard:{%d}:cmd" % n for n in range(64)]
         deadline = time.time() + timeout
         while True:
-            counts = self.redis_cli("PUBSUB", "NUMSUB", *channels).split("\n")[1::2]
-            if all(int(c) >= 1 for c in counts):
+            if self.every_shard_subscribed():
                 return
             if time.time() >= deadline:
                 raise TimeoutError("some shard has no authority; logs:\n" + self.logs())
@@ -245,17 +248,15 @@ class Stack:
         every shard channel has a subscriber: while an authority that just joined takes its share,
         a shard the others released is briefly served by nobody (`authority_unavailable`)."""
         leases = ["monopoly:shard:{%d}:lease" % n for n in range(64)]
-        channels = ["monopoly:shard:{%d}:cmd" % n for n in range(64)]
         deadline = time.time() + timeout
         while True:
             holders = self.redis_cli("MGET", *leases).split("\n")
             counts = {}
             for holder in holders:
                 counts[holder] = counts.get(holder, 0) + 1
-            subscribed = self.redis_cli("PUBSUB", "NUMSUB", *channels).split("\n")[1::2]
             # A free lease is an empty line (and stripped at either end): all 64 named, none empty.
             if (len(holders) == 64 and "" not in counts and len(counts) == authorities and max(counts.values()) - min(counts.values()) <= 1
-                    and all(int(c) >= 1 for c in subscribed)):
+                    and self.every_shard_subscribed()):
                 return counts
             if time.time() >= deadline:
                 raise TimeoutError(f"the shards are not spread over {authorities} authorities: {counts}; logs:\n" + self.logs())
