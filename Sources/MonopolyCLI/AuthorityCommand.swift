@@ -11,7 +11,7 @@ import ServiceLifecycle
 struct AuthorityCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "authority",
-        abstract: "Run the game authority (or a standby, while another holds the lease)."
+        abstract: "Run a game authority: it takes a fair share of the 64 shards and applies their games' commands."
     )
 
     @Option(help: "Redis URL: redis://[user:password@]host:port[/db] (default: $REDIS_URL or redis://127.0.0.1:6379).")

@@ -9,7 +9,7 @@ import Foundation
 struct BenchChaos: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos",
-        abstract: "The local twin (Redis with AOF, authority + standby, 3 gateways, HAProxy) with games played over WebSockets while a seeded scheduler kills, stops and restarts processes; checks that no acknowledged command is lost, no client saw a state out of order, money is conserved and no game is stuck; prints a table; exit 1 when a check fails. Build with -c release."
+        abstract: "The local twin (Redis with AOF, two authorities sharing the shards, 3 gateways, HAProxy) with games played over WebSockets while a seeded scheduler kills, stops and restarts processes; checks that no acknowledged command is lost, no client saw a state out of order, money is conserved and no game is stuck; prints a table; exit 1 when a check fails. Build with -c release."
     )
 
     @Option(help: "Seconds of faults (the twin's start and the final checks come on top).")
