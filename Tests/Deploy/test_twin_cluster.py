@@ -1,9 +1,13 @@
 """deploy/local-twin --redis-cluster: the cluster topology of deploy/docker-compose.cluster.yml as
 local processes, six redis-servers joined into 3 masters with a replica each."""
 import os
+import re
 import signal
 import subprocess
+import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def admin_cli(twin, port, *command):
@@ -60,3 +64,71 @@ def test_twin_starts_a_redis_cluster_of_three_masters_and_three_replicas_and_sto
     # Each node's data directory (AOF, nodes.conf) is under the twin's --dir, kept for inspection.
     for name in ports:
         assert (Path(twin.info["dir"]) / "redis" / name / "nodes.conf").exists(), name
+
+
+def shards_tool(twin, *args, **popen):
+    """deploy/redis-shards as the operator, pointed at the twin's first node."""
+    argv = [sys.executable, str(ROOT / "deploy" / "redis-shards"), "--node", f"127.0.0.1:{twin.info['redis_port']}", *args]
+    env = {**os.environ, "REDISCLI_AUTH": twin.info["redis_passwords"]["operator"]}
+    if popen:
+        return subprocess.Popen(argv, env=env, text=True, **popen)
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+
+
+def admin_cluster(twin, *command):
+    """A command as `admin`, redirected to the node that owns its key (redis-cli -c)."""
+    return admin_cli(twin, twin.info["redis_port"], "-c", *command)
+
+
+def master_of(twin, name):
+    """host:port of the master that owns the slot of a key or channel name."""
+    slot = int(admin_cli(twin, twin.info["redis_port"], "CLUSTER", "KEYSLOT", name))
+    for _, port, flags, _, ranges in cluster_nodes(twin, twin.info["redis_port"]):
+        if "master" in flags and any(low <= slot <= high for low, high in ranges):
+            return f"127.0.0.1:{port}"
+    raise AssertionError(f"no master owns slot {slot}")
+
+
+def test_operator_sees_shard_owners_and_sharded_channels_on_every_node(make_twin):
+    """deploy/redis-shards, the operator guide's tool: the lease holders of the 64 shards wherever
+    their keys live, and every shard's sharded command channel (SSUBSCRIBE on the node owning its
+    slot) plus the classic channels."""
+    twin = make_twin("--redis-cluster", "--redis-only")
+    # Two authorities' leases, as their lease script writes them (the holder's id, a TTL).
+    for shard in range(64):
+        holder = "authority-a" if shard % 3 else "authority-b"
+        if shard != 7:
+            assert admin_cluster(twin, "SET", f"monopoly:shard:{{{shard}}}:lease", holder, "PX", "600000").strip() == "OK"
+    result = shards_tool(twin, "owners")
+    assert result.returncode == 0, result.stderr
+    rows = {int(line.split()[0]): line.split() for line in result.stdout.splitlines() if re.match(r"^\s*\d+\s", line)}
+    assert sorted(rows) == list(range(64))
+    for shard, fields in rows.items():
+        assert fields[1] == ("-" if shard == 7 else "authority-a" if shard % 3 else "authority-b"), fields
+        # The node that keeps the lease key is the master of its slot.
+        assert fields[3] == master_of(twin, f"monopoly:shard:{{{shard}}}:lease"), fields
+    assert "authority-a: 41 shards" in result.stdout and "authority-b: 22 shards" in result.stdout
+    assert "no holder: 1" in result.stdout
+
+    # watch: SSUBSCRIBE each sharded channel on its own node, PSUBSCRIBE monopoly:* for the rest.
+    watcher = shards_tool(twin, "watch", "--game", "K7QZ2M", "--count", "4", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        started = [watcher.stderr.readline(), watcher.stderr.readline()]
+        assert "65 sharded channels on 3 nodes" in started[0] and "PSUBSCRIBE monopoly:*" in started[1], started
+        published = {"monopoly:shard:{0}:cmd": "SPUBLISH", "monopoly:shard:{63}:cmd": "SPUBLISH",
+                     "monopoly:{K7QZ2M}:state": "SPUBLISH", "monopoly:lobby": "PUBLISH"}
+        for channel, command in published.items():
+            assert admin_cluster(twin, command, channel, f"hello {channel}").strip() == "1", channel
+        output, _ = watcher.communicate(timeout=60)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()
+    assert watcher.returncode == 0
+    lines = {line.split()[1]: line for line in output.splitlines()}
+    assert set(lines) == set(published), output
+    for channel, command in published.items():
+        assert lines[channel].endswith(f"hello {channel}")
+        if command == "SPUBLISH":
+            # Heard on the node that owns the channel's slot, the only one that carries it.
+            assert lines[channel].startswith(f"[{master_of(twin, channel)}]"), lines[channel]
