@@ -121,8 +121,10 @@ class Twin:
             return 0, str(e)
 
     def redis_cli(self, *args):
-        """redis-cli as the read-only operator user, as the operator guide does."""
-        return subprocess.run(["redis-cli", "--no-auth-warning", "--user", "operator", "-p", str(self.info["redis_port"]), *args],
+        """redis-cli as the read-only operator user, as the operator guide does (on a Redis Cluster
+        with -c, following MOVED to the node that owns the key)."""
+        cluster = ["-c"] if self.info.get("redis_cluster") else []
+        return subprocess.run(["redis-cli", "--no-auth-warning", *cluster, "--user", "operator", "-p", str(self.info["redis_port"]), *args],
                               capture_output=True, text=True,
                               env={**os.environ, "REDISCLI_AUTH": self.info["redis_passwords"]["operator"]}, timeout=5).stdout.strip()
 

@@ -50,9 +50,10 @@ def test_twin_starts_a_redis_cluster_of_three_masters_and_three_replicas_and_sto
     for name, port in ports.items():
         replication = admin_cli(twin, port, "INFO", "replication")
         assert "role:master" in replication or "master_link_status:up" in replication, (name, replication)
-    # The operator reads through the cluster (-c follows MOVED) and writes nothing; the default user is off.
-    assert twin.redis_cli("-c", "GET", "monopoly:{K7QZ2M}:last") == ""
-    assert "NOPERM" in twin.redis_cli("-c", "SET", "monopoly:{K7QZ2M}:last", "x")
+    # The operator reads through the cluster (conftest's redis_cli follows MOVED) and writes
+    # nothing; the default user is off.
+    assert twin.redis_cli("GET", "monopoly:{K7QZ2M}:last") == ""
+    assert "NOPERM" in twin.redis_cli("SET", "monopoly:{K7QZ2M}:last", "x")
     assert "PONG" not in subprocess.run(["redis-cli", "-p", str(twin.info["redis_port"]), "PING"], capture_output=True, text=True).stdout
 
     # SIGTERM (Ctrl-C) stops every node and the twin exits 0.
