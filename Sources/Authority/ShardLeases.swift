@@ -73,10 +73,17 @@ public actor ShardLeases {
     return 0
     """)
 
-    /// KEYS: the members set, the presence key. ARGV: our id.
+    /// KEYS: the members set, the presence key. ARGV: our id. The presence key goes only with the
+    /// last live member: while others live, one of them sets it again within a poll, and a gateway
+    /// that read it in between would answer `authority_unavailable` at once to commands whose
+    /// shards are merely moving to those others.
     static let leaveScript = RedisScript("""
     redis.call('ZREM', KEYS[1], ARGV[1])
-    if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+    if redis.call('GET', KEYS[2]) == ARGV[1] then
+      local time = redis.call('TIME')
+      local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+      if redis.call('ZCOUNT', KEYS[1], now, '+inf') == 0 then redis.call('DEL', KEYS[2]) end
+    end
     return 1
     """)
 

@@ -45,6 +45,14 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds a command waits for the authority's acknowledgement before `authority_unavailable`.")
     var ackTimeout: Double = 2
 
+    @Option(name: .customLong("handover-timeout"), help: "Seconds a command whose game's shard has no authority listening (one moving between authorities) is held and published again before `authority_unavailable`: LEASE_MS + 1 s; 0 answers at once (default: $HANDOVER_TIMEOUT or 4).")
+    var handoverTimeoutFlag: Double?
+    var handoverTimeout: Double { EnvironmentOption.value(handoverTimeoutFlag, "HANDOVER_TIMEOUT", default: 4) }
+
+    @Option(name: .customLong("max-held-commands"), help: "Commands the gateway holds in all while their shards have no authority listening; beyond (or beyond 16 of one connection) `authority_unavailable` at once (default: $MAX_HELD_COMMANDS or 4096).")
+    var maxHeldCommandsFlag: Int?
+    var maxHeldCommands: Int { EnvironmentOption.value(maxHeldCommandsFlag, "MAX_HELD_COMMANDS", default: 4096) }
+
     @Flag(help: "Enable /echo, an endpoint that echoes every message (conformance and benchmarks).")
     var echo = false
 
@@ -119,6 +127,11 @@ struct GatewayCommand: AsyncParsableCommand {
         try EnvironmentOption.check("FRAGMENT_TIMEOUT", as: Double.self)
         try EnvironmentOption.check("THREADS", as: Int.self)
         try EnvironmentOption.check("GATEWAY_TIMEOUT", as: Double.self)
+        try EnvironmentOption.check("HANDOVER_TIMEOUT", as: Double.self)
+        try EnvironmentOption.check("MAX_HELD_COMMANDS", as: Int.self)
+        guard (0...Self.maximumConnections).contains(maxHeldCommands) else {
+            throw ValidationError("--max-held-commands must be 0...\(Self.maximumConnections)")
+        }
         // A renewal every third of it: below a second, a busy machine would miss one.
         guard gatewayTimeout >= 1, gatewayTimeout <= Self.maximumTimeoutSeconds else {
             throw ValidationError("--gateway-timeout must be a number of seconds, 1 <= t <= \(Int(Self.maximumTimeoutSeconds))")
@@ -141,7 +154,7 @@ struct GatewayCommand: AsyncParsableCommand {
         try Self.checkTimeouts([
             ("--ack-timeout", ackTimeout, false), ("--pong-timeout", pongTimeout, false), ("--handshake-timeout", handshakeTimeout, false),
             ("--ping-interval", pingInterval, true), ("--idle-timeout", idleTimeout, true), ("--drain-timeout", drainTimeout, true),
-            ("--fragment-timeout", fragmentTimeout, true),
+            ("--fragment-timeout", fragmentTimeout, true), ("--handover-timeout", handoverTimeout, true),
         ])
         guard rateLimit > 0, rateLimit <= Self.maximumRate else {
             throw ValidationError("--rate-limit must be a number of messages per second, 0 < r <= \(Int(Self.maximumRate))")
@@ -225,6 +238,8 @@ struct GatewayCommand: AsyncParsableCommand {
             logger.warning("SEAT_TOKEN_SECRET is not set: seat tokens are proven by their plain SHA-256 (set the same secret on every gateway)")
         }
         relayConfiguration.acknowledgementTimeout = .milliseconds(Int64((ackTimeout * 1000).rounded()))  // validated: at most an hour
+        relayConfiguration.handoverTimeout = .milliseconds(Int64((handoverTimeout * 1000).rounded()))  // validated: at most an hour
+        relayConfiguration.maxHeldCommands = maxHeldCommands
         // One group for clients and Redis: a state read from Redis is written to the clients on
         // the same loop without a thread hop, and a small box is not oversubscribed with threads.
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: threads)

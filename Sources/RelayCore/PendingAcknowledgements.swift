@@ -9,17 +9,39 @@ public struct PendingCommand: Sendable, Equatable {
     public var type: String
     /// The token minted for (or given with) a `create`/`join`/`rejoin`, handed over with the welcome.
     public var token: String?
+    /// What was published, kept to publish it again (same id) while its shard has no holder.
+    public var envelope: CommandEnvelope?
+    /// The command's number: the order its connection sent it in.
+    public var order: UInt64
+    /// Published once more after its acknowledgement timed out unapplied (`mayBeSentAgain`).
+    public var resent = false
 
-    public init(connection: UInt64, re: JSONValue, game: GameID, type: String, token: String?) {
+    public init(connection: UInt64, re: JSONValue, game: GameID, type: String, token: String?,
+                envelope: CommandEnvelope? = nil, order: UInt64 = 0) {
         self.connection = connection
         self.re = re
         self.game = game
         self.type = type
         self.token = token
+        self.envelope = envelope
+        self.order = order
     }
 
     /// A seat request holds an interest in its game (subscribed before it was published) until answered.
     public var isSeatRequest: Bool { token != nil }
+
+    /// A command the authority deduplicates (a seated player's rules command or `add_bot` with the
+    /// client's id as its key: `RecentCommands`) may be published again with the same id and key
+    /// when its acknowledgement timed out and the stored state does not show it applied: an
+    /// authority killed between receiving and committing it lost it; a copy that was applied after
+    /// all is answered with its first answer, never applied twice.
+    public var mayBeSentAgain: Bool {
+        guard !resent, let envelope, envelope.key != nil else { return false }
+        switch envelope.message {
+        case .command, .addBot: return true
+        default: return false
+        }
+    }
 }
 
 /// Commands awaiting their acknowledgement, by command id, and which connections have a seat
@@ -38,6 +60,10 @@ public struct PendingAcknowledgements: Sendable {
     public mutating func register(_ command: String, _ pending: PendingCommand) {
         commands[command] = pending
         if pending.isSeatRequest { seatRequests.insert(pending.connection) }
+    }
+
+    public mutating func markResent(_ command: String) {
+        commands[command]?.resent = true
     }
 
     /// Removes and returns the command (nil: answered or given up already).

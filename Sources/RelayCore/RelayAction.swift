@@ -17,7 +17,7 @@ public enum RelayAction<Peer: RelayPeer, Frame: Sendable>: Sendable {
     case broadcastPatch(Members, patch: Frame, whole: Frame, game: GameID)
     /// The lobby list to every lobby watcher (encoded once; a newer list replaces a queued one).
     case pushLobby(LobbyList, to: [Peer])
-    /// A command envelope on `monopoly:{GAME}:cmd`.
+    /// A command envelope on `monopoly:shard:{N}:cmd` (again, with the same id, while its shard has no holder).
     case publish(CommandEnvelope)
     /// The gateway's own `disconnect` for a seat it no longer holds a connection for: no answer is awaited.
     case reportDisconnect(CommandEnvelope)
@@ -54,4 +54,6 @@ public enum RelayMetric: Sendable, Equatable {
     case authorityUnavailable
     /// The heartbeat lapsed (its seated clients were closed with 1012).
     case heartbeatLapse
+    /// A command published again: its last publish reached nobody (its shard between holders).
+    case republished
 }

@@ -13,7 +13,9 @@ extension RelayCore {
             return out.append(.send(session.peer, .error(code: ErrorCode.seatTaken, message: message, re: .null)))
         }
         guard let command = reply.command, let waiting = pending.take(command) else { return }
+        held.forget(command, of: waiting.connection)
         out.append(.cancel(.acknowledgement(command: command)))
+        publishHeld(held.stranded(waiting.connection), &out)
         let session = sessions[connection]
         if let peer = session?.peer {
             switch reply.kind {
@@ -129,6 +131,14 @@ extension RelayCore {
            let reply = PendingAcknowledgements.recoveredReply(to: command, waiting, from: arrival.payload) {
             fanOut(arrival, &out)
             return handle(reply, &out)
+        }
+        if waiting.mayBeSentAgain, let envelope = waiting.envelope, sessions[waiting.connection] != nil {
+            pending.markResent(command)
+            out.append(.count(.republished))
+            // Behind the connection's held commands, if it holds any; else published now.
+            if held.isHolding(waiting.connection), held.join(command, order: waiting.order, of: waiting.connection) { return }
+            out.append(.schedule(.acknowledgement(command: command), after: configuration.acknowledgementTimeout))
+            return out.append(.publish(envelope))
         }
         _ = pending.take(command)
         unavailable(waiting.connection, waiting.re, "the game authority did not answer in time; try again", &out)

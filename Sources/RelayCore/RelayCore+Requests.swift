@@ -161,25 +161,85 @@ extension RelayCore {
         }
     }
 
-    /// One envelope published, its acknowledgement awaited until the timer fires.
+    /// One envelope published, its acknowledgement awaited until the timer fires. While the
+    /// connection holds commands (their shard between holders), it joins them instead, so that it
+    /// does not overtake them.
     mutating func publish(_ forward: Forward, _ connection: UInt64, _ out: inout [Action]) {
         let id = nextCommandID()
         let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection)", game: forward.game,
                                        player: forward.player, seat: forward.seat, client: forward.client,
                                        key: CommandEnvelope.key(of: forward.re), message: forward.message)
         pending.register(id, PendingCommand(connection: connection, re: forward.re, game: forward.game,
-                                            type: forward.message.type, token: forward.token))
+                                            type: forward.message.type, token: forward.token, envelope: envelope, order: commandCount))
+        if held.isHolding(connection) {
+            if !held.join(id, order: commandCount, of: connection) { giveUp(id, Self.nobodyListening, &out) }
+            return
+        }
         out.append(.schedule(.acknowledgement(command: id), after: configuration.acknowledgementTimeout))
         out.append(.publish(envelope))
+    }
+
+    static var nobodyListening: String { "no game authority is listening to the game's shard; try again shortly" }
+
+    /// A publish's receiver count. Nobody listening means the game's shard is between holders (or
+    /// no authority is left): the command is held and published again until one listens or the
+    /// handover bound passes (`HandoverHolds`). Heard after a retry, it awaits its acknowledgement
+    /// from then on.
+    mutating func published(_ command: String, receivers: Int, now: ContinuousClock.Instant, _ out: inout [Action]) {
+        guard let waiting = pending[command] else { return }
+        let connection = waiting.connection
+        guard receivers == 0 else {
+            if held.heard(command, of: connection) {
+                out.append(.schedule(.acknowledgement(command: command), after: configuration.acknowledgementTimeout))
+                publishHeld(held.stranded(connection), &out)
+            }
+            return
+        }
+        guard sessions[connection] != nil else { return giveUp(command, Self.nobodyListening, &out) }
+        // Its acknowledgement timer runs from a publish that someone heard.
+        let cancel: Action? = held.holds(command, of: connection) ? nil : .cancel(.acknowledgement(command: command))
+        switch held.unheard(command, order: waiting.order, of: connection, now: now) {
+        case .retry(let delay):
+            cancel.map { out.append($0) }
+            out.append(.schedule(.handover(connection: connection), after: delay))
+        case .held:
+            cancel.map { out.append($0) }
+        case .refused:
+            giveUp(command, Self.nobodyListening, &out)
+        case .expired(let commands):
+            for command in commands { giveUp(command, "no game authority took the game's shard in time; try again", &out) }
+        }
+    }
+
+    /// The connection's retry timer fired: its held commands go out again, in order, same ids;
+    /// unless no authority is left at all (the lease poll found none): then nobody will take the
+    /// shard, and they are answered now.
+    mutating func republish(_ connection: UInt64, _ out: inout [Action]) {
+        let due = held.due(connection)
+        guard authority.alive else {
+            for command in due { giveUp(command, "no game authority holds the lease right now; try again shortly", &out) }
+            return
+        }
+        publishHeld(due, &out)
+    }
+
+    mutating func publishHeld(_ commands: [String], _ out: inout [Action]) {
+        for command in commands {
+            guard let envelope = pending[command]?.envelope else { continue }
+            out.append(.count(.republished))
+            out.append(.publish(envelope))
+        }
     }
 
     /// The command did not reach a live authority (nobody listened, or Redis failed): the client
     /// hears so, and a seat request gives back its interest in the game.
     mutating func giveUp(_ command: String, _ why: String, _ out: inout [Action]) {
         guard let waiting = pending.take(command) else { return }
+        held.forget(command, of: waiting.connection)
         out.append(.cancel(.acknowledgement(command: command)))
         unavailable(waiting.connection, waiting.re, why, &out)
         if waiting.isSeatRequest { release(waiting.game, &out) }
+        publishHeld(held.stranded(waiting.connection), &out)
     }
 
     mutating func unavailable(_ connection: UInt64, _ re: JSONValue, _ why: String, _ out: inout [Action]) {

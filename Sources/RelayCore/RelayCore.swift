@@ -84,6 +84,7 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
 
     var sessions: [UInt64: Session] = [:]
     var pending = PendingAcknowledgements()
+    var held: HandoverHolds
     var subscriptions = SubscriptionInterest<Resumption>()
     var rooms: [GameID: Room] = [:]
     var lobbyWatchers: Set<UInt64> = []
@@ -95,6 +96,7 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
     public init(configuration: RelayCoreConfiguration) {
         self.configuration = configuration
         self.createRate = AddressRateLimit(perMinute: configuration.createsPerMinute)
+        self.held = HandoverHolds(limits: configuration.handover)
     }
 
     public mutating func handle(_ event: Event) -> [Action] {
@@ -107,8 +109,8 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
             received(peer, parsed, credentials, now, &out)
         case .closed(let peer):
             closed(peer.number, &out)
-        case .published(let command, let receivers):
-            if receivers == 0 { giveUp(command, "no game authority is listening", &out) }
+        case .published(let command, let receivers, let now):
+            published(command, receivers: receivers, now: now, &out)
         case .publishFailed(let command):
             giveUp(command, "the command could not be published: Redis is unreachable", &out)
         case .reply(let reply):
@@ -126,6 +128,8 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
         case .timerFired(.acknowledgement(let command)):
             // Was it applied with its reply lost? The game's stored last state tells.
             if let waiting = pending[command] { out.append(.readLastState(waiting.game, for: .recovery(command: command))) }
+        case .timerFired(.handover(let connection)):
+            republish(connection, &out)
         case .authorityChecked(let alive):
             authorityChecked(alive: alive, &out)
         case .lobbyChanged:
@@ -151,6 +155,8 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
 
     public var sessionCount: Int { sessions.count }
     public var pendingCount: Int { pending.count }
+    /// Commands held while their shard has no holder.
+    public var heldCount: Int { held.count }
     public func interest(in game: GameID) -> Int { subscriptions.interest(in: game) }
     /// Games this gateway follows (subscribed, or about to be).
     public var followedGames: Int { rooms.count }
@@ -223,6 +229,11 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
     mutating func closed(_ connection: UInt64, _ out: inout [Action]) {
         guard let session = sessions.removeValue(forKey: connection) else { return }
         lobbyWatchers.remove(connection)
+        // Nobody is left to answer: its held commands (never received by anyone) are dropped.
+        for command in held.drop(connection) {
+            guard let waiting = pending.take(command) else { continue }
+            if waiting.isSeatRequest { release(waiting.game, &out) }
+        }
         guard let game = session.game else { return }
         leave(game, connection, &out)
         // The authority keeps the seat for a grace period; it only needs to know.

@@ -6,8 +6,8 @@ public enum RelayEvent<Peer: RelayPeer, Frame: Sendable>: Sendable {
     /// A client message, decoded at the edge; `credentials` for `create`, `join` and `rejoin`.
     case received(Peer, Result<ClientRequest, RequestError>, credentials: SeatCredentials?, now: ContinuousClock.Instant)
     case closed(Peer)
-    /// The result of a `publish` action: Redis counted `receivers` subscribers.
-    case published(command: String, receivers: Int)
+    /// The result of a `publish` action: Redis counted `receivers` subscribers (at `now`).
+    case published(command: String, receivers: Int, now: ContinuousClock.Instant)
     case publishFailed(command: String)
     case reply(AuthorityReply)
     /// A message on a game's state channel (a state, or chat without a seq).
@@ -80,4 +80,6 @@ public enum StoredStateReader: Sendable, Equatable {
 public enum RelayTimer: Hashable, Sendable {
     /// The command with this id has waited `acknowledgementTimeout` for its acknowledgement.
     case acknowledgement(command: String)
+    /// Publish the commands this connection holds again (`HandoverHolds`): their shard had no holder.
+    case handover(connection: UInt64)
 }

@@ -22,9 +22,13 @@ public struct RelayCoreConfiguration: Sendable {
     public var rateLimitStrikes: Int
     /// Games one client address may create per minute through this gateway.
     public var createsPerMinute: Double
+    /// How long, and how many, commands are held while their shard has no holder (`HandoverHolds`).
+    public var handover: HandoverHolds.Limits
 
     public init(gatewayID: String, acknowledgementTimeout: Duration = .seconds(2), messagesPerSecond: Double = 20,
-                messageBurst: Double = 40, rateLimitStrikes: Int = 50, createsPerMinute: Double = 10) {
+                messageBurst: Double = 40, rateLimitStrikes: Int = 50, createsPerMinute: Double = 10,
+                handover: HandoverHolds.Limits = HandoverHolds.Limits()) {
+        self.handover = handover
         self.gatewayID = gatewayID
         self.acknowledgementTimeout = acknowledgementTimeout
         self.messagesPerSecond = messagesPerSecond

@@ -109,6 +109,8 @@ extension RelayAction where Peer == TestPeer, Frame == String {
         case .checkAuthority: "check authority"
         case .schedule(.acknowledgement(let command), _): "schedule \(command)"
         case .cancel(.acknowledgement(let command)): "cancel \(command)"
+        case .schedule(.handover(let connection), let delay): "retry \(connection) in \(delay.components.attoseconds / 1_000_000_000_000_000 + delay.components.seconds * 1000) ms"
+        case .cancel(.handover(let connection)): "cancel retry \(connection)"
         case .close(let peer, let reason): "close \(peer.number) \(reason)"
         case .restart(let peer): "restart \(peer.number)"
         case .count(let metric): "count \(metric)"

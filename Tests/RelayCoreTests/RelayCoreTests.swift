@@ -219,12 +219,13 @@ import Testing
         #expect(h.on(.authorityChecked(alive: true)) == ["unsubscribe GAME1"])
     }
 
+    /// With holding off (`--handover-timeout 0`; `HandoverTests` for the hold).
     @Test func nobodyListeningOrRedisFailingAnswersAuthorityUnavailableAndReleasesTheSeatRequest() {
-        var h = Harness()
+        var h = Harness(configuration: RelayCoreConfiguration(gatewayID: "gw", handover: HandoverHolds.Limits(timeout: .zero)))
         h.open(1)
         h.send(1, #"{"type":"create","name":"Ann","id":1}"#)
         h.on(.subscribed(Harness.game("GAME1")))
-        #expect(h.on(.published(command: "gw-1", receivers: 0))
+        #expect(h.on(.published(command: "gw-1", receivers: 0, now: h.now))
                 == ["cancel gw-1", "count authorityUnavailable", "send 1 error authority_unavailable re 1", "unsubscribe GAME1"])
         h.on(.unsubscribed(Harness.game("GAME1")))
         h.send(1, #"{"type":"create","name":"Ann","id":2}"#)

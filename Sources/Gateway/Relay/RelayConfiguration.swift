@@ -12,6 +12,10 @@ public struct RelayConfiguration: Sendable {
     /// How long a command may wait for the authority's acknowledgement before the client gets
     /// `authority_unavailable`.
     public var acknowledgementTimeout: Duration = .seconds(2)
+    /// How long, and how many in all, commands are held and published again while their game's
+    /// shard has no holder (`--handover-timeout`, `--max-held-commands`; `HandoverHolds`).
+    public var handoverTimeout: Duration = HandoverHolds.Limits().timeout
+    public var maxHeldCommands = HandoverHolds.Limits().total
     /// How often the authority lease is read (a missing lease answers `authority_unavailable` at once).
     public var leaseCheckInterval: Duration = .milliseconds(250)
     /// Per-connection rate limit (token bucket).
@@ -31,7 +35,8 @@ public struct RelayConfiguration: Sendable {
     /// The part the relay's core reads.
     var core: RelayCoreConfiguration {
         RelayCoreConfiguration(gatewayID: gatewayID, acknowledgementTimeout: acknowledgementTimeout, messagesPerSecond: messagesPerSecond,
-                               messageBurst: messageBurst, rateLimitStrikes: rateLimitStrikes, createsPerMinute: createsPerMinute)
+                               messageBurst: messageBurst, rateLimitStrikes: rateLimitStrikes, createsPerMinute: createsPerMinute,
+                               handover: HandoverHolds.Limits(timeout: handoverTimeout, total: maxHeldCommands))
     }
 
     public init(redisURL: String, gatewayID: String) {

@@ -59,7 +59,7 @@ extension RelayHub {
                 self.logger.trace("command published", metadata: [
                     "game": "\(envelope.game)", "connection": "\(envelope.connection)", "command": "\(command)", "receivers": "\(receivers)",
                 ])
-                self.submit(.published(command: command, receivers: receivers))
+                self.submit(.published(command: command, receivers: receivers, now: .now))
             case .failure:
                 self.publishErrors.increment()
                 self.submit(.publishFailed(command: command))

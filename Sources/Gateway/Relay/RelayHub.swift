@@ -33,6 +33,8 @@ public final class RelayHub: Sendable {
     /// Client messages refused by the per-connection rate limit (closes after too many: close code 1008).
     private let rateLimited = Counter(label: "monopoly_gateway_rate_limited_messages_total")
     private let heartbeatLapses = Counter(label: "monopoly_gateway_heartbeat_lapses_total")
+    /// Commands published again because their last publish reached nobody (a shard between holders).
+    private let republished = Counter(label: "monopoly_gateway_commands_republished_total")
     private let fanOutLatency = Metrics.Timer(label: "monopoly_gateway_state_fanout_seconds")
 
     /// What lives on `loop` only.
@@ -191,6 +193,8 @@ public final class RelayHub: Sendable {
             rateLimited.increment()
         case .count(.authorityUnavailable):
             unavailable.increment()
+        case .count(.republished):
+            republished.increment()
         }
     }
 

@@ -1,0 +1,215 @@
+import RelayCore
+import RelayProtocol
+import Testing
+
+/// Commands published while their game's shard is between authorities (PUBLISH counted no
+/// receiver) are held and published again, same id, until someone hears them or the handover
+/// bound passes (`HandoverHolds`). Times come in the events: no clock, no sleep.
+@Suite struct HandoverTests {
+    static func limits(timeout: Duration = .seconds(4), perConnection: Int = 16, total: Int = 4096) -> RelayCoreConfiguration {
+        RelayCoreConfiguration(gatewayID: "gw", handover: HandoverHolds.Limits(timeout: timeout, perConnection: perConnection, total: total))
+    }
+
+    @Test func aCommandNobodyHeardIsPublishedAgainWithTheSameIdUntilHeardThenAwaitsItsAcknowledgement() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        #expect(h.send(1, #"{"type":"roll","id":8}"#) == ["schedule gw-2", "publish gw-2 roll \(game) as p1"])
+        // Nobody listens: held, its acknowledgement timer stopped, a retry scheduled.
+        #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now)) == ["cancel gw-2", "retry 1 in 25 ms"])
+        #expect(h.core.heldCount == 1)
+        #expect(h.on(.timerFired(.handover(connection: 1))) == ["count republished", "publish gw-2 roll \(game) as p1"])
+        // A second firing while that publish is in flight publishes nothing (never two at once).
+        #expect(h.on(.timerFired(.handover(connection: 1))) == [])
+        #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now + .milliseconds(40))) == ["retry 1 in 50 ms"])
+        #expect(h.on(.timerFired(.handover(connection: 1))) == ["count republished", "publish gw-2 roll \(game) as p1"])
+        // The new holder listens: the acknowledgement is awaited from now.
+        #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now + .milliseconds(100))) == ["schedule gw-2"])
+        #expect(h.core.heldCount == 0)
+        #expect(h.reply(.ack, "gw-2", to: 1, game: game, seq: 2) == ["cancel gw-2", "send 1 ack \(game) 2 re 8"])
+        // A later firing of the (ended) hold's timer does nothing.
+        #expect(h.on(.timerFired(.handover(connection: 1))) == [])
+    }
+
+    @Test func theBackoffDoublesFrom25MillisecondsTo250() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        var delays: [String] = []
+        for attempt in 0..<7 {
+            let actions = h.on(.published(command: "gw-2", receivers: 0, now: h.now + .milliseconds(attempt * 100)))
+            delays.append(actions.last ?? "")
+            #expect(h.on(.timerFired(.handover(connection: 1))) == ["count republished", "publish gw-2 roll \(game) as p1"])
+        }
+        #expect(delays == ["retry 1 in 25 ms", "retry 1 in 50 ms", "retry 1 in 100 ms", "retry 1 in 200 ms",
+                           "retry 1 in 250 ms", "retry 1 in 250 ms", "retry 1 in 250 ms"])
+    }
+
+    /// Past the bound nobody took the shard: `authority_unavailable`. The last retry is due at the
+    /// bound, not a backoff past it.
+    @Test func nobodyHearingItWithinTheBoundAnswersAuthorityUnavailable() {
+        var h = Harness(configuration: Self.limits(timeout: .seconds(1)))
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now)) == ["cancel gw-2", "retry 1 in 25 ms"])
+        h.on(.timerFired(.handover(connection: 1)))
+        #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now + .milliseconds(990))) == ["retry 1 in 10 ms"])
+        #expect(h.on(.timerFired(.handover(connection: 1))) == ["count republished", "publish gw-2 roll \(game) as p1"])
+        #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now + .seconds(1)))
+                == ["cancel gw-2", "count authorityUnavailable", "send 1 error authority_unavailable re 8"])
+        #expect(h.core.heldCount == 0 && h.core.pendingCount == 0)
+        // The connection's next command is published at once again.
+        #expect(h.send(1, #"{"type":"roll","id":9}"#) == ["schedule gw-3", "publish gw-3 roll \(game) as p1"])
+    }
+
+    /// While a connection holds a command, its next ones wait behind it (not published, so none
+    /// overtakes it once the new holder listens) and go out with it, in order.
+    @Test func laterCommandsOfTheConnectionWaitBehindTheHeldOneAndGoOutInOrder() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        h.on(.published(command: "gw-2", receivers: 0, now: h.now))
+        #expect(h.send(1, #"{"type":"buy","id":9}"#) == [])
+        #expect(h.send(1, #"{"type":"end_turn","id":10}"#) == [])
+        #expect(h.core.heldCount == 3)
+        #expect(h.on(.timerFired(.handover(connection: 1))) == [
+            "count republished", "publish gw-2 roll \(game) as p1", "count republished", "publish gw-3 buy \(game) as p1",
+            "count republished", "publish gw-4 end_turn \(game) as p1",
+        ])
+        #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now)) == ["schedule gw-2"])
+        #expect(h.on(.published(command: "gw-3", receivers: 1, now: h.now)) == ["schedule gw-3"])
+        #expect(h.on(.published(command: "gw-4", receivers: 1, now: h.now)) == ["schedule gw-4"])
+        #expect(h.core.heldCount == 0)
+    }
+
+    /// A command that joined the hold while the retry was in flight goes out as soon as that
+    /// retry is heard: no retry timer is left to publish it.
+    @Test func aCommandThatJoinedDuringTheRetryIsPublishedOnceTheRetryIsHeard() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        h.on(.published(command: "gw-2", receivers: 0, now: h.now))
+        h.on(.timerFired(.handover(connection: 1)))
+        #expect(h.send(1, #"{"type":"buy","id":9}"#) == [])
+        #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now))
+                == ["schedule gw-2", "count republished", "publish gw-3 buy \(game) as p1"])
+        #expect(h.on(.published(command: "gw-3", receivers: 1, now: h.now)) == ["schedule gw-3"])
+        #expect(h.core.heldCount == 0)
+    }
+
+    /// Memory is bounded: past the commands one connection may have held, or all may, a command
+    /// nobody heard is answered at once.
+    @Test func pastThePerConnectionOrTotalBoundTheCommandIsAnsweredAtOnce() {
+        var h = Harness(configuration: Self.limits(perConnection: 2, total: 3))
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":1}"#)
+        h.on(.published(command: "gw-2", receivers: 0, now: h.now))
+        #expect(h.send(1, #"{"type":"buy","id":2}"#) == [])
+        #expect(h.send(1, #"{"type":"end_turn","id":3}"#)
+                == ["cancel gw-4", "count authorityUnavailable", "send 1 error authority_unavailable re 3"])
+        #expect(h.core.heldCount == 2)
+        let other = h.seat(2)
+        #expect(h.send(2, #"{"type":"roll","id":4}"#) == ["schedule gw-6", "publish gw-6 roll \(other.game) as p1"])
+        #expect(h.on(.published(command: "gw-6", receivers: 0, now: h.now)) == ["cancel gw-6", "retry 2 in 25 ms"])
+        let third = h.seat(3)
+        h.send(3, #"{"type":"roll","id":5}"#)
+        #expect(h.on(.published(command: "gw-8", receivers: 0, now: h.now))
+                == ["cancel gw-8", "count authorityUnavailable", "send 3 error authority_unavailable re 5"])
+        #expect(h.core.heldCount == 3)
+        _ = (game, third)
+    }
+
+    /// A connection that closes drops what it held (nobody ever received it); a held seat request
+    /// gives back its interest in the game.
+    @Test func aClosedConnectionDropsItsHeldCommandsAndItsSeatRequestsInterest() {
+        var h = Harness()
+        h.open(1)
+        h.send(1, #"{"type":"create","name":"Ann","id":1}"#)
+        h.on(.subscribed(Harness.game("GAME1")))
+        #expect(h.on(.published(command: "gw-1", receivers: 0, now: h.now)) == ["cancel gw-1", "retry 1 in 25 ms"])
+        #expect(h.on(.closed(h.peer(1))) == ["unsubscribe GAME1"])
+        #expect(h.core.heldCount == 0 && h.core.pendingCount == 0)
+        #expect(h.on(.timerFired(.handover(connection: 1))) == [])
+    }
+
+    /// A seat request held through the handover is welcomed as usual once heard.
+    @Test func aHeldSeatRequestIsWelcomedOnceHeard() {
+        var h = Harness()
+        h.open(1)
+        h.send(1, #"{"type":"create","name":"Ann","id":1}"#)
+        h.on(.subscribed(Harness.game("GAME1")))
+        h.on(.published(command: "gw-1", receivers: 0, now: h.now))
+        #expect(h.on(.timerFired(.handover(connection: 1))) == ["count republished", "publish gw-1 create GAME1 seat h1 from 192.0.2.1"])
+        #expect(h.on(.published(command: "gw-1", receivers: 1, now: h.now)) == ["schedule gw-1"])
+        h.state("GAME1", seq: 1)
+        #expect(h.reply(.welcome, "gw-1", to: 1, game: "GAME1", player: "p1")
+                == ["cancel gw-1", "send 1 welcome GAME1 p1 token t1 re 1", "send 1 state s1"])
+    }
+
+    /// Redis failing a retry answers at once (as a first publish that fails does).
+    @Test func aRetryRedisFailsIsAnsweredAtOnce() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        h.on(.published(command: "gw-2", receivers: 0, now: h.now))
+        #expect(h.on(.timerFired(.handover(connection: 1))) == ["count republished", "publish gw-2 roll \(game) as p1"])
+        #expect(h.on(.publishFailed(command: "gw-2")) == ["cancel gw-2", "count authorityUnavailable", "send 1 error authority_unavailable re 8"])
+        #expect(h.core.heldCount == 0)
+    }
+}
+
+/// After the acknowledgement timeout, a command the stored state does not show applied (received
+/// by an authority killed before it committed) is published once more, same id and key, when the
+/// authority deduplicates it; then, as before, `authority_unavailable`.
+@Suite struct ResendTests {
+    static let movedOn = #"{"type":"state","seq":1,"cmd":{"id":"gw-1","player":"p1"}}"#
+
+    @Test func aRulesCommandLostByADeadAuthorityIsSentOnceMoreThenGivenUp() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        h.on(.published(command: "gw-2", receivers: 1, now: h.now))
+        #expect(h.on(.timerFired(.acknowledgement(command: "gw-2"))) == ["read last \(game) to recover gw-2"])
+        let stored = StoredState.state(Harness.arrival(game, seq: 1, payload: Self.movedOn))
+        #expect(h.on(.storedState(Harness.game(game), stored, for: .recovery(command: "gw-2")))
+                == ["count republished", "schedule gw-2", "publish gw-2 roll \(game) as p1"])
+        // Nobody listens now (the dead authority's shard between holders): held like any other.
+        #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now)) == ["cancel gw-2", "retry 1 in 25 ms"])
+        h.on(.timerFired(.handover(connection: 1)))
+        #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now)) == ["schedule gw-2"])
+        #expect(h.reply(.ack, "gw-2", to: 1, game: game, seq: 2) == ["cancel gw-2", "send 1 ack \(game) 2 re 8"])
+        // Sent again once only: a second timeout answers authority_unavailable.
+        h.send(1, #"{"type":"roll","id":9}"#)
+        h.on(.timerFired(.acknowledgement(command: "gw-3")))
+        h.on(.storedState(Harness.game(game), stored, for: .recovery(command: "gw-3")))
+        h.on(.timerFired(.acknowledgement(command: "gw-3")))
+        #expect(h.on(.storedState(Harness.game(game), stored, for: .recovery(command: "gw-3")))
+                == ["count authorityUnavailable", "send 1 error authority_unavailable re 9"])
+    }
+
+    /// Chat (not deduplicated) and a command without an id (no dedupe key) are never sent twice.
+    @Test func chatAndCommandsWithoutAnIdAreNotSentAgain() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"chat","text":"hi","id":8}"#)
+        h.send(1, #"{"type":"roll"}"#)
+        let stored = StoredState.state(Harness.arrival(game, seq: 1, payload: Self.movedOn))
+        for (command, re) in [("gw-2", "8"), ("gw-3", "null")] {
+            h.on(.timerFired(.acknowledgement(command: command)))
+            #expect(h.on(.storedState(Harness.game(game), stored, for: .recovery(command: command)))
+                    == ["count authorityUnavailable", "send 1 error authority_unavailable re \(re)"])
+        }
+    }
+
+    /// No authority left at all (the lease poll found none): held commands are answered at their
+    /// next retry, not held to the bound.
+    @Test func heldCommandsAreAnsweredWhenNoAuthorityIsLeft() {
+        var h = Harness()
+        h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        h.on(.published(command: "gw-2", receivers: 0, now: h.now))
+        h.on(.authorityChecked(alive: false))
+        #expect(h.on(.timerFired(.handover(connection: 1)))
+                == ["cancel gw-2", "count authorityUnavailable", "send 1 error authority_unavailable re 8"])
+        #expect(h.core.heldCount == 0 && h.core.pendingCount == 0)
+    }
+}
