@@ -173,13 +173,7 @@ public final class AuthorityService: Service, Sendable {
     /// their channels; subscribes to the shards taken and resumes their games from their snapshots.
     private func serve(_ changes: [ShardLeases.Change], leases: ShardLeases, subscriber: RedisSubscriber, runners: RunnerRegistry) async {
         guard !changes.isEmpty else { return }
-        var dropped: Set<GameShard> = [], served: Set<GameShard> = []
-        for change in changes {
-            switch change {
-            case .serve(let shard): served.insert(shard); dropped.remove(shard)
-            case .drop(let shard): dropped.insert(shard); served.remove(shard)
-            }
-        }
+        let (dropped, served) = ShardLeases.Change.stopsAndStarts(changes)
         if !dropped.isEmpty {
             logger.warning("dropped shards \(dropped.sorted())")
             try? await subscriber.unsubscribe(dropped.sorted().map(RedisChannels.shardCommands))

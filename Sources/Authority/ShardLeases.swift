@@ -198,3 +198,20 @@ public actor ShardLeases {
         return holders
     }
 }
+
+extension ShardLeases.Change {
+    /// What a batch of changes asks of the service: the shards to stop (their runners, their
+    /// channel), then those to start. A shard dropped then served again in one batch (the lease
+    /// lapsed during a pause and was taken back at once, under a new token, maybe after another
+    /// holder played its games) is in both: its runners stop and its games are loaded again.
+    static func stopsAndStarts(_ changes: [ShardLeases.Change]) -> (stop: Set<GameShard>, start: Set<GameShard>) {
+        var stop: Set<GameShard> = [], start: Set<GameShard> = []
+        for change in changes {
+            switch change {
+            case .serve(let shard): start.insert(shard)
+            case .drop(let shard): stop.insert(shard); start.remove(shard)
+            }
+        }
+        return (stop, start)
+    }
+}

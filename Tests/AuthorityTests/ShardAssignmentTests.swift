@@ -113,6 +113,22 @@ struct ShardAssignmentTests {
         ]),
     ]
 
+    /// A shard dropped and served again in one batch (its lease lapsed while the authority was
+    /// paused and was taken back at once) is stopped, then started: its runners load its games
+    /// again. The service once kept the runners of such a shard, stale records and all, and did
+    /// not log the drop (test_shards.py's SIGSTOP test failed on "dropped shards").
+    @Test(arguments: [
+        ([ShardLeases.Change.drop(shard(1)), .serve(shard(1))], [1], [1]),
+        ([.serve(shard(1)), .drop(shard(1))], [1], []),
+        ([.drop(shard(1)), .serve(shard(2))], [1], [2]),
+        ([.serve(shard(3))], [], [3]),
+    ] as [([ShardLeases.Change], Set<Int>, Set<Int>)])
+    func aBatchOfChangesStopsThenStarts(_ changes: [ShardLeases.Change], _ stop: Set<Int>, _ start: Set<Int>) {
+        let batch = ShardLeases.Change.stopsAndStarts(changes)
+        #expect(Set(batch.stop.map(\.rawValue)) == stop)
+        #expect(Set(batch.start.map(\.rawValue)) == start)
+    }
+
     @Test(arguments: cases.indices)
     func steps(_ index: Int) {
         let scenario = Self.cases[index]
