@@ -180,6 +180,8 @@ public final class AuthorityService: Service, Sendable {
             await runners.stop(dropped)
         }
         if !served.isEmpty {
+            // Before a command of theirs is served: a stale holder's writes to their games stop now.
+            await runners.fence(served)
             await runners.start(served)
             do {
                 try await subscriber.subscribe(served.sorted().map(RedisChannels.shardCommands))
@@ -325,6 +327,17 @@ actor RunnerRegistry {
         runners[game] = Entry(runner: runner, generation: generation, submitted: 1)
         metrics.gamesLoaded(runners.count)
         return runner
+    }
+
+    /// The shards were just taken: fences their open games (see `LeaseFence`).
+    func fence(_ shards: Set<GameShard>) async {
+        do {
+            let fenced = try await store.fenceGames(in: shards)
+            logger.info("fenced \(fenced) games of shards \(shards.sorted())")
+        } catch {
+            // Each game is fenced again by its load, before its first command is applied.
+            logger.error("cannot fence every game of shards \(shards.sorted()): \(error)")
+        }
     }
 
     /// After a restart or a takeover: load every unfinished game of `shards` so bots and clocks go on.

@@ -290,7 +290,7 @@ struct GameLoop: Sendable {
             state.resumedAt = now
             // Lists a game the lobby may have missed (a lost update, or a running game
             // from before they were listed); quietly: the next change announces it.
-            try? await store.updateLobby(record, announce: false)
+            try? await store.updateLobby(record, announce: false, checkingFence: false)
         }
     }
 

@@ -33,8 +33,9 @@ public struct GameStore: Sendable {
     /// the two can leave them for ever. The log's entry is appended in the same script as its state:
     /// the log never lacks a published state nor holds one that was not. A log at its bound gets one
     /// last line, `{"seq":N,"truncated":true}` (states from N on are not logged), then nothing.
-    /// Fenced by the game's shard lease too (`LeaseFence`): a stale authority commits nothing, even
-    /// to a game the new holder has not advanced yet.
+    /// Fenced by the game's fence too (`LeaseFence`): a stale authority commits nothing to a game
+    /// the new holder fenced, even one it has not advanced yet. The commit sets the fence (with the
+    /// finished game's TTL): a game created now is fenced from its first state.
     static let commitScript = LeaseFence.Scripts("""
     local current = redis.call('GET', KEYS[1])
     if (current or '0') ~= ARGV[1] then
@@ -48,6 +49,7 @@ public struct GameStore: Sendable {
       end
     end
     put(KEYS[1], tostring(tonumber(ARGV[1]) + 1))
+    if FENCE then put(FENCE, TOKEN) end
     put(KEYS[2], ARGV[2])
     put(KEYS[3], ARGV[3])
     if ARGV[7] ~= '' then
@@ -69,6 +71,12 @@ public struct GameStore: Sendable {
     if KEYS[5] then redis.call('DEL', KEYS[5]) end
     return tonumber(ARGV[1]) + 1
     """)
+
+    /// The commit script's keys (all in the game's hash slot).
+    static func commitKeys(_ game: GameID, clearing: Bool) -> [String] {
+        [RedisChannels.sequenceKey(game), RedisChannels.snapshotKey(game), RedisChannels.lastStateKey(game), RedisChannels.logKey(game)]
+            + (clearing ? [inFlightKey(game)] : [])
+    }
 
     /// Games the authority must keep ticking (bots, clocks) after a restart or a takeover.
     public static let activeGamesKey = "monopoly:games:active"
@@ -107,8 +115,29 @@ public struct GameStore: Sendable {
         record.state.phase == .finished ? String(finishedTTLMilliseconds) : "0"
     }
 
+    /// KEYS: the snapshot. ARGV: "1" to return it. Fences the game if it is stored (the fence then
+    /// lives as long as the snapshot): from now on a stale holder's writes to it are refused, and
+    /// the snapshot returned is the last one any of them wrote.
+    static let loadScript = LeaseFence.Scripts("""
+    local snapshot = redis.call('GET', KEYS[1])
+    if FENCE and snapshot then
+      local ttl = redis.call('PTTL', KEYS[1])
+      if ttl > 0 then redis.call('SET', FENCE, TOKEN, 'PX', ttl) else redis.call('SET', FENCE, TOKEN) end
+    end
+    if ARGV[1] == '1' then return snapshot end
+    return 1
+    """)
+
+    /// Reads the game's snapshot; a fenced store fences the game in the same script (see `LeaseFence`).
     public func load(_ game: GameID) async throws -> GameRecord? {
-        guard let bytes = try await redis.get(RedisChannels.snapshotKey(game)) else { return nil }
+        let stored: [UInt8]?
+        if fence != nil {
+            stored = try await redis.eval(Self.loadScript, fence: fence, game: game, keys: [RedisChannels.snapshotKey(game)],
+                                          arguments: ["1"]).bytes
+        } else {
+            stored = try await redis.get(RedisChannels.snapshotKey(game))
+        }
+        guard let bytes = stored else { return nil }
         let record: GameRecord
         do {
             record = try WireJSON.decode(GameRecord.self, from: bytes)
@@ -122,6 +151,24 @@ public struct GameStore: Sendable {
             throw Failure.corruptSnapshot(game: game, underlying: GameRecord.OutOfBounds(violations: violations))
         }
         return record
+    }
+
+    /// The shards were just taken: every open game of theirs is fenced before their commands are
+    /// served, so a stale holder's writes to them are refused from now on (even to a game not
+    /// loaded yet). Returns how many were fenced; a game a newer holder fenced throws `Fenced`.
+    public func fenceGames(in shards: Set<GameShard>) async throws -> Int {
+        guard fence != nil else { return 0 }
+        var fenced = 0, failure: (any Error)?
+        for game in try await activeGames() where shards.contains(GameShard(of: game)) {
+            do {
+                _ = try await redis.eval(Self.loadScript, fence: fence, game: game, keys: [RedisChannels.snapshotKey(game)], arguments: ["0"])
+                fenced += 1
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return fenced
     }
 
     public func activeGames() async throws -> [GameID] {
@@ -149,10 +196,8 @@ public struct GameStore: Sendable {
             let game = record.game
             let result: RESPValue
             do {
-                result = try await redis.eval(Self.commitScript, fence: fence, game: game, keys: [
-                    RedisChannels.sequenceKey(game), RedisChannels.snapshotKey(game), RedisChannels.lastStateKey(game),
-                    RedisChannels.logKey(game),
-                ] + (inFlight == nil ? [] : [Self.inFlightKey(game)]), arguments: arguments)
+                result = try await redis.eval(Self.commitScript, fence: fence, game: game, keys: Self.commitKeys(game, clearing: inFlight != nil),
+                                              arguments: arguments)
             } catch let error as RedisError where error.isServerError("STALE") {
                 throw Failure.stale(game: game, expected: previousSeq, found: "\(error)")
             }
@@ -162,7 +207,8 @@ public struct GameStore: Sendable {
             }
             if updatingLobby {
                 do {
-                    try await updateLobby(record)
+                    // The commit just checked the fence.
+                    try await updateLobby(record, checkingFence: false)
                 } catch {
                     throw Failure.lobbyNotUpdated(game: game, underlying: error)
                 }
@@ -209,37 +255,37 @@ public struct GameStore: Sendable {
     /// The lobby list lives in a hash (game -> entry) that gateways read; a message on the lobby
     /// channel tells them to read it again (`announce`). Games that are not listed (finished, or a
     /// lobby everyone left) leave the list and the active set: there is nothing to resume.
-    public func updateLobby(_ record: GameRecord, announce: Bool = true) async throws {
-        try await writeLobby(record.game, entry: record.isListed ? record.lobbyEntry : nil, phase: record.state.phase.rawValue, announce: announce)
+    public func updateLobby(_ record: GameRecord, announce: Bool = true, checkingFence: Bool = true) async throws {
+        try await writeLobby(record.game, entry: record.isListed ? record.lobbyEntry : nil, phase: record.state.phase.rawValue, announce: announce,
+                             checkingFence: checkingFence)
     }
 
     /// Takes a game whose record the authority refused (quarantined) out of the lobby list and the
     /// active games, leaving its keys for an operator to inspect.
     public func unlist(_ game: GameID) async throws {
-        try await writeLobby(game, entry: nil, phase: "quarantined", announce: true)
+        try await writeLobby(game, entry: nil, phase: "quarantined", announce: true, checkingFence: true)
     }
 
-    /// KEYS: the lobby hash, the active set. ARGV: game, entry ("": unlisted), channel ("": no
-    /// announcement), announcement.
-    static let lobbyScript = LeaseFence.Scripts("""
-    if ARGV[2] ~= '' then
-      redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-      redis.call('SADD', KEYS[2], ARGV[1])
-    else
-      redis.call('HDEL', KEYS[1], ARGV[1])
-      redis.call('SREM', KEYS[2], ARGV[1])
-    end
-    if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
-    return 1
-    """)
-
-    private func writeLobby(_ game: GameID, entry: JSONValue?, phase: String, announce: Bool) async throws {
+    private func writeLobby(_ game: GameID, entry: JSONValue?, phase: String, announce: Bool, checkingFence: Bool) async throws {
         let announcement = WireJSON.encode(JSONValue.object([
             "type": .string("lobby_changed"), "game": .string(game.rawValue), "phase": .string(phase),
         ]))
-        _ = try await redis.eval(Self.lobbyScript, fence: fence, game: game, keys: [RedisChannels.lobbyKey, Self.activeGamesKey], arguments: [
-            RedisArgument(game.rawValue), RedisArgument(entry.map { WireJSON.encode($0) } ?? ""),
-            RedisArgument(announce ? RedisChannels.lobby : ""), RedisArgument(announcement),
-        ])
+        // The fence first, in the game's slot; then the lobby hash and the active set, global keys
+        // (each in a slot of its own on a cluster), and the announcement after them. Not one
+        // script, so a stale holder that passed the fence just before the new holder fenced the
+        // game may still write its entry after the new holder's (docs/operations.md, "Fencing"):
+        // the next lobby write of the game, by its holder, puts it right.
+        if checkingFence, fence != nil {
+            _ = try await redis.eval(Self.publishScript, fence: fence, game: game, keys: [], arguments: [])
+        }
+        let name = RedisArgument(game.rawValue)
+        var commands: [[RedisArgument]] = if let entry {
+            [["HSET", RedisArgument(RedisChannels.lobbyKey), name, RedisArgument(WireJSON.encode(entry))],
+             ["SADD", RedisArgument(Self.activeGamesKey), name]]
+        } else {
+            [["HDEL", RedisArgument(RedisChannels.lobbyKey), name], ["SREM", RedisArgument(Self.activeGamesKey), name]]
+        }
+        if announce { commands.append(["PUBLISH", RedisArgument(RedisChannels.lobby), RedisArgument(announcement)]) }
+        if let refused = try await redis.pipeline(commands).lazy.compactMap(\.errorMessage).first { throw RedisError.server(refused) }
     }
 }

@@ -2,12 +2,22 @@ import NIOConcurrencyHelpers
 import Redis
 import RelayProtocol
 
-/// The fencing tokens of the shard leases this authority holds (see `ShardLeases`): a shard's
-/// `monopoly:shard:{N}:fence` is incremented by the script that takes its lease, and every write of
-/// the authority (commits included) checks, in the same Lua script, that the lease of the game's
-/// shard is still ours and its token still the one we took it with. A stale authority (its lease
-/// expired while it was paused, or a second process with the same id) is refused: it cannot commit
-/// a state, re-list a finished game, publish an error or a chat line twice, or quarantine a game.
+/// The fencing tokens of the shard leases this authority holds (see `ShardLeases`), and the
+/// per-game fences they are checked against. A shard's `monopoly:shard:{N}:fence` is incremented by
+/// the script that takes its lease (so a shard's tokens only rise); each game carries the token of
+/// the last holder of its shard that loaded it in `monopoly:{GAME}:fence`, in the game's own hash
+/// slot (a Redis Cluster refuses a script whose keys span two slots, so a game's scripts cannot read
+/// the shard's keys). Every write of the authority (commits included) checks, in the same Lua
+/// script, that the game's fence is not above our token: the new holder of a shard fences the
+/// shard's open games when it takes it (`GameStore.fenceGames`), before it serves a command, and
+/// every other game when it loads it (`GameStore.load`, the fence and the read in one script). A
+/// stale authority (its lease expired while it was paused, or a second process with the same id)
+/// is then refused: it cannot commit a state, re-list a finished game, publish an error or a chat
+/// line twice, or quarantine a game. A game the new holder has not fenced yet (in no index: a
+/// finished game, one never created) can still take a stale write; that write precedes the new
+/// holder's load, which reads it in the script that fences the game, and the commit's seq
+/// compare-and-set refuses anything the holder did not read: no write is ever lost or overwritten
+/// (docs/operations.md, "Fencing").
 public final class LeaseFence: Sendable {
     /// The holder's id in every lease.
     public let holder: String
@@ -18,19 +28,29 @@ public final class LeaseFence: Sendable {
         self.holder = holder
     }
 
+    /// The game's fence: the token of the last holder of its shard that loaded or wrote it.
+    public static func key(_ game: GameID) -> String { "monopoly:{\(game.rawValue)}:fence" }
+
     func token(of shard: GameShard) -> Int? { tokens.withLockedValue { $0[shard] } }
 
     func held(_ shard: GameShard, token: Int) { tokens.withLockedValue { $0[shard] = token } }
     func lost(_ shard: GameShard) { tokens.withLockedValue { $0[shard] = nil } }
 
-    /// The check every fenced script starts with. KEYS[1] the shard's lease, KEYS[2] its fence;
-    /// ARGV[1] the holder, ARGV[2] the token. The script's own keys and arguments follow, and are
-    /// its `KEYS` and `ARGV` from then on.
+    /// The check every fenced script starts with. KEYS[1] the game's fence, ARGV[1] our token:
+    /// refused when the fence is above it (a newer holder of the shard fenced the game), raised to
+    /// it when below (keeping a finished game's expiry). The fence is created only by the scripts
+    /// that must (`FENCE` and `TOKEN` name it for them): a commit, a load of a stored game. The
+    /// script's own keys and arguments follow, and are its `KEYS` and `ARGV` from then on.
     static let check = """
-    if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then
-      return redis.error_reply('FENCED the shard lease is not ours')
+    local FENCE, TOKEN = KEYS[1], ARGV[1]
+    do
+      local stored = tonumber(redis.call('GET', FENCE) or '')
+      if stored and stored > tonumber(TOKEN) then
+        return redis.error_reply('FENCED a newer holder of the shard fenced the game')
+      end
+      if stored and stored < tonumber(TOKEN) then redis.call('SET', FENCE, TOKEN, 'KEEPTTL') end
     end
-    local KEYS, ARGV = {unpack(KEYS, 3)}, {unpack(ARGV, 3)}
+    local KEYS, ARGV = {unpack(KEYS, 2)}, {unpack(ARGV, 2)}
     """
 
     /// A script in both forms: fenced (the check first) and unfenced (for a store without a lease).
@@ -40,15 +60,14 @@ public final class LeaseFence: Sendable {
 
         init(_ body: String) {
             fenced = RedisScript(LeaseFence.check + "\n" + body)
-            unfenced = RedisScript(body)
+            unfenced = RedisScript("local FENCE, TOKEN = nil, nil\n" + body)
         }
     }
 
     /// The fenced script's keys and arguments before its own, for a write to `game`.
     func prefix(for game: GameID) throws -> (keys: [String], arguments: [RedisArgument]) {
-        let shard = GameShard(of: game)
-        guard let token = token(of: shard) else { throw Fenced() }
-        return ([RedisChannels.shardLeaseKey(shard), RedisChannels.shardFenceKey(shard)], [RedisArgument(holder), RedisArgument(token)])
+        guard let token = token(of: GameShard(of: game)) else { throw Fenced() }
+        return ([Self.key(game)], [RedisArgument(token)])
     }
 
     /// Refused: we do not hold the lease of the game's shard (any more).

@@ -63,11 +63,9 @@ extension GameStore {
 
     /// Written (and awaited) before the engine runs: if the process dies before the commit, the
     /// mark says on what.
-    /// KEYS: the key. ARGV: its value, then (optionally) a hash field to set to the same value
-    /// in the hash that is KEYS[2].
+    /// KEYS: the key. ARGV: its value.
     static let setScript = LeaseFence.Scripts("""
     redis.call('SET', KEYS[1], ARGV[1])
-    if KEYS[2] then redis.call('HSET', KEYS[2], ARGV[2], ARGV[1]) end
     return 1
     """)
 
@@ -107,16 +105,11 @@ extension GameStore {
     /// active games; its snapshot, last state and seq are left as they are for inspection.
     func quarantine(_ game: GameID, _ entry: Quarantine) async throws {
         let value = RedisArgument(WireJSON.encode(entry))
-        do {
-            _ = try await redis.eval(Self.setScript, fence: fence, game: game, keys: [Self.quarantineKey(game), Self.quarantinedKey],
-                                     arguments: [value, RedisArgument(game.rawValue)])
-        } catch let fenced as LeaseFence.Fenced {
-            throw fenced
-        } catch {
-            // The list is a convenience (the game's key is what a load checks): an authority
-            // limited to game keys quarantines still.
-            _ = try await redis.eval(Self.setScript, fence: fence, game: game, keys: [Self.quarantineKey(game)], arguments: [value])
-        }
+        _ = try await redis.eval(Self.setScript, fence: fence, game: game, keys: [Self.quarantineKey(game)], arguments: [value])
+        // Apart from the game's script (another hash slot of a cluster), after it: the list is a
+        // convenience (the game's key is what a load checks), so an authority limited to game keys
+        // quarantines still.
+        _ = try? await redis.send(["HSET", RedisArgument(Self.quarantinedKey), RedisArgument(game.rawValue), value])
         try await unlist(game)
     }
 

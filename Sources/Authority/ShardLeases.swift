@@ -32,21 +32,19 @@ public actor ShardLeases {
 
     public var heldShards: [GameShard] { machine.heldShards }
 
-    /// KEYS: the members set, the presence key, every shard's lease. ARGV: our id, the TTL, "1" if we
-    /// serve a shard, the membership's TTL. Counts us a member until then (Redis's clock: every
-    /// authority reads the same one), forgets those whose time ran out, and returns the members and
-    /// each shard's holder ("" for none). Membership lasts half a lease: a dead authority stops
-    /// counting in the fair share before its leases expire, so its shards are taken as they do.
+    /// KEYS: the members set. ARGV: our id, the TTL, the membership's TTL. Counts us a member
+    /// until then (Redis's clock: every authority reads the same one), forgets those whose time ran
+    /// out, and returns the members. Membership lasts half a lease: a dead authority stops counting
+    /// in the fair share before its leases expire, so its shards are taken as they do. One key: the
+    /// presence key and the shards' leases are read beside it (each in a slot of its own on a
+    /// Redis Cluster, where a script's keys must share one).
     static let observeScript = RedisScript("""
     local time = redis.call('TIME')
     local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    if ARGV[3] == '1' then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) end
-    local holders = {}
-    for i = 3, #KEYS do holders[#holders + 1] = redis.call('GET', KEYS[i]) or '' end
-    return {redis.call('ZRANGE', KEYS[1], 0, -1), holders}
+    return redis.call('ZRANGE', KEYS[1], 0, -1)
     """)
 
     /// Takes a shard's lease if free and draws its next fencing token (KEYS: lease, fence).
@@ -73,17 +71,20 @@ public actor ShardLeases {
     return 0
     """)
 
-    /// KEYS: the members set, the presence key. ARGV: our id. The presence key goes only with the
-    /// last live member: while others live, one of them sets it again within a poll, and a gateway
-    /// that read it in between would answer `authority_unavailable` at once to commands whose
-    /// shards are merely moving to those others.
+    /// KEYS: the members set. How many members live (Redis's clock): the last one to leave takes
+    /// the presence key with it (`leaveScript`).
+    static let liveMembersScript = RedisScript("""
+    local time = redis.call('TIME')
+    local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+    return redis.call('ZCOUNT', KEYS[1], now, '+inf')
+    """)
+
+    /// KEYS: the presence key. ARGV: our id. The presence key goes only with the last live member
+    /// (`liveMembersScript` counts them just before: another slot of a cluster): while others
+    /// live, one of them sets it again within a poll, and a gateway that read it in between would
+    /// answer `authority_unavailable` at once to commands whose shards are merely moving to them.
     static let leaveScript = RedisScript("""
-    redis.call('ZREM', KEYS[1], ARGV[1])
-    if redis.call('GET', KEYS[2]) == ARGV[1] then
-      local time = redis.call('TIME')
-      local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-      if redis.call('ZCOUNT', KEYS[1], now, '+inf') == 0 then redis.call('DEL', KEYS[2]) end
-    end
+    if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
     return 1
     """)
 
@@ -97,19 +98,17 @@ public actor ShardLeases {
         let at = now
         let event: ShardAssignment.Event
         do {
-            let reply = try await redis.eval(Self.observeScript,
-                                             keys: [RedisChannels.authorityMembersKey, RedisChannels.authorityLeaseKey]
-                                                 + GameShard.all.map(RedisChannels.shardLeaseKey),
-                                             arguments: [RedisArgument(holder), RedisArgument(ttlMilliseconds),
-                                                         RedisArgument(machine.heldShards.isEmpty ? "0" : "1"),
-                                                         RedisArgument(max(1, ttlMilliseconds / 2))])
+            let reply = try await redis.eval(Self.observeScript, keys: [RedisChannels.authorityMembersKey], arguments: [
+                RedisArgument(holder), RedisArgument(ttlMilliseconds), RedisArgument(max(1, ttlMilliseconds / 2)),
+            ])
             if let message = reply.errorMessage { throw RedisError.server(message) }
-            let parts = reply.array ?? []
-            let members = Set((parts.first?.array ?? []).compactMap(\.string))
-            var holders: [GameShard: String] = [:]
-            for (index, value) in (parts.dropFirst().first?.array ?? []).enumerated() {
-                if let shard = GameShard(rawValue: index), let holder = value.string, !holder.isEmpty { holders[shard] = holder }
+            let members = Set((reply.array ?? []).compactMap(\.string))
+            if !machine.heldShards.isEmpty {
+                let presence = try await redis.send(["SET", RedisArgument(RedisChannels.authorityLeaseKey), RedisArgument(holder),
+                                                     "PX", RedisArgument(ttlMilliseconds)])
+                if let message = presence.errorMessage { throw RedisError.server(message) }
             }
+            let holders = try await Self.holders(redis: redis)
             lastObservationFailure = nil
             event = .observed(members: members, holders: holders, at: at)
         } catch {
@@ -128,8 +127,10 @@ public actor ShardLeases {
     /// observation), and we are no member any more.
     public func stop() async -> [Change] {
         let changes = await run(machine.handle(.stopping))
-        _ = try? await redis.eval(Self.leaveScript, keys: [RedisChannels.authorityMembersKey, RedisChannels.authorityLeaseKey],
-                                  arguments: [RedisArgument(holder)])
+        _ = try? await redis.send(["ZREM", RedisArgument(RedisChannels.authorityMembersKey), RedisArgument(holder)])
+        if (try? await redis.eval(Self.liveMembersScript, keys: [RedisChannels.authorityMembersKey]))?.int == 0 {
+            _ = try? await redis.eval(Self.leaveScript, keys: [RedisChannels.authorityLeaseKey], arguments: [RedisArgument(holder)])
+        }
         return changes
     }
 
@@ -188,12 +189,14 @@ public actor ShardLeases {
         [RedisChannels.shardLeaseKey(shard), RedisChannels.shardFenceKey(shard)]
     }
 
-    /// Who holds each shard now, as Redis says (operators and tests).
+    /// Who holds each shard now, as Redis says (operators and tests): one GET a lease (each in a
+    /// slot of its own on a Redis Cluster, where MGET's keys must share one), pipelined.
     public static func holders(redis: RedisClient) async throws -> [GameShard: String] {
-        let reply = try await redis.send(["MGET"] + GameShard.all.map { RedisArgument(RedisChannels.shardLeaseKey($0)) })
+        let replies = try await redis.pipeline(GameShard.all.map { ["GET", RedisArgument(RedisChannels.shardLeaseKey($0))] })
+        if let refused = replies.lazy.compactMap(\.errorMessage).first { throw RedisError.server(refused) }
         var holders: [GameShard: String] = [:]
-        for (index, value) in (reply.array ?? []).enumerated() {
-            if let shard = GameShard(rawValue: index), let holder = value.string { holders[shard] = holder }
+        for (shard, value) in zip(GameShard.all, replies) {
+            if let holder = value.string, !holder.isEmpty { holders[shard] = holder }
         }
         return holders
     }

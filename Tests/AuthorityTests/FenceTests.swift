@@ -7,10 +7,10 @@ import TestSupport
 import Testing
 @testable import Authority
 
-/// Every write of an authority, its commits included, checks the fencing token of the game's shard
-/// lease in the same script: a stale authority (its lease gone while it was paused, or a twin
-/// under the same id) cannot commit a state, re-list a game, publish an error or a chat line, or
-/// mark a game.
+/// Every write of an authority, its commits included, checks the game's fence (the token of the
+/// last holder of its shard that fenced it) in the same script: once the new holder of the shard
+/// fenced the game, a stale authority (its lease gone while it was paused, or a twin under the same
+/// id) cannot commit a state, re-list a game, publish an error or a chat line, or mark a game.
 @Suite("shard lease fencing against a real Redis", .serialized)
 struct FenceTests {
     let game = GameID(rawValue: "FENCE2")!
@@ -34,15 +34,19 @@ struct FenceTests {
         return outcome
     }
 
+    /// "authority-1", alone, takes every shard: its leases and a store fenced by them.
+    func holdingEveryShard(_ redis: RedisClient, ttlMilliseconds: Int) async -> (ShardLeases, GameStore) {
+        let leases = ShardLeases(holder: "authority-1", redis: redis, ttlMilliseconds: ttlMilliseconds)
+        #expect(await leases.step().count == GameShard.count)
+        return (leases, GameStore(redis: redis, fence: leases.fence))
+    }
+
     @Test(arguments: ["authority-2", "authority-1"])
     func theWritesOfAnAuthorityWhoseShardWasTakenOverAreRefused(_ successor: String) async throws {
         let server = try RedisServerProcess()
         defer { server.stop() }
         let redis = try await RedisClient.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        // Alone, it takes every shard.
-        let stale = ShardLeases(holder: "authority-1", redis: redis, ttlMilliseconds: 6_000)
-        let staleStore = GameStore(redis: redis, fence: stale.fence)
-        #expect(await stale.step().count == GameShard.count)
+        let (stale, staleStore) = await holdingEveryShard(redis, ttlMilliseconds: 6_000)
         try await staleStore.commit(committing(record()), previousSeq: 0)
         #expect(try await listed(redis))
 
@@ -53,6 +57,9 @@ struct FenceTests {
         let successorLeases = ShardLeases(holder: successor, redis: redis, ttlMilliseconds: 60_000)
         #expect(await successorLeases.step() == [.serve(shard)])
         let current = GameStore(redis: redis, fence: successorLeases.fence)
+        // What the service does before it serves the shard: its open games are fenced.
+        #expect(try await current.fenceGames(in: [shard]) == 1)
+        #expect(try await redis.getString(LeaseFence.key(game)) == "2")
 
         // The stale one wakes up and writes before it notices: refused, nothing changed.
         var finished = record()
@@ -90,6 +97,51 @@ struct FenceTests {
             await #expect(throws: LeaseFence.Fenced.self) { try await current.publish([("x", "y")], for: other) }
             try await staleStore.publish([("x", "y")], for: other)
         }
+        await redis.close()
+    }
+
+    /// A game in no index (not open, so the new holder did not fence it at the takeover) takes a
+    /// stale write only until the new holder loads it: the load fences it in the same script as it
+    /// reads the snapshot, so it reads that write, and the stale holder is refused from then on.
+    /// A finished game's fence expires with its keys; a game never stored gets no fence.
+    @Test func aGameOutsideTheIndexIsFencedByTheLoadThatReadsIt() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let redis = try await RedisClient.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let (_, staleStore) = await holdingEveryShard(redis, ttlMilliseconds: 60_000)
+        try await staleStore.commit(committing(record()), previousSeq: 0, updatingLobby: false)
+        #expect(try await redis.getString(LeaseFence.key(game)) == "1")
+
+        _ = try await redis.send(["DEL", RedisArgument(RedisChannels.shardLeaseKey(shard))])
+        let successor = ShardLeases(holder: "authority-2", redis: redis, ttlMilliseconds: 60_000)
+        #expect(await successor.step() == [.serve(shard)])
+        let current = GameStore(redis: redis, fence: successor.fence)
+        #expect(try await current.fenceGames(in: [shard]) == 0)
+
+        // Before the holder loads it, the stale write lands; the load reads it.
+        try await staleStore.commit(committing(record(seq: 2)), previousSeq: 1, updatingLobby: false)
+        #expect(try await current.load(game)?.seq == 2)
+        #expect(try await redis.getString(LeaseFence.key(game)) == "2")
+        await #expect(throws: LeaseFence.Fenced.self) { try await staleStore.commit(committing(record(seq: 3)), previousSeq: 2) }
+        await #expect(throws: LeaseFence.Fenced.self) { _ = try await staleStore.load(game) }
+        #expect(try await redis.getString(RedisChannels.sequenceKey(game)) == "2")
+
+        // The holder finishes it: the fence expires with the game's keys.
+        var finished = record(seq: 3)
+        _ = finished.state.close(reason: "abandoned")
+        try await current.commit(committing(finished), previousSeq: 2)
+        let ttl = try #require(try await redis.send(["PTTL", RedisArgument(LeaseFence.key(game))]).int)
+        #expect(ttl > 0)
+        // A load fences with the snapshot's TTL too.
+        _ = try await redis.send(["DEL", RedisArgument(LeaseFence.key(game))])
+        #expect(try await current.load(game)?.seq == 3)
+        #expect(try await redis.send(["PTTL", RedisArgument(LeaseFence.key(game))]).int ?? 0 > 0)
+
+        // Reading a game never stored leaves no key behind (a client can name any game).
+        let nowhere = try #require((0..<100_000).lazy.compactMap { GameID(rawValue: "N\($0)") }.first { GameShard(of: $0) == shard })
+        #expect(try await current.load(nowhere) == nil)
+        try await current.publish([(RedisChannels.state(nowhere), "error")], for: nowhere)
+        #expect(try await redis.get(LeaseFence.key(nowhere)) == nil)
         await redis.close()
     }
 
