@@ -236,18 +236,29 @@ def test_cluster_compose_scripts_form_a_cluster(tmp_path):
             node = services[name]
             home = tmp_path / name
             home.mkdir()
-            port, bus_port = free_port(), free_port()
             # `docker-compose config` writes `$` as `$$`, as the file does.
             script = node["command"][-1].replace("$$", "$")
             for inside, outside in (("/etc/monopoly/redis-users.acl", str(DEPLOY / "redis-users.acl")), ("/tmp/", f"{home}/"),
                                     ("/data", str(home))):
                 script = script.replace(inside, outside)
-            script += f" --port {port} --bind 127.0.0.1 --cluster-port {bus_port} --save ''"
-            log = open(home / "redis.log", "wb")
-            processes.append(subprocess.Popen(["sh", "-c", script], env={**os.environ, **node["environment"]},
-                                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-            log.close()
-            nodes[name] = port
+            # A port found free may be taken before redis-server binds it: then again on others.
+            for _ in range(5):
+                port, bus_port = free_port(), free_port()
+                if port == bus_port:
+                    continue
+                log = open(home / "redis.log", "ab")
+                process = subprocess.Popen(["sh", "-c", script + f" --port {port} --bind 127.0.0.1 --cluster-port {bus_port} --save ''"],
+                                           env={**os.environ, **node["environment"]}, stdout=log, stderr=subprocess.STDOUT,
+                                           start_new_session=True)
+                log.close()
+                processes.append(process)
+                deadline = time.time() + 30
+                while process.poll() is None and "PONG" not in admin_cli(port, "PING") and time.time() < deadline:
+                    time.sleep(0.1)
+                if process.poll() is None and "PONG" in admin_cli(port, "PING"):
+                    nodes[name] = port
+                    break
+            assert name in nodes, (home / "redis.log").read_text()
         init = services[CLUSTER_INIT]
         script = init["command"][-1].replace("$$", "$")
         env = {**os.environ, **init["environment"], "REDIS_NODES": " ".join(f"127.0.0.1:{port}" for port in nodes.values())}
@@ -257,14 +268,16 @@ def test_cluster_compose_scripts_form_a_cluster(tmp_path):
         again = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=180)
         assert again.returncode == 0 and "already form a cluster" in again.stdout, again.stdout + again.stderr
 
-        # Three masters covering every slot, a replica each, linked with the admin user's credentials.
-        def linked():
-            return all("master_link_status:up" in admin_cli(port, "INFO", "replication")
-                       for port in nodes.values() if "role:slave" in admin_cli(port, "INFO", "replication"))
+        # Three masters covering every slot, a replica each, linked with the admin user's credentials
+        # (and known as such to redis-1: gossip spreads the roles a little after the create).
+        def settled():
+            linked = all("master_link_status:up" in admin_cli(port, "INFO", "replication")
+                         for port in nodes.values() if "role:slave" in admin_cli(port, "INFO", "replication"))
+            return linked and admin_cli(nodes["redis-1"], "CLUSTER", "NODES").count("slave") == 3
         deadline = time.time() + 60
-        while time.time() < deadline and not linked():
+        while time.time() < deadline and not settled():
             time.sleep(0.2)
-        assert linked()
+        assert settled()
         lines = [line.split() for line in admin_cli(nodes["redis-1"], "CLUSTER", "NODES").splitlines()]
         masters = [fields for fields in lines if "master" in fields[2]]
         replicas = [fields for fields in lines if "slave" in fields[2]]
