@@ -93,7 +93,8 @@ public struct GameStore: Sendable {
     public static let maximumLogEntries = GameLogFile.maximumEntries
 
     let redis: RedisClient
-    /// The lease's fencing token (see `LeaseFence`): every write but the seq-fenced commit checks it.
+    /// The shard leases' fencing tokens (see `LeaseFence`): every write, the commit included,
+    /// checks the game's fence.
     /// Nil: unfenced (an operator's command, tests that drive a store without a lease).
     let fence: LeaseFence?
     /// How long a finished game's keys (snapshot, last state, seq) live after the commit that

@@ -51,7 +51,8 @@ public enum RedisChannels {
     public static let authorityLeaseKey = "monopoly:authority:lease"
     /// A shard's lease: value = the authority holding it, set with NX PX `LEASE_MS` and renewed.
     public static func shardLeaseKey(_ shard: GameShard) -> String { "monopoly:shard:{\(shard.rawValue)}:lease" }
-    /// A shard's fencing token: incremented each time its lease is taken, checked by every write.
+    /// A shard's fencing token: incremented each time its lease is taken; the new holder copies it
+    /// into the fence of each game it fences (`LeaseFence`), which every write checks.
     public static func shardFenceKey(_ shard: GameShard) -> String { "monopoly:shard:{\(shard.rawValue)}:fence" }
     /// Sorted set authority id -> when its membership expires (ms, Redis's clock): the live
     /// authorities, whose number sets each one's fair share of the shards.
