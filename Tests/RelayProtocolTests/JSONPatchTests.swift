@@ -123,4 +123,95 @@ import Testing
             #expect(StatePatch.header(in: Array(other.utf8), game: game) == nil, "\(other)")
         }
     }
+
+    /// The sizes the diff compares are counted, not written: they must be the written lengths.
+    @Test func countedSizesAreTheEncodedLengths() {
+        let values = [
+            #"null"#, #"true"#, #"false"#, #"0"#, #"-17"#, #"1.5"#, #"1764100000.25"#, #"-0.001"#, #"1e300"#, #"9007199254740993"#,
+            #""""#, #""é\"\\/\b\f\n\r\t\u0001\u001f ~""#, #"[]"#, #"{}"#, #"[1,[2,[3]],{"a":null}]"#,
+            #"{"b":{"x/y":"~","a":[true,false]},"a":"\u0000"}"#,
+        ].map(Self.json)
+        for value in values {
+            for kind in [JSONPatch.Operation.Kind.add, .replace] {
+                let op = JSONPatch.Operation(kind, "/a~1b/0/\u{1}", value)
+                let written = JSONOutput.encode(op).utf8.count
+                #expect(op.encodedSize == written, "\(JSONOutput.encode(op))")
+                // Bounded: exact up to the limit, above it past.
+                #expect(op.boundedSize(limit: written) == written)
+                #expect(op.boundedSize(limit: written - 1) > written - 1)
+            }
+        }
+        let remove = JSONPatch.Operation(.remove, "/t/4")
+        #expect(remove.encodedSize == JSONOutput.encode(remove).utf8.count)
+    }
+
+    /// The diff as it was first written (every candidate encoded, every subtree compared): the
+    /// counting one must choose the same ops for any pair of documents.
+    static func referenceDiff(_ old: JSONValue, _ new: JSONValue, path: String = "", into ops: inout [JSONPatch.Operation]) {
+        if old == new { return }
+        var inner: [JSONPatch.Operation] = []
+        switch (old, new) {
+        case (.object(let before), .object(let after)):
+            for key in before.keys.sorted() where after[key] == nil { inner.append(.init(.remove, path + "/" + JSONPatch.escape(key))) }
+            for key in after.keys.sorted() {
+                let child = path + "/" + JSONPatch.escape(key)
+                if let previous = before[key] { referenceDiff(previous, after[key]!, path: child, into: &inner) } else { inner.append(.init(.add, child, after[key]!)) }
+            }
+        case (.array(let before), .array(let after)):
+            let common = min(before.count, after.count)
+            for index in 0..<common { referenceDiff(before[index], after[index], path: path + "/\(index)", into: &inner) }
+            for index in common..<after.count { inner.append(.init(.add, path + "/\(index)", after[index])) }
+            for index in (common..<before.count).reversed() { inner.append(.init(.remove, path + "/\(index)")) }
+        default:
+            ops.append(.init(.replace, path, new))
+            return
+        }
+        let whole = JSONPatch.Operation(.replace, path, new)
+        let size = { (op: JSONPatch.Operation) in JSONOutput.encode(op).utf8.count }
+        if inner.reduce(0, { $0 + size($1) }) < size(whole) { ops += inner } else { ops.append(whole) }
+    }
+
+    @Test func diffChoosesWhatTheReferenceChoosesOnRandomDocuments() throws {
+        var generator = SplitMix64(seed: 14)  // the same documents every run
+        func leaf() -> JSONValue {
+            switch generator.next() % 5 {
+            case 0: .null
+            case 1: .bool(generator.next() % 2 == 0)
+            case 2: .number(Double(Int(generator.next() % 2000) - 1000))
+            case 3: .number(Double(generator.next() % 1000) / 8)
+            default: .string(["", "a", "bb/c", "~d", "é\"", "long text here"][Int(generator.next() % 6)])
+            }
+        }
+        func document(depth: Int) -> JSONValue {
+            guard depth > 0, generator.next() % 4 != 0 else { return leaf() }
+            let count = Int(generator.next() % 5)
+            if generator.next() % 2 == 0 { return .array((0..<count).map { _ in document(depth: depth - 1) }) }
+            return .object(Dictionary(uniqueKeysWithValues: (0..<count).map { ("k\($0)", document(depth: depth - 1)) }))
+        }
+        func mutated(_ value: JSONValue, depth: Int) -> JSONValue {
+            switch (value, generator.next() % 4) {
+            case (_, 0): return document(depth: depth)
+            case (.array(var values), _):
+                for index in values.indices where generator.next() % 3 == 0 { values[index] = mutated(values[index], depth: depth - 1) }
+                if generator.next() % 4 == 0 { values.append(leaf()) }
+                if generator.next() % 4 == 0, !values.isEmpty { values.removeLast() }
+                return .array(values)
+            case (.object(var fields), _):
+                for key in fields.keys where generator.next() % 3 == 0 { fields[key] = mutated(fields[key]!, depth: depth - 1) }
+                if generator.next() % 4 == 0 { fields["new"] = leaf() }
+                if generator.next() % 4 == 0, let key = fields.keys.first { fields[key] = nil }
+                return .object(fields)
+            default: return generator.next() % 2 == 0 ? value : leaf()
+            }
+        }
+        for _ in 0..<2000 {
+            let old = document(depth: 4)
+            let new = mutated(old, depth: 4)
+            var expected: [JSONPatch.Operation] = []
+            Self.referenceDiff(old, new, into: &expected)
+            let made = JSONPatch.diff(from: old, to: new)
+            #expect(made == expected)
+            #expect(try JSONPatch.apply(made, to: old) == new)
+        }
+    }
 }
