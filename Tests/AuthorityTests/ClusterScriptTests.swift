@@ -55,7 +55,7 @@ struct ClusterScriptTests {
         #expect(try await fenced(GameStore.setScript, by: fence, [GameStore.quarantineKey(game)], ["{}"]).int == 1)
         #expect(try await client.get(LeaseFence.key(game)) == Array("1".utf8))
 
-        // The global writes beside them: single-key commands.
+        // The global writes beside them, and every other command: one key each.
         for command: [RedisArgument] in [
             ["HSET", RedisArgument(RedisChannels.lobbyKey), "CLUST1", "{}"], ["SADD", RedisArgument(GameStore.activeGamesKey), "CLUST1"],
             ["PUBLISH", RedisArgument(RedisChannels.lobby), "{}"], ["HDEL", RedisArgument(RedisChannels.lobbyKey), "CLUST1"],
@@ -63,6 +63,15 @@ struct ClusterScriptTests {
             ["HDEL", RedisArgument(GameStore.quarantinedKey), "CLUST1"], ["SMEMBERS", RedisArgument(GameStore.activeGamesKey)],
             ["HGETALL", RedisArgument(GameStore.quarantinedKey)], ["LRANGE", RedisArgument(RedisChannels.logKey(game)), "0", "-1"],
             ["GET", RedisArgument(GameStore.inFlightKey(game))], ["GET", RedisArgument(GameStore.quarantineKey(game))],
+            // The operator's unquarantine, one command each.
+            ["DEL", RedisArgument(GameStore.quarantineKey(game))], ["DEL", RedisArgument(GameStore.inFlightKey(game))],
+            // The gateway's: reads of a game, the presence key and the lobby; its heartbeat.
+            ["GET", RedisArgument(RedisChannels.lastStateKey(game))], ["GET", RedisArgument(RedisChannels.authorityLeaseKey)],
+            ["HVALS", RedisArgument(RedisChannels.lobbyKey)],
+            ["SET", RedisArgument(RedisChannels.gatewayHeartbeatKey(name: "gw1")), "gw1.1", "NX", "PX", "60000"],
+            ["PEXPIRE", RedisArgument(RedisChannels.gatewayHeartbeatKey(name: "gw1")), "60000"],
+            ["GET", RedisArgument(RedisChannels.gatewayHeartbeatKey(name: "gw1"))],
+            ["DEL", RedisArgument(RedisChannels.gatewayHeartbeatKey(name: "gw1"))],
         ] {
             try await client.send(command)
         }
