@@ -92,13 +92,15 @@ public final class AuthorityService: Service, Sendable {
             processor: CommandProcessor(dice: configuration.dice, seed: configuration.seed, unshuffledCards: configuration.unshuffledCards),
             store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds, fence: leases.fence,
                              maxLogEntries: configuration.maxLogEntries), timing: configuration.timing, metrics: metrics, logger: logger,
-            maxGamesPerClient: configuration.maxGamesPerClient, createRatePerMinute: configuration.createRatePerMinute)
+            maxGamesPerClient: configuration.maxGamesPerClient, createRatePerMinute: configuration.createRatePerMinute,
+            clientQuota: ClientQuota(redis: client, limit: configuration.maxGamesPerClient, createsPerMinute: configuration.createRatePerMinute))
         logger.info("authority started; waiting for the lease of its shards", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
 
         let holding = Task { await self.holdShards(leases, subscriber: subscriber, runners: runners) }
         var liveness = GatewayLivenessMonitor(redis: client, runners: runners, bindings: runners.bindings, logger: logger)
         liveness.interval = .milliseconds(Int64(configuration.gatewayPollMilliseconds))
         let watching = Task { await liveness.run() }
+        let renewing = Task { await self.renewClientQuotas(runners.openGames) }
         let consuming = Task {
             for await message in subscriber.messages {
                 guard RedisChannels.shard(ofCommandChannel: message.channel) != nil else { continue }
@@ -120,6 +122,8 @@ public final class AuthorityService: Service, Sendable {
         await holding.value
         watching.cancel()
         await watching.value
+        renewing.cancel()
+        await renewing.value
         // No command is dropped on the way out: once UNSUBSCRIBE is confirmed, every command Redis
         // sent us is in the stream ahead of it; closing finishes the stream after those, and each
         // reaches its runner.
@@ -133,6 +137,22 @@ public final class AuthorityService: Service, Sendable {
         metrics.shardsHeld(0)
         await client.close()
         logger.info("authority stopped")
+    }
+
+    /// Renews, every `ClientQuota.refreshInterval`, the system-wide entries of the open games this
+    /// authority holds (`MAX_GAMES_PER_CLIENT` over every authority): an entry not renewed expires.
+    private func renewClientQuotas(_ openGames: OpenGamesLedger) async {
+        guard let quota = openGames.clientQuota else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: ClientQuota.refreshInterval)
+            for (address, games) in openGames.gamesByCreator() where !Task.isCancelled {
+                do {
+                    try await quota.refresh(games, of: address)
+                } catch {
+                    logger.warning("cannot renew the open games of a client in Redis: \(error)")
+                }
+            }
+        }
     }
 
     /// Observes the members and the shard leases every `standbyPollMilliseconds` (renewing each
@@ -255,9 +275,9 @@ actor RunnerRegistry {
     }
 
     init(processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger,
-         maxGamesPerClient: Int = .max, createRatePerMinute: Double? = nil) {
+         maxGamesPerClient: Int = .max, createRatePerMinute: Double? = nil, clientQuota: ClientQuota? = nil) {
         self.processor = processor
-        self.openGames = OpenGamesLedger(limit: maxGamesPerClient, createsPerMinute: createRatePerMinute)
+        self.openGames = OpenGamesLedger(limit: maxGamesPerClient, createsPerMinute: createRatePerMinute, clientQuota: clientQuota)
         self.store = store
         self.timing = timing
         self.metrics = metrics

@@ -147,7 +147,9 @@ struct GameLoop: Sendable {
                 case .envelope(let envelope):
                     let started = ContinuousClock.now
                     let accepted: Bool
-                    if let refused = refusedQuarantined(envelope, state) ?? refusedCreate(envelope, state) {
+                    var refused = refusedQuarantined(envelope, state)
+                    if refused == nil { refused = await refusedCreate(envelope, state) }
+                    if let refused {
                         await commit(refused, into: &state, logging: nil)
                         accepted = false
                     } else {
@@ -176,7 +178,7 @@ struct GameLoop: Sendable {
                 }
                 // Whatever happened (created, refused, finished, closed, reloaded), the ledger
                 // counts the game for its creator exactly while it is open.
-                openGames.set(game, creator: state.record?.openCreator)
+                await countOpen(state.record)
                 // The liveness monitor frees the seats of dead gateways from this.
                 bindings.set(game, record: state.record)
             }
@@ -365,7 +367,7 @@ struct GameLoop: Sendable {
             // The ledger first: the commit publishes the acknowledgement, and a client that left a
             // game may create the next one the moment it reads it. A failed commit is set right
             // again after the input (the ledger follows `state.record`).
-            if let record = outcome.record { openGames.set(game, creator: record.openCreator) }
+            if let record = outcome.record { await countOpen(record) }
             let next = outcome.record.flatMap { record in
                 outcome.stateMessage.map { message in
                     let version = StateVersion(epoch: record.epoch ?? .zero, seq: record.seq)
@@ -474,9 +476,21 @@ struct GameLoop: Sendable {
     /// A `create` from an address that holds `MAX_GAMES_PER_CLIENT` open games already, or past
     /// `CREATE_RATE_PER_MINUTE` over every gateway (nil: go on, the slot is reserved). Creates that
     /// name no address (a gateway from before the field) pass.
-    private func refusedCreate(_ envelope: CommandEnvelope, _ state: LoopState) -> Outcome? {
-        guard case .create = envelope.message, state.record == nil, let address = envelope.client,
-              let refusal = openGames.reserve(game, for: address) else { return nil }
+    private func refusedCreate(_ envelope: CommandEnvelope, _ state: LoopState) async -> Outcome? {
+        guard case .create = envelope.message, state.record == nil, let address = envelope.client else { return nil }
+        let refusal: CreateRefusal?
+        if let quota = openGames.clientQuota {
+            do {
+                refusal = try await quota.reserve(game, for: address)
+            } catch {
+                // The create's own commit needs Redis too: it fails (and is answered) there.
+                logger.warning("cannot count the client's games in Redis: \(error)")
+                refusal = nil
+            }
+        } else {
+            refusal = openGames.reserve(game, for: address)
+        }
+        guard let refusal else { return nil }
         switch refusal {
         case .tooManyGames:
             return .error(envelope, code: ErrorCode.tooManyGames,
@@ -484,6 +498,19 @@ struct GameLoop: Sendable {
         case .tooFast:
             return .error(envelope, code: ErrorCode.rateLimited,
                           message: "at most \(Int(openGames.createsPerMinute ?? 0)) new games per minute from one address")
+        }
+    }
+
+    /// Counts the game for its creator while it is open. One that is no longer (finished, closed,
+    /// its lobby left empty) frees its creator's slot over every authority at once; one merely not
+    /// loaded (nil record) is left to its entry's expiry.
+    private func countOpen(_ record: GameRecord?) async {
+        let previous = openGames.set(game, creator: record?.openCreator)
+        guard let previous, let record, record.openCreator == nil, let quota = openGames.clientQuota else { return }
+        do {
+            try await quota.release(game, of: previous)
+        } catch {
+            logger.warning("cannot free the creator's slot in Redis (it expires on its own): \(error)")
         }
     }
 

@@ -1,11 +1,11 @@
 import NIOConcurrencyHelpers
 import RelayProtocol
 
-/// The open games (in the lobby or running) of each creator's address: at most `limit` per address
-/// (`MAX_GAMES_PER_CLIENT`), so one host cannot fill the lobby and the authority with games. An
-/// authority sees every `create` of its shards, whatever gateway it came through; with M
-/// authorities an address may hold M times the limit (documented as a per-authority limit).
-/// Pure; `OpenGamesLedger` shares it between the game runners.
+/// The open games (in the lobby or running) of each creator's address, as far as this authority
+/// holds them: at most `limit` per address (`MAX_GAMES_PER_CLIENT`), so one host cannot fill the
+/// lobby and the authorities with games. What decides a `create` is `ClientQuota`, counted over
+/// every authority in Redis; this count is what a service without it (tests) decides by, and
+/// what `ClientQuota.refresh` renews. Pure; `OpenGamesLedger` shares it between the game runners.
 struct OpenGames: Sendable, Equatable {
     let limit: Int
     /// Game -> its creator's address, for the games counted.
@@ -52,9 +52,8 @@ enum CreateRefusal: Equatable {
 }
 
 /// `OpenGames` and the creates per minute of each address behind a lock, shared by the runners: a
-/// runner reserves a slot before it applies a `create` and reports its game's creator after every
-/// input. Kept in memory, not in Redis: an authority that takes over counts the games it resumes
-/// as their runners load their records (and the rate afresh).
+/// runner reserves a slot before it applies a `create` (in Redis with `quota`, over every
+/// authority; else here) and reports its game's creator after every input.
 final class OpenGamesLedger: Sendable {
     private struct Quota {
         var games: OpenGames
@@ -63,10 +62,13 @@ final class OpenGamesLedger: Sendable {
 
     private let quota: NIOLockedValueBox<Quota>
     let createsPerMinute: Double?
+    /// The system-wide count in Redis; nil: counted here alone (tests).
+    let clientQuota: ClientQuota?
 
     /// `createsPerMinute`: nil, no rate (tests that create many games).
-    init(limit: Int, createsPerMinute: Double? = nil) {
+    init(limit: Int, createsPerMinute: Double? = nil, clientQuota: ClientQuota? = nil) {
         self.createsPerMinute = createsPerMinute
+        self.clientQuota = clientQuota
         quota = NIOLockedValueBox(Quota(games: OpenGames(limit: limit), rate: createsPerMinute.map { AddressRateLimit(perMinute: $0) }))
     }
 
@@ -83,8 +85,22 @@ final class OpenGamesLedger: Sendable {
         }
     }
 
-    func set(_ game: GameID, creator: String?) {
-        quota.withLockedValue { $0.games.set(game, creator: creator) }
+    /// Returns the creator it was counted for before (nil: none).
+    @discardableResult
+    func set(_ game: GameID, creator: String?) -> String? {
+        quota.withLockedValue { quota in
+            defer { quota.games.set(game, creator: creator) }
+            return quota.games.creators[game]
+        }
+    }
+
+    /// The open games counted, by their creator's address.
+    func gamesByCreator() -> [String: [GameID]] {
+        quota.withLockedValue { quota in
+            var byCreator: [String: [GameID]] = [:]
+            for (game, creator) in quota.games.creators { byCreator[creator, default: []].append(game) }
+            return byCreator
+        }
     }
 
     func count(for address: String) -> Int {
