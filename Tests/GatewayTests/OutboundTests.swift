@@ -186,6 +186,88 @@ struct FanOutTests {
             #expect(server.connectionCount == 20)
         }
     }
+
+    /// Connects `count` more clients to `/room` one after another, each in `room.members` before the next.
+    private func join(_ room: Room, port: Int, count: Int, receiveBufferSize: Int32? = nil) async throws -> [TestClient] {
+        var clients: [TestClient] = []
+        let before = room.members.withLockedValue { $0.count }
+        for _ in 0..<count {
+            clients.append(try await offload {
+                let client = try TestClient(port: port, receiveBufferSize: receiveBufferSize)
+                try client.upgrade(path: "/room")
+                return client
+            })
+            let joined = before + clients.count
+            #expect(await eventually { room.members.withLockedValue { $0.count } == joined })
+        }
+        return clients
+    }
+
+    @Test func aBroadcastFromOneLoopIsWrittenOnEveryMembersLoopInOrder() async throws {
+        let room = Room()
+        try await withServer(configure: { $0.eventLoopThreads = 3 }, routes: [WebSocketRoute(path: "/room", endpoint: room)]) { _, port in
+            let clients = try await join(room, port: port, count: 9)
+            let members = room.members.withLockedValue { $0 }
+            #expect(Set(members.map { ObjectIdentifier($0.eventLoop) }).count == 3)
+            let loop = members[0].eventLoop
+            // All five in one task of one loop, as the relay performs a burst of states.
+            try await loop.submit {
+                for seq in 1...5 {
+                    let state = PreEncodedFrame(text: #"{"type":"state","seq":\#(seq)}"#)
+                    FanOut.send(to: members, on: loop) { $0.send(state, conflationKey: ConflationKey("state:g")) }
+                }
+            }.get()
+            let received = try await offload {
+                try clients.map { client in try (0..<5).map { _ in try client.readDataOrClose().text } }
+            }
+            #expect(received.allSatisfy { $0 == (1...5).map { #"{"type":"state","seq":\#($0)}"# } })
+        }
+    }
+
+    @Test func conflationStaysPerMemberWhenTheWritesAreSpreadOverLoops() async throws {
+        let room = Room()
+        let route = WebSocketRoute(path: "/room", endpoint: room,
+                                   outbound: .init(highWatermark: 64 << 10, lowWatermark: 16 << 10, maxQueuedBytes: 256 << 10))
+        try await withServer(configure: { $0.eventLoopThreads = 2 }, routes: [route]) { server, port in
+            // The first never reads until the end; the others read every state before the next is sent.
+            let slow = try await join(room, port: port, count: 1, receiveBufferSize: 4096)[0]
+            let readers = try await join(room, port: port, count: 4)
+            let members = room.members.withLockedValue { $0 }
+            #expect(Set(members.map { ObjectIdentifier($0.eventLoop) }).count == 2)
+            // Broadcast from the loop the slow reader is not on: its writes are handed over.
+            let loop = try #require(members.first { $0.eventLoop !== members[0].eventLoop }).eventLoop
+            // States go out until one of the slow reader's was replaced (its socket full, however
+            // large the kernel's buffers; looked at every 16 states).
+            func conflated() -> Double { metricValue(String(decoding: server.metrics.render(), as: UTF8.self), "monopoly_gateway_conflated_frames_total") ?? 0 }
+            var last: UInt32 = 0
+            while last < 10_000, last % 16 != 1 || conflated() == 0 {
+                last += 1
+                let seq = last
+                var payload = [UInt8](repeating: 0x5A, count: 16 << 10)
+                withUnsafeBytes(of: seq.bigEndian) { payload.replaceSubrange(0..<4, with: $0) }
+                let state = PreEncodedFrame(binary: payload)
+                try await loop.submit { FanOut.send(to: members, on: loop) { $0.send(state, conflationKey: ConflationKey("state:g")) } }.get()
+                let heard = try await offload { try readers.map { try Self.seq(of: $0.readDataOrClose()) } }
+                #expect(heard == Array(repeating: seq, count: readers.count))
+            }
+            // The slow reader got the states in order, some replaced by newer ones, and the newest.
+            let newest = last
+            let slowHeard = try await offload {
+                var heard: [UInt32] = []
+                while heard.last != newest { heard.append(try Self.seq(of: slow.readDataOrClose())) }
+                return heard
+            }
+            #expect(conflated() > 0)
+            #expect(slowHeard.count < Int(last))
+            #expect(zip(slowHeard, slowHeard.dropFirst()).allSatisfy { $0 < $1 })
+            #expect(metricValue(String(decoding: server.metrics.render(), as: UTF8.self), "monopoly_gateway_slow_consumer_closes_total") == 0)
+            #expect(server.connectionCount == 5)
+        }
+    }
+
+    private static func seq(of frame: TestClient.Frame) -> UInt32 {
+        frame.payload.prefix(4).reduce(0) { $0 << 8 | UInt32($1) }
+    }
 }
 
 @Suite("Outbound: state patches")
