@@ -159,13 +159,26 @@ public struct GameStore: Sendable {
     /// loaded yet). Returns how many were fenced; a game a newer holder fenced throws `Fenced`.
     public func fenceGames(in shards: Set<GameShard>) async throws -> Int {
         guard fence != nil else { return 0 }
+        let games = try await activeGames().filter { shards.contains(GameShard(of: $0)) }
+        // Sent together (pipelined on the connection): a takeover of many games waits one round
+        // trip per batch, not one per game.
         var fenced = 0, failure: (any Error)?
-        for game in try await activeGames() where shards.contains(GameShard(of: game)) {
-            do {
-                _ = try await redis.eval(Self.loadScript, fence: fence, game: game, keys: [RedisChannels.snapshotKey(game)], arguments: ["0"])
-                fenced += 1
-            } catch {
-                failure = failure ?? error
+        for batch in stride(from: 0, to: games.count, by: 256).map({ games[$0..<min($0 + 256, games.count)] }) {
+            await withTaskGroup(of: (any Error)?.self) { group in
+                for game in batch {
+                    group.addTask {
+                        do {
+                            _ = try await redis.eval(Self.loadScript, fence: fence, game: game, keys: [RedisChannels.snapshotKey(game)],
+                                                     arguments: ["0"])
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                }
+                for await error in group {
+                    if let error { failure = failure ?? error } else { fenced += 1 }
+                }
             }
         }
         if let failure { throw failure }

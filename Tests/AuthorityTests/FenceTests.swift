@@ -100,6 +100,26 @@ struct FenceTests {
         await redis.close()
     }
 
+    /// The takeover fences every open game of the shards taken (past one batch of them), and only those.
+    @Test func theTakeoverFencesEveryOpenGameOfItsShards() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let redis = try await RedisClient.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let games = (0..<600).compactMap { GameID(rawValue: "T\($0)") }
+        _ = try await redis.send(["SADD", RedisArgument(GameStore.activeGamesKey)] + games.map { RedisArgument($0.rawValue) })
+        for game in games { try await redis.set(RedisChannels.snapshotKey(game), RedisArgument("{}")) }
+        let (leases, store) = await holdingEveryShard(redis, ttlMilliseconds: 60_000)
+        let taken = Set(GameShard.all.prefix(48))
+        let mine = games.filter { taken.contains(GameShard(of: $0)) }
+        #expect(mine.count > 256)
+        #expect(try await store.fenceGames(in: taken) == mine.count)
+        for game in games {
+            let expected = taken.contains(GameShard(of: game)) ? leases.fence.token(of: GameShard(of: game)).map(String.init) : nil
+            #expect(try await redis.getString(LeaseFence.key(game)) == expected)
+        }
+        await redis.close()
+    }
+
     /// A game in no index (not open, so the new holder did not fence it at the takeover) takes a
     /// stale write only until the new holder loads it: the load fences it in the same script as it
     /// reads the snapshot, so it reads that write, and the stale holder is refused from then on.
