@@ -92,5 +92,11 @@ struct ClusterScriptTests {
         try await client.send(["ZREM", RedisArgument(RedisChannels.authorityMembersKey), "authority-1"])
         #expect(try await client.eval(ShardLeases.liveMembersScript, keys: [RedisChannels.authorityMembersKey]).int == 0)
         #expect(try await client.eval(ShardLeases.leaveScript, keys: [RedisChannels.authorityLeaseKey], arguments: ["authority-1"]).int == 1)
+
+        // A client address's open games and create rate over every authority (ClientQuota): one key.
+        let quotaKey = [ClientQuota.key("2001:db8::/64")]
+        #expect(try await client.eval(ClientQuota.reserveScript, keys: quotaKey, arguments: [RedisArgument(game.rawValue), "1", "10", "300000"]).int == 0)
+        #expect(try await client.eval(ClientQuota.reserveScript, keys: quotaKey, arguments: ["CLUST2", "1", "10", "300000"]).int == 1)
+        #expect(try await client.eval(ClientQuota.refreshScript, keys: quotaKey, arguments: ["300000", RedisArgument(game.rawValue)]).int == 1)
     }
 }
