@@ -55,6 +55,12 @@ struct ClusterScriptTests {
         #expect(try await fenced(GameStore.setScript, by: fence, [GameStore.quarantineKey(game)], ["{}"]).int == 1)
         #expect(try await client.get(LeaseFence.key(game)) == Array("1".utf8))
 
+        // The open games and creates of a client address over every authority: one key a client.
+        let quota = ClientQuota.key("203.0.113.7")
+        #expect(try await client.eval(ClientQuota.reserveScript, keys: [quota], arguments: ["CLUST1", "2", "10", "300000"]).int == 0)
+        #expect(try await client.eval(ClientQuota.refreshScript, keys: [quota], arguments: ["300000", "CLUST1"]).int == 1)
+        try await client.send(["HDEL", RedisArgument(quota), "g:CLUST1"])
+
         // The global writes beside them, and every other command: one key each.
         for command: [RedisArgument] in [
             ["HSET", RedisArgument(RedisChannels.lobbyKey), "CLUST1", "{}"], ["SADD", RedisArgument(GameStore.activeGamesKey), "CLUST1"],
