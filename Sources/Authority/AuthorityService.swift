@@ -10,6 +10,11 @@ import ServiceLifecycle
 
 public struct AuthorityConfiguration: Sendable {
     public var redisURL: String
+    /// `REDIS_CLUSTER`: a cluster's seeds instead of `redisURL` (see `RedisTarget`).
+    public var redisCluster: String?
+    /// `REDIS_WAIT_REPLICAS` / `REDIS_WAIT_TIMEOUT_MS`: replicas that confirm each commit before it
+    /// is acknowledged; nil: 1 on a cluster, none on one Redis (see `ReplicaWait`).
+    public var replicaWait: ReplicaWait?
     /// This process's name in the shard leases and the logs.
     public var id: String
     public var dice: SharedDiceScript
@@ -59,8 +64,8 @@ public final class AuthorityService: Service, Sendable {
 
     private struct AuthorityState {
         var role = AuthorityStatus.Role.starting
-        var client: RedisClient?
-        var subscriber: RedisSubscriber?
+        var client: RedisCommands?
+        var subscriber: RedisPubSub?
     }
 
     public init(configuration: AuthorityConfiguration, logger: Logger) {
@@ -71,30 +76,35 @@ public final class AuthorityService: Service, Sendable {
     }
 
     public func run() async throws {
-        var redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
+        var target = try RedisTarget(url: configuration.redisCluster == nil ? configuration.redisURL : nil, cluster: configuration.redisCluster)
         // A write that waited longer than the lease could land after another took the shard over: a
         // command times out (and its connection is dropped) well within one lease.
-        redisConfiguration.commandTimeout = min(redisConfiguration.commandTimeout, .milliseconds(Int64(configuration.leaseMilliseconds) * 2 / 3))
+        let leaseBound = TimeAmount.milliseconds(Int64(configuration.leaseMilliseconds) * 2 / 3)
+        target.updateConnections { $0.commandTimeout = min($0.commandTimeout, leaseBound) }
+        // A WAIT holds its connection: it must end well before the command timeout drops it.
+        var replicaWait = configuration.replicaWait ?? (target.isCluster ? ReplicaWait(replicas: 1) : .none)
+        replicaWait.timeoutMilliseconds = min(replicaWait.timeoutMilliseconds, max(1, Int(leaseBound.nanoseconds / 2_000_000)))
         let group = MultiThreadedEventLoopGroup.singleton
         let client = try await Self.connect(logger: logger) {
-            try await RedisClient.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: self.logger)
+            try await RedisCommands.connect(target, eventLoopGroup: group, logger: self.logger)
         }
         let subscriber = try await Self.connect(logger: logger) {
-            try await RedisSubscriber.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: self.logger)
+            try await RedisPubSub.connect(for: client, eventLoopGroup: group, logger: self.logger, global: false)
         }
         state.withLockedValue {
             $0.client = client
             $0.subscriber = subscriber
             $0.role = .standby
         }
-        let leases = ShardLeases(holder: configuration.id, redis: client, ttlMilliseconds: configuration.leaseMilliseconds)
+        let leases = ShardLeases(holder: configuration.id, commands: client, ttlMilliseconds: configuration.leaseMilliseconds)
         let runners = RunnerRegistry(
             processor: CommandProcessor(dice: configuration.dice, seed: configuration.seed, unshuffledCards: configuration.unshuffledCards),
-            store: GameStore(redis: client, finishedTTLSeconds: configuration.finishedTTLSeconds, fence: leases.fence,
-                             maxLogEntries: configuration.maxLogEntries), timing: configuration.timing, metrics: metrics, logger: logger,
+            store: GameStore(commands: client, finishedTTLSeconds: configuration.finishedTTLSeconds, fence: leases.fence,
+                             maxLogEntries: configuration.maxLogEntries, replicaWait: replicaWait), timing: configuration.timing, metrics: metrics, logger: logger,
             maxGamesPerClient: configuration.maxGamesPerClient, createRatePerMinute: configuration.createRatePerMinute,
-            clientQuota: ClientQuota(redis: client, limit: configuration.maxGamesPerClient, createsPerMinute: configuration.createRatePerMinute))
-        logger.info("authority started; waiting for the lease of its shards", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
+            clientQuota: ClientQuota(commands: client, limit: configuration.maxGamesPerClient, createsPerMinute: configuration.createRatePerMinute))
+        logger.info("authority started; waiting for the lease of its shards",
+                    metadata: ["redis": "\(target.redacted)", "wait-replicas": "\(replicaWait.replicas)"])
 
         let holding = Task { await self.holdShards(leases, subscriber: subscriber, runners: runners) }
         var liveness = GatewayLivenessMonitor(redis: client, runners: runners, bindings: runners.bindings, logger: logger)
@@ -128,7 +138,7 @@ public final class AuthorityService: Service, Sendable {
         // sent us is in the stream ahead of it; closing finishes the stream after those, and each
         // reaches its runner.
         let channels = await leases.heldShards.map(RedisChannels.shardCommands)
-        if !channels.isEmpty { try? await subscriber.unsubscribe(channels) }
+        if !channels.isEmpty { try? await subscriber.unsubscribeSharded(channels) }
         await subscriber.close()
         await consuming.value
         // Runners finish what they were given; then the leases go, so the others take over at once.
@@ -158,7 +168,7 @@ public final class AuthorityService: Service, Sendable {
     /// Observes the members and the shard leases every `standbyPollMilliseconds` (renewing each
     /// held lease three times per TTL), serving the shards taken and dropping those lost. After a
     /// Redis outage it drops everything and waits `redisSettleMilliseconds` before taking any.
-    private func holdShards(_ leases: ShardLeases, subscriber: RedisSubscriber, runners: RunnerRegistry) async {
+    private func holdShards(_ leases: ShardLeases, subscriber: RedisPubSub, runners: RunnerRegistry) async {
         let poll = Duration.milliseconds(min(configuration.leaseMilliseconds / 3, max(10, configuration.standbyPollMilliseconds)))
         let settle = Duration.milliseconds(configuration.redisSettleMilliseconds)
         // Set while Redis is (or just was) unreachable: when it answered again.
@@ -191,12 +201,12 @@ public final class AuthorityService: Service, Sendable {
 
     /// Stops the games of the shards dropped (their writes are already refused) and unsubscribes
     /// their channels; subscribes to the shards taken and resumes their games from their snapshots.
-    private func serve(_ changes: [ShardLeases.Change], leases: ShardLeases, subscriber: RedisSubscriber, runners: RunnerRegistry) async {
+    private func serve(_ changes: [ShardLeases.Change], leases: ShardLeases, subscriber: RedisPubSub, runners: RunnerRegistry) async {
         guard !changes.isEmpty else { return }
         let (dropped, served) = ShardLeases.Change.stopsAndStarts(changes)
         if !dropped.isEmpty {
             logger.warning("dropped shards \(dropped.sorted())")
-            try? await subscriber.unsubscribe(dropped.sorted().map(RedisChannels.shardCommands))
+            try? await subscriber.unsubscribeSharded(dropped.sorted().map(RedisChannels.shardCommands))
             await runners.stop(dropped)
         }
         if !served.isEmpty {
@@ -204,7 +214,7 @@ public final class AuthorityService: Service, Sendable {
             await runners.fence(served)
             await runners.start(served)
             do {
-                try await subscriber.subscribe(served.sorted().map(RedisChannels.shardCommands))
+                try await subscriber.subscribeSharded(served.sorted().map(RedisChannels.shardCommands))
                 logger.notice("serving shards \(served.sorted())")
             } catch {
                 // Redis failed us between two scripts: commands for these shards go unanswered

@@ -11,10 +11,20 @@ import RelayProtocol
 /// authority holding an open game renews its entry every `refreshInterval`, and deletes it when
 /// the game stops being open (finished, closed, its lobby left empty).
 struct ClientQuota: Sendable {
-    let redis: RedisClient
+    let redis: RedisCommands
     let limit: Int
     /// Nil: no rate (tests that create many games).
     let createsPerMinute: Double?
+
+    init(commands redis: RedisCommands, limit: Int, createsPerMinute: Double?) {
+        self.redis = redis
+        self.limit = limit
+        self.createsPerMinute = createsPerMinute
+    }
+
+    init(redis: RedisClient, limit: Int, createsPerMinute: Double?) {
+        self.init(commands: .single(redis), limit: limit, createsPerMinute: createsPerMinute)
+    }
     static let ttlMilliseconds = 300_000
     static let refreshInterval: Duration = .seconds(60)
 

@@ -124,7 +124,7 @@ struct GameLoop: Sendable {
         var handled = 0
         for await input in stream {
             if case .timer = input {} else { handled += 1 }
-            if state.loaded, let loadedAt = state.loadedAtReconnects, store.redis.statistics.reconnects != loadedAt {
+            if state.loaded, let loadedAt = state.loadedAtReconnects, store.redis.reconnects != loadedAt {
                 // Redis may have come back older than what was published (an AOF that lost its
                 // last second, a restored backup), and nothing else would tell until a commit
                 // fails: the game is loaded again, in a new epoch.
@@ -266,7 +266,7 @@ struct GameLoop: Sendable {
     }
 
     private func loadRecord(into state: inout LoopState) async throws {
-        state.loadedAtReconnects = store.redis.statistics.reconnects
+        state.loadedAtReconnects = store.redis.reconnects
         do {
             state.record = try await store.load(game)
             state.quarantined = nil

@@ -92,7 +92,10 @@ public struct GameStore: Sendable {
     public static let defaultMaxLogEntries = 20_000
     public static let maximumLogEntries = GameLogFile.maximumEntries
 
-    let redis: RedisClient
+    let redis: RedisCommands
+    /// Replicas that must confirm a commit (`WAIT`) before its acknowledgements go out
+    /// (`REDIS_WAIT_REPLICAS`, see `ReplicaWait`); 0: acknowledged as soon as the master has it.
+    let replicaWait: ReplicaWait
     /// The shard leases' fencing tokens (see `LeaseFence`): every write, the commit included,
     /// checks the game's fence.
     /// Nil: unfenced (an operator's command, tests that drive a store without a lease).
@@ -105,7 +108,13 @@ public struct GameStore: Sendable {
 
     public init(redis: RedisClient, finishedTTLSeconds: Int = GameStore.defaultFinishedTTLSeconds, fence: LeaseFence? = nil,
                 maxLogEntries: Int = GameStore.defaultMaxLogEntries) {
+        self.init(commands: .single(redis), finishedTTLSeconds: finishedTTLSeconds, fence: fence, maxLogEntries: maxLogEntries)
+    }
+
+    public init(commands redis: RedisCommands, finishedTTLSeconds: Int = GameStore.defaultFinishedTTLSeconds, fence: LeaseFence? = nil,
+                maxLogEntries: Int = GameStore.defaultMaxLogEntries, replicaWait: ReplicaWait = .none) {
         self.redis = redis
+        self.replicaWait = replicaWait
         self.fence = fence
         self.finishedTTLMilliseconds = min(max(finishedTTLSeconds, 1), Self.maximumFinishedTTLSeconds) * 1000
         self.maxLogEntries = min(max(maxLogEntries, 1), Self.maximumLogEntries)
@@ -203,22 +212,23 @@ public struct GameStore: Sendable {
                 RedisArgument(stateMessage), RedisArgument(RedisChannels.state(record.game)), RedisArgument(timeToLive(of: record)),
                 RedisArgument(patch ?? ""), RedisArgument(log ?? ""), RedisArgument(maxLogEntries),
             ]
-            for reply in outcome.replies {
-                arguments.append(RedisArgument(RedisChannels.replies(gateway: reply.gateway)))
-                arguments.append(RedisArgument(WireJSON.encode(reply.reply)))
+            // Waiting for replicas, the replies go out once they confirmed the commit, not from the script.
+            if !replicaWait.waits {
+                for reply in outcome.replies {
+                    arguments.append(RedisArgument(RedisChannels.replies(gateway: reply.gateway)))
+                    arguments.append(RedisArgument(WireJSON.encode(reply.reply)))
+                }
             }
             let game = record.game
-            let result: RESPValue
+            let result: (reply: RESPValue, replicated: Bool)
             do {
-                result = try await redis.eval(Self.commitScript, fence: fence, game: game, keys: Self.commitKeys(game, clearing: inFlight != nil),
-                                              arguments: arguments)
+                result = try await redis.evalWaiting(Self.commitScript, fence: fence, game: game, keys: Self.commitKeys(game, clearing: inFlight != nil),
+                                                     arguments: arguments, replicas: replicaWait.replicas,
+                                                     timeoutMilliseconds: replicaWait.timeoutMilliseconds)
             } catch let error as RedisError where error.isServerError("STALE") {
                 throw Failure.stale(game: game, expected: previousSeq, found: "\(error)")
             }
-            if let message = result.errorMessage {
-                if message.hasPrefix("STALE") { throw Failure.stale(game: game, expected: previousSeq, found: message) }
-                throw RedisError.server(message)
-            }
+            if replicaWait.waits { try await publishReplies(outcome.replies, replicated: result.replicated) }
             if updatingLobby {
                 do {
                     // The commit just checked the fence.
@@ -235,6 +245,19 @@ public struct GameStore: Sendable {
             if let broadcast = outcome.broadcast {
                 messages.insert((RedisChannels.state(game), broadcast), at: 0)
             }
+            if replicaWait.waits, outcome.replies.contains(where: { $0.reply.acknowledges }) {
+                // A retried command's first answer (`RecentCommands`): its commit may not be on a
+                // replica yet either. WAIT on the game's connection covers every write before it.
+                let replicated = try await redis.evalWaiting(Self.waitScript, keys: [RedisChannels.lastStateKey(game)], arguments: [],
+                                                             replicas: replicaWait.replicas,
+                                                             timeoutMilliseconds: replicaWait.timeoutMilliseconds).replicated
+                messages = messages.map { message in
+                    guard !replicated, let reply = try? WireJSON.decode(AuthorityReply.self, from: message.payload), reply.acknowledges else {
+                        return message
+                    }
+                    return (message.channel, WireJSON.encode(reply.unreplicated))
+                }
+            }
             try await publish(messages, for: game, clearing: inFlight != nil)
         }
     }
@@ -248,6 +271,22 @@ public struct GameStore: Sendable {
         let lines = (reply.array ?? []).compactMap(\.string)
         return lines.isEmpty ? nil : GameLogFile.render(game: game, lines: lines, last: last)
     }
+
+    /// After a commit that waited for replicas: its replies, or, when the replicas did not confirm
+    /// it in time, `authority_unavailable` instead of each acknowledgement (the command was applied
+    /// on the master, which may yet lose it: the client retries with the same id, and
+    /// `RecentCommands` answers it as the first time if the commit survived, or it is applied anew).
+    private func publishReplies(_ replies: [Outcome.Reply], replicated: Bool) async throws {
+        guard !replies.isEmpty else { return }
+        let commands: [[RedisArgument]] = replies.map { reply in
+            let answer = replicated || !reply.reply.acknowledges ? reply.reply : reply.reply.unreplicated
+            return ["PUBLISH", RedisArgument(RedisChannels.replies(gateway: reply.gateway)), RedisArgument(WireJSON.encode(answer))]
+        }
+        if let refused = try await redis.pipeline(commands).lazy.compactMap(\.errorMessage).first { throw RedisError.server(refused) }
+    }
+
+    /// Writes nothing: run on the game's key only to reach its node's connection, where `WAIT` follows.
+    static let waitScript = RedisScript("return 1")
 
     /// KEYS: the in-flight mark to delete, if any. ARGV: (channel, message) pairs.
     static let publishScript = LeaseFence.Scripts("""
@@ -301,5 +340,38 @@ public struct GameStore: Sendable {
         }
         if announce { commands.append(["PUBLISH", RedisArgument(RedisChannels.lobby), RedisArgument(announcement)]) }
         if let refused = try await redis.pipeline(commands).lazy.compactMap(\.errorMessage).first { throw RedisError.server(refused) }
+    }
+}
+
+/// How many replicas confirm a commit before it is acknowledged (`REDIS_WAIT_REPLICAS`,
+/// `REDIS_WAIT_TIMEOUT_MS`). Redis replicates asynchronously: a master that dies right after a
+/// commit may take it with it, and the replica promoted in its place never had it. Waiting (`WAIT`
+/// on the commit's connection) closes that window for acknowledged commands, at the price of a
+/// replica round trip per commit and, while no replica answers, `timeout` per commit (after
+/// which the client gets `authority_unavailable` and retries). On a cluster a master that has no
+/// replica left (its replica was promoted after a failover) is not waited for: nothing could confirm.
+public struct ReplicaWait: Sendable, Equatable {
+    public var replicas: Int
+    public var timeoutMilliseconds: Int
+
+    public static let none = ReplicaWait(replicas: 0, timeoutMilliseconds: 0)
+    public static let defaultTimeoutMilliseconds = 500
+
+    public init(replicas: Int, timeoutMilliseconds: Int = ReplicaWait.defaultTimeoutMilliseconds) {
+        self.replicas = max(0, replicas)
+        self.timeoutMilliseconds = max(1, timeoutMilliseconds)
+    }
+
+    var waits: Bool { replicas > 0 }
+}
+
+extension AuthorityReply {
+    /// An answer that tells the client its command took effect.
+    var acknowledges: Bool { kind == .ack || kind == .welcome }
+
+    /// What the client gets instead when the commit was not confirmed by the replicas.
+    var unreplicated: AuthorityReply {
+        AuthorityReply(kind: .error, command: command, connection: connection, game: game, code: .authorityUnavailable,
+                       message: "the command was applied but no replica confirmed it in time: send it again with the same id")
     }
 }

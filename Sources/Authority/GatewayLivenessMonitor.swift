@@ -10,7 +10,7 @@ import RelayProtocol
 /// grace, the bots and the clocks follow as they do then. The game's runner checks the binding
 /// again, so a seat taken back meanwhile is left alone.
 struct GatewayLivenessMonitor: Sendable {
-    let redis: RedisClient
+    let redis: RedisCommands
     let runners: RunnerRegistry
     let bindings: GatewayBindingsLedger
     var interval: Duration = .seconds(1)
@@ -30,7 +30,7 @@ struct GatewayLivenessMonitor: Sendable {
         var submitted: [GatewayBindings.Binding: ContinuousClock.Instant] = [:]
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            guard readiness.settled(ready: redis.state == .ready, reconnects: redis.statistics.reconnects,
+            guard readiness.settled(ready: redis.state == .ready, reconnects: redis.reconnects,
                                     now: .now, settle: settle) else { continue }
             let current = bindings.snapshot
             guard let holders = await heartbeats(of: current.gatewayNames.sorted()) else { continue }

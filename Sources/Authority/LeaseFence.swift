@@ -53,14 +53,44 @@ public final class LeaseFence: Sendable {
     local KEYS, ARGV = {unpack(KEYS, 2)}, {unpack(ARGV, 2)}
     """
 
-    /// A script in both forms: fenced (the check first) and unfenced (for a store without a lease).
+    /// On a Redis Cluster a game's channels are sharded: this, put before a script, makes its
+    /// `redis.call('PUBLISH', channel, ...)` an SPUBLISH when the channel is a game's
+    /// (`monopoly:{GAME}:...`, in the slot of the game's keys, which the script runs on), and
+    /// leaves global channels (the lobby, the gateways' replies) on classic PUBLISH. The scripts'
+    /// bodies stay the same on one Redis and on a cluster.
+    static let shardedPublish = """
+    local call = redis.call
+    local redis = setmetatable({call = function(command, ...)
+      if command == 'PUBLISH' and string.sub((...), 1, 10) == 'monopoly:{' then return call('SPUBLISH', ...) end
+      return call(command, ...)
+    end}, {__index = redis})
+    """
+
+    /// What an unfenced script starts with: no fence to name.
+    static let unfencedPrelude = "local FENCE, TOKEN = nil, nil\n"
+
+    /// A script in its forms: fenced (the check first) and unfenced (for a store without a lease),
+    /// each for one Redis and for a cluster (``shardedPublish`` first).
     public struct Scripts: Sendable {
         let fenced: RedisScript
         let unfenced: RedisScript
+        let fencedSharded: RedisScript
+        let unfencedSharded: RedisScript
 
         init(_ body: String) {
             fenced = RedisScript(LeaseFence.check + "\n" + body)
-            unfenced = RedisScript("local FENCE, TOKEN = nil, nil\n" + body)
+            unfenced = RedisScript(LeaseFence.unfencedPrelude + body)
+            fencedSharded = RedisScript(LeaseFence.shardedPublish + "\n" + LeaseFence.check + "\n" + body)
+            unfencedSharded = RedisScript(LeaseFence.shardedPublish + "\n" + LeaseFence.unfencedPrelude + body)
+        }
+
+        func script(fenced isFenced: Bool, cluster: Bool) -> RedisScript {
+            switch (isFenced, cluster) {
+            case (true, false): fenced
+            case (false, false): unfenced
+            case (true, true): fencedSharded
+            case (false, true): unfencedSharded
+            }
         }
     }
 
@@ -76,25 +106,24 @@ public final class LeaseFence: Sendable {
     }
 }
 
-extension RedisClient {
+extension RedisCommands {
     /// Runs the script for `game` fenced by `fence`, or unfenced without one (tests that drive a store
     /// without a lease). A FENCED reply throws `Fenced`.
     func eval(_ scripts: LeaseFence.Scripts, fence: LeaseFence?, game: GameID, keys: [String], arguments: [RedisArgument]) async throws -> RESPValue {
-        let reply: RESPValue
-        do {
-            if let fence {
-                let (fenceKeys, fenceArguments) = try fence.prefix(for: game)
-                reply = try await eval(scripts.fenced, keys: fenceKeys + keys, arguments: fenceArguments + arguments)
-            } else {
-                reply = try await eval(scripts.unfenced, keys: keys, arguments: arguments)
-            }
-        } catch let error as RedisError where error.isServerError("FENCED") {
-            throw LeaseFence.Fenced()
-        }
-        if let message = reply.errorMessage {
+        try await evalWaiting(scripts, fence: fence, game: game, keys: keys, arguments: arguments).reply
+    }
+
+    /// ``eval(_:fence:game:keys:arguments:)``, then `WAIT replicas` on the same connection (see
+    /// ``RedisCommands/evalWaiting(_:keys:arguments:replicas:timeoutMilliseconds:)``).
+    func evalWaiting(_ scripts: LeaseFence.Scripts, fence: LeaseFence?, game: GameID, keys: [String], arguments: [RedisArgument],
+                     replicas: Int = 0, timeoutMilliseconds: Int = 0) async throws -> (reply: RESPValue, replicated: Bool) {
+        let (fenceKeys, fenceArguments) = try fence?.prefix(for: game) ?? ([], [])
+        let result = try await evalWaiting(scripts.script(fenced: fence != nil, cluster: isCluster), keys: fenceKeys + keys,
+                                           arguments: fenceArguments + arguments, replicas: replicas, timeoutMilliseconds: timeoutMilliseconds)
+        if let message = result.reply.errorMessage {
             if message.hasPrefix("FENCED") { throw LeaseFence.Fenced() }
             throw RedisError.server(message)
         }
-        return reply
+        return result
     }
 }

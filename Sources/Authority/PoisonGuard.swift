@@ -142,7 +142,7 @@ extension GameStore {
         }
         let wake = CommandEnvelope(id: "unquarantine-\(Self.processInstance)", gateway: "operator", connection: "0", game: game,
                                    player: nil, seat: nil, message: .disconnect)
-        _ = try await redis.publish(RedisChannels.shardCommands(GameShard(of: game)), WireJSON.encode(wake))
+        _ = try await redis.publishSharded(RedisChannels.shardCommands(GameShard(of: game)), RedisArgument(WireJSON.encode(wake)))
         return removed
     }
 }

@@ -11,7 +11,7 @@ public actor ShardLeases {
     public nonisolated let holder: String
     public nonisolated let ttlMilliseconds: Int
     public nonisolated let fence: LeaseFence
-    private let redis: RedisClient
+    private let redis: RedisCommands
     private var machine: ShardAssignment
     private let origin = ContinuousClock.now
     /// Why the last observation failed (Redis unreachable, or refused it); nil when it did not.
@@ -23,6 +23,10 @@ public actor ShardLeases {
     }
 
     public init(holder: String, redis: RedisClient, ttlMilliseconds: Int = 3000) {
+        self.init(holder: holder, commands: .single(redis), ttlMilliseconds: ttlMilliseconds)
+    }
+
+    public init(holder: String, commands redis: RedisCommands, ttlMilliseconds: Int = 3000) {
         self.holder = holder
         self.redis = redis
         self.ttlMilliseconds = ttlMilliseconds
@@ -108,7 +112,7 @@ public actor ShardLeases {
                                                      "PX", RedisArgument(ttlMilliseconds)])
                 if let message = presence.errorMessage { throw RedisError.server(message) }
             }
-            let holders = try await Self.holders(redis: redis)
+            let holders = try await Self.holders(commands: redis)
             lastObservationFailure = nil
             event = .observed(members: members, holders: holders, at: at)
         } catch {
@@ -192,6 +196,10 @@ public actor ShardLeases {
     /// Who holds each shard now, as Redis says (operators and tests): one GET a lease (each in a
     /// slot of its own on a Redis Cluster, where MGET's keys must share one), pipelined.
     public static func holders(redis: RedisClient) async throws -> [GameShard: String] {
+        try await holders(commands: .single(redis))
+    }
+
+    public static func holders(commands redis: RedisCommands) async throws -> [GameShard: String] {
         let replies = try await redis.pipeline(GameShard.all.map { ["GET", RedisArgument(RedisChannels.shardLeaseKey($0))] })
         if let refused = replies.lazy.compactMap(\.errorMessage).first { throw RedisError.server(refused) }
         var holders: [GameShard: String] = [:]

@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import OperationsHTTP
 import Prometheus
+import Redis
 import ServiceLifecycle
 
 /// `monopoly authority`: applies every game's commands and publishes the states.
@@ -14,8 +15,15 @@ struct AuthorityCommand: AsyncParsableCommand {
         abstract: "Run a game authority: it takes a fair share of the 64 shards and applies their games' commands."
     )
 
-    @Option(help: "Redis URL: redis://[user:password@]host:port[/db] (default: $REDIS_URL or redis://127.0.0.1:6379).")
-    var redis: String?
+    @OptionGroup var redis: RedisOptions
+
+    @Option(name: .customLong("redis-wait-replicas"), help: "Replicas that must confirm each commit (WAIT) before it is acknowledged: a failover then loses no acknowledged command; 0 acknowledges once the master has it (default: $REDIS_WAIT_REPLICAS, or 1 with --redis-cluster and 0 with one Redis).")
+    var waitReplicasFlag: Int?
+    var waitReplicas: Int? { waitReplicasFlag ?? EnvironmentOption.value(nil, "REDIS_WAIT_REPLICAS").flatMap(Int.init) }
+
+    @Option(name: .customLong("redis-wait-timeout-ms"), help: "Milliseconds a commit waits for its replicas; past it the client gets authority_unavailable and retries (default: $REDIS_WAIT_TIMEOUT_MS or 500; at most a third of --lease-ms).")
+    var waitTimeoutMsFlag: Int?
+    var waitTimeoutMs: Int { EnvironmentOption.value(waitTimeoutMsFlag, "REDIS_WAIT_TIMEOUT_MS", default: ReplicaWait.defaultTimeoutMilliseconds) }
 
     @Option(name: .customLong("id"), help: "This authority's name in the shard leases and the logs (default: $AUTHORITY_ID or authority-HOSTNAME-PID).")
     var idFlag: String?
@@ -90,6 +98,10 @@ struct AuthorityCommand: AsyncParsableCommand {
 
     func validate() throws {
         try EnvironmentOption.check("LEASE_MS", as: Int.self)
+        try EnvironmentOption.check("REDIS_WAIT_REPLICAS", as: Int.self)
+        try EnvironmentOption.check("REDIS_WAIT_TIMEOUT_MS", as: Int.self)
+        guard waitReplicas.map({ (0...16).contains($0) }) ?? true else { throw ValidationError("--redis-wait-replicas must be 0...16") }
+        guard (1...60_000).contains(waitTimeoutMs) else { throw ValidationError("--redis-wait-timeout-ms must be 1...60000") }
         try EnvironmentOption.check("HTTP_PORT", as: Int.self)
         try EnvironmentOption.check("FINISHED_TTL_SECONDS", as: Int.self)
         try EnvironmentOption.check("MAX_GAMES_PER_CLIENT", as: Int.self)
@@ -135,9 +147,8 @@ struct AuthorityCommand: AsyncParsableCommand {
         ]
         MetricsSystem.bootstrap(factory)
         let dice = try diceScript.map { try SharedDiceScript(contentsOf: $0) } ?? SharedDiceScript()
-        let environment = ProcessInfo.processInfo.environment
         var configuration = AuthorityConfiguration(
-            redisURL: redis ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379",
+            redisURL: redis.url ?? RedisTarget.defaultURL,
             id: id ?? "authority-\(ProcessInfo.processInfo.hostName)-\(getpid())",
             dice: dice, seed: seed, unshuffledCards: cards == "unshuffled",
             timing: AuthorityTiming(botDelay: .milliseconds(botDelayMs), disconnectGrace: .seconds(graceSeconds),
@@ -145,6 +156,10 @@ struct AuthorityCommand: AsyncParsableCommand {
                                     lobbyGrace: .seconds(lobbyGraceSeconds)),
             leaseMilliseconds: leaseMs)
         configuration.standbyPollMilliseconds = standbyPollMs
+        configuration.redisCluster = redis.cluster
+        if waitReplicas != nil || waitTimeoutMsFlag != nil || EnvironmentOption.value(nil, "REDIS_WAIT_TIMEOUT_MS") != nil {
+            configuration.replicaWait = ReplicaWait(replicas: waitReplicas ?? (redis.cluster == nil ? 0 : 1), timeoutMilliseconds: waitTimeoutMs)
+        }
         configuration.finishedTTLSeconds = finishedTTLSeconds
         configuration.maxGamesPerClient = maxGamesPerClient
         configuration.createRatePerMinute = Double(createRatePerMinute)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Logging
+import Redis
 import Monopoly
 import NIOCore
 import NIOPosix
@@ -23,8 +24,7 @@ struct GatewayCommand: AsyncParsableCommand {
     var portFlag: Int?
     var port: Int { EnvironmentOption.value(portFlag, "PORT", default: 8080) }
 
-    @Option(help: "Redis URL: redis://[user:password@]host:port[/db] (default: $REDIS_URL or redis://127.0.0.1:6379).")
-    var redis: String?
+    @OptionGroup var redis: RedisOptions
 
     @Option(name: .customLong("id"), help: "This gateway's id, unique among live gateways: names its heartbeat key, its reply channel and log lines, with a suffix drawn at every start (default: $GATEWAY_ID or gw-HOSTNAME-PID-RANDOM).")
     var idFlag: String?
@@ -226,8 +226,9 @@ struct GatewayCommand: AsyncParsableCommand {
 
         let environment = ProcessInfo.processInfo.environment
         var relayConfiguration = RelayConfiguration(
-            redisURL: redis ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379",
+            redisURL: redis.url ?? RedisTarget.defaultURL,
             gatewayID: gatewayID)
+        relayConfiguration.redisCluster = redis.cluster
         relayConfiguration.gatewayTimeout = .milliseconds(Int64((gatewayTimeout * 1000).rounded()))  // validated: at most an hour
         relayConfiguration.messagesPerSecond = rateLimit
         relayConfiguration.messageBurst = rateLimit * 2

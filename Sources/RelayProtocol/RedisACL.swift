@@ -2,13 +2,14 @@
 /// the local twin, `monopoly up` and the tests start redis-server with, and deploy/redis-users.acl
 /// (compose's template, checked against `template` by a test) is this with placeholders.
 ///
-/// - `gateway` (internet-facing, so the least trusted): PUBLISH on command channels only;
-///   SUBSCRIBE to state, reply and lobby channels (in a selector of its own, because Redis grants
+/// - `gateway` (internet-facing, so the least trusted): PUBLISH (SPUBLISH on a cluster) on command
+///   channels only; SUBSCRIBE (SSUBSCRIBE) to state, reply and lobby channels (in a selector of its own, because Redis grants
 ///   a channel for PUBLISH and SUBSCRIBE alike); GET of the last states and the lease, HVALS of
 ///   the lobby hash, LRANGE of the command logs; its own heartbeat keys `monopoly:gateway:*`. A taken gateway cannot forge a
-///   state, write a snapshot, take the lease, run a script or FLUSHALL: NOPERM.
+///   state, write a snapshot, take the lease, run a script or FLUSHALL: NOPERM. Both may
+///   read the cluster's slot map (`CLUSTER SLOTS`, nothing else of CLUSTER) and send ASKING.
 /// - `authority`: reads, writes, scripts and pub/sub on `monopoly:*`, TIME (the shard leases'
-///   membership runs on Redis's clock), nothing `@dangerous`
+///   membership runs on Redis's clock), WAIT (replicas confirming a commit), nothing `@dangerous`
 ///   (FLUSHALL, KEYS, CONFIG, DEBUG, ...). `monopoly admin` runs with it.
 /// - `operator`: read-only: reads of `monopoly:*`, SCAN, TTL, INFO, PUBSUB, (P)SUBSCRIBE to any
 ///   pattern; no PUBLISH, no write.
@@ -35,14 +36,18 @@ public enum RedisACL {
                 "+lrange", "%R~monopoly:{*}:log",
                 // Its heartbeat (a key per gateway, with a TTL).
                 "+set", "+pexpire", "+del", "+exists", "~monopoly:gateway:*",
-                "+publish", "&\(RedisChannels.allShardCommandsPattern)",
-                "(+subscribe +unsubscribe +ping &monopoly:{*}:state &monopoly:gateway:{*}:reply &\(RedisChannels.lobby))",
+                "+publish", "+spublish", "&\(RedisChannels.allShardCommandsPattern)",
+                // On a Redis Cluster: learning the slot map and following ASK.
+                "+cluster|slots", "+asking",
+                "(+subscribe +unsubscribe +ssubscribe +sunsubscribe +ping &monopoly:{*}:state &monopoly:gateway:{*}:reply &\(RedisChannels.lobby))",
             ].joined(separator: " ")
         case .authority:
             // The pattern literally: a PSUBSCRIBE pattern must equal a granted one (an operator's
             // tool running as the authority may watch every shard's commands).
             return "~monopoly:* &monopoly:* &\(RedisChannels.allShardCommandsPattern) "
                 + "+@read +@write +@pubsub +@transaction +eval +evalsha +ping +select +time -@dangerous"
+                // On a Redis Cluster: the slot map, ASK, and WAIT for the replicas of a commit.
+                + " +cluster|slots +asking +wait"
         case .operator:
             return "%R~monopoly:* &* +@read +@pubsub -publish -spublish -@dangerous +ping +select +info"
         }

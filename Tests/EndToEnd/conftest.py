@@ -1,5 +1,6 @@
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -40,6 +41,11 @@ class Observer:
         self.lines = []
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
+        # Subscribed before the test goes on: a loaded run published the state it looks for
+        # before redis-cli had subscribed, and the observer never saw it.
+        deadline = time.time() + 20
+        while "psubscribe" not in self.lines and time.time() < deadline:
+            time.sleep(0.02)
 
     def _read(self):
         for line in self.proc.stdout:

@@ -25,6 +25,9 @@ import Testing
         #expect(map.master(forSlot: 0) == Self.a && map.master(forSlot: 5460) == Self.a)
         #expect(map.master(forSlot: 5461) == Self.b && map.master(forSlot: 10923) == Self.c)
         #expect(map.master(forSlot: 16384) == nil && map.master(forSlot: -1) == nil)
+        // The replicas a write can wait for: those listed beside each master.
+        #expect(map.replicaCount(forSlot: 0) == 1 && map.replicaCount(forSlot: 5461) == 1 && map.replicaCount(forSlot: 10923) == 0)
+        #expect(map.replicaCount(forSlot: 16384) == 0)
     }
 
     @Test func unknownHostIsTheNodeThatAnswered() throws {

@@ -6,11 +6,11 @@ import RelayProtocol
 /// authority is listening (an operator's `PSUBSCRIBE 'monopoly:*'` counts too); the lease can.
 /// The relay's core hears of every read; the holder is kept here for `/healthz`.
 final class AuthorityMonitor: Sendable {
-    private let redis: @Sendable () async throws -> RedisClient
+    private let redis: @Sendable () async throws -> RedisCommands
     private let interval: Duration
     private let holder = NIOLockedValueBox<String?>(nil)
 
-    init(interval: Duration, redis: @escaping @Sendable () async throws -> RedisClient) {
+    init(interval: Duration, redis: @escaping @Sendable () async throws -> RedisCommands) {
         self.redis = redis
         self.interval = interval
     }

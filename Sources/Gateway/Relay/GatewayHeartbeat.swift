@@ -45,12 +45,12 @@ final class GatewayHeartbeat: Sendable {
 
     let identity: GatewayIdentity
     let timeout: Duration
-    private let client: RedisClient
+    private let client: RedisCommands
     private let logger: Logger
     private var key: String { RedisChannels.gatewayHeartbeatKey(name: identity.name) }
     private var milliseconds: Int { Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000) }
 
-    private init(identity: GatewayIdentity, timeout: Duration, client: RedisClient, logger: Logger) {
+    private init(identity: GatewayIdentity, timeout: Duration, client: RedisCommands, logger: Logger) {
         self.identity = identity
         self.timeout = timeout
         self.client = client
@@ -59,13 +59,13 @@ final class GatewayHeartbeat: Sendable {
 
     /// Connects (retrying until Redis answers) and takes the name; throws `GatewayNameInUse` if a live
     /// gateway holds it.
-    static func claim(_ identity: GatewayIdentity, timeout: Duration, redis: RedisConfiguration, group: any EventLoopGroup,
+    static func claim(_ identity: GatewayIdentity, timeout: Duration, redis: RedisTarget, group: any EventLoopGroup,
                       logger: Logger) async throws -> GatewayHeartbeat {
         var delay = Duration.milliseconds(100)
         while true {
             try Task.checkCancellation()
             do {
-                let client = try await RedisClient.connect(configuration: redis, eventLoopGroup: group, logger: logger)
+                let client = try await RedisCommands.connect(redis, eventLoopGroup: group, logger: logger)
                 let heartbeat = GatewayHeartbeat(identity: identity, timeout: timeout, client: client, logger: logger)
                 do {
                     try await heartbeat.take()

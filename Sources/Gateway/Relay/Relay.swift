@@ -22,13 +22,13 @@ public final class Relay: Service, Sendable {
         var logger = logger
         logger[metadataKey: "gateway"] = "\(configuration.gatewayID)"
         self.logger = logger
-        self.redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
+        self.redisTarget = try RedisTarget(url: configuration.redisCluster == nil ? configuration.redisURL : nil, cluster: configuration.redisCluster)
         self.eventLoopGroup = eventLoopGroup
         // One loop runs the relay's core and both Redis connections: their results need no hop.
         self.hub = RelayHub(configuration: configuration, logger: logger, loop: eventLoopGroup.next())
     }
 
-    private let redisConfiguration: RedisConfiguration
+    private let redisTarget: RedisTarget
     private let eventLoopGroup: any EventLoopGroup
     /// Set once the name is ours; released at shutdown.
     private let heartbeat = NIOLockedValueBox<GatewayHeartbeat?>(nil)
@@ -56,7 +56,7 @@ public final class Relay: Service, Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             guard let link = await hub.currentLink() else { continue }
-            let now = (commands: link.client.statistics.reconnects, subscriber: link.subscriber.statistics.reconnects)
+            let now = (commands: link.client.reconnects, subscriber: link.subscriber.reconnects)
             if now.commands > seen.commands { commands.increment(by: now.commands - seen.commands) }
             if now.subscriber > seen.subscriber { subscriber.increment(by: now.subscriber - seen.subscriber) }
             seen = now
@@ -66,18 +66,18 @@ public final class Relay: Service, Sendable {
     public func run() async throws {
         let hub = self.hub
         // The core's loop as the group: the connections run where the core does.
-        let (redisConfiguration, group, logger) = (self.redisConfiguration, hub.loop, self.logger)
+        let (redisTarget, group, logger) = (self.redisTarget, hub.loop, self.logger)
         let identity = GatewayIdentity(instance: configuration.gatewayID)
         let (timeout, heartbeats) = (configuration.gatewayTimeout, self.heartbeat)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 // The name first: nothing is published under it before it is ours. A live gateway
                 // holding it (or taking it later) ends this one.
-                let heartbeat = try await GatewayHeartbeat.claim(identity, timeout: timeout, redis: redisConfiguration, group: group, logger: logger)
+                let heartbeat = try await GatewayHeartbeat.claim(identity, timeout: timeout, redis: redisTarget, group: group, logger: logger)
                 heartbeats.withLockedValue { $0 = heartbeat }
                 try await withThrowingTaskGroup(of: Void.self) { inner in
                     inner.addTask { try await heartbeat.keepAlive { hub.submit(.heartbeatLapsed) } }
-                    inner.addTask { await Self.link(hub: hub, redisConfiguration: redisConfiguration, group: group, logger: logger) }
+                    inner.addTask { await Self.link(hub: hub, redisTarget: redisTarget, group: group, logger: logger) }
                     try await inner.next()
                     inner.cancelAll()
                 }
@@ -103,16 +103,22 @@ public final class Relay: Service, Sendable {
     /// Connects the publisher and the subscriber (retrying until Redis answers; after that they
     /// reconnect and re-subscribe by themselves), hands them to the hub, and follows the
     /// subscriber's state until it closes.
-    private static func link(hub: RelayHub, redisConfiguration: RedisConfiguration, group: any EventLoopGroup, logger: Logger) async {
+    private static func link(hub: RelayHub, redisTarget: RedisTarget, group: any EventLoopGroup, logger: Logger) async {
         var delay = Duration.milliseconds(100)
         while !Task.isCancelled {
             do {
-                let client = try await RedisClient.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: logger)
-                let subscriber = try await RedisSubscriber.connect(configuration: redisConfiguration, eventLoopGroup: group, logger: logger,
-                                                                   onMessage: { hub.deliver($0) })
-                try await subscriber.subscribe([RedisChannels.replies(gateway: hub.configuration.gatewayID), RedisChannels.lobby])
+                let client = try await RedisCommands.connect(redisTarget, eventLoopGroup: group, logger: logger)
+                let subscriber: RedisPubSub
+                do {
+                    subscriber = try await RedisPubSub.connect(for: client, eventLoopGroup: group, logger: logger, global: true,
+                                                               onMessage: { hub.deliver($0) })
+                    try await subscriber.subscribe([RedisChannels.replies(gateway: hub.configuration.gatewayID), RedisChannels.lobby])
+                } catch {
+                    await client.close()
+                    throw error
+                }
                 hub.attach(.init(client: client, subscriber: subscriber))
-                logger.info("connected to Redis", metadata: ["redis": "\(redisConfiguration.redactedURL)"])
+                logger.info("connected to Redis", metadata: ["redis": "\(redisTarget.redacted)"])
                 // Pub/sub is at-most-once: what was published while the subscriber was
                 // away is caught up from the stored states after each reconnect.
                 var wasReady = true

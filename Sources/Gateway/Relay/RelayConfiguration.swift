@@ -3,6 +3,8 @@ import RelayCore
 /// What the relay needs besides the transport's own configuration.
 public struct RelayConfiguration: Sendable {
     public var redisURL: String
+    /// `REDIS_CLUSTER`: a cluster's seeds instead of `redisURL` (see `RedisTarget`).
+    public var redisCluster: String?
     /// This boot's instance id (`NAME.BOOT`, see `GatewayIdentity`): names the reply channel,
     /// prefixes command ids; its name part names the heartbeat key.
     public var gatewayID: String

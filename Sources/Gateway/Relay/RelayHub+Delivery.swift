@@ -52,7 +52,8 @@ extension RelayHub {
             publishErrors.increment()
             return submit(.publishFailed(command: command))
         }
-        client.publishFuture(RedisChannels.shardCommands(GameShard(of: envelope.game)), RedisArgument(WireJSON.encode(envelope))).whenComplete { result in
+        client.publishShardedFuture(RedisChannels.shardCommands(GameShard(of: envelope.game)), RedisArgument(WireJSON.encode(envelope)), on: loop)
+            .whenComplete { result in
             switch result {
             case .success(let receivers):
                 self.published.increment()
@@ -71,14 +72,15 @@ extension RelayHub {
     func reportDisconnect(_ envelope: CommandEnvelope, _ link: RedisLink?) {
         let metadata: Logger.Metadata = ["game": "\(envelope.game)", "connection": "\(envelope.connection)", "player": "\(envelope.player ?? "-")"]
         guard let client = link?.client else { return logger.warning("could not report a disconnect: not connected to Redis", metadata: metadata) }
-        client.publishFuture(RedisChannels.shardCommands(GameShard(of: envelope.game)), RedisArgument(WireJSON.encode(envelope))).whenFailure { error in
+        client.publishShardedFuture(RedisChannels.shardCommands(GameShard(of: envelope.game)), RedisArgument(WireJSON.encode(envelope)), on: loop)
+            .whenFailure { error in
             self.logger.warning("could not report a disconnect: \(error)", metadata: metadata)
         }
     }
 
     func subscribe(_ game: GameID, _ link: RedisLink?) {
         guard let subscriber = link?.subscriber else { return submit(.subscribeFailed(game)) }
-        subscriber.subscribeFuture([RedisChannels.state(game)]).whenComplete { result in
+        subscriber.subscribeShardedFuture([RedisChannels.state(game)], on: loop).whenComplete { result in
             switch result {
             case .success: self.submit(.subscribed(game))
             case .failure: self.submit(.subscribeFailed(game))
@@ -88,7 +90,7 @@ extension RelayHub {
 
     func readLastState(_ game: GameID, for reader: StoredStateReader, _ link: RedisLink?) {
         guard let client = link?.client else { return submit(.storedState(game, .unreadable, for: reader)) }
-        client.sendFuture(["GET", RedisArgument(RedisChannels.lastStateKey(game))]).whenComplete { result in
+        client.sendFuture(["GET", RedisArgument(RedisChannels.lastStateKey(game))], on: loop).whenComplete { result in
             let stored: StoredState<PreEncodedFrame>
             switch result {
             case .success(.bulkString(let payload)): stored = Self.arrival(payload, game: game).map { StoredState.state($0) } ?? .unreadable
@@ -102,7 +104,7 @@ extension RelayHub {
     /// One read of the lobby hash.
     func readLobby(_ link: RedisLink?) {
         guard let client = link?.client else { return submit(.lobbyRead(nil)) }
-        client.sendFuture(["HVALS", RedisArgument(RedisChannels.lobbyKey)]).whenComplete { result in
+        client.sendFuture(["HVALS", RedisArgument(RedisChannels.lobbyKey)], on: loop).whenComplete { result in
             guard let reply = try? result.get(), reply.errorMessage == nil else { return self.submit(.lobbyRead(nil)) }
             self.submit(.lobbyRead(LobbyList(entries: (reply.array ?? []).compactMap(\.bytes))))
         }

@@ -52,8 +52,8 @@ public final class RelayHub: Sendable {
     }
 
     struct RedisLink: Sendable {
-        let client: RedisClient
-        let subscriber: RedisSubscriber
+        let client: RedisCommands
+        let subscriber: RedisPubSub
     }
 
     init(configuration: RelayConfiguration, logger: Logger, loop: any EventLoop) {
@@ -164,14 +164,14 @@ public final class RelayHub: Sendable {
             subscribe(game, state.link)
         case .unsubscribe(let game):
             guard let subscriber = state.link?.subscriber else { return submit(.unsubscribed(game)) }
-            subscriber.unsubscribeFuture([RedisChannels.state(game)]).whenComplete { _ in self.submit(.unsubscribed(game)) }
+            subscriber.unsubscribeShardedFuture([RedisChannels.state(game)], on: loop).whenComplete { _ in self.submit(.unsubscribed(game)) }
         case .readLastState(let game, let reader):
             readLastState(game, for: reader, state.link)
         case .readLobby:
             readLobby(state.link)
         case .checkAuthority:
             guard let client = state.link?.client else { return submit(.authorityChecked(alive: false)) }
-            client.sendFuture(["GET", RedisArgument(RedisChannels.authorityLeaseKey)]).whenComplete { result in
+            client.sendFuture(["GET", RedisArgument(RedisChannels.authorityLeaseKey)], on: loop).whenComplete { result in
                 let holder = (try? result.get())?.string
                 self.authority.record(holder)
                 self.submit(.authorityChecked(alive: holder != nil))

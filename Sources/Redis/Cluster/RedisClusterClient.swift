@@ -1,3 +1,4 @@
+import Atomics
 import Logging
 import NIOCore
 
@@ -22,6 +23,22 @@ public actor RedisClusterClient {
     public private(set) var mapRefreshes = 0
     /// MOVED and ASK answers followed.
     public private(set) var redirections = 0
+    /// When the map was last learnt: a write that waits for replicas learns it again when it is
+    /// older than ``mapMaximumAge`` (a replica that came back, or went, shows there).
+    private var learntAt = ContinuousClock.now
+    static let mapMaximumAge = Duration.seconds(5)
+    /// Any thread: whether the last map learnt covers every slot (health checks).
+    private nonisolated let covered = ManagedAtomic<Bool>(false)
+    /// Any thread: how many times the map changed after the first (failovers, reshardings); a
+    /// caller that caches what Redis holds treats it as a reconnect.
+    private nonisolated let changes = ManagedAtomic<Int>(0)
+    /// Any thread: node connections closed because their node serves no slot any more (a dead or
+    /// demoted master, a seed that is a replica): they do not reconnect for ever.
+    private nonisolated let dropped = ManagedAtomic<Int>(0)
+
+    public nonisolated var coversEverySlot: Bool { covered.load(ordering: .relaxed) }
+    public nonisolated var mapChanges: Int { changes.load(ordering: .relaxed) }
+    public nonisolated var nodeConnectionsDropped: Int { dropped.load(ordering: .relaxed) }
 
     /// Learns the slot map from the seeds and returns a client, or throws
     /// ``RedisError/clusterSlotMap(_:)`` naming what each seed answered.
@@ -105,6 +122,51 @@ public actor RedisClusterClient {
         } catch let error as RedisError where error.isServerError("NOSCRIPT") {
             return try await send(["EVAL", RedisArgument(script.source)] + tail)
         }
+    }
+
+    /// Each command to its own slot's master, concurrently; the replies in order (error replies in
+    /// place, like ``RedisClient/pipeline(_:)``). Not atomic, and not one round trip.
+    public func pipeline(_ commands: [[RedisArgument]]) async throws -> [RESPValue] {
+        try await withThrowingTaskGroup(of: (Int, RESPValue).self) { group in
+            for (index, command) in commands.enumerated() { group.addTask { (index, try await self.sendRaw(command)) } }
+            var replies = [RESPValue](repeating: .null, count: commands.count)
+            for try await (index, reply) in group { replies[index] = reply }
+            return replies
+        }
+    }
+
+    /// ``eval(_:keys:arguments:)`` followed, on the same node connection, by `WAIT n timeout` for
+    /// n = `replicas`, at most the replicas the slot map lists for that master (a master left
+    /// without any, after a failover, is not waited for: nothing could confirm). Returns the
+    /// script's reply and whether n replicas confirmed (always true for n = 0). Redis replicates
+    /// asynchronously: a write not confirmed may be lost if its master dies now.
+    public func evalWaiting(_ script: RedisScript, keys: [String], arguments: [RedisArgument], replicas: Int,
+                            timeoutMilliseconds: Int) async throws -> (reply: RESPValue, replicated: Bool) {
+        if ContinuousClock.now - learntAt > Self.mapMaximumAge { refreshInBackground() }
+        let tail = [RedisArgument(keys.count)] + keys.map { RedisArgument($0) } + arguments
+        let route = try RedisClusterRoute.of(["EVALSHA", RedisArgument(script.sha1)] + tail)
+        let wanted: Int
+        if case .slot(let slot) = route { wanted = min(replicas, map.replicaCount(forSlot: slot)) } else { wanted = 0 }
+        guard wanted > 0 else {
+            let reply = try await sendRaw(["EVALSHA", RedisArgument(script.sha1)] + tail)
+            guard reply.errorMessage?.hasPrefix("NOSCRIPT") == true else { return (reply, true) }
+            return (try await sendRaw(["EVAL", RedisArgument(script.source)] + tail), true)
+        }
+        let wait: [RedisArgument] = ["WAIT", RedisArgument(wanted), RedisArgument(timeoutMilliseconds)]
+        func attempt(_ command: [RedisArgument]) async throws -> [RESPValue] {
+            try await routed("EVALSHA", route) { client, asking in
+                let replies = try await client.pipeline((asking ? [["ASKING"]] : []) + [command, wait])
+                return (replies[replies.count - 2], Array(replies.suffix(2)))
+            }
+        }
+        var replies = try await attempt(["EVALSHA", RedisArgument(script.sha1)] + tail)
+        if replies[0].errorMessage?.hasPrefix("NOSCRIPT") == true { replies = try await attempt(["EVAL", RedisArgument(script.source)] + tail) }
+        let confirmed = replies[1].int ?? 0
+        if confirmed < wanted {
+            logger.warning("a write was confirmed by \(confirmed) of \(wanted) replicas within \(timeoutMilliseconds) ms; learning the slot map again")
+            refreshInBackground()
+        }
+        return (replies[0], confirmed >= wanted)
     }
 
     /// Classic PUBLISH: any node takes it and the cluster forwards it to every node (for the few
@@ -260,12 +322,21 @@ public actor RedisClusterClient {
     }
 
     private func adopt(_ learnt: RedisClusterSlotMap) {
-        if learnt != map { logger.info("redis cluster slot map: \(learnt.ranges.map { "\($0.0.lowerBound)-\($0.0.upperBound)@\($0.1)" }.joined(separator: " "))") }
+        if learnt != map {
+            logger.info("redis cluster slot map: \(learnt.ranges.map { "\($0.0.lowerBound)-\($0.0.upperBound)@\($0.1)" }.joined(separator: " "))")
+            if mapRefreshes > 0 { changes.wrappingIncrement(ordering: .relaxed) }
+        }
         map = learnt
         mapRefreshes += 1
-        let keep = Set(learnt.masters).union(configuration.seeds)
+        learntAt = .now
+        covered.store(learnt.coveredSlots == RedisClusterSlot.count, ordering: .relaxed)
+        // Only masters keep a connection: one to a dead node (or a seed that is a replica) would
+        // otherwise reconnect for ever. Seeds are dialled again only when no master answers.
+        let keep = Set(learnt.masters)
         for (node, task) in clients where !keep.contains(node) {
             clients[node] = nil
+            dropped.wrappingIncrement(ordering: .relaxed)
+            logger.notice("redis cluster: closing the connection to \(node), which serves no slot (failed over, emptied, or a replica seed)")
             Task { await (try? task.value)?.close() }
         }
     }

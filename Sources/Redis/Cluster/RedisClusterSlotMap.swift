@@ -10,6 +10,9 @@ public struct RedisClusterSlotMap: Sendable, Equatable {
     public private(set) var masters: [RedisClusterNode]
     /// Index into `masters` per slot; -1 when no master serves it.
     private var owners: [Int16]
+    /// Replicas `CLUSTER SLOTS` listed for each master (it leaves failed ones out): how many a
+    /// write can wait for (`WAIT`). 0 for a master learnt from a redirection only.
+    public private(set) var replicaCounts: [RedisClusterNode: Int] = [:]
 
     public init() {
         masters = []
@@ -49,7 +52,16 @@ public struct RedisClusterSlotMap: Sendable, Equatable {
         owners[slot] = Int16(index)
         // A master that lost its last slot is forgotten (it was failed over or emptied).
         let used = Set(owners.filter { $0 >= 0 })
-        if used.count != masters.count { self = Self(ranges: ranges) }
+        if used.count != masters.count {
+            let counts = replicaCounts
+            self = Self(ranges: ranges)
+            replicaCounts = counts.filter { masters.contains($0.key) }
+        }
+    }
+
+    /// The replicas listed for the master of `slot` (0 when none, or no master).
+    public func replicaCount(forSlot slot: Int) -> Int {
+        master(forSlot: slot).flatMap { replicaCounts[$0] } ?? 0
     }
 
     /// The map as ranges of consecutive slots with one master each.
@@ -66,7 +78,7 @@ public struct RedisClusterSlotMap: Sendable, Equatable {
     }
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.ranges.map(\.0) == b.ranges.map(\.0) && a.ranges.map(\.1) == b.ranges.map(\.1)
+        a.ranges.map(\.0) == b.ranges.map(\.0) && a.ranges.map(\.1) == b.ranges.map(\.1) && a.replicaCounts == b.replicaCounts
     }
 
     /// Decodes a `CLUSTER SLOTS` reply: `[[start, end, [host, port, id, ...], replicas...], ...]`.
@@ -77,6 +89,7 @@ public struct RedisClusterSlotMap: Sendable, Equatable {
         guard case .array(let entries) = reply else { throw bad("not an array: \(reply)") }
         guard !entries.isEmpty else { throw bad("no slot is assigned to any node") }
         var ranges: [(ClosedRange<Int>, RedisClusterNode)] = []
+        var replicas: [RedisClusterNode: Int] = [:]
         var claimed = [Bool](repeating: false, count: RedisClusterSlot.count)
         for (position, entry) in entries.enumerated() {
             guard case .array(let fields) = entry, fields.count >= 3 else { throw bad("range \(position) is not [start, end, master, ...]") }
@@ -90,8 +103,10 @@ public struct RedisClusterSlotMap: Sendable, Equatable {
             if let twice = (start...end).first(where: { claimed[$0] }) { throw bad("slot \(twice) is claimed twice") }
             for slot in start...end { claimed[slot] = true }
             ranges.append((start...end, master))
+            replicas[master] = max(replicas[master] ?? 0, fields.count - 3)
         }
         self.init(ranges: ranges)
+        replicaCounts = replicas
     }
 
     /// `[host, port, ...]`: host a non-empty string (null or "" = `replyingHost`; "?" = unknown, refused).

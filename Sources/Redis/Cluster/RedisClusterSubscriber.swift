@@ -17,6 +17,15 @@ public actor RedisClusterSubscriber {
     private var starts: [RedisClusterNode: Task<Void, Error>] = [:]
     private var learning = false
     private var isClosed = false
+    /// Channels that were confirmed, then lost (their node died, their slot moved), and are wanted
+    /// still: once confirmed again, ``onMoved`` hears of them.
+    private var displaced: Set<String> = []
+    /// Callers of ``ssubscribeConfirmed(_:timeout:)`` waiting for their channels.
+    private var waiters: [Int: (channels: Set<String>, continuation: CheckedContinuation<Bool, Never>)] = [:]
+    private var nextWaiter = 0
+    /// Called with channels subscribed again after they moved: what was published to them
+    /// meanwhile is lost (resynchronise from stored state).
+    private var onMoved: (@Sendable ([String]) -> Void)?
 
     /// `onMessage` is called on a node connection's event loop for every message of every channel.
     public init(cluster: RedisClusterClient, eventLoopGroup: EventLoopGroup, logger: Logger = Logger(label: "redis.cluster.subscriber"),
@@ -34,11 +43,35 @@ public actor RedisClusterSubscriber {
     /// SSUBSCRIBE (on the channels' masters). Returns once sent; confirmation shows in ``subscribed``.
     public func ssubscribe(_ channels: [String]) { handle(.subscribe(channels)) }
 
+    /// SSUBSCRIBE, returning once every channel is confirmed (true) or after `timeout` (false: they
+    /// stay wanted, and are placed when their master answers).
+    public func ssubscribeConfirmed(_ channels: [String], timeout: Duration = .seconds(5)) async -> Bool {
+        let wanted = Set(channels)
+        handle(.subscribe(channels))
+        if wanted.isSubset(of: core.placed.keys) || isClosed { return !isClosed }
+        let id = nextWaiter
+        nextWaiter += 1
+        let expiry = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.resume(id, false)
+        }
+        defer { expiry.cancel() }
+        return await withCheckedContinuation { waiters[id] = (wanted, $0) }
+    }
+
+    /// `body` hears of channels subscribed again after they moved (see ``onMoved``).
+    public func onMoved(_ body: @escaping @Sendable ([String]) -> Void) { onMoved = body }
+
+    private func resume(_ id: Int, _ confirmed: Bool) {
+        waiters.removeValue(forKey: id)?.continuation.resume(returning: confirmed)
+    }
+
     /// SUNSUBSCRIBE; forgotten at once (never subscribed again).
     public func sunsubscribe(_ channels: [String]) { handle(.unsubscribe(channels)) }
 
     public func close() async {
         isClosed = true
+        for id in Array(waiters.keys) { resume(id, false) }
         let all = connections.values
         connections = [:]
         for connection in all { _ = try? await connection.close().get() }
@@ -46,7 +79,17 @@ public actor RedisClusterSubscriber {
 
     private func handle(_ event: RedisShardedSubscriptions.Event) {
         guard !isClosed else { return }
+        let before = core.placed
         for action in core.handle(event) { perform(action) }
+        let placed = core.placed
+        for (channel, _) in before where placed[channel] == nil && core.wanted.contains(channel) { displaced.insert(channel) }
+        displaced.formIntersection(core.wanted)
+        let back = displaced.filter { placed[$0] != nil }
+        if !back.isEmpty {
+            displaced.subtract(back)
+            onMoved?(back.sorted())
+        }
+        for (id, waiter) in waiters where waiter.channels.isSubset(of: placed.keys) { resume(id, true) }
     }
 
     private func perform(_ action: RedisShardedSubscriptions.Action) {
