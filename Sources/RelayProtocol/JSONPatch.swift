@@ -47,31 +47,38 @@ public enum JSONPatch {
         return ops
     }
 
-    /// Appends the ops that turn `old` into `new` at `path` (escaped tokens) to `ops` and returns
+    /// Appends the ops that turn `old` into `new` at `path` (its tokens, unescaped) to `ops` and returns
     /// their encoded size with a comma after each (0: the values are equal, no op).
     private static func diff(_ old: JSONValue, _ new: JSONValue, path: inout [String], into ops: inout [Operation]) -> Int {
         var inner: [Operation] = []
         var innerSize = 0
         switch (old, new) {
         case (.object(let before), .object(let after)):
-            for key in before.keys.sorted() where after[key] == nil {
-                path.append(escape(key))
+            // Keys are sorted only among those with ops: most of a state's keys keep their values.
+            var removed: [String] = []
+            for key in before.keys where after[key] == nil { removed.append(key) }
+            for key in removed.sorted() {
+                path.append(key)
                 let op = Operation(.remove, pointer(path))
                 path.removeLast()
                 innerSize += op.encodedSize + 1
                 inner.append(op)
             }
-            for key in after.keys.sorted() {
-                path.append(escape(key))
+            var changed: [(key: String, ops: [Operation])] = []
+            for (key, value) in after {
+                path.append(key)
+                var ops: [Operation] = []
                 if let previous = before[key] {
-                    innerSize += diff(previous, after[key]!, path: &path, into: &inner)
+                    innerSize += diff(previous, value, path: &path, into: &ops)
                 } else {
-                    let op = Operation(.add, pointer(path), after[key]!)
+                    let op = Operation(.add, pointer(path), value)
                     innerSize += op.encodedSize + 1
-                    inner.append(op)
+                    ops.append(op)
                 }
                 path.removeLast()
+                if !ops.isEmpty { changed.append((key, ops)) }
             }
+            for entry in changed.sorted(by: { $0.key < $1.key }) { inner += entry.ops }
         case (.array(let before), .array(let after)):
             let common = min(before.count, after.count)
             for index in 0..<common {
@@ -110,9 +117,9 @@ public enum JSONPatch {
         return wholeSize + 1
     }
 
-    /// A JSON Pointer from escaped tokens: "" for none, "/a/0" for ["a", "0"].
+    /// A JSON Pointer from its tokens (keys and indices, escaped here): "" for none, "/a/0" for ["a", "0"].
     private static func pointer(_ tokens: [String]) -> String {
-        tokens.isEmpty ? "" : "/" + tokens.joined(separator: "/")
+        tokens.isEmpty ? "" : "/" + tokens.map(escape).joined(separator: "/")
     }
 
     // MARK: - Applying a patch
