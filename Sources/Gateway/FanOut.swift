@@ -12,7 +12,10 @@ enum FanOut {
                                         _ write: @escaping @Sendable (WebSocketConnection) -> Void)
         where Members.Element == WebSocketConnection {
         assert(loop.inEventLoop)
+        // Sized once for all the members (a few KiB for a moment): no regrowth per broadcast.
+        let capacity = members.underestimatedCount
         var own: [WebSocketConnection] = []
+        own.reserveCapacity(capacity)
         // One entry per other loop: a handful at most (one loop per core), so a scan beats a hash.
         var batches: [(loop: any EventLoop, members: [WebSocketConnection])] = []
         for connection in members {
@@ -22,7 +25,10 @@ enum FanOut {
             } else if let index = batches.firstIndex(where: { $0.loop === target }) {
                 batches[index].members.append(connection)
             } else {
-                batches.append((target, [connection]))
+                var batch: [WebSocketConnection] = []
+                batch.reserveCapacity(capacity)
+                batch.append(connection)
+                batches.append((target, batch))
             }
         }
         for batch in batches {
