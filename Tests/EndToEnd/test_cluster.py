@@ -1,0 +1,134 @@
+"""Redis Cluster end to end (REDIS_CLUSTER_TESTS=1, its own step of scripts/test): 3 masters + 3
+replicas, 2 gateways and 2 authorities with REDIS_CLUSTER. Games are played through both gateways;
+a master that holds game keys is killed -9, its replica takes over, play goes on, and every
+acknowledged command is in its game's command log afterwards (`REDIS_WAIT_REPLICAS`: an
+acknowledgement waits for the replica)."""
+import asyncio
+import os
+import sys
+import time
+
+import pytest
+
+from client import GameClient
+from cluster import ClusterStack, key_slot
+from stack import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts" / "chaos"))
+from checks import Ack, lost_acknowledged  # noqa: E402
+
+pytestmark = pytest.mark.skipif(os.environ.get("REDIS_CLUSTER_TESTS") != "1",
+                                reason="six redis-servers: run alone with REDIS_CLUSTER_TESTS=1 (scripts/test's cluster step)")
+
+GAMES = 3
+
+
+def decide(state, player):
+    """A plain policy (scripts/chaos's): roll, buy, pay out of jail, pass in auctions, end the turn."""
+    if state.get("phase") != "playing" or player not in (state.get("awaiting") or []):
+        return None
+    stage = state.get("turn_stage")
+    if stage in ("roll", "buy", "end_turn"):
+        return {"roll": "roll", "buy": "buy", "end_turn": "end_turn"}[stage]
+    if stage == "jail_fine":
+        return "jail_pay"
+    if stage == "auction":
+        auction = state.get("auction") or {}
+        if player in (auction.get("bidders") or []) and player not in (auction.get("passed") or []):
+            return "pass"
+    return None
+
+
+class Seat:
+    """One player: sends the move the last state asks of it, resends it with the same id until it is
+    answered (the authority answers a repeated id once), and records every acknowledgement."""
+
+    def __init__(self, client, acks):
+        self.client, self.acks = client, acks
+
+    async def send(self, type_, deadline):
+        request_id = f"{self.client.name}-{time.monotonic_ns()}"
+        while time.monotonic() < deadline:
+            try:
+                answer = await self.client.request(type_, timeout=10, request_id=request_id)
+            except asyncio.TimeoutError:
+                continue
+            if answer["type"] == "ack":
+                self.acks.append(Ack(self.client.game, self.client.player, type_, request_id, answer["seq"]))
+                await self.client.wait_seq(answer["seq"], timeout=30)
+                return True
+            if answer.get("code") != "authority_unavailable":
+                return False  # the view was stale: decide again on the next state
+            await asyncio.sleep(0.2)
+        return False
+
+    async def play_until(self, stop, deadline):
+        while not stop() and time.monotonic() < deadline:
+            move = decide(self.client.state or {}, self.client.player)
+            if move is None:
+                try:
+                    await self.client.wait_state(lambda m: m["seq"] > self.client.seq, timeout=2)
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            await self.send(move, deadline)
+
+
+async def seat_game(stack, index, acks):
+    alice = await GameClient.connect(stack.ws_url(0), f"alice{index}")
+    bob = await GameClient.connect(stack.ws_url(1), f"bob{index}")
+    game = (await alice.ok("create", name="Alice", options={"starting_cash": 100000}))["game"]
+    await bob.ok("join", game=game, name="Bob")
+    answer = await alice.ok("start")
+    await asyncio.gather(alice.wait_seq(answer["seq"], timeout=30), bob.wait_seq(answer["seq"], timeout=30))
+    return game, [Seat(alice, acks), Seat(bob, acks)]
+
+
+def test_a_killed_master_fails_over_to_its_replica_and_no_acknowledged_command_is_lost():
+    stack = ClusterStack(gateways=2, authorities=2)
+    try:
+        async def scenario():
+            acks = []
+            games = [await seat_game(stack, n, acks) for n in range(GAMES)]
+            seats = [seat for _, game_seats in games for seat in game_seats]
+            deadline = time.monotonic() + 240
+
+            def acknowledged():
+                return len(acks)
+
+            # Play until every game has moved a few times, on the healthy cluster.
+            before = acknowledged()
+            await asyncio.gather(*(s.play_until(lambda: acknowledged() >= before + 6 * GAMES, deadline) for s in seats))
+            # Kill -9 the master of the first game's keys, while the games play on.
+            victim = stack.cluster.master_of(key_slot("monopoly:{%s}:log" % games[0][0]))
+            assert victim, "no master serves the game's slot"
+            at_kill = acknowledged()
+            stack.cluster.kill(victim)
+            killed_at = time.monotonic()
+            def since_kill(game):
+                return sum(1 for ack in acks[at_kill:] if ack.game == game)
+
+            def every_game_went_on():
+                return all(since_kill(game) >= 5 for game, _ in games)
+
+            await asyncio.gather(*(s.play_until(every_game_went_on, deadline) for s in seats))
+            assert every_game_went_on(), f"play did not go on after the kill: {[since_kill(game) for game, _ in games]} acks"
+            promoted = stack.cluster.master_of(key_slot("monopoly:{%s}:log" % games[0][0]))
+            assert promoted and promoted != victim, f"the slot was not failed over: {promoted}"
+            print(f"killed master :{victim}; replica :{promoted} serves the slot; "
+                  f"{acknowledged() - at_kill} acknowledged since, in {time.monotonic() - killed_at:.1f} s")
+            for seat in seats:
+                await seat.client.close()
+            logs = {game: stack.log_entries(game) for game, _ in games}
+            lost = lost_acknowledged(acks, logs)
+            assert not lost, "\n".join(lost)
+            # The first game's keys were on the killed master: its acknowledged commands before the
+            # kill are read back from the promoted replica.
+            assert any(ack.game == games[0][0] for ack in acks[:at_kill])
+
+        asyncio.run(scenario())
+    except BaseException:
+        print(stack.logs())
+        raise
+    finally:
+        stack.close()
