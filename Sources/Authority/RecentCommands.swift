@@ -11,6 +11,7 @@ public struct RecentCommand: Codable, Sendable, Equatable {
     public var message: String
     public var seq: Int
 
+    /// The gateway sends a command again only if fewer of its connection's followed it (`PendingCommand.remembered`).
     public static let limit = 8
 
     static func fingerprint(_ message: EnvelopeMessage) -> String {

@@ -15,6 +15,13 @@ public struct PendingCommand: Sendable, Equatable {
     public var order: UInt64
     /// Published once more after its acknowledgement timed out unapplied (`mayBeSentAgain`).
     public var resent = false
+    /// Its connection's count of published commands once it was published (`Session.published`).
+    public var sent: UInt64 = 0
+
+    /// The authority remembers a seat's last 8 applied requests (`RecentCommand.limit`): a copy
+    /// sent again after 8 more of its connection's commands may find itself forgotten and be
+    /// applied a second time, so it is not sent again then.
+    public static let remembered: UInt64 = 8
 
     public init(connection: UInt64, re: JSONValue, game: GameID, type: String, token: String?,
                 envelope: CommandEnvelope? = nil, order: UInt64 = 0) {
@@ -34,9 +41,10 @@ public struct PendingCommand: Sendable, Equatable {
     /// client's id as its key: `RecentCommands`) may be published again with the same id and key
     /// when its acknowledgement timed out and the stored state does not show it applied: an
     /// authority killed between receiving and committing it lost it; a copy that was applied after
-    /// all is answered with its first answer, never applied twice.
-    public var mayBeSentAgain: Bool {
-        guard !resent, let envelope, envelope.key != nil else { return false }
+    /// all is answered with its first answer, never applied twice, as long as the seat still
+    /// remembers it: fewer than `remembered` commands of its connection (`published` in all) followed it.
+    public func mayBeSentAgain(published: UInt64) -> Bool {
+        guard !resent, let envelope, envelope.key != nil, published &- sent < Self.remembered else { return false }
         switch envelope.message {
         case .command, .addBot: return true
         default: return false

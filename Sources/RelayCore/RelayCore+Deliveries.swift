@@ -132,7 +132,8 @@ extension RelayCore {
             fanOut(arrival, &out)
             return handle(reply, &out)
         }
-        if waiting.mayBeSentAgain, let envelope = waiting.envelope, sessions[waiting.connection] != nil {
+        if let session = sessions[waiting.connection], waiting.mayBeSentAgain(published: session.published),
+           let envelope = waiting.envelope {
             pending.markResent(command)
             out.append(.count(.republished))
             // Behind the connection's held commands, if it holds any; else published now.

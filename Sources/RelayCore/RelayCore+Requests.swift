@@ -169,8 +169,11 @@ extension RelayCore {
         let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection)", game: forward.game,
                                        player: forward.player, seat: forward.seat, client: forward.client,
                                        key: CommandEnvelope.key(of: forward.re), message: forward.message)
-        pending.register(id, PendingCommand(connection: connection, re: forward.re, game: forward.game,
-                                            type: forward.message.type, token: forward.token, envelope: envelope, order: commandCount))
+        var waiting = PendingCommand(connection: connection, re: forward.re, game: forward.game,
+                                     type: forward.message.type, token: forward.token, envelope: envelope, order: commandCount)
+        sessions[connection]?.published += 1
+        waiting.sent = sessions[connection]?.published ?? 0
+        pending.register(id, waiting)
         if held.isHolding(connection) {
             if !held.join(id, order: commandCount, of: connection) { giveUp(id, Self.nobodyListening, &out) }
             return

@@ -29,6 +29,8 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
         var queue: [Queued] = []
         /// The request being handled waits for Redis or the authority; the queue waits for it.
         var busy = false
+        /// Commands published for this connection so far: how many followed one (`PendingCommand.sent`).
+        var published: UInt64 = 0
     }
 
     struct Queued: Sendable {

@@ -186,6 +186,24 @@ import Testing
                 == ["count authorityUnavailable", "send 1 error authority_unavailable re 9"])
     }
 
+    /// The authority remembers a seat's last 8 requests: a copy sent again behind 8 more of its
+    /// connection's commands (a slow authority applies it late, or its reply and theirs were lost)
+    /// would no longer be recognised and be applied twice. It is answered instead.
+    @Test func aCommandFollowedByEightMoreIsNotSentAgain() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        for id in 9...16 { h.send(1, #"{"type":"buy","id":\#(id)}"#) }
+        let stored = StoredState.state(Harness.arrival(game, seq: 9, payload: #"{"type":"state","seq":9,"cmd":{"id":"gw-10","player":"p1"}}"#))
+        h.on(.timerFired(.acknowledgement(command: "gw-2")))
+        #expect(h.on(.storedState(Harness.game(game), stored, for: .recovery(command: "gw-2")))
+                == ["count authorityUnavailable", "send 1 error authority_unavailable re 8"])
+        // Seven behind it: the seat still remembers it, so it is sent again.
+        h.on(.timerFired(.acknowledgement(command: "gw-3")))
+        #expect(h.on(.storedState(Harness.game(game), stored, for: .recovery(command: "gw-3")))
+                == ["count republished", "schedule gw-3", "publish gw-3 buy \(game) as p1"])
+    }
+
     /// Chat (not deduplicated) and a command without an id (no dedupe key) are never sent twice.
     @Test func chatAndCommandsWithoutAnIdAreNotSentAgain() {
         var h = Harness()
