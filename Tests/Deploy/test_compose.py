@@ -208,8 +208,11 @@ def test_cluster_compose_topology():
         ours = {k: v for k, v in services[name].items() if k not in ("environment", "depends_on")}
         theirs = {k: v for k, v in single[name].items() if k not in ("environment", "depends_on")}
         assert ours == theirs, name
-        assert {k: v for k, v in services[name]["environment"].items() if k != "REDIS_CLUSTER"} == \
+        cluster_only = {"REDIS_CLUSTER", "REDIS_WAIT_REPLICAS", "REDIS_WAIT_TIMEOUT_MS"}
+        assert {k: v for k, v in services[name]["environment"].items() if k not in cluster_only} == \
             {k: v for k, v in single[name]["environment"].items() if k != "REDIS_URL"}, name
+    # Each commit waits for the replica of its master (the default on a cluster, said explicitly).
+    assert services["authority"]["environment"]["REDIS_WAIT_REPLICAS"] == "1"
 
 
 def free_port():
@@ -363,10 +366,6 @@ def test_every_variable_compose_sets_is_read_by_the_cli():
         for name in REPLICATED:
             for variable in services[name]["environment"]:
                 assert variable in documented, f"{path.name}: {name}'s ${variable} is not in the README's configuration table"
-                if variable == "REDIS_CLUSTER" and f'"{variable}"' not in cli:
-                    # Wired into `monopoly gateway` and `monopoly authority` by #15's next step;
-                    # checked from the moment the CLI reads it.
-                    continue
                 assert f'"{variable}"' in cli or variable in healthcheck, f"{path.name}: {name}: nothing reads ${variable}"
 
 
@@ -496,13 +495,15 @@ def test_readme_deployment_table_matches_compose():
             assert documented == "no" and not actual, name
 
     raw = COMPOSE.read_text()
+    # The table's environment covers both files (REDIS_URL or REDIS_CLUSTER).
+    cluster = resolved_compose(path=CLUSTER_COMPOSE)["services"]
     for name, row in rows.items():
         cell = row["Environment"]
         if cell.startswith("same as"):
             other = re.search(r"`([^`]+)`", cell).group(1)
             cell = rows[other]["Environment"]
         for variable in re.findall(r"`([A-Z_0-9]+)`", cell):
-            env = services[name].get("environment", {})
+            env = {**services[name].get("environment", {}), **cluster.get(name, {}).get("environment", {})}
             assert variable in env or f"${{{variable}" in raw, f"{name}: {variable} is documented but not in compose"
     # The published port in compose comes from LB_PORT, as documented.
     assert "${LB_PORT:-" + published.group(1) + "}:8080" in raw

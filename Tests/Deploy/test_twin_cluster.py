@@ -1,11 +1,16 @@
 """deploy/local-twin --redis-cluster: the cluster topology of deploy/docker-compose.cluster.yml as
 local processes, six redis-servers joined into 3 masters with a replica each."""
+import asyncio
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+
+from game import cash, everyone_at, open_game, pay_one
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,10 +87,11 @@ def admin_cluster(twin, *command):
 
 
 def master_of(twin, name):
-    """host:port of the master that owns the slot of a key or channel name."""
-    slot = int(admin_cli(twin, twin.info["redis_port"], "CLUSTER", "KEYSLOT", name))
-    for _, port, flags, _, ranges in cluster_nodes(twin, twin.info["redis_port"]):
-        if "master" in flags and any(low <= slot <= high for low, high in ranges):
+    """host:port of the master that owns the slot of a key or channel name (as a running node sees it)."""
+    asked = next(port for node, port in twin.info["redis_cluster"]["nodes"].items() if twin.alive(node))
+    slot = int(admin_cli(twin, asked, "CLUSTER", "KEYSLOT", name))
+    for _, port, flags, _, ranges in cluster_nodes(twin, asked):
+        if "master" in flags and "fail" not in flags and any(low <= slot <= high for low, high in ranges):
             return f"127.0.0.1:{port}"
     raise AssertionError(f"no master owns slot {slot}")
 
@@ -133,3 +139,91 @@ def test_operator_sees_shard_owners_and_sharded_channels_on_every_node(make_twin
         if command == "SPUBLISH":
             # Heard on the node that owns the channel's slot, the only one that carries it.
             assert lines[channel].startswith(f"[{master_of(twin, channel)}]"), lines[channel]
+
+
+def shard_owners(twin):
+    """{holder: shards} from deploy/redis-shards owners ("-": shards nobody holds)."""
+    result = shards_tool(twin, "owners")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if re.match(r"^\s*\d+\s", line)]
+    owners = {}
+    for fields in rows:
+        owners[fields[1]] = owners.get(fields[1], 0) + 1
+    return owners
+
+
+def node_name(twin, address):
+    port = int(address.rsplit(":", 1)[1])
+    return next(name for name, node_port in twin.info["redis_cluster"]["nodes"].items() if node_port == port)
+
+
+def test_a_game_through_the_twin_on_a_redis_cluster_survives_its_master_killed(make_twin):
+    """The deployment of deploy/docker-compose.cluster.yml as processes: three gateways and two
+    authorities on a 3+3 Redis Cluster. A game plays through the LB, its keys on its slot's master
+    and its states on its sharded channel; the 64 shards are held; then kill -9 of the game's
+    master: its replica takes over and play goes on, with nothing acknowledged lost."""
+    twin = make_twin("--redis-cluster", "--cluster-node-timeout", "2000")
+    deadline = time.monotonic() + 60
+    while "-" in shard_owners(twin) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    owners = shard_owners(twin)
+    assert "-" not in owners and sorted(owners) == sorted(twin.info["authorities"]), owners
+    asyncio.run(play_through_a_master_failover(twin))
+
+
+async def play_through_a_master_failover(twin):
+    clients = await open_game(twin.ws, ["alice", "bob"])
+    alice, bob = clients
+    game = alice.game
+    watcher = shards_tool(twin, "watch", "--game", game, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    heard = []
+    threading.Thread(target=lambda: heard.extend(iter(watcher.stdout.readline, "")), daemon=True).start()
+    try:
+        assert "sharded channels on 3 nodes" in watcher.stderr.readline()
+        assert "PSUBSCRIBE" in watcher.stderr.readline()
+        for _ in range(3):
+            seq = await pay_one(alice, bob, clients)
+        # The operator's watch heard the game's states on its sharded channel, from the node that
+        # owns its slot, and the commands on the shard's command channel.
+        state_channel = f"monopoly:{{{game}}}:state"
+        master = master_of(twin, state_channel)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(line.startswith(f"[{master}] {state_channel} ") for line in heard):
+            await asyncio.sleep(0.05)
+        assert any(line.startswith(f"[{master}] {state_channel} ") for line in heard), heard
+        assert any(" monopoly:shard:{" in line and f'"game":"{game}"' in line for line in heard), heard
+    finally:
+        watcher.kill()
+        watcher.wait()
+
+    # Committed on the master owning the game's slot (a plain GET there: no redirection).
+    key = f"monopoly:{{{game}}}:seq"
+    master = master_of(twin, key)
+    assert admin_cli(twin, int(master.rsplit(":", 1)[1]), "GET", key).strip() == str(seq)
+    assert cash(alice.state, alice.player) == 1500 - 3
+
+    # kill -9 of that master: its replica is promoted, the clients' next command goes through.
+    victim = node_name(twin, master)
+    twin.signal(victim, signal.SIGKILL)
+    twin.wait_exit(victim)
+    deadline = time.monotonic() + 60
+    answer = None
+    while time.monotonic() < deadline:
+        answer = await alice.request("trade_propose", to=bob.player, give={"cash": 1}, get={}, timeout=10)
+        if answer["type"] == "ack":
+            break
+        assert answer["type"] == "error" and answer["code"] == "authority_unavailable", answer
+        await asyncio.sleep(0.2)
+    assert answer and answer["type"] == "ack", answer
+    await everyone_at(clients, answer["seq"], timeout=30)
+    promoted = master_of(twin, key)
+    assert promoted != master
+    # Nothing acknowledged lost: the state goes on from the last one everyone saw.
+    assert answer["seq"] == seq + 1, (answer, seq)
+    trade = next(t["id"] for t in reversed(alice.state["trades"]) if t["from"] == alice.player)
+    answer = await bob.ok("trade_accept", trade=trade)
+    await everyone_at(clients, answer["seq"], timeout=30)
+    assert cash(alice.state, alice.player) == 1500 - 4 and cash(bob.state, bob.player) == 1500 + 4
+    assert admin_cli(twin, int(promoted.rsplit(":", 1)[1]), "GET", key).strip() == str(answer["seq"])
+    for client in clients:
+        await client.close()
