@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LocalProcesses
+import Redis
 import RelayProtocol
 
 /// `monopoly up`: the whole stack on one machine, for a newcomer's first run and for demos.
@@ -26,14 +27,25 @@ struct Up: ParsableCommand {
             throw ValidationError("--port must leave room for \(gateways) consecutive ports below 65536")
         }
         guard (1...65_535).contains(redisPort) else { throw ValidationError("--redis-port must be 1 to 65535") }
+        if let cluster {
+            guard EnvironmentOption.value(nil, "REDIS_URL") == nil else {
+                throw ValidationError("REDIS_URL and REDIS_CLUSTER are both set: unset one (REDIS_CLUSTER runs the stack on that cluster)")
+            }
+            do { _ = try RedisClusterConfiguration(cluster) } catch { throw ValidationError("REDIS_CLUSTER: \(error)") }
+        }
     }
 
+    /// `REDIS_CLUSTER` from the environment: the stack runs on that cluster (its credentials used
+    /// by the gateways and the authorities alike), and no redis-server of its own is started.
+    private var cluster: String? { EnvironmentOption.value(nil, "REDIS_CLUSTER") }
+
     func run() throws {
-        guard let redisServer = findOnPath("redis-server") else {
-            throw ValidationError("redis-server is not on PATH (scripts/bootstrap installs it)")
-        }
-        guard !LocalStack.canConnect(port: redisPort) else {
-            throw ValidationError("port \(redisPort) is taken; choose another with --redis-port")
+        let redisServer = findOnPath("redis-server")
+        if cluster == nil {
+            guard redisServer != nil else { throw ValidationError("redis-server is not on PATH (scripts/bootstrap installs it)") }
+            guard !LocalStack.canConnect(port: redisPort) else {
+                throw ValidationError("port \(redisPort) is taken; choose another with --redis-port")
+            }
         }
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let stack = LocalStack()
@@ -49,7 +61,7 @@ struct Up: ParsableCommand {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
         do {
-            try startAll(stack, me: me, redisServer: redisServer, dataDirectory: dataDirectory)
+            try startAll(stack, me: me, redisServer: redisServer ?? "redis-server", dataDirectory: dataDirectory)
         } catch {
             // Nothing is left running; a stop requested while starting (Ctrl-C, SIGTERM) is no failure.
             stack.stopAll()
@@ -72,22 +84,26 @@ struct Up: ParsableCommand {
         if (ProcessInfo.processInfo.environment["SEAT_TOKEN_SECRET"] ?? "").isEmpty {
             setenv("SEAT_TOKEN_SECRET", RedisACLCommand.randomPassword() + RedisACLCommand.randomPassword(), 1)
         }
-        let aclFile = dataDirectory + "/users.acl"
-        try Data(RedisACLCommand.file(passwords: passwords).utf8).write(to: URL(fileURLWithPath: aclFile))
-        try stack.start(name: "redis-server", executable: redisServer, arguments: [
-            "--port", "\(redisPort)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dataDirectory,
-            "--aclfile", aclFile,
-        ])
-        guard stack.waitForPort(redisPort) else {
-            throw ValidationError("redis-server did not start on port \(redisPort)")
+        if cluster == nil {
+            let aclFile = dataDirectory + "/users.acl"
+            try Data(RedisACLCommand.file(passwords: passwords).utf8).write(to: URL(fileURLWithPath: aclFile))
+            try stack.start(name: "redis-server", executable: redisServer, arguments: [
+                "--port", "\(redisPort)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dataDirectory,
+                "--aclfile", aclFile,
+            ])
+            guard stack.waitForPort(redisPort) else {
+                throw ValidationError("redis-server did not start on port \(redisPort)")
+            }
         }
-        func redisURL(_ user: RedisACL.User) -> String {
+        /// The children's Redis flags: the stack's own redis-server as `user`, or the cluster.
+        func redis(_ user: RedisACL.User) -> [String] {
+            if let cluster { return ["--redis-cluster", cluster] }
             let password = passwords[user]!.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-            return "redis://\(user.rawValue):\(password)@127.0.0.1:\(redisPort)"
+            return ["--redis", "redis://\(user.rawValue):\(password)@127.0.0.1:\(redisPort)"]
         }
 
         for index in 1...authorities {
-            var authorityArguments = ["authority", "--redis", redisURL(.authority), "--id", "authority-\(index)"]
+            var authorityArguments = ["authority"] + redis(.authority) + ["--id", "authority-\(index)"]
             if let diceScript { authorityArguments += ["--dice-script", diceScript] }
             if let seed { authorityArguments += ["--seed", "\(seed)"] }
             if let cards { authorityArguments += ["--cards", cards] }
@@ -95,7 +111,7 @@ struct Up: ParsableCommand {
         }
 
         for index in 0..<gateways {
-            var arguments = ["gateway", "--port", "\(port + index)", "--redis", redisURL(.gateway), "--id", "gw\(index + 1)"]
+            var arguments = ["gateway", "--port", "\(port + index)"] + redis(.gateway) + ["--id", "gw\(index + 1)"]
             if echo { arguments.append("--echo") }
             try stack.start(name: "gateway gw\(index + 1)", executable: me, arguments: arguments)
         }
@@ -106,8 +122,12 @@ struct Up: ParsableCommand {
         print("MonopolyRelay is up:")
         for index in 0..<gateways { print("  gateway gw\(index + 1): http://127.0.0.1:\(port + index)/") }
         print("  authorities:    authority-1\(authorities > 1 ? "..authority-\(authorities) (all active, sharing the 64 shards)" : "")")
-        print("  redis:          127.0.0.1:\(redisPort), users gateway, authority, operator (watch it read-only:")
-        print("                  REDISCLI_AUTH=\(passwords[.operator]!) redis-cli --user operator -p \(redisPort) PSUBSCRIBE 'monopoly:*')")
+        if let cluster, let seeds = try? RedisClusterConfiguration(cluster) {
+            print("  redis:          the cluster of REDIS_CLUSTER, \(seeds.redactedDescription)")
+        } else {
+            print("  redis:          127.0.0.1:\(redisPort), users gateway, authority, operator (watch it read-only:")
+            print("                  REDISCLI_AUTH=\(passwords[.operator]!) redis-cli --user operator -p \(redisPort) PSUBSCRIBE 'monopoly:*')")
+        }
         print("Ctrl-C (or SIGTERM) stops everything.")
     }
 }
