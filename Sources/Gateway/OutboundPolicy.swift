@@ -66,20 +66,23 @@ struct OutboundQueue {
     /// Asked for only then: a frame that goes out at once (nearly every one) never compresses it.
     mutating func submit(_ bytes: ByteBuffer, key: ConflationKey?, whole: @autoclosure () -> ByteBuffer? = nil, channelWritable: Bool) -> Verdict {
         if channelWritable && frames.isEmpty { return .writeNow }
-        var bytes = bytes
-        var replaced = false
+        // A newer state takes the place of the queued one, not the end of the queue: moved behind
+        // an acknowledgement queued after the old state, it would let the client read the ack
+        // before any state at or after the seq it names (the relay promises the state first).
         if let key, let index = frames.firstIndex(where: { $0.key == key }) {
-            queuedBytes -= frames[index].bytes.readableBytes
-            frames.remove(at: index)
-            replaced = true
-            if let whole = whole() { bytes = whole }
+            let replacement = whole() ?? bytes
+            let size = queuedBytes - frames[index].bytes.readableBytes + replacement.readableBytes
+            if size > policy.maxQueuedBytes { return .overflow }
+            frames[index] = (key, replacement)
+            queuedBytes = size
+            return .queued(replaced: true)
         }
         if queuedBytes + bytes.readableBytes > policy.maxQueuedBytes {
             return .overflow
         }
         frames.append((key, bytes))
         queuedBytes += bytes.readableBytes
-        return .queued(replaced: replaced)
+        return .queued(replaced: false)
     }
 
     /// The oldest queued frame, to write once the channel is writable again.

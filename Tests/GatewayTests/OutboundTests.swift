@@ -35,10 +35,24 @@ struct OutboundTests {
         #expect(queue.submit(frame("state 2"), key: game, channelWritable: false) == .queued(replaced: true))
         #expect(queue.submit(frame("state 3"), key: game, channelWritable: false) == .queued(replaced: true))
         #expect(queue.count == 3)
-        // The newest state moves behind what was sent after the state it replaces.
+        // The newest state takes the place of the one it replaces.
+        #expect(queue.popFirst() == frame("state 3"))
         #expect(queue.popFirst() == frame("chat"))
         #expect(queue.popFirst() == frame("other game"))
-        #expect(queue.popFirst() == frame("state 3"))
+    }
+
+    /// An acknowledgement queued after state N stays behind the state that replaces N (it moved
+    /// to the end before, and a slow reader got `ack N` before any state at or after N).
+    @Test func anAcknowledgementStaysBehindTheStateThatReplacesItsState() {
+        var queue = OutboundQueue(policy: .init(maxQueuedBytes: 1000))
+        let game = ConflationKey("state:g1")
+        _ = queue.submit(frame("state 7"), key: game, channelWritable: false)
+        _ = queue.submit(frame("ack 7"), key: nil, channelWritable: false)
+        #expect(queue.submit(frame("patch 8"), key: game, whole: frame("state 8"), channelWritable: false) == .queued(replaced: true))
+        #expect(queue.queuedBytes == frame("state 8").readableBytes + frame("ack 7").readableBytes)
+        #expect(queue.popFirst() == frame("state 8"))
+        #expect(queue.popFirst() == frame("ack 7"))
+        #expect(queue.isEmpty)
     }
 
     @Test func overflowBeyondTheBound() {
