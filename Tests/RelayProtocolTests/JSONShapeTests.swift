@@ -127,4 +127,11 @@ import Testing
                                       "n": .number(3), "x": .null])
         #expect(try JSONValue(parsing: WireJSON.encode(value).utf8) == value)
     }
+
+    /// Objects are built at their end from their fields in order: a repeated key keeps its last
+    /// value, nested and empty objects come out whole.
+    @Test func aRepeatedKeyKeepsItsLastValue() throws {
+        let parsed = try JSONValue(parsing: Array(#"{"a":1,"b":{"c":[{},{"d":2,"d":3}]},"a":{"e":null}}"#.utf8))
+        #expect(parsed == .object(["a": .object(["e": .null]), "b": .object(["c": .array([.object([:]), .object(["d": .number(3)])])])]))
+    }
 }
