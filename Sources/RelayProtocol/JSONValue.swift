@@ -79,9 +79,7 @@ private func exactInteger(_ value: Double) -> Int64? {
 /// Builds a `JSONValue` from what the scanner reads: one stack of open containers, each added to
 /// its parent when it closes.
 struct JSONValueBuilder: JSONSink {
-    /// Each open object's fields in order; the dictionary is made once, at its end, at its size
-    /// (grown field by field, its resizes were a fifth of parsing a state message).
-    private var objects: [[(key: String, value: JSONValue)]] = []
+    private var objects: [[String: JSONValue]] = []
     private var arrays: [[JSONValue]] = []
     /// Per open container, innermost last: whether it is an object.
     private var open: [Bool] = []
@@ -90,7 +88,7 @@ struct JSONValueBuilder: JSONSink {
     private(set) var result: JSONValue?
 
     mutating func beginObject() {
-        objects.append([])
+        objects.append([:])
         open.append(true)
     }
 
@@ -100,9 +98,7 @@ struct JSONValueBuilder: JSONSink {
     }
 
     mutating func end() {
-        // A repeated key keeps its last value, as the assignment field by field did.
-        let value: JSONValue = open.removeLast()
-            ? .object(Dictionary(objects.removeLast(), uniquingKeysWith: { _, last in last })) : .array(arrays.removeLast())
+        let value: JSONValue = open.removeLast() ? .object(objects.removeLast()) : .array(arrays.removeLast())
         add(value)
     }
 
@@ -155,7 +151,7 @@ struct JSONValueBuilder: JSONSink {
             return
         }
         if inObject {
-            objects[objects.count - 1].append((keys.removeLast(), value))
+            objects[objects.count - 1][keys.removeLast()] = value
         } else {
             arrays[arrays.count - 1].append(value)
         }
