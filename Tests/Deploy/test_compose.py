@@ -241,8 +241,9 @@ def test_cluster_compose_scripts_form_a_cluster(tmp_path):
             home.mkdir()
             # `docker-compose config` writes `$` as `$$`, as the file does.
             script = node["command"][-1].replace("$$", "$")
-            for inside, outside in (("/etc/monopoly/redis-users.acl", str(DEPLOY / "redis-users.acl")), ("/tmp/", f"{home}/"),
-                                    ("/data", str(home))):
+            # The ACL path last: the checkout itself may be under /tmp/ (a CI clone in /tmp/ci/main).
+            for inside, outside in (("/tmp/", f"{home}/"), ("/data", str(home)),
+                                    ("/etc/monopoly/redis-users.acl", str(DEPLOY / "redis-users.acl"))):
                 script = script.replace(inside, outside)
             # A port found free may be taken before redis-server binds it: then again on others.
             for _ in range(5):
