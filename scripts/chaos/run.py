@@ -674,7 +674,8 @@ def main():
     twin_args = argparse.Namespace(
         port=0, binary=args.binary, dir=directory, gateways=args.gateways, authorities=args.authorities, keep=True, redis_port=0, lease_ms=3000, max_connections=10000,
         rate_limit=50, drain_timeout=2, log_level="info", authority_arg=["--bot-delay-ms=200"], gateway_arg=[],
-        lb_conn_rate=100000, lb_conn_per_client=100000, tls=False, tls_cert=None)
+        lb_conn_rate=100000, lb_conn_per_client=100000, tls=False, tls_cert=None,
+        redis_cluster=False, redis_only=False, cluster_node_timeout=5000)
     stop_requested = []
 
     def on_signal(signum, _frame):
