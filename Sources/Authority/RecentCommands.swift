@@ -12,7 +12,7 @@ public struct RecentCommand: Codable, Sendable, Equatable {
     public var seq: Int
 
     /// The gateway sends a command again only if fewer of its connection's followed it (`PendingCommand.remembered`).
-    public static let limit = 8
+    public static let limit = CommandEnvelope.rememberedPerSeat
 
     static func fingerprint(_ message: EnvelopeMessage) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -21,7 +21,7 @@ public struct PendingCommand: Sendable, Equatable {
     /// The authority remembers a seat's last 8 applied requests (`RecentCommand.limit`): a copy
     /// sent again after 8 more of its connection's commands may find itself forgotten and be
     /// applied a second time, so it is not sent again then.
-    public static let remembered: UInt64 = 8
+    public static let remembered = UInt64(CommandEnvelope.rememberedPerSeat)
 
     public init(connection: UInt64, re: JSONValue, game: GameID, type: String, token: String?,
                 envelope: CommandEnvelope? = nil, order: UInt64 = 0) {

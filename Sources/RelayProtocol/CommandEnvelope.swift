@@ -6,6 +6,11 @@ import Monopoly
 /// `player` comes from the gateway's connection table (set by a `welcome`), never from the client;
 /// `seat` is the SHA-256 of the client's seat token, so the token itself never crosses Redis.
 public struct CommandEnvelope: Sendable, Equatable, Encodable {
+    /// How many of a seat's last applied requests the authority remembers (`RecentCommand`), and
+    /// so how many of its connection's commands may follow one the gateway sends again
+    /// (`PendingCommand.remembered`): one number for both sides, or a resend could apply twice.
+    public static let rememberedPerSeat = 8
+
     /// Unique per gateway instance ("gw1.3fa9c2d1-42", see `GatewayIdentity`): the authority's acknowledgement names it.
     public var id: String
     public var gateway: String
