@@ -19,8 +19,7 @@ struct AdminCommand: AsyncParsableCommand {
             abstract: "Lift a game's quarantine: the authority loads and plays it again (fix what poisoned it first)."
         )
 
-        @Option(help: "Redis URL: redis://[user:password@]host:port[/db] (default: $REDIS_URL or redis://127.0.0.1:6379).")
-        var redis: String?
+        @OptionGroup var redis: RedisOptions
 
         @Argument(help: "The game id, as listed in monopoly:games:quarantined.")
         var game: String
@@ -30,16 +29,7 @@ struct AdminCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let url = redis ?? ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
-            let client = try await RedisClient.connect(url: url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-            let lifted: Bool
-            do {
-                lifted = try await GameStore(redis: client).unquarantine(GameID(rawValue: game)!)
-            } catch {
-                await client.close()
-                throw error
-            }
-            await client.close()
+            let lifted = try await redis.withCommands { try await GameStore(commands: $0).unquarantine(GameID(rawValue: game)!) }
             print(lifted ? "game \(game): quarantine lifted" : "game \(game) was not quarantined (its in-flight mark, if any, is cleared)")
         }
     }

@@ -16,8 +16,7 @@ struct ReplayCommand: AsyncParsableCommand {
         discussion: "Exit status: 0 every state matches, 1 a divergence (its seq and a diff are printed), 2 the log could not be checked completely."
     )
 
-    @Option(help: "Redis URL: redis://[user:password@]host:port[/db] (default: $REDIS_URL or redis://127.0.0.1:6379).")
-    var redis: String?
+    @OptionGroup var redis: RedisOptions
 
     @Option(help: "A log file (`GET /games/GAME/log.json` on a gateway) instead of Redis.")
     var file: String?
@@ -47,16 +46,7 @@ struct ReplayCommand: AsyncParsableCommand {
             text = Array(try Data(contentsOf: url))
         } else {
             let id = GameID(rawValue: game!)!
-            let url = redis ?? ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
-            let client = try await RedisClient.connect(url: url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-            let stored: String?
-            do {
-                stored = try await GameStore(redis: client).readLog(id)
-            } catch {
-                await client.close()
-                throw error
-            }
-            await client.close()
+            let stored = try await redis.withCommands { try await GameStore(commands: $0).readLog(id) }
             guard let stored else {
                 print("game \(id): no command log in Redis (no such game, its keys expired, or older than the log)")
                 throw ExitCode(2)

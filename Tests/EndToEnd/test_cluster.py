@@ -5,6 +5,7 @@ acknowledged command is in its game's command log afterwards (`REDIS_WAIT_REPLIC
 acknowledgement waits for the replica)."""
 import asyncio
 import os
+import subprocess
 import sys
 import time
 
@@ -136,6 +137,16 @@ def test_a_killed_master_fails_over_to_its_replica_and_no_acknowledged_command_i
             # The first game's keys were on the killed master: its acknowledged commands before the
             # kill are read back from the promoted replica.
             assert any(ack.game == games[0][0] for ack in acks[:at_kill])
+            # The operator's commands take the cluster too: the failed-over game's log replays to
+            # the states it published, and an unquarantine reaches the game's slot.
+            seeds = stack.cluster.seeds("authority", stack.passwords)
+            replayed = subprocess.run([stack.binary, "replay", games[0][0], "--redis-cluster", seeds],
+                                      capture_output=True, text=True, timeout=120)
+            assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+            assert "states match" in replayed.stdout and "matches the replay" in replayed.stdout, replayed.stdout
+            lifted = subprocess.run([stack.binary, "admin", "unquarantine", games[0][0], "--redis-cluster", seeds],
+                                    capture_output=True, text=True, timeout=60)
+            assert lifted.returncode == 0 and "was not quarantined" in lifted.stdout, lifted.stdout + lifted.stderr
 
         asyncio.run(scenario())
     except BaseException:
