@@ -2,7 +2,7 @@ import Monopoly
 import RelayProtocol
 
 /// What the core asks the shell to do. Every I/O action that has a result comes back as an event:
-/// `publish` as `published`/`publishFailed`, `subscribe` as `subscribed`/`subscribeFailed`,
+/// `publish` and `reportDisconnect` as `published`/`publishFailed`, `subscribe` as `subscribed`/`subscribeFailed`,
 /// `unsubscribe` as `unsubscribed`, `readLastState` as `storedState`, `readLobby` as `lobbyRead`,
 /// `checkAuthority` as `authorityChecked`, `schedule` as `timerFired`.
 public enum RelayAction<Peer: RelayPeer, Frame: Sendable>: Sendable {
@@ -19,7 +19,8 @@ public enum RelayAction<Peer: RelayPeer, Frame: Sendable>: Sendable {
     case pushLobby(LobbyList, to: [Peer])
     /// A command envelope on `monopoly:shard:{N}:cmd` (again, with the same id, while its shard has no holder).
     case publish(CommandEnvelope)
-    /// The gateway's own `disconnect` for a seat it no longer holds a connection for: no answer is awaited.
+    /// The gateway's own `disconnect` for a seat it no longer holds a connection for: no answer is
+    /// awaited, but the receiver count is (`published`/`publishFailed`: held while nobody listens).
     case reportDisconnect(CommandEnvelope)
     case subscribe(GameID)
     case unsubscribe(GameID)
@@ -56,4 +57,7 @@ public enum RelayMetric: Sendable, Equatable {
     case heartbeatLapse
     /// A command published again: its last publish reached nobody (its shard between holders).
     case republished
+    /// A disconnect report nobody heard within the handover bound (or Redis refused): the authority
+    /// keeps the seat "connected".
+    case disconnectReportLost
 }

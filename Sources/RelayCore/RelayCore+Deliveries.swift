@@ -13,9 +13,10 @@ extension RelayCore {
             return out.append(.send(session.peer, .error(code: ErrorCode.seatTaken, message: message, re: .null)))
         }
         guard let command = reply.command, let waiting = pending.take(command) else { return }
-        held.forget(command, of: waiting.connection)
         out.append(.cancel(.acknowledgement(command: command)))
-        publishHeld(held.stranded(waiting.connection), &out)
+        // Answered before its publish's receiver count came back (another Redis connection): the
+        // next of its line goes out now.
+        send(held.remove(command, of: waiting.connection), &out)
         let session = sessions[connection]
         if let peer = session?.peer {
             switch reply.kind {
@@ -132,17 +133,22 @@ extension RelayCore {
             fanOut(arrival, &out)
             return handle(reply, &out)
         }
-        if let session = sessions[waiting.connection], waiting.mayBeSentAgain(published: session.published),
-           let envelope = waiting.envelope {
-            pending.markResent(command)
-            out.append(.count(.republished))
-            // Behind the connection's held commands, if it holds any; else published now.
-            if held.isHolding(waiting.connection), held.join(command, order: waiting.order, of: waiting.connection) { return }
-            out.append(.schedule(.acknowledgement(command: command), after: configuration.acknowledgementTimeout))
-            return out.append(.publish(envelope))
+        // A publish whose receiver count never came back leaves the line, so that the line goes on.
+        if let session = sessions[waiting.connection], waiting.mayBeSentAgain(published: session.published) {
+            send(held.remove(command, of: waiting.connection), &out)
+            // In the connection's line at its place (its order): never beside a publish in flight,
+            // and past the line's bounds answered like any command.
+            let submission = held.submit(command, order: waiting.order, of: waiting.connection)
+            if submission != .refused {
+                pending.markResent(command)
+                out.append(.count(.republished))
+                if case .publish(let publication) = submission { send(publication, &out) }
+                return
+            }
         }
         _ = pending.take(command)
         unavailable(waiting.connection, waiting.re, "the game authority did not answer in time; try again", &out)
+        send(held.remove(command, of: waiting.connection), &out)
         if waiting.isSeatRequest {
             // The seat request may still be applied (late) or have been applied with its welcome
             // lost and the state moved on: the authority would then hold a seat for this

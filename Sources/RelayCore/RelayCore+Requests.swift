@@ -161,9 +161,9 @@ extension RelayCore {
         }
     }
 
-    /// One envelope published, its acknowledgement awaited until the timer fires. While the
-    /// connection holds commands (their shard between holders), it joins them instead, so that it
-    /// does not overtake them.
+    /// One envelope, its acknowledgement awaited until the timer fires. It goes in the
+    /// connection's line (`HandoverHolds`): published now when nothing of the connection is in
+    /// flight or held, else once the earlier ones were heard, so that it never overtakes them.
     mutating func publish(_ forward: Forward, _ connection: UInt64, _ out: inout [Action]) {
         let id = nextCommandID()
         let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection)", game: forward.game,
@@ -174,75 +174,71 @@ extension RelayCore {
         sessions[connection]?.published += 1
         waiting.sent = sessions[connection]?.published ?? 0
         pending.register(id, waiting)
-        if held.isHolding(connection) {
-            if !held.join(id, order: commandCount, of: connection) { giveUp(id, Self.nobodyListening, &out) }
-            return
+        switch held.submit(id, order: commandCount, of: connection) {
+        case .publish(let publication): send(publication, &out)
+        case .queued: break
+        case .refused: giveUp(id, Self.nobodyListening, &out)
         }
-        out.append(.schedule(.acknowledgement(command: id), after: configuration.acknowledgementTimeout))
-        out.append(.publish(envelope))
     }
 
     static var nobodyListening: String { "no game authority is listening to the game's shard; try again shortly" }
 
+    /// Publishes a command of a line (or a disconnect report): a first publish starts its
+    /// acknowledgement timer, a later one is counted as republished.
+    mutating func send(_ publication: HandoverHolds.Publication?, _ out: inout [Action]) {
+        guard let publication else { return }
+        let command = publication.command
+        if publication.again { out.append(.count(.republished)) }
+        if let report = reports[command] { return out.append(.reportDisconnect(report.envelope)) }
+        guard let envelope = pending[command]?.envelope else { return }
+        if !publication.again { out.append(.schedule(.acknowledgement(command: command), after: configuration.acknowledgementTimeout)) }
+        out.append(.publish(envelope))
+    }
+
     /// A publish's receiver count. Nobody listening means the game's shard is between holders (or
-    /// no authority is left): the command is held and published again until one listens or the
-    /// handover bound passes (`HandoverHolds`). Heard after a retry, it awaits its acknowledgement
-    /// from then on.
+    /// no authority is left): the connection's line is held and its first command published again
+    /// until one listens or the handover bound passes (`HandoverHolds`). Heard after a retry, it
+    /// awaits its acknowledgement from then on; heard, the next of the line goes out.
     mutating func published(_ command: String, receivers: Int, now: ContinuousClock.Instant, _ out: inout [Action]) {
-        guard let waiting = pending[command] else { return }
-        let connection = waiting.connection
-        guard receivers == 0 else {
-            if held.heard(command, of: connection) {
-                out.append(.schedule(.acknowledgement(command: command), after: configuration.acknowledgementTimeout))
-                publishHeld(held.stranded(connection), &out)
-            }
-            return
+        guard let connection = pending[command]?.connection ?? reports[command]?.connection else { return }
+        // Nobody is left to answer a closed connection's command; its disconnect report is held.
+        if receivers == 0, sessions[connection] == nil, reports[command] == nil { return giveUp(command, Self.nobodyListening, &out) }
+        let outcome = held.published(command, receivers: receivers, of: connection, now: now)
+        if receivers > 0 { reports[command] = nil }
+        if pending[command] != nil {
+            if outcome.startTimer { out.append(.schedule(.acknowledgement(command: command), after: configuration.acknowledgementTimeout)) }
+            if outcome.stopTimer && !outcome.answer.contains(command) { out.append(.cancel(.acknowledgement(command: command))) }
         }
-        guard sessions[connection] != nil else { return giveUp(command, Self.nobodyListening, &out) }
-        // Its acknowledgement timer runs from a publish that someone heard.
-        let cancel: Action? = held.holds(command, of: connection) ? nil : .cancel(.acknowledgement(command: command))
-        switch held.unheard(command, order: waiting.order, of: connection, now: now) {
-        case .retry(let delay):
-            cancel.map { out.append($0) }
-            out.append(.schedule(.handover(connection: connection), after: delay))
-        case .held:
-            cancel.map { out.append($0) }
-        case .refused:
-            giveUp(command, Self.nobodyListening, &out)
-        case .expired(let commands):
-            for command in commands { giveUp(command, "no game authority took the game's shard in time; try again", &out) }
-        }
+        let why = outcome.expired ? "no game authority took the game's shard in time; try again" : Self.nobodyListening
+        for answered in outcome.answer { giveUp(answered, why, &out) }
+        if let delay = outcome.retry { out.append(.schedule(.handover(connection: connection), after: delay)) }
+        send(outcome.next, &out)
     }
 
-    /// The connection's retry timer fired: its held commands go out again, in order, same ids;
+    /// The connection's retry timer fired: its first held command goes out again, same id;
     /// unless no authority is left at all (the lease poll found none): then nobody will take the
-    /// shard, and they are answered now.
+    /// shard, and the line is answered now.
     mutating func republish(_ connection: UInt64, _ out: inout [Action]) {
-        let due = held.due(connection)
-        guard authority.alive else {
-            for command in due { giveUp(command, "no game authority holds the lease right now; try again shortly", &out) }
+        guard authority.alive || !held.isRetryDue(connection) else {
+            for command in held.drop(connection) { giveUp(command, "no game authority holds the lease right now; try again shortly", &out) }
             return
         }
-        publishHeld(due, &out)
-    }
-
-    mutating func publishHeld(_ commands: [String], _ out: inout [Action]) {
-        for command in commands {
-            guard let envelope = pending[command]?.envelope else { continue }
-            out.append(.count(.republished))
-            out.append(.publish(envelope))
-        }
+        send(held.due(connection), &out)
     }
 
     /// The command did not reach a live authority (nobody listened, or Redis failed): the client
-    /// hears so, and a seat request gives back its interest in the game.
+    /// hears so, and a seat request gives back its interest in the game. A disconnect report is
+    /// counted lost. The next of its line goes out.
     mutating func giveUp(_ command: String, _ why: String, _ out: inout [Action]) {
+        if let report = reports.removeValue(forKey: command) {
+            out.append(.count(.disconnectReportLost))
+            return send(held.remove(command, of: report.connection), &out)
+        }
         guard let waiting = pending.take(command) else { return }
-        held.forget(command, of: waiting.connection)
         out.append(.cancel(.acknowledgement(command: command)))
         unavailable(waiting.connection, waiting.re, why, &out)
         if waiting.isSeatRequest { release(waiting.game, &out) }
-        publishHeld(held.stranded(waiting.connection), &out)
+        send(held.remove(command, of: waiting.connection), &out)
     }
 
     mutating func unavailable(_ connection: UInt64, _ re: JSONValue, _ why: String, _ out: inout [Action]) {

@@ -84,9 +84,18 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
         var waiting: [(connection: UInt64, forward: Forward)] = []
     }
 
+    /// The gateway's `disconnect` for a connection that left, in its connection's line until heard.
+    struct Report: Sendable {
+        var connection: UInt64
+        var order: UInt64
+        var envelope: CommandEnvelope
+    }
+
     var sessions: [UInt64: Session] = [:]
     var pending = PendingAcknowledgements()
+    /// Each connection's commands in order, one publish in flight, held while their shard has no holder.
     var held: HandoverHolds
+    var reports: [String: Report] = [:]
     var subscriptions = SubscriptionInterest<Resumption>()
     var rooms: [GameID: Room] = [:]
     var lobbyWatchers: Set<UInt64> = []
@@ -231,8 +240,9 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
     mutating func closed(_ connection: UInt64, _ out: inout [Action]) {
         guard let session = sessions.removeValue(forKey: connection) else { return }
         lobbyWatchers.remove(connection)
-        // Nobody is left to answer: its held commands (never received by anyone) are dropped.
-        for command in held.drop(connection) {
+        // Nobody is left to answer: its commands not published yet or held (never received by
+        // anyone) are dropped; its disconnect reports are not.
+        for command in held.drop(connection, keeping: { reports[$0] != nil }) {
             guard let waiting = pending.take(command) else { continue }
             if waiting.isSeatRequest { release(waiting.game, &out) }
         }
@@ -244,11 +254,19 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
 
     /// The gateway's `disconnect` for a seat whose connection is gone (also for a seat welcomed
     /// after its connection closed, and for a seat request given up after the acknowledgement
-    /// timeout: the authority finds the seat, if any, by gateway and connection).
+    /// timeout: the authority finds the seat, if any, by gateway and connection). Lost, it would
+    /// leave the seat "connected" for ever (no bot stands in, a lobby never gives it up): it goes
+    /// in the connection's line, after what the connection sent, and is held like a command.
     mutating func reportDisconnect(game: GameID, player: String?, connection: UInt64, _ out: inout [Action]) {
-        let envelope = CommandEnvelope(id: nextCommandID(), gateway: configuration.gatewayID, connection: "\(connection)",
+        let id = nextCommandID()
+        let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection)",
                                        game: game, player: player, message: .disconnect)
-        out.append(.reportDisconnect(envelope))
+        reports[id] = Report(connection: connection, order: commandCount, envelope: envelope)
+        switch held.submit(id, order: commandCount, of: connection) {
+        case .publish(let publication): send(publication, &out)
+        case .queued: break
+        case .refused: giveUp(id, Self.nobodyListening, &out)
+        }
     }
 
     mutating func nextCommandID() -> String {

@@ -61,26 +61,6 @@ import Testing
         #expect(h.send(1, #"{"type":"roll","id":9}"#) == ["schedule gw-3", "publish gw-3 roll \(game) as p1"])
     }
 
-    /// While a connection holds a command, its next ones wait behind it (not published, so none
-    /// overtakes it once the new holder listens) and go out with it, in order.
-    @Test func laterCommandsOfTheConnectionWaitBehindTheHeldOneAndGoOutInOrder() {
-        var h = Harness()
-        let (game, _) = h.seat(1)
-        h.send(1, #"{"type":"roll","id":8}"#)
-        h.on(.published(command: "gw-2", receivers: 0, now: h.now))
-        #expect(h.send(1, #"{"type":"buy","id":9}"#) == [])
-        #expect(h.send(1, #"{"type":"end_turn","id":10}"#) == [])
-        #expect(h.core.heldCount == 3)
-        #expect(h.on(.timerFired(.handover(connection: 1))) == [
-            "count republished", "publish gw-2 roll \(game) as p1", "count republished", "publish gw-3 buy \(game) as p1",
-            "count republished", "publish gw-4 end_turn \(game) as p1",
-        ])
-        #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now)) == ["schedule gw-2"])
-        #expect(h.on(.published(command: "gw-3", receivers: 1, now: h.now)) == ["schedule gw-3"])
-        #expect(h.on(.published(command: "gw-4", receivers: 1, now: h.now)) == ["schedule gw-4"])
-        #expect(h.core.heldCount == 0)
-    }
-
     /// A command that joined the hold while the retry was in flight goes out as soon as that
     /// retry is heard: no retry timer is left to publish it.
     @Test func aCommandThatJoinedDuringTheRetryIsPublishedOnceTheRetryIsHeard() {
@@ -91,8 +71,8 @@ import Testing
         h.on(.timerFired(.handover(connection: 1)))
         #expect(h.send(1, #"{"type":"buy","id":9}"#) == [])
         #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now))
-                == ["schedule gw-2", "count republished", "publish gw-3 buy \(game) as p1"])
-        #expect(h.on(.published(command: "gw-3", receivers: 1, now: h.now)) == ["schedule gw-3"])
+                == ["schedule gw-2", "schedule gw-3", "publish gw-3 buy \(game) as p1"])
+        #expect(h.on(.published(command: "gw-3", receivers: 1, now: h.now)) == [])
         #expect(h.core.heldCount == 0)
     }
 
@@ -193,7 +173,11 @@ import Testing
         var h = Harness()
         let (game, _) = h.seat(1)
         h.send(1, #"{"type":"roll","id":8}"#)
-        for id in 9...16 { h.send(1, #"{"type":"buy","id":\#(id)}"#) }
+        h.on(.published(command: "gw-2", receivers: 1, now: h.now))
+        for id in 9...16 {
+            h.send(1, #"{"type":"buy","id":\#(id)}"#)
+            h.on(.published(command: "gw-\(id - 6)", receivers: 1, now: h.now))
+        }
         let stored = StoredState.state(Harness.arrival(game, seq: 9, payload: #"{"type":"state","seq":9,"cmd":{"id":"gw-10","player":"p1"}}"#))
         h.on(.timerFired(.acknowledgement(command: "gw-2")))
         #expect(h.on(.storedState(Harness.game(game), stored, for: .recovery(command: "gw-2")))
@@ -209,7 +193,9 @@ import Testing
         var h = Harness()
         let (game, _) = h.seat(1)
         h.send(1, #"{"type":"chat","text":"hi","id":8}"#)
+        h.on(.published(command: "gw-2", receivers: 1, now: h.now))
         h.send(1, #"{"type":"roll"}"#)
+        h.on(.published(command: "gw-3", receivers: 1, now: h.now))
         let stored = StoredState.state(Harness.arrival(game, seq: 1, payload: Self.movedOn))
         for (command, re) in [("gw-2", "8"), ("gw-3", "null")] {
             h.on(.timerFired(.acknowledgement(command: command)))
@@ -222,12 +208,180 @@ import Testing
     /// next retry, not held to the bound.
     @Test func heldCommandsAreAnsweredWhenNoAuthorityIsLeft() {
         var h = Harness()
-        h.seat(1)
+        _ = h.seat(1)
         h.send(1, #"{"type":"roll","id":8}"#)
         h.on(.published(command: "gw-2", receivers: 0, now: h.now))
         h.on(.authorityChecked(alive: false))
         #expect(h.on(.timerFired(.handover(connection: 1)))
                 == ["cancel gw-2", "count authorityUnavailable", "send 1 error authority_unavailable re 8"])
         #expect(h.core.heldCount == 0 && h.core.pendingCount == 0)
+    }
+}
+
+/// A player's commands apply in the order sent: one connection has one publish in flight at a
+/// time, so a command never reaches a holder that subscribed after an earlier one went unheard.
+@Suite struct HandoverOrderTests {
+    /// The new holder subscribed between two publishes: the first reached nobody, the second would
+    /// have been applied before it. The second waits for the first to be heard.
+    @Test func aCommandWaitsForTheEarlierOnesPublishToBeHeard() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        #expect(h.send(1, #"{"type":"roll","id":8}"#) == ["schedule gw-2", "publish gw-2 roll \(game) as p1"])
+        #expect(h.send(1, #"{"type":"buy","id":9}"#) == [])
+        #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now)) == ["cancel gw-2", "retry 1 in 25 ms"])
+        #expect(h.core.heldCount == 2)
+        #expect(h.on(.timerFired(.handover(connection: 1))) == ["count republished", "publish gw-2 roll \(game) as p1"])
+        #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now))
+                == ["schedule gw-2", "schedule gw-3", "publish gw-3 buy \(game) as p1"])
+        #expect(h.core.heldCount == 0)
+        #expect(h.on(.published(command: "gw-3", receivers: 1, now: h.now)) == [])
+        // Nothing waits now: the next command goes out at once.
+        #expect(h.send(1, #"{"type":"end_turn","id":10}"#) == ["schedule gw-4", "publish gw-4 end_turn \(game) as p1"])
+    }
+
+    /// A retry publishes the first held command only: the holder may subscribe between two
+    /// publishes of one retry as well.
+    @Test func aRetryPublishesTheFirstHeldCommandOnly() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        h.on(.published(command: "gw-2", receivers: 0, now: h.now))
+        h.send(1, #"{"type":"buy","id":9}"#)
+        h.send(1, #"{"type":"end_turn","id":10}"#)
+        #expect(h.on(.timerFired(.handover(connection: 1))) == ["count republished", "publish gw-2 roll \(game) as p1"])
+        #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now)) == ["retry 1 in 50 ms"])
+        #expect(h.on(.timerFired(.handover(connection: 1))) == ["count republished", "publish gw-2 roll \(game) as p1"])
+        #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now)) == ["schedule gw-2", "schedule gw-3", "publish gw-3 buy \(game) as p1"])
+        #expect(h.on(.published(command: "gw-3", receivers: 1, now: h.now)) == ["schedule gw-4", "publish gw-4 end_turn \(game) as p1"])
+        #expect(h.on(.published(command: "gw-4", receivers: 1, now: h.now)) == [])
+        #expect(h.core.heldCount == 0)
+    }
+
+    /// Past the bound, the held command and every one behind it are answered, in order: those
+    /// behind it waited for it, the shard still has no holder, and applying them without it would
+    /// not be what the player sent. The connection's next command goes out at once.
+    @Test func pastTheBoundTheHeldCommandAndThoseBehindItAreAnsweredInOrder() {
+        var h = Harness(configuration: HandoverTests.limits(timeout: .seconds(1)))
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        h.on(.published(command: "gw-2", receivers: 0, now: h.now))
+        h.send(1, #"{"type":"buy","id":9}"#)
+        h.on(.timerFired(.handover(connection: 1)))
+        h.send(1, #"{"type":"end_turn","id":10}"#)
+        #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now + .seconds(1))) == [
+            "cancel gw-2", "count authorityUnavailable", "send 1 error authority_unavailable re 8",
+            "cancel gw-3", "count authorityUnavailable", "send 1 error authority_unavailable re 9",
+            "cancel gw-4", "count authorityUnavailable", "send 1 error authority_unavailable re 10",
+        ])
+        #expect(h.core.heldCount == 0 && h.core.pendingCount == 0)
+        #expect(h.send(1, #"{"type":"roll","id":11}"#) == ["schedule gw-5", "publish gw-5 roll \(game) as p1"])
+    }
+
+    /// Commands queued behind a publish in flight are not held yet: when it goes unheard they
+    /// are, and count against the bounds then (the newest beyond them are answered at once).
+    @Test func commandsQueuedBehindAPublishInFlightCountAgainstTheBoundsOnceItIsUnheard() {
+        var h = Harness(configuration: HandoverTests.limits(perConnection: 2))
+        _ = h.seat(1)
+        h.send(1, #"{"type":"roll","id":1}"#)
+        h.send(1, #"{"type":"buy","id":2}"#)
+        h.send(1, #"{"type":"end_turn","id":3}"#)
+        #expect(h.core.heldCount == 0)
+        #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now))
+                == ["cancel gw-2", "cancel gw-4", "count authorityUnavailable", "send 1 error authority_unavailable re 3", "retry 1 in 25 ms"])
+        #expect(h.core.heldCount == 2)
+    }
+
+    /// An acknowledgement timer that fires while the command's publish never came back (Redis
+    /// lost the answer) does not leave the connection's later commands waiting for ever.
+    @Test func aPublishWhoseAnswerNeverCameDoesNotBlockTheConnection() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"chat","text":"hi","id":8}"#)
+        #expect(h.send(1, #"{"type":"roll","id":9}"#) == [])
+        h.on(.timerFired(.acknowledgement(command: "gw-2")))
+        #expect(h.on(.storedState(Harness.game(game), .unreadable, for: .recovery(command: "gw-2")))
+                == ["count authorityUnavailable", "send 1 error authority_unavailable re 8", "schedule gw-3", "publish gw-3 roll \(game) as p1"])
+    }
+}
+
+/// The acknowledgement-timeout resend of a deduplicated command keeps the order of (1): it goes
+/// in the connection's line at its place (never ahead of a publish in flight), and counts against
+/// the bounds.
+@Suite struct ResendOrderTests {
+    static let movedOn = #"{"type":"state","seq":1,"cmd":{"id":"gw-1","player":"p1"}}"#
+
+    /// The shard changed holders: the old one took `roll` and died before committing it, `buy` went
+    /// unheard. The resent `roll` is published before `buy`, not beside it.
+    @Test func aResendGoesAheadOfYoungerHeldCommandsNotBesideThem() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        h.on(.published(command: "gw-2", receivers: 1, now: h.now))
+        h.send(1, #"{"type":"buy","id":9}"#)
+        h.on(.published(command: "gw-3", receivers: 0, now: h.now))
+        h.on(.timerFired(.acknowledgement(command: "gw-2")))
+        let stored = StoredState.state(Harness.arrival(game, seq: 1, payload: Self.movedOn))
+        #expect(h.on(.storedState(Harness.game(game), stored, for: .recovery(command: "gw-2"))) == ["count republished"])
+        #expect(h.core.heldCount == 2)
+        #expect(h.on(.timerFired(.handover(connection: 1))) == ["schedule gw-2", "publish gw-2 roll \(game) as p1"])
+        #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now)) == ["count republished", "publish gw-3 buy \(game) as p1"])
+        #expect(h.on(.published(command: "gw-3", receivers: 1, now: h.now)) == ["schedule gw-3"])
+    }
+
+    /// With the connection's bound held, the resend is not published beside them: it is answered.
+    @Test func aResendPastTheBoundIsAnsweredNotPublished() {
+        var h = Harness(configuration: HandoverTests.limits(perConnection: 2))
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        h.on(.published(command: "gw-2", receivers: 1, now: h.now))
+        h.send(1, #"{"type":"buy","id":9}"#)
+        h.on(.published(command: "gw-3", receivers: 0, now: h.now))
+        h.send(1, #"{"type":"end_turn","id":10}"#)
+        #expect(h.core.heldCount == 2)
+        h.on(.timerFired(.acknowledgement(command: "gw-2")))
+        let stored = StoredState.state(Harness.arrival(game, seq: 1, payload: Self.movedOn))
+        #expect(h.on(.storedState(Harness.game(game), stored, for: .recovery(command: "gw-2")))
+                == ["count authorityUnavailable", "send 1 error authority_unavailable re 8"])
+        #expect(h.core.heldCount == 2 && h.core.pendingCount == 2)
+    }
+}
+
+/// The gateway's `disconnect` report (a connection left) is held like a command: a lost one
+/// leaves the seat "connected" in the authority's record, so the bot never stands in for it and
+/// a lobby never gives the seat up.
+@Suite struct HeldDisconnectTests {
+    @Test func aDisconnectReportNobodyHeardIsPublishedAgainUntilHeard() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        #expect(h.on(.closed(h.peer(1))) == ["unsubscribe \(game)", "report disconnect \(game) conn 1 as p1"])
+        #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now)) == ["retry 1 in 25 ms"])
+        #expect(h.core.heldCount == 1)
+        #expect(h.on(.timerFired(.handover(connection: 1))) == ["count republished", "report disconnect \(game) conn 1 as p1"])
+        #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now)) == [])
+        #expect(h.core.heldCount == 0)
+        #expect(h.on(.timerFired(.handover(connection: 1))) == [])
+    }
+
+    /// The report waits for the connection's publish in flight (a leave: the authority applies it
+    /// first); nobody hearing it within the bound is counted.
+    @Test func aDisconnectReportWaitsForThePublishInFlightAndIsCountedWhenLost() {
+        var h = Harness(configuration: HandoverTests.limits(timeout: .seconds(1)))
+        let (game, _) = h.seat(1)
+        h.send(1, #"{"type":"roll","id":8}"#)
+        #expect(h.on(.closed(h.peer(1))) == ["unsubscribe \(game)"])
+        #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now)) == ["report disconnect \(game) conn 1 as p1"])
+        #expect(h.on(.published(command: "gw-3", receivers: 0, now: h.now)) == ["retry 1 in 25 ms"])
+        h.on(.timerFired(.handover(connection: 1)))
+        #expect(h.on(.published(command: "gw-3", receivers: 0, now: h.now + .seconds(1))) == ["count disconnectReportLost"])
+        #expect(h.core.heldCount == 0)
+    }
+
+    /// Redis refusing the report is counted too (the shell logs it).
+    @Test func aDisconnectReportRedisRefusedIsCounted() {
+        var h = Harness()
+        let (game, _) = h.seat(1)
+        h.on(.closed(h.peer(1)))
+        #expect(h.on(.publishFailed(command: "gw-2")) == ["count disconnectReportLost"])
+        _ = game
     }
 }

@@ -62,6 +62,7 @@ import Testing
                 == ["send 2 welcome \(game) - token - re null", "send 2 state s1"])
         #expect(h.core.interest(in: Harness.game(game)) == 2)
         #expect(h.send(1, #"{"type":"leave"}"#) == ["schedule gw-2", "publish gw-2 leave \(game) as p1"])
+        h.on(.published(command: "gw-2", receivers: 1, now: h.now))
         #expect(h.on(.closed(h.peer(1))) == ["report disconnect \(game) conn 1 as p1"])
         #expect(h.reply(.ack, "gw-2", to: 1, game: game, seq: 2) == ["cancel gw-2"])
         #expect(h.core.interest(in: Harness.game(game)) == 1)

@@ -68,13 +68,24 @@ extension RelayHub {
         }
     }
 
-    /// The authority keeps a seat for a grace period after its connection is gone; it only needs to know.
+    /// The authority keeps a seat for a grace period after its connection is gone; it only needs to
+    /// know. No answer is awaited, but the receiver count is (nobody listening: it is held).
     func reportDisconnect(_ envelope: CommandEnvelope, _ link: RedisLink?) {
+        let command = envelope.id
         let metadata: Logger.Metadata = ["game": "\(envelope.game)", "connection": "\(envelope.connection)", "player": "\(envelope.player ?? "-")"]
-        guard let client = link?.client else { return logger.warning("could not report a disconnect: not connected to Redis", metadata: metadata) }
+        guard let client = link?.client else {
+            logger.warning("could not report a disconnect: not connected to Redis", metadata: metadata)
+            return submit(.publishFailed(command: command))
+        }
         client.publishShardedFuture(RedisChannels.shardCommands(GameShard(of: envelope.game)), RedisArgument(WireJSON.encode(envelope)), on: loop)
-            .whenFailure { error in
-            self.logger.warning("could not report a disconnect: \(error)", metadata: metadata)
+            .whenComplete { result in
+            switch result {
+            case .success(let receivers):
+                self.submit(.published(command: command, receivers: receivers, now: .now))
+            case .failure(let error):
+                self.logger.warning("could not report a disconnect: \(error)", metadata: metadata)
+                self.submit(.publishFailed(command: command))
+            }
         }
     }
 

@@ -35,6 +35,8 @@ public final class RelayHub: Sendable {
     private let heartbeatLapses = Counter(label: "monopoly_gateway_heartbeat_lapses_total")
     /// Commands published again because their last publish reached nobody (a shard between holders).
     private let republished = Counter(label: "monopoly_gateway_commands_republished_total")
+    /// Disconnect reports nobody heard within `HANDOVER_TIMEOUT` (or Redis refused): the seat stays "connected".
+    private let disconnectReportsLost = Counter(label: "monopoly_gateway_disconnect_reports_lost_total")
     private let fanOutLatency = Metrics.Timer(label: "monopoly_gateway_state_fanout_seconds")
 
     /// What lives on `loop` only.
@@ -196,6 +198,8 @@ public final class RelayHub: Sendable {
             unavailable.increment()
         case .count(.republished):
             republished.increment()
+        case .count(.disconnectReportLost):
+            disconnectReportsLost.increment()
         }
     }
 
