@@ -45,9 +45,19 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds a command waits for the authority's acknowledgement before `authority_unavailable`.")
     var ackTimeout: Double = 2
 
-    @Option(name: .customLong("handover-timeout"), help: "Seconds a command whose game's shard has no authority listening (one moving between authorities) is held and published again before `authority_unavailable`: LEASE_MS + 1 s; 0 answers at once (default: $HANDOVER_TIMEOUT or 4).")
+    @Option(name: .customLong("lease-ms"), help: "The authorities' LEASE_MS (milliseconds a shard lease lives without renewal): sets the default --handover-timeout (default: $LEASE_MS or 3000).")
+    var leaseMsFlag: Int?
+    var leaseMs: Int { EnvironmentOption.value(leaseMsFlag, "LEASE_MS", default: 3000) }
+
+    @Option(name: .customLong("handover-timeout"), help: "Seconds a command whose game's shard has no authority listening (one moving between authorities) is held and published again before `authority_unavailable`; 0 answers at once (default: $HANDOVER_TIMEOUT, or from --lease-ms: LEASE_MS + max(LEASE_MS/3, 1 s), 4 for 3000).")
     var handoverTimeoutFlag: Double?
-    var handoverTimeout: Double { EnvironmentOption.value(handoverTimeoutFlag, "HANDOVER_TIMEOUT", default: 4) }
+    var handoverTimeout: Double {
+        // The longest a dead authority's shard waits for a new holder: LEASE_MS changed on the
+        // authorities and here moves the bound with it.
+        let derived = RelayConfiguration.handoverTimeout(leaseMilliseconds: leaseMs)
+        return EnvironmentOption.value(handoverTimeoutFlag, "HANDOVER_TIMEOUT", default: Double(derived.components.seconds)
+                                           + Double(derived.components.attoseconds) / 1e18)
+    }
 
     @Option(name: .customLong("max-held-commands"), help: "Commands the gateway holds in all while their shards have no authority listening; beyond (or beyond 16 of one connection) `authority_unavailable` at once (default: $MAX_HELD_COMMANDS or 4096).")
     var maxHeldCommandsFlag: Int?
@@ -127,6 +137,8 @@ struct GatewayCommand: AsyncParsableCommand {
         try EnvironmentOption.check("FRAGMENT_TIMEOUT", as: Double.self)
         try EnvironmentOption.check("THREADS", as: Int.self)
         try EnvironmentOption.check("GATEWAY_TIMEOUT", as: Double.self)
+        try EnvironmentOption.check("LEASE_MS", as: Int.self)
+        guard (300...600_000).contains(leaseMs) else { throw ValidationError("--lease-ms must be 300...600000") }
         try EnvironmentOption.check("HANDOVER_TIMEOUT", as: Double.self)
         try EnvironmentOption.check("MAX_HELD_COMMANDS", as: Int.self)
         guard (0...Self.maximumConnections).contains(maxHeldCommands) else {

@@ -17,6 +17,10 @@ public struct RelayConfiguration: Sendable {
     /// How long, and how many in all, commands are held and published again while their game's
     /// shard has no holder (`--handover-timeout`, `--max-held-commands`; `HandoverHolds`).
     public var handoverTimeout: Duration = HandoverHolds.Limits().timeout
+    /// `HANDOVER_TIMEOUT`'s default for the authorities' `LEASE_MS` (`HandoverHolds.Limits.timeout`).
+    public static func handoverTimeout(leaseMilliseconds: Int) -> Duration {
+        HandoverHolds.Limits.timeout(leaseMilliseconds: leaseMilliseconds)
+    }
     public var maxHeldCommands = HandoverHolds.Limits().total
     /// How often the authority lease is read (a missing lease answers `authority_unavailable` at once).
     public var leaseCheckInterval: Duration = .milliseconds(250)
