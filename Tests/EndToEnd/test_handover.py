@@ -84,3 +84,30 @@ def test_commands_through_a_kill_9_of_the_shards_authority_are_held_not_refused(
     metrics = stack.http_get(0, "/metrics")[1]
     republished = [line for line in metrics.splitlines() if line.startswith("monopoly_gateway_commands_republished_total")]
     assert republished and float(republished[0].split()[-1]) > 0, republished
+
+
+def test_a_player_leaving_while_the_shard_has_no_holder_is_reported_to_the_new_holder(make_stack):
+    """The gateway's report that a connection left is held like a command: published once while
+    the shard had no holder, it reached nobody, and the new holder counted the seat connected for
+    ever (no bot stands in for it, a lobby never gives it up)."""
+    stack = make_two_authorities(make_stack)
+
+    async def scenario():
+        alice = await GameClient.connect(stack.ws_url(0), "alice")
+        bob = await GameClient.connect(stack.ws_url(0), "bob")
+        game = (await alice.ok("create", name="Alice"))["game"]
+        player = (await bob.ok("join", game=game, name="Bob"))["player"]
+        victim = stack.authorities[holders(stack)[game_shard(game)]].proc
+        victim.send_signal(signal.SIGKILL)
+        wait_until(lambda: victim.poll() is not None, 20, "the killed authority gone")
+        await bob.close()
+
+        def gone(message):
+            return any(p["id"] == player and not p["connected"] for p in message["state"]["players"])
+        await alice.wait_state(gone, timeout=60)
+        await alice.close()
+
+    asyncio.run(scenario())
+    metrics = stack.http_get(0, "/metrics")[1]
+    lost = [line for line in metrics.splitlines() if line.startswith("monopoly_gateway_disconnect_reports_lost_total")]
+    assert not lost or float(lost[0].split()[-1]) == 0, lost
