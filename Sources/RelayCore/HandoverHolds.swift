@@ -38,7 +38,8 @@ public struct HandoverHolds: Sendable {
         /// `LEASE_MS`/3 apart) and take it, fence its games and subscribe (a second at least). 4 s
         /// for the default 3 s lease.
         public static func timeout(leaseMilliseconds: Int) -> Duration {
-            let lease = max(leaseMilliseconds, 0)
+            // Clamped (an hour of lease is past any `LEASE_MS` the authority takes): no sum can trap.
+            let lease = min(max(leaseMilliseconds, 0), 3_600_000)
             return .milliseconds(lease + max(lease / 3, 1000))
         }
     }

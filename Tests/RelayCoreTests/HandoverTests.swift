@@ -33,7 +33,7 @@ import Testing
     /// HANDOVER_TIMEOUT's default follows the authorities' LEASE_MS: a dead holder's lease lapses
     /// within LEASE_MS, the others poll at most LEASE_MS/3 apart, and taking the shard (fencing its
     /// games, subscribing) takes a second at most.
-    @Test(arguments: [(3000, 4000), (300, 1300), (1500, 2500), (6000, 8000), (30000, 40000), (600_000, 800_000)])
+    @Test(arguments: [(3000, 4000), (300, 1300), (1500, 2500), (6000, 8000), (30000, 40000), (600_000, 800_000), (-1, 1000), (Int.max, 4_800_000)])
     func theHoldingBoundFollowsTheLease(lease: Int, bound: Int) {
         #expect(HandoverHolds.Limits.timeout(leaseMilliseconds: lease) == .milliseconds(bound))
     }
