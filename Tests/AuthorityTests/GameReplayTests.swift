@@ -170,4 +170,21 @@ import Testing
             (error as? GameLogEntry.Unreadable)?.description.contains(field) == true
         }
     }
+
+    /// A crafted file as large as `monopoly replay --file` reads (512 MiB) was built whole before
+    /// anything looked at it: 100 MB of `0,0,0...` held 1.7 GB. The document is refused at its
+    /// entry bound instead, having built nothing.
+    @Test func aFileWithMoreEntriesThanALogHoldsIsRefusedBeforeItIsBuilt() throws {
+        let entries = Array(repeating: "0", count: GameLogFile.maximumEntries + 2).joined(separator: ",")
+        let text = #"{"type":"monopoly_log","version":1,"game":"REPLAY","last":null,"entries":["# + entries + "]}"
+        #expect {
+            _ = try GameLogFile(parsing: Array(text.utf8))
+        } throws: { error in
+            (error as? GameLogFile.Unreadable)?.description.contains("more than \(GameLogFile.maximumEntries + 1)") == true
+        }
+        // The bound itself, and a real log, still read.
+        let atBound = Array(repeating: "0", count: GameLogFile.maximumEntries + 1).joined(separator: ",")
+        let file = try GameLogFile(parsing: Array((#"{"type":"monopoly_log","version":1,"game":"REPLAY","last":null,"entries":["# + atBound + "]}").utf8))
+        #expect(file.entries.count == GameLogFile.maximumEntries + 1)
+    }
 }
