@@ -70,6 +70,23 @@ import Testing
         #expect(throws: RedisError.self, "\(what)") { try RedisClusterSlotMap(clusterSlots: reply, replyingHost: "h") }
     }
 
+    /// A reply naming a master per slot (16,384 of them) was taken: the map was built with a
+    /// linear search per range (quadratic), and each refresh then dialled every master in turn.
+    /// Past `maximumMasters` (Redis Cluster's own design limit, 1,000 nodes) it is refused whole.
+    @Test func aReplyWithMoreMastersThanAClusterHasIsRefused() throws {
+        func reply(masters: Int) -> RESPValue {
+            .array((0..<masters).map { slot in Self.range(slot, slot, Self.node(.bulkString(Array("10.0.\(slot / 256).\(slot % 256)".utf8)), 7000)) })
+        }
+        #expect {
+            _ = try RedisClusterSlotMap(clusterSlots: reply(masters: RedisClusterSlot.count), replyingHost: "h")
+        } throws: { error in
+            "\(error)".contains("more than \(RedisClusterSlotMap.maximumMasters) masters")
+        }
+        #expect(throws: RedisError.self) { try RedisClusterSlotMap(clusterSlots: reply(masters: RedisClusterSlotMap.maximumMasters + 1), replyingHost: "h") }
+        let atBound = try RedisClusterSlotMap(clusterSlots: reply(masters: RedisClusterSlotMap.maximumMasters), replyingHost: "h")
+        #expect(atBound.masters.count == RedisClusterSlotMap.maximumMasters)
+    }
+
     @Test func movedReassignsOneSlotAndForgetsAnEmptiedMaster() {
         var map = RedisClusterSlotMap(ranges: [(0...1, Self.a), (2...16383, Self.b)])
         map.assign(slot: 0, to: Self.c)

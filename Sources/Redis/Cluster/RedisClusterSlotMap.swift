@@ -14,6 +14,11 @@ public struct RedisClusterSlotMap: Sendable, Equatable {
     /// write can wait for (`WAIT`). 0 for a master learnt from a redirection only.
     public private(set) var replicaCounts: [RedisClusterNode: Int] = [:]
 
+    /// The most masters a reply may name: Redis Cluster is designed for up to 1,000 nodes. A reply
+    /// past it (a master per slot) is refused: the map would be built in quadratic time and each
+    /// refresh would dial every master in turn.
+    public static let maximumMasters = 1_000
+
     public init() {
         masters = []
         owners = Array(repeating: -1, count: RedisClusterSlot.count)
@@ -104,6 +109,7 @@ public struct RedisClusterSlotMap: Sendable, Equatable {
             for slot in start...end { claimed[slot] = true }
             ranges.append((start...end, master))
             replicas[master] = max(replicas[master] ?? 0, fields.count - 3)
+            if replicas.count > Self.maximumMasters { throw bad("more than \(Self.maximumMasters) masters") }
         }
         self.init(ranges: ranges)
         replicaCounts = replicas
