@@ -11,22 +11,28 @@
 /// backoff until someone hears it, then the others follow, in order. Past `Limits.timeout` from
 /// the first unheard publish, it and every command behind it are answered at once (they waited for
 /// it, the shard still has no holder, and applying them without it is not what the player sent).
-/// While a line is held, its commands count against the bounds; beyond them a command is answered
-/// at once. (A line not held only waits for one Redis round trip: the rate limit bounds it.)
+/// While a line is held, its commands count against the bounds (per connection, per client address,
+/// in all); beyond them a command is answered at once. The address bound keeps a few clients with
+/// many connections each from filling the total, and so refusing everybody else's commands. (A line not held only waits for one Redis round trip: the rate limit bounds it.)
 public struct HandoverHolds: Sendable {
     public struct Limits: Sendable, Equatable {
         /// How long a line is held after its first command went unheard (`timeout(leaseMilliseconds:)`).
         public var timeout: Duration
         /// Commands one connection may have held; beyond, answered at once.
         public var perConnection: Int
+        /// Commands one client address (an IPv4 address, an IPv6 /64) may have held over all its
+        /// connections; beyond, answered at once.
+        public var perAddress: Int
         /// Commands held in all; beyond, answered at once.
         public var total: Int
 
         public init(timeout: Duration = HandoverHolds.Limits.timeout(leaseMilliseconds: HandoverHolds.Limits.defaultLeaseMilliseconds),
                     perConnection: Int = 16,
+                    perAddress: Int = 64,
                     total: Int = 4096) {
             self.timeout = timeout
             self.perConnection = perConnection
+            self.perAddress = perAddress
             self.total = total
         }
 
@@ -55,6 +61,8 @@ public struct HandoverHolds: Sendable {
     }
 
     struct Line: Sendable {
+        /// The connection's client address (`RelayPeer.limitKey`): what `Limits.perAddress` counts.
+        var address: String
         /// The first is the one published (or to publish again); the others wait behind it.
         var commands: [Waiting]
         /// The first's publish is in flight (its receiver count not back yet).
@@ -102,6 +110,8 @@ public struct HandoverHolds: Sendable {
     private var lines: [UInt64: Line] = [:]
     /// Commands in held lines.
     public private(set) var count = 0
+    /// Commands in held lines, by client address (none: no entry).
+    private var countByAddress: [String: Int] = [:]
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -116,15 +126,19 @@ public struct HandoverHolds: Sendable {
         .milliseconds(min(25 << min(max(attempt, 0), 4), 250))
     }
 
-    /// A command of `connection` to publish (a resend too: it takes its place by `order`, never
-    /// ahead of a publish in flight).
-    public mutating func submit(_ command: String, order: UInt64, of connection: UInt64) -> Submission {
+    /// Commands held for the client `address`.
+    public func held(from address: String) -> Int { countByAddress[address] ?? 0 }
+
+    /// A command of `connection` (from client `address`) to publish (a resend too: it takes its
+    /// place by `order`, never ahead of a publish in flight).
+    public mutating func submit(_ command: String, order: UInt64, of connection: UInt64, from address: String) -> Submission {
         guard var line = lines[connection], !line.commands.isEmpty else {
-            lines[connection] = Line(commands: [Waiting(command: command, order: order, published: true, timed: true)], inFlight: true)
+            lines[connection] = Line(address: address, commands: [Waiting(command: command, order: order, published: true, timed: true)], inFlight: true)
             return .publish(Publication(command: command, again: false))
         }
         if line.since != nil {
-            guard line.commands.count < limits.perConnection, count < limits.total else { return .refused }
+            guard line.commands.count < limits.perConnection, held(from: line.address) < limits.perAddress, count < limits.total
+            else { return .refused }
         }
         let first = line.inFlight ? 1 : 0
         let index = line.commands[first...].firstIndex { $0.order > order } ?? line.commands.endIndex
@@ -158,13 +172,13 @@ public struct HandoverHolds: Sendable {
                 return outcome
             }
         } else {
-            guard limits.timeout > .zero, limits.perConnection > 0, count < limits.total else {
+            let room = min(limits.perConnection, limits.perAddress - held(from: line.address), limits.total - count)
+            guard limits.timeout > .zero, room > 0 else {
                 outcome.answer = line.commands.map(\.command)
                 update(connection, nil)
                 return outcome
             }
             // Held from now: what waited behind it counts against the bounds.
-            let room = min(limits.perConnection, limits.total - count)
             if line.commands.count > room {
                 outcome.answer = line.commands[room...].map(\.command)
                 line.commands.removeLast(line.commands.count - room)
@@ -233,11 +247,17 @@ public struct HandoverHolds: Sendable {
         return delay
     }
 
-    /// Stores the line (an empty one ends; a retry it had scheduled finds nothing) and keeps `count`.
+    /// Stores the line (an empty one ends; a retry it had scheduled finds nothing) and keeps the counts.
     private mutating func update(_ connection: UInt64, _ line: Line?) {
-        count -= lines[connection]?.held ?? 0
+        if let old = lines[connection], old.held > 0 { add(-old.held, old.address) }
         let line = line.flatMap { $0.commands.isEmpty ? nil : $0 }
-        count += line?.held ?? 0
+        if let line, line.held > 0 { add(line.held, line.address) }
         lines[connection] = line
+    }
+
+    private mutating func add(_ held: Int, _ address: String) {
+        count += held
+        let now = (countByAddress[address] ?? 0) + held
+        countByAddress[address] = now > 0 ? now : nil
     }
 }

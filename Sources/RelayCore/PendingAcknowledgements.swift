@@ -17,6 +17,9 @@ public struct PendingCommand: Sendable, Equatable {
     public var resent = false
     /// Its connection's count of published commands once it was published (`Session.published`).
     public var sent: UInt64 = 0
+    /// Its connection's client address (`RelayPeer.limitKey`): what the handover holds count per
+    /// address, known after the connection closed.
+    public var address = ""
 
     /// The authority remembers a seat's last 8 applied requests (`RecentCommand.limit`): a copy
     /// sent again after 8 more of its connection's commands may find itself forgotten and be

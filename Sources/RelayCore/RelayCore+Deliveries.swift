@@ -50,7 +50,7 @@ extension RelayCore {
         // Seated after its connection closed: closing saw no seat to report, so report it now,
         // or the authority keeps the seat "connected" and nobody ever plays its turns.
         if reply.kind == .welcome, session == nil, let player = reply.player {
-            reportDisconnect(game: reply.game, player: player, connection: connection, &out)
+            reportDisconnect(game: reply.game, player: player, connection: connection, address: waiting.address, &out)
         }
     }
 
@@ -138,7 +138,7 @@ extension RelayCore {
             send(held.remove(command, of: waiting.connection), &out)
             // In the connection's line at its place (its order): never beside a publish in flight,
             // and past the line's bounds answered like any command.
-            let submission = held.submit(command, order: waiting.order, of: waiting.connection)
+            let submission = held.submit(command, order: waiting.order, of: waiting.connection, from: waiting.address)
             if submission != .refused {
                 pending.markResent(command)
                 out.append(.count(.republished))
@@ -155,7 +155,7 @@ extension RelayCore {
             // connection that the gateway does not know of, "connected" for ever (never played
             // for, and the connection's next join refused as already seated). It is reported
             // gone, as a hang-up would be; a no-op when no seat was taken.
-            reportDisconnect(game: waiting.game, player: nil, connection: waiting.connection, &out)
+            reportDisconnect(game: waiting.game, player: nil, connection: waiting.connection, address: waiting.address, &out)
             release(waiting.game, &out)
         }
     }

@@ -173,8 +173,9 @@ extension RelayCore {
                                      type: forward.message.type, token: forward.token, envelope: envelope, order: commandCount)
         sessions[connection]?.published += 1
         waiting.sent = sessions[connection]?.published ?? 0
+        waiting.address = sessions[connection]?.peer.limitKey ?? ""
         pending.register(id, waiting)
-        switch held.submit(id, order: commandCount, of: connection) {
+        switch held.submit(id, order: commandCount, of: connection, from: waiting.address) {
         case .publish(let publication): send(publication, &out)
         case .queued: break
         case .refused: giveUp(id, Self.nobodyListening, &out)

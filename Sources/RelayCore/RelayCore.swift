@@ -249,7 +249,7 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
         guard let game = session.game else { return }
         leave(game, connection, &out)
         // The authority keeps the seat for a grace period; it only needs to know.
-        if let player = session.player { reportDisconnect(game: game, player: player, connection: connection, &out) }
+        if let player = session.player { reportDisconnect(game: game, player: player, connection: connection, address: session.peer.limitKey, &out) }
     }
 
     /// The gateway's `disconnect` for a seat whose connection is gone (also for a seat welcomed
@@ -257,12 +257,12 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
     /// timeout: the authority finds the seat, if any, by gateway and connection). Lost, it would
     /// leave the seat "connected" for ever (no bot stands in, a lobby never gives it up): it goes
     /// in the connection's line, after what the connection sent, and is held like a command.
-    mutating func reportDisconnect(game: GameID, player: String?, connection: UInt64, _ out: inout [Action]) {
+    mutating func reportDisconnect(game: GameID, player: String?, connection: UInt64, address: String, _ out: inout [Action]) {
         let id = nextCommandID()
         let envelope = CommandEnvelope(id: id, gateway: configuration.gatewayID, connection: "\(connection)",
                                        game: game, player: player, message: .disconnect)
         reports[id] = Report(connection: connection, order: commandCount, envelope: envelope)
-        switch held.submit(id, order: commandCount, of: connection) {
+        switch held.submit(id, order: commandCount, of: connection, from: address) {
         case .publish(let publication): send(publication, &out)
         case .queued: break
         case .refused: giveUp(id, Self.nobodyListening, &out)

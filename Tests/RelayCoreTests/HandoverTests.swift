@@ -6,8 +6,9 @@ import Testing
 /// receiver) are held and published again, same id, until someone hears them or the handover
 /// bound passes (`HandoverHolds`). Times come in the events: no clock, no sleep.
 @Suite struct HandoverTests {
-    static func limits(timeout: Duration = .seconds(4), perConnection: Int = 16, total: Int = 4096) -> RelayCoreConfiguration {
-        RelayCoreConfiguration(gatewayID: "gw", handover: HandoverHolds.Limits(timeout: timeout, perConnection: perConnection, total: total))
+    static func limits(timeout: Duration = .seconds(4), perConnection: Int = 16, perAddress: Int = 64, total: Int = 4096) -> RelayCoreConfiguration {
+        RelayCoreConfiguration(gatewayID: "gw", handover: HandoverHolds.Limits(timeout: timeout, perConnection: perConnection,
+                                                                               perAddress: perAddress, total: total))
     }
 
     @Test func aCommandNobodyHeardIsPublishedAgainWithTheSameIdUntilHeardThenAwaitsItsAcknowledgement() {
@@ -108,6 +109,43 @@ import Testing
                 == ["cancel gw-8", "count authorityUnavailable", "send 3 error authority_unavailable re 5"])
         #expect(h.core.heldCount == 3)
         _ = (game, third)
+    }
+
+    /// One client's many connections cannot fill the total and so refuse everybody else's
+    /// commands during a handover: past what one address may have held, its commands are answered
+    /// at once, another address's are still held; what it held, once heard, frees its share.
+    @Test func pastThePerAddressBoundOnlyThatAddressesCommandsAreAnsweredAtOnce() {
+        var h = Harness(configuration: Self.limits(perConnection: 2, perAddress: 3, total: 100))
+        let (attacker, other) = ("198.51.100.7", "203.0.113.9")
+        let first = h.seat(1, address: attacker), second = h.seat(2, address: attacker)
+        // The first connection holds 2, the second 1: the address's 3.
+        h.send(1, #"{"type":"roll","id":1}"#, address: attacker)
+        #expect(h.on(.published(command: "gw-3", receivers: 0, now: h.now)) == ["cancel gw-3", "retry 1 in 25 ms"])
+        #expect(h.send(1, #"{"type":"buy","id":2}"#, address: attacker) == [])
+        h.send(2, #"{"type":"roll","id":3}"#, address: attacker)
+        #expect(h.on(.published(command: "gw-5", receivers: 0, now: h.now)) == ["cancel gw-5", "retry 2 in 25 ms"])
+        #expect(h.core.heldCount == 3)
+        // The second connection is within its own bound of 2, but the address is full.
+        #expect(h.send(2, #"{"type":"buy","id":4}"#, address: attacker)
+                == ["cancel gw-6", "count authorityUnavailable", "send 2 error authority_unavailable re 4"])
+        // A third connection of the address is not held at all.
+        let third = h.seat(3, address: attacker)
+        h.send(3, #"{"type":"roll","id":5}"#, address: attacker)
+        #expect(h.on(.published(command: "gw-8", receivers: 0, now: h.now))
+                == ["cancel gw-8", "count authorityUnavailable", "send 3 error authority_unavailable re 5"])
+        // Another client's command is held as usual.
+        let victim = h.seat(4, address: other)
+        h.send(4, #"{"type":"roll","id":6}"#, address: other)
+        #expect(h.on(.published(command: "gw-10", receivers: 0, now: h.now)) == ["cancel gw-10", "retry 4 in 25 ms"])
+        #expect(h.core.heldCount == 4)
+        // The second connection's command is heard: the address may hold one more.
+        h.on(.timerFired(.handover(connection: 2)))
+        h.on(.published(command: "gw-5", receivers: 1, now: h.now))
+        #expect(h.core.heldCount == 3)
+        h.send(3, #"{"type":"roll","id":7}"#, address: attacker)
+        #expect(h.on(.published(command: "gw-11", receivers: 0, now: h.now)) == ["cancel gw-11", "retry 3 in 25 ms"])
+        #expect(h.core.heldCount == 4)
+        _ = (first, second, third, victim)
     }
 
     /// A connection that closes drops what it held (nobody ever received it); a held seat request

@@ -74,9 +74,9 @@ struct Harness {
     }
 
     /// Connection `number` creates GAME-something and is welcomed as `player` with state 1.
-    mutating func seat(_ number: UInt64, player: String = "p1") -> (game: String, command: String) {
-        open(number)
-        let actions = send(number, #"{"type":"create","name":"Ann"}"#)
+    mutating func seat(_ number: UInt64, player: String = "p1", address: String = "192.0.2.1") -> (game: String, command: String) {
+        open(number, address: address)
+        let actions = send(number, #"{"type":"create","name":"Ann"}"#, address: address)
         let game = String(actions[0].dropFirst("subscribe ".count))
         let published = on(.subscribed(Self.game(game)))
         let command = String(published[0].dropFirst("schedule ".count))
