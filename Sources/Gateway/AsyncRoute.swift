@@ -8,11 +8,16 @@ public struct AsyncRoute: Sendable {
         public var status: HTTPResponseStatus
         public var headers: [(name: String, value: String)]
         public var body: ByteBuffer
+        /// Called once the response is written to the socket, or can no longer be (the connection
+        /// closed): until then its body is held in memory, however slowly the client reads.
+        public var written: (@Sendable () -> Void)?
 
-        public init(status: HTTPResponseStatus, headers: [(name: String, value: String)] = [], body: ByteBuffer) {
+        public init(status: HTTPResponseStatus, headers: [(name: String, value: String)] = [], body: ByteBuffer,
+                    written: (@Sendable () -> Void)? = nil) {
             self.status = status
             self.headers = headers
             self.body = body
+            self.written = written
         }
 
         /// A short plain-text answer (errors).

@@ -190,12 +190,16 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
         let promise = context.eventLoop.makePromise(of: AsyncRoute.Response.self)
         promise.completeWithTask { await route.respond(path) }
         promise.futureResult.assumeIsolated().whenComplete { result in
-            guard case .responding = self.state else { return }
-            self.state = .idle
             let response = (try? result.get()) ?? .text(.internalServerError, "internal error")
+            guard case .responding = self.state else {
+                response.written?()  // the connection closed meanwhile: nothing is held
+                return
+            }
+            self.state = .idle
             var headers = HTTPHeaders()
             for field in response.headers { headers.add(name: field.name, value: field.value) }
-            self.respond(context: context, head: head, status: response.status, headers: headers, body: response.body, close: close)
+            self.respond(context: context, head: head, status: response.status, headers: headers, body: response.body, close: close,
+                         written: response.written)
             self.drainQueuedParts(context: context)
         }
     }
@@ -387,7 +391,7 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
 
     private func respond(
         context: ChannelHandlerContext, head request: HTTPRequestHead, status: HTTPResponseStatus,
-        headers: HTTPHeaders, body: ByteBuffer?, close: Bool
+        headers: HTTPHeaders, body: ByteBuffer?, close: Bool, written: (@Sendable () -> Void)? = nil
     ) {
         let keepAlive = request.isKeepAlive && !close && server.registry.isDraining == false
         var headers = headers
@@ -403,16 +407,17 @@ final class HTTPRouter: ChannelInboundHandler, RemovableChannelHandler {
         if let body, request.method != .HEAD, status != .notModified {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
+        let end = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if let written { end.whenComplete { _ in written() } }
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             state = .idle
-            armRequestDeadline(context: context)
         } else {
             state = .closed
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
+            end.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
+        // Keep-alive: the next request must come within the deadline. Either way, a response the
+        // client does not read is dropped then, with its connection: its body is not held for ever.
+        armRequestDeadline(context: context)
     }
 
     /// The next complete request must arrive within the handshake timeout.

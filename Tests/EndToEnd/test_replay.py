@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import time
 import urllib.error
@@ -177,3 +178,38 @@ def test_the_log_stops_at_its_bound_with_a_truncation_mark(make_stack):
         assert False, "POST was answered"
     except urllib.error.HTTPError as error:
         assert error.code == 405
+
+
+def test_logs_a_client_does_not_read_count_against_the_downloads_at_once(make_stack):
+    """A download counted only while its log was read from Redis: 60 connections from one address
+    that asked for an 8 MB log with `Connection: close` and read nothing all got it, the gateway
+    holding 60 logs (180 MB for 3 MB logs) for as long as they stayed open. It counts until its
+    response is written or its connection closed: the fifth gets 503 while four are unread."""
+    # The deadline that drops an unread response is far off here: only the slots are under test.
+    stack = make_stack(gateways=1, gateway_args=["--handshake-timeout", "600"])
+    game = "BIGLOG"
+    # A finished game with a long log, as the authority would have left it (entries are not read).
+    last = {"type": "state", "game": game, "epoch": 1, "seq": 20000, "state": {"phase": "finished"}, "events": [], "cmd": None}
+    stack.redis_cli("SET", f"monopoly:{{{game}}}:last", json.dumps(last, separators=(",", ":")))
+    entry = json.dumps({"seq": 1, "at": 1, "by": "p1", "id": "x" * 300, "msg": {"type": "roll"}, "digest": "0" * 64})
+    for _ in range(20):
+        stack.redis_cli("RPUSH", f"monopoly:{{{game}}}:log", *([entry] * 1000))
+    url = f"/games/{game}/log.json"
+
+    unread = []
+    try:
+        for _ in range(4):
+            reader = socket.socket()
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            reader.connect(("127.0.0.1", stack.gateway_ports[0]))
+            reader.sendall(f"GET {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            reader.settimeout(60)
+            assert reader.recv(12) == b"HTTP/1.1 200"
+            unread.append(reader)
+        status, body = stack.http_get(0, url)
+        assert status == 503 and "too many command logs" in body, (status, body[:200])
+    finally:
+        for reader in unread:
+            reader.close()
+    # Closed: their slots are free again.
+    wait_until(lambda: stack.http_get(0, url)[0] == 200, 60, "a download after the unread ones closed")

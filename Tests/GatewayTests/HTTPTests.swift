@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import NIOConcurrencyHelpers
+import NIOCore
 @testable import Gateway
 
 @Suite("HTTP: static files, /healthz, /metrics, hostile requests")
@@ -181,6 +183,32 @@ struct HTTPTests {
                 #expect(try client.get("/healthz").status == 200)
                 #expect(try client.waitForEOF())
             }
+        }
+    }
+
+    /// A response the client does not read (a command log of megabytes) was held, with its
+    /// connection, for as long as the client kept it open when the request said
+    /// `Connection: close`: no deadline ran once the request was in. It is dropped at the
+    /// handshake timeout now, and its route is told it is no longer held (`written`), which is what
+    /// bounds the logs a gateway holds at once (`GameLogRoute`).
+    @Test func aResponseTheClientDoesNotReadIsDroppedAtTheDeadlineAndItsRouteIsTold() async throws {
+        let written = NIOLockedValueBox(0)
+        let route = AsyncRoute(prefix: "/big/") { _ in
+            AsyncRoute.Response(status: .ok, body: ByteBuffer(repeating: 0x61, count: 16 << 20),
+                                written: { written.withLockedValue { $0 += 1 } })
+        }
+        try await withServer(configure: { $0.handshakeTimeout = .milliseconds(300) }, asyncRoutes: [route]) { server, port in
+            let client = try TestClient(port: port, receiveBufferSize: 4096)
+            try client.send("GET /big/log HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            // The client reads nothing: only the deadline can end the connection.
+            let dropped = await eventually {
+                let metrics = String(decoding: server.metrics.render(), as: UTF8.self)
+                return metricValue(metrics, "monopoly_gateway_handshake_timeouts_total") == 1 && written.withLockedValue { $0 } == 1
+            }
+            #expect(dropped)
+            #expect(written.withLockedValue { $0 } == 1)
+            let closed = try await offload { try client.waitForEOF() }
+            #expect(closed)
         }
     }
 

@@ -9,7 +9,8 @@ func makeTestServer(
     configure: (inout GatewayConfiguration) -> Void = { _ in },
     routes: [WebSocketRoute] = [.game(endpoint: UnavailableEndpoint()), .echo(maxMessageSize: 1 << 20)],
     healthChecks: HealthChecks = HealthChecks(timeout: .seconds(1)),
-    staticFiles: StaticFiles = .bundled()
+    staticFiles: StaticFiles = .bundled(),
+    asyncRoutes: [AsyncRoute] = []
 ) -> GatewayServer {
     var config = GatewayConfiguration(host: "127.0.0.1", port: 0)
     config.eventLoopThreads = 1
@@ -23,7 +24,7 @@ func makeTestServer(
     logger.logLevel = .critical
     return GatewayServer(
         configuration: config, routes: routes, staticFiles: staticFiles,
-        healthChecks: healthChecks, logger: logger
+        healthChecks: healthChecks, asyncRoutes: asyncRoutes, logger: logger
     )
 }
 
@@ -32,9 +33,10 @@ func withServer<T: Sendable>(
     configure: (inout GatewayConfiguration) -> Void = { _ in },
     routes: [WebSocketRoute] = [.game(endpoint: UnavailableEndpoint()), .echo(maxMessageSize: 1 << 20)],
     healthChecks: HealthChecks = HealthChecks(timeout: .seconds(1)),
+    asyncRoutes: [AsyncRoute] = [],
     _ body: (GatewayServer, Int) async throws -> T
 ) async throws -> T {
-    let server = makeTestServer(configure: configure, routes: routes, healthChecks: healthChecks)
+    let server = makeTestServer(configure: configure, routes: routes, healthChecks: healthChecks, asyncRoutes: asyncRoutes)
     try await server.start()
     let port = try #require(server.localPort)
     do {

@@ -53,23 +53,30 @@ extension Relay {
             guard admitted else {
                 return .text(.serviceUnavailable, "too many command logs being downloaded: try again", headers: [("retry-after", "2")])
             }
-            defer { downloads.withLockedValue { $0 -= 1 } }
-            guard let client = await hub.currentLink()?.client else {
-                return .text(.serviceUnavailable, "the gateway cannot reach Redis", headers: [("retry-after", "2")])
+            // A download counts until its response is written (or its connection closed), not
+            // only while it is read from Redis: a client that does not read holds the whole log.
+            var response = await Self.download(game, hub: hub)
+            response.written = { downloads.withLockedValue { $0 -= 1 } }
+            return response
+        }
+    }
+
+    private static func download(_ game: GameID, hub: RelayHub) async -> AsyncRoute.Response {
+        guard let client = await hub.currentLink()?.client else {
+            return .text(.serviceUnavailable, "the gateway cannot reach Redis", headers: [("retry-after", "2")])
+        }
+        do {
+            guard let last = try await client.getString(RedisChannels.lastStateKey(game)) else {
+                return .text(.notFound, "no game \(game) here (or it ended long enough ago that it is forgotten)")
             }
-            do {
-                guard let last = try await client.getString(RedisChannels.lastStateKey(game)) else {
-                    return .text(.notFound, "no game \(game) here (or it ended long enough ago that it is forgotten)")
-                }
-                guard GameLogRoute.isFinished(last) else {
-                    return .text(.conflict, "game \(game) is not finished: its command log is served once it is")
-                }
-                let count = GameLogFile.linesToRead(last: last, game: game)
-                let reply = try await client.send(["LRANGE", RedisArgument(RedisChannels.logKey(game)), "0", RedisArgument(count - 1)])
-                return GameLogRoute.response(game: game, last: last, lines: (reply.array ?? []).compactMap(\.string))
-            } catch {
-                return .text(.serviceUnavailable, "Redis did not answer", headers: [("retry-after", "2")])
+            guard GameLogRoute.isFinished(last) else {
+                return .text(.conflict, "game \(game) is not finished: its command log is served once it is")
             }
+            let count = GameLogFile.linesToRead(last: last, game: game)
+            let reply = try await client.send(["LRANGE", RedisArgument(RedisChannels.logKey(game)), "0", RedisArgument(count - 1)])
+            return GameLogRoute.response(game: game, last: last, lines: (reply.array ?? []).compactMap(\.string))
+        } catch {
+            return .text(.serviceUnavailable, "Redis did not answer", headers: [("retry-after", "2")])
         }
     }
 }
