@@ -371,18 +371,18 @@ struct GameLoop: Sendable {
             let next = outcome.record.flatMap { record in
                 outcome.stateMessage.map { message in
                     let version = StateVersion(epoch: record.epoch ?? .zero, seq: record.seq)
-                    return (version, state.patches.patch(to: message, version: version, game: game))
+                    return (version: version, message: message, patch: state.patches.patch(to: message, version: version, game: game))
                 }
             }
             // A commit that publishes a state moves the chain on once it is known to be published
             // (after a failure nothing is patched against: the next state goes whole).
             if next != nil { state.patches.reset() }
             let entry = logEntry(outcome, logging: logging, state: state)
-            try await store.commit(outcome, previousSeq: previousSeq, patch: next?.1.patch, updatingLobby: updatingLobby, inFlight: inFlight,
+            try await store.commit(outcome, previousSeq: previousSeq, patch: next?.patch, updatingLobby: updatingLobby, inFlight: inFlight,
                                    log: entry?.line)
             if let next {
-                state.patches.published(next.0, message: next.1.parsed)
-                state.epoch = max(state.epoch, next.0.epoch)
+                state.patches.published(next.version, message: next.message)
+                state.epoch = max(state.epoch, next.version.epoch)
             }
             if outcome.record != nil {
                 state.resumedAt = nil

@@ -33,93 +33,32 @@ public enum JSONPatch {
     /// Operations that turn `old` into `new`. At every object and array the smaller of two patches
     /// is kept: the changes inside it, or one `replace` of the whole value (a state's `events`,
     /// which change entirely, are one replace; its `squares`, of which one changes, are one op).
+    /// Removed keys come first, then the changed and added keys in key order (by their bytes);
+    /// an array's extra elements are added at the end, or removed from the end, last first.
     ///
-    /// The authority runs this for every state it publishes, so it does not encode to compare:
-    /// sizes are counted (`encodedSize`), the inner ops' once each, and the whole value's only as
-    /// far as the inner ops' size (`boundedSize`); unchanged values are found by the walk itself
-    /// (no ops inside), not by comparing each subtree at every level above it. Paths are joined
-    /// only for the ops made. (Encoding every candidate op at every level was two thirds of the
-    /// authority's instructions per command.)
+    /// Made from both values' texts (`diff(fromText:toText:)`, what the authority runs).
     public static func diff(from old: JSONValue, to new: JSONValue) -> [Operation] {
+        let whole = [Operation(.replace, "", new)]
+        guard let made = diff(fromText: JSONOutput.encode(old), toText: JSONOutput.encode(new)) else { return whole }
+        guard case .array(let values)? = try? JSONValue(parsing: [UInt8(ascii: "[")] + made.ops + [UInt8(ascii: "]")]) else { return whole }
         var ops: [Operation] = []
-        var path: [String] = []
-        _ = diff(old, new, path: &path, into: &ops)
+        for value in values {
+            guard let op = try? Operation(json: value) else { return whole }
+            ops.append(op)
+        }
         return ops
     }
 
-    /// Appends the ops that turn `old` into `new` at `path` (its tokens, unescaped) to `ops` and returns
-    /// their encoded size with a comma after each (0: the values are equal, no op).
-    private static func diff(_ old: JSONValue, _ new: JSONValue, path: inout [String], into ops: inout [Operation]) -> Int {
-        var inner: [Operation] = []
-        var innerSize = 0
-        switch (old, new) {
-        case (.object(let before), .object(let after)):
-            // Keys are sorted only among those with ops: most of a state's keys keep their values.
-            var removed: [String] = []
-            for key in before.keys where after[key] == nil { removed.append(key) }
-            for key in removed.sorted() {
-                path.append(key)
-                let op = Operation(.remove, pointer(path))
-                path.removeLast()
-                innerSize += op.encodedSize + 1
-                inner.append(op)
-            }
-            var changed: [(key: String, ops: [Operation])] = []
-            for (key, value) in after {
-                path.append(key)
-                var ops: [Operation] = []
-                if let previous = before[key] {
-                    innerSize += diff(previous, value, path: &path, into: &ops)
-                } else {
-                    let op = Operation(.add, pointer(path), value)
-                    innerSize += op.encodedSize + 1
-                    ops.append(op)
-                }
-                path.removeLast()
-                if !ops.isEmpty { changed.append((key, ops)) }
-            }
-            for entry in changed.sorted(by: { $0.key < $1.key }) { inner += entry.ops }
-        case (.array(let before), .array(let after)):
-            let common = min(before.count, after.count)
-            for index in 0..<common {
-                path.append(String(index))
-                innerSize += diff(before[index], after[index], path: &path, into: &inner)
-                path.removeLast()
-            }
-            for index in common..<after.count {
-                let op = Operation(.add, pointer(path + [String(index)]), after[index])
-                innerSize += op.encodedSize + 1
-                inner.append(op)
-            }
-            // From the end, so that every index names the element it meant.
-            for index in (common..<before.count).reversed() {
-                let op = Operation(.remove, pointer(path + [String(index)]))
-                innerSize += op.encodedSize + 1
-                inner.append(op)
-            }
-        default:
-            if old == new { return 0 }
-            let op = Operation(.replace, pointer(path), new)
-            ops.append(op)
-            return op.encodedSize + 1
-        }
-        // Nothing inside changed (same keys or length, every member equal): equal.
-        if inner.isEmpty { return 0 }
-        // As before: the inner ops (without their commas) against the one replace.
-        let whole = Operation(.replace, pointer(path), new)
-        let ownSize = innerSize - inner.count
-        let wholeSize = whole.boundedSize(limit: ownSize)
-        if ownSize < wholeSize {
-            ops += inner
-            return innerSize
-        }
-        ops.append(whole)
-        return wholeSize + 1
+    /// The ops of `diff(from:to:)`, written (comma-separated, as inside a JSON array), from two
+    /// JSON texts in `JSONOutput`'s form (sorted keys, no whitespace), and how many: nil when either
+    /// is not JSON in that form (see `JSONTextDiff`).
+    public static func diff(fromText old: String, toText new: String) -> (ops: [UInt8], count: Int)? {
+        withUTF8(old) { old in withUTF8(new) { new in JSONTextDiff.diff(old: old, new: new) } }
     }
 
-    /// A JSON Pointer from its tokens (keys and indices, escaped here): "" for none, "/a/0" for ["a", "0"].
-    private static func pointer(_ tokens: [String]) -> String {
-        tokens.isEmpty ? "" : "/" + tokens.map(escape).joined(separator: "/")
+    private static func withUTF8<Result>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
     // MARK: - Applying a patch
@@ -237,21 +176,6 @@ extension JSONPatch.Operation: JSONWritable {
         }
     }
 
-    /// The length of `JSONOutput.encode(self)`, counted without writing it.
-    var encodedSize: Int { boundedSize(limit: .max) }
-
-    /// `encodedSize` when it is at most `limit`; otherwise some number above `limit` (counting
-    /// stops there: a whole state is not measured to learn it is bigger than three small ops).
-    func boundedSize(limit: Int) -> Int {
-        // {"op":"replace","path":"...","value":...}
-        var size = 1 + 5 + (kind.rawValue.utf8.count + 2) + 1 + 7 + JSONValue.encodedSize(of: path) + 1
-        if let value {
-            size += 9
-            size = value.addEncodedSize(to: size, limit: limit)
-        }
-        return size
-    }
-
     /// Reads one operation as a client sent or a test wrote it; `move`, `copy` and `test` are refused.
     public init(json: JSONValue) throws(JSONPatch.Failure) {
         guard case .object(let fields) = json, let op = fields["op"]?.stringValue, let path = fields["path"]?.stringValue else {
@@ -260,55 +184,6 @@ extension JSONPatch.Operation: JSONWritable {
         guard let kind = Kind(rawValue: op) else { throw JSONPatch.Failure(message: "unsupported op \"\(op)\"") }
         if kind != .remove && fields["value"] == nil { throw JSONPatch.Failure(message: "\(op) at \"\(path)\" has no value") }
         self.init(kind, path, kind == .remove ? nil : fields["value"])
-    }
-}
-
-extension JSONValue {
-    /// Adds the length of this value as `writeJSON` writes it to `size`, stopping once the sum is
-    /// above `limit` (then the result is above `limit` but not the whole length).
-    func addEncodedSize(to size: Int, limit: Int) -> Int {
-        guard size <= limit else { return size }
-        switch self {
-        case .null: return size + 4
-        case .bool(let value): return size + (value ? 4 : 5)
-        case .number(let value):
-            // As `writeJSON` chooses (an integer, or `JSONOutput.double`'s shortest description).
-            if value.rounded() == value, abs(value) <= JSONValue.maximumExactInteger, let integer = Int(exactly: value) {
-                return size + String(integer).utf8.count
-            }
-            let text = value.description
-            return size + text.utf8.count - (text.hasSuffix(".0") ? 2 : 0)
-        case .string(let value): return size + Self.encodedSize(of: value)
-        case .array(let values):
-            var total = size + 2 + max(0, values.count - 1)
-            for value in values {
-                total = value.addEncodedSize(to: total, limit: limit)
-                if total > limit { return total }
-            }
-            return total
-        case .object(let fields):
-            // Braces, commas, and a colon per field.
-            var total = size + 2 + max(0, fields.count - 1) + fields.count
-            for (key, value) in fields {
-                total += Self.encodedSize(of: key)
-                total = value.addEncodedSize(to: total, limit: limit)
-                if total > limit { return total }
-            }
-            return total
-        }
-    }
-
-    /// The length of `JSONOutput.string(text)`: quotes, and the escapes it writes.
-    static func encodedSize(of text: String) -> Int {
-        var size = 2
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x08, 0x0C, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): size += 2
-            case 0..<0x20: size += 6
-            default: size += 1
-            }
-        }
-        return size
     }
 }
 

@@ -26,13 +26,22 @@ public struct StatePatch: Sendable, Equatable {
     }
 
     public var text: String {
-        // Written by hand: `JSONOutput`'s objects insist on sorted keys.
-        #"{"type":"patch","game":"# + JSONOutput.encode(JSONValue.string(game.rawValue)) + #","seq":\#(seq),"base":\#(base),"# + epochField + #""ops":["#
-            + ops.map { JSONOutput.encode($0) }.joined(separator: ",") + "]}"
+        Self.text(game: game, seq: seq, base: base, epoch: epoch, ops: Array(ops.map { JSONOutput.encode($0) }.joined(separator: ",").utf8))
     }
 
-    /// `"epoch":E,`, or nothing in epoch `zero` (as a state of that epoch has no `epoch` either).
-    private var epochField: String { epoch == .zero ? "" : #""epoch":\#(epoch.rawValue),"# }
+    /// The message with `ops` already written (comma-separated: `JSONPatch.diff(fromText:toText:)`).
+    public static func text(game: GameID, seq: Int, base: Int, epoch: StateEpoch, ops: [UInt8]) -> String {
+        // Written by hand: `JSONOutput`'s objects insist on sorted keys.
+        let epochField = epoch == .zero ? "" : #""epoch":\#(epoch.rawValue),"#
+        let head = #"{"type":"patch","game":"# + JSONOutput.encode(JSONValue.string(game.rawValue)) + #","seq":\#(seq),"base":\#(base),"#
+            + epochField + #""ops":["#
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(head.utf8.count + ops.count + 2)
+        bytes.append(contentsOf: head.utf8)
+        bytes.append(contentsOf: ops)
+        bytes.append(contentsOf: "]}".utf8)
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     /// What a gateway needs of a patch: which state it makes, from which.
     public struct Header: Sendable, Equatable {

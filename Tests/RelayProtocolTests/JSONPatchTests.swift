@@ -124,27 +124,6 @@ import Testing
         }
     }
 
-    /// The sizes the diff compares are counted, not written: they must be the written lengths.
-    @Test func countedSizesAreTheEncodedLengths() {
-        let values = [
-            #"null"#, #"true"#, #"false"#, #"0"#, #"-17"#, #"1.5"#, #"1764100000.25"#, #"-0.001"#, #"1e300"#, #"9007199254740993"#,
-            #""""#, #""é\"\\/\b\f\n\r\t\u0001\u001f ~""#, #"[]"#, #"{}"#, #"[1,[2,[3]],{"a":null}]"#,
-            #"{"b":{"x/y":"~","a":[true,false]},"a":"\u0000"}"#,
-        ].map(Self.json)
-        for value in values {
-            for kind in [JSONPatch.Operation.Kind.add, .replace] {
-                let op = JSONPatch.Operation(kind, "/a~1b/0/\u{1}", value)
-                let written = JSONOutput.encode(op).utf8.count
-                #expect(op.encodedSize == written, "\(JSONOutput.encode(op))")
-                // Bounded: exact up to the limit, above it past.
-                #expect(op.boundedSize(limit: written) == written)
-                #expect(op.boundedSize(limit: written - 1) > written - 1)
-            }
-        }
-        let remove = JSONPatch.Operation(.remove, "/t/4")
-        #expect(remove.encodedSize == JSONOutput.encode(remove).utf8.count)
-    }
-
     /// The diff as it was first written (every candidate encoded, every subtree compared): the
     /// counting one must choose the same ops for any pair of documents.
     static func referenceDiff(_ old: JSONValue, _ new: JSONValue, path: String = "", into ops: inout [JSONPatch.Operation]) {
@@ -212,6 +191,79 @@ import Testing
             let made = JSONPatch.diff(from: old, to: new)
             #expect(made == expected)
             #expect(try JSONPatch.apply(made, to: old) == new)
+        }
+    }
+
+    /// The states of a played bot game, as the authority writes them (with the events and a seq):
+    /// the text diff makes the reference's ops from one to the next, and they make the next.
+    @Test func onTheStatesOfAPlayedGameTheTextDiffMakesTheReferenceOps() throws {
+        var game = GameState(seed: 7)
+        _ = try game.join(name: "Human")
+        for k in 1...3 { _ = try game.join(name: "Bot \(k)", bot: true) }
+        _ = try game.apply(.start, by: game.host!)
+        var previous: String?
+        var compared = 0
+        while game.phase == .playing, compared < 300 {
+            guard let (actor, command) = game.respondents.lazy.compactMap({ p in Bot.nextCommand(for: p, in: game).map { (p, $0) } }).first else { break }
+            let events = try game.apply(command, by: actor)
+            var out = JSONOutput()
+            out.object { o in
+                o.field("events", events)
+                o.field("seq", compared + 1)
+                o.field("state", game.redactedForClients())
+            }
+            let text = out.text
+            if let previous {
+                let old = Self.json(previous), new = Self.json(text)
+                var expected: [JSONPatch.Operation] = []
+                Self.referenceDiff(old, new, into: &expected)
+                let made = try #require(JSONPatch.diff(fromText: previous, toText: text))
+                let ops = Self.ops("[" + String(decoding: made.ops, as: UTF8.self) + "]")
+                #expect(ops == expected)
+                #expect(made.count == ops.count)
+                #expect(try JSONPatch.apply(ops, to: old) == new)
+            }
+            previous = text
+            compared += 1
+        }
+        #expect(compared == 300)
+    }
+
+    /// Texts not in `JSONOutput`'s form: refused (nil) when the walk cannot read them (keys out of
+    /// order or repeated, brackets that do not match, not JSON, nothing), a valid patch otherwise.
+    @Test func textsNotInTheWrittenFormAreRefusedOrStillPatchedRight() throws {
+        let refused: [(String, String)] = [
+            (#"{"b":1,"a":2}"#, #"{"b":1,"a":3}"#), (#"{"a":1,"a":2}"#, #"{"a":1,"a":3}"#), (#"{"a":[1,2}"#, #"{"a":[1,3}"#),
+            (#"{"a":1}"#, #"{"a":1"#), (#"{"a":1}"#, #"{"a":1}}"#), ("", "1"), ("1", ""), (#"{"a" :1}"#, #"{"a":2}"#),
+            (#"{"a":"x}"#, #"{"a":"y}"#), (#"["\"#, #"["\"#), (#"{"a": 1}"#, #"{"a": 2}"#), (#"[1, 2]"#, #"[1, 3]"#), (#"[ {"a":1}]"#, #"[ {"a":2}]"#), (#"{"a":{"b":[1,{"c":"\u00"}]}}"#, #"{"a":{"b":[1,{"c":"#),
+        ]
+        for (old, new) in refused { #expect(JSONPatch.diff(fromText: old, toText: new) == nil, "\(old) -> \(new)") }
+        let readable: [(String, String)] = [
+            (#"{"a":1.0}"#, #"{"a":1}"#), (#"{"a\u0062":1,"c":2}"#, #"{"ab":2,"c":2}"#), (#"[1,2,3]"#, #"[1,2,30]"#),
+            (#"{"a":12}"#, #"{"a":123}"#), (#"{"a":"x\"y"}"#, #"{"a":"x\"z"}"#), (#"{"a/b~":{"c":[true]}}"#, #"{"a/b~":{"c":[false]}}"#),
+        ]
+        for (old, new) in readable {
+            let made = try #require(JSONPatch.diff(fromText: old, toText: new), "\(old) -> \(new)")
+            let ops = Self.ops("[" + String(decoding: made.ops, as: UTF8.self) + "]")
+            #expect(try JSONPatch.apply(ops, to: Self.json(old)) == Self.json(new), "\(old) -> \(new)")
+        }
+        // Whatever the bytes, no trap: cut and changed texts of a document.
+        var generator = SplitMix64(seed: 6902)
+        let text = Array(#"{"a":[1,{"b":"c\"d","e":null}],"f":{"g":[true,false,-1.5e3]},"h":"~/"}"#.utf8)
+        for _ in 0..<2000 {
+            var old = text, new = text
+            for _ in 0..<Int(generator.next() % 3) { old[Int(generator.next() % UInt64(old.count))] = UInt8(truncatingIfNeeded: generator.next()) }
+            for _ in 0..<Int(generator.next() % 3) { new[Int(generator.next() % UInt64(new.count))] = UInt8(truncatingIfNeeded: generator.next()) }
+            if generator.next() % 2 == 0 { new.removeLast(Int(generator.next() % UInt64(new.count))) }
+            let made = JSONPatch.diff(fromText: String(decoding: old, as: UTF8.self), toText: String(decoding: new, as: UTF8.self))
+            // When both still parse and the diff read them, its ops are valid and make the new one.
+            guard let made, let before = try? JSONValue(parsing: old), let after = try? JSONValue(parsing: new) else { continue }
+            guard case .array(let values)? = try? JSONValue(parsing: [UInt8(ascii: "[")] + made.ops + [UInt8(ascii: "]")]),
+                  let ops = try? values.map({ value throws(JSONPatch.Failure) in try JSONPatch.Operation(json: value) }) else {
+                Issue.record("unreadable ops \(String(decoding: made.ops, as: UTF8.self)) for \(String(decoding: new, as: UTF8.self))")
+                continue
+            }
+            #expect(try JSONPatch.apply(ops, to: before) == after)
         }
     }
 }
