@@ -30,7 +30,24 @@ public struct JSONOutput {
 
     public mutating func null() { append("null") }
     public mutating func bool(_ value: Bool) { append(value ? "true" : "false") }
-    public mutating func int(_ value: Int) { append(String(value)) }
+    /// Digits written straight into the text: `String(value)` first was a tenth of writing a state.
+    public mutating func int(_ value: Int) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        if magnitude < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude))
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            while magnitude > 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
 
     /// As `JSONEncoder` writes a Double: Swift's shortest description, without a trailing ".0".
     public mutating func double(_ value: Double) {
@@ -41,6 +58,16 @@ public struct JSONOutput {
 
     public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Most strings (every key, ids, names) have nothing to escape: copied whole, not byte by byte.
+        let copied = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied == true {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): append("\\\"")
@@ -74,10 +101,13 @@ public struct JSONOutput {
 
     public mutating func object(_ body: (inout ObjectWriter) -> Void) {
         bytes.append(UInt8(ascii: "{"))
-        var writer = ObjectWriter(out: self)
-        self = JSONOutput(capacity: 0)
+        // The writer has the text while the body writes: swapped in and out, never copied (a copy
+        // held a second reference to the buffer, and appending then copied the whole text, for
+        // every square of every state written).
+        var writer = ObjectWriter(out: JSONOutput(capacity: 0))
+        swap(&self, &writer.out)
         body(&writer)
-        self = writer.out
+        swap(&self, &writer.out)
         bytes.append(UInt8(ascii: "}"))
     }
 

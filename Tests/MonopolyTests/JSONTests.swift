@@ -3,6 +3,24 @@ import Testing
 @testable import Monopoly
 
 @Suite struct JSONTests {
+    /// `JSONOutput` writes integers and strings itself (digits, and unescaped strings copied whole):
+    /// the bytes `JSONEncoder` writes, at the edges too.
+    @Test func integersAndStringsAreWhatJSONEncoderWrites() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for value in [0, 1, 9, 10, 11, 99, 100, -1, -9, -10, 1_500, 1_764_100_000, Int.max, Int.min, Int.min + 1, -1_000_000_007] {
+            var out = JSONOutput()
+            out.int(value)
+            #expect(out.text == String(decoding: try encoder.encode(value), as: UTF8.self))
+        }
+        for text in ["", "a", "houses", "a/b</script>", "Zoë 東京 😀", "quote\"", "back\\slash", "tab\t", "\u{1}\u{1f}\u{7f}",
+                     String(repeating: "long text, nothing to escape ", count: 40), String(repeating: "x", count: 15) + "\n"] {
+            var out = JSONOutput()
+            out.string(text)
+            #expect(out.text == String(decoding: try encoder.encode(text), as: UTF8.self), "\(text)")
+        }
+    }
+
     @Test func stateRoundTripsThroughJSON() throws {
         var g = newGame(3, GameOptions(), seed: 99)
         try g.run(.roll, "p1", dice: [1, 2])
