@@ -44,6 +44,9 @@ public enum FanoutBenchmark {
         public var spectatorsClosed: Int
         /// Spectator reads without a kernel receive timestamp (then arrival = read): 0 on Linux.
         public var unstampedReads: Int
+        /// Spectator reads that found more than one state (the load generator fell behind): the
+        /// earlier ones are stamped with the last one's arrival, so their delays are overstated.
+        public var sharedStampReads: Int
         public var errors: [String: Int]
         public var stuck: Bool
         /// CPU cores each process used in the measured window (the stack's only when the benchmark started it).
@@ -51,6 +54,8 @@ public enum FanoutBenchmark {
         /// Bytes the spectators read after their handshakes (frames as on the wire, pings included)
         /// per state they received, over the whole run.
         public var wireBytesPerDelivery: Double
+        /// Who runs on how many threads (2 cores are shared by all of it).
+        public var threads: String
 
         public var description: String {
             [
@@ -59,9 +64,11 @@ public enum FanoutBenchmark {
                 "states \(states) (\(String(format: "%.1f", statesPerSecond))/s); deliveries \(delivered) of \(expected) expected, lost \(lost); spectators closed \(spectatorsClosed)",
                 "command send -> state at spectator: p50 \(EchoBenchmark.fmt(latencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(latencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(latencyMilliseconds.max)) ms (goal p99 < 25 ms, nothing lost)",
                 (unstampedReads > 0 ? "(\(unstampedReads) reads of states had no kernel timestamp: their arrival is the read time)\n" : "")
+                    + (sharedStampReads > 0 ? "(\(sharedStampReads) reads held more than one state, all stamped with the last one's arrival: the load generator fell behind)\n" : "")
                     + "command send -> read by the load generator: p50 \(EchoBenchmark.fmt(readLatencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(readLatencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(readLatencyMilliseconds.max)) ms",
                 "per state, first spectator: p50 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p99)) ms; "
                     + "last spectator: p50 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p99)) ms",
+                "threads: \(threads)",
                 "CPU cores used: " + coresUsed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                 cpuPerDelivery,
                 "errors: \(errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))" + (stuck ? "; the game got stuck" : ""),
@@ -109,7 +116,8 @@ public enum FanoutBenchmark {
             progress("game \(game) created; connecting \(options.spectators) spectators")
 
             let swarm = try SpectatorSwarm(game: game, threads: options.load.threads, deflate: options.mode == .deflate || options.mode == .patchDeflate,
-                                           patches: options.mode == .patch || options.mode == .patchDeflate)
+                                           patches: options.mode == .patch || options.mode == .patchDeflate,
+                                           stateInterval: UInt64(1e9 / max(options.rate, 0.001)))
             // Also on the way out through an error: the readers are threads of their own.
             defer { _ = swarm.finish() }
             try await swarm.connect(count: options.spectators, to: urls, progress: progress)
@@ -130,6 +138,7 @@ public enum FanoutBenchmark {
             var delivered = 0
             var closed = 0
             var unstamped = 0
+            var sharedStamps = 0
             // Per state: the first spectator's delay (the pipeline: player, gateway, Redis, authority,
             // Redis, gateway, first client) and the last one's (plus the whole fan-out).
             var firstArrival: [Int: UInt64] = [:], lastArrival: [Int: UInt64] = [:]
@@ -139,6 +148,7 @@ public enum FanoutBenchmark {
             for outcome in outcomes {
                 if outcome.closedReason != nil { closed += 1 }
                 unstamped += outcome.unstampedReads
+                sharedStamps += outcome.sharedStampReads
                 var seen = Set<Int>()
                 for arrival in outcome.arrivals where seen.insert(arrival.seq).inserted {
                     guard let sentAt = measured[arrival.seq], arrival.arrived >= sentAt else { continue }
@@ -153,6 +163,10 @@ public enum FanoutBenchmark {
             for client in [host, guest] { client.eventLoop.execute { client.client.close() } }
             try await Task.sleep(for: .milliseconds(500))
             let expected = measured.count * outcomes.count
+            let gatewayThreads = options.load.urls.isEmpty
+                ? "\(options.load.threadsPerGateway) event loop(s) per gateway"
+                : "gateways as started"
+            let threads = "\(gatewayThreads); load generator: players on 1 event loop, spectators on \(max(1, options.load.threads)) reader thread(s) at \(swarm.readerPriority), on \(System.coreCount) cores"
             return Report(
                 mode: options.mode,
                 spectators: outcomes.count, gateways: urls.count, rate: options.rate, seconds: options.load.duration,
@@ -162,9 +176,10 @@ public enum FanoutBenchmark {
                 readLatencyMilliseconds: readSamples.percentiles(),
                 firstSpectatorMilliseconds: LatencySamples(nanoseconds: Array(firstArrival.values)).percentiles(),
                 lastSpectatorMilliseconds: LatencySamples(nanoseconds: Array(lastArrival.values)).percentiles(),
-                spectatorsClosed: closed, unstampedReads: unstamped, errors: errors, stuck: stuck,
+                spectatorsClosed: closed, unstampedReads: unstamped, sharedStampReads: sharedStamps, errors: errors, stuck: stuck,
                 coresUsed: cores,
-                wireBytesPerDelivery: statesReceived > 0 ? Double(wireBytes) / Double(statesReceived) : 0)
+                wireBytesPerDelivery: statesReceived > 0 ? Double(wireBytes) / Double(statesReceived) : 0,
+                threads: threads)
         }
     }
 }

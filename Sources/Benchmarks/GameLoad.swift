@@ -291,6 +291,8 @@ public struct RelayLoadOptions: Sendable {
     /// Event-loop threads of each gateway the benchmark starts (nil: the machine's cores shared
     /// out among the gateways, as if each had its own share of the box).
     public var gatewayThreads: Int?
+    /// The event loops each gateway the benchmark starts gets.
+    var threadsPerGateway: Int { gatewayThreads ?? max(1, System.coreCount / max(1, gateways)) }
     /// Authorities the benchmark starts (they share the game shards).
     public var authorities = 1
     public init() {}
@@ -302,7 +304,7 @@ public struct RelayLoadOptions: Sendable {
         LoadSupport.raiseFileLimit()
         guard urls.isEmpty else { return (nil, try urls.map(WebSocketURL.init), [("load generator", nil)]) }
         progress("starting redis-server, \(authorities) authorities and \(gateways) gateways")
-        let stack = try LoadStack(gateways: gateways, authorities: authorities, gatewayThreads: gatewayThreads, maxConnections: maxConnections)
+        let stack = try LoadStack(gateways: gateways, authorities: authorities, gatewayThreads: threadsPerGateway, maxConnections: maxConnections)
         return (stack, stack.gatewayURLs, [("load generator", nil)] + stack.pids.map { ($0.0, Optional($0.1)) })
     }
 }

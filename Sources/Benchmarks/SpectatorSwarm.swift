@@ -13,6 +13,17 @@ import WebSocket
 ///   reached the spectator's socket. On one box, 2,000 "browsers" share the load generator's two
 ///   threads; in a deployment each reads on its own CPU, so this is the delay a spectator sees.
 /// - `read`: when the load generator got round to reading it (includes its own queueing).
+///
+/// The reader threads run at nice 19 while they keep up: they stand for browsers on machines of their own, so on the benchmark's box
+/// they read in the time the stack under test leaves idle instead of taking a core from a gateway
+/// in the middle of its writes (at nice 0, 2,000 reads per state cost as much CPU as the gateways'
+/// writes, and interleaved with them they stretched each gateway's 1,000 writes by half). The
+/// arrival stamp is the kernel's, taken in the gateway's write, so a later read moves only `read`;
+/// but a read that finds several states stamps all of them with the last one's arrival (later,
+/// never earlier), so a reader that falls behind overstates delays: one that reads a state more
+/// than 60% of the state interval after it arrived goes back to normal priority until it has
+/// caught up (`ReaderPriority`). Not `SCHED_IDLE`: any waking thread of any process preempts that
+/// at once, and on a box shared with builds the readers fell behind by whole states.
 final class SpectatorSwarm: @unchecked Sendable {
     struct Arrival {
         var seq: Int
@@ -27,6 +38,9 @@ final class SpectatorSwarm: @unchecked Sendable {
         var closedReason: String?
         /// Reads of states that came without a kernel timestamp (their arrival is the read time).
         var unstampedReads: Int
+        /// Reads that held more than one state: the kernel gives a read one stamp, the last
+        /// segment's, so the earlier states in it count as arriving later than they did.
+        var sharedStampReads: Int
         /// Bytes read after the opening handshake (frames as on the wire), and the states among them.
         var wireBytes: Int
         var states: Int
@@ -45,15 +59,26 @@ final class SpectatorSwarm: @unchecked Sendable {
     struct Progress {
         var welcomed = 0
         var failures: [String] = []
+        /// The priority each reader thread yields at (`ReaderPriority`), and how often one went
+        /// back to normal priority to catch up.
+        var priorities: Set<String> = []
+        var boosts = 0
     }
 
-    init(game: String, threads: Int, deflate: Bool = false, patches: Bool = false) throws {
+    /// The reader threads' scheduling, e.g. `nice 19 (normal priority while behind: 3 times)`.
+    var readerPriority: String {
+        progress.withLockedValue { "\($0.priorities.sorted().joined(separator: ", ")) (normal priority while behind: \($0.boosts) times)" }
+    }
+
+    /// - Parameter stateInterval: ns between states (1 / the players' rate): how late a read may
+    ///   be before its reader stops yielding.
+    init(game: String, threads: Int, deflate: Bool = false, patches: Bool = false, stateInterval: UInt64 = 50_000_000) throws {
         self.patches = patches
         self.game = game
         self.deflate = deflate
         self.sequence = StateSequence(game: game)
         let progress = self.progress
-        self.threads = try (0..<max(1, threads)).map { _ in try Reader(progress: progress) }
+        self.threads = try (0..<max(1, threads)).map { _ in try Reader(progress: progress, stateInterval: stateInterval) }
         for reader in self.threads { reader.start() }
     }
 
@@ -118,7 +143,7 @@ final class SpectatorSwarm: @unchecked Sendable {
         return spectators.map { spectator in
             spectator.close()
             return Outcome(arrivals: spectator.arrivals, closedReason: spectator.closedReason,
-                           unstampedReads: spectator.unstampedReads, wireBytes: spectator.wireBytes,
+                           unstampedReads: spectator.unstampedReads, sharedStampReads: spectator.sharedStampReads, wireBytes: spectator.wireBytes,
                            states: spectator.arrivals.count)
         }
     }
@@ -141,6 +166,9 @@ private final class Spectator {
     private(set) var arrivals: [SpectatorSwarm.Arrival] = []
     private(set) var closedReason: String?
     private(set) var unstampedReads = 0
+    private(set) var sharedStampReads = 0
+    /// How long after its arrival the last read's newest state was read (0: the read held none).
+    private(set) var lastReadLag: UInt64 = 0
     private var closed = false
     /// The game, to read patch headers (nil: the spectator takes whole states only).
     private let patchesOf: GameID?
@@ -203,6 +231,8 @@ private final class Spectator {
         // Only reads that carry states count: the kernel sometimes leaves the handshake's response
         // (the first data on a fresh connection) unstamped under load, and no arrival is taken from it.
         var countedUnstamped = false
+        var statesInRead = 0
+        lastReadLag = 0
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
         if open {
             wireBytes += count
@@ -239,6 +269,9 @@ private final class Spectator {
             case .message(.text(let text)):
                 if let seq = sequence.find(in: text) ?? patchesOf.flatMap({ StatePatch.header(in: Array(text.utf8), game: $0)?.seq }) {
                     arrivals.append(.init(seq: seq, arrived: min(arrivedAt, readAt), read: readAt))
+                    statesInRead += 1
+                    lastReadLag = readAt - min(arrivedAt, readAt)
+                    if statesInRead == 2 { sharedStampReads += 1 }
                     if stamp == nil && !countedUnstamped {
                         countedUnstamped = true
                         unstampedReads += 1
@@ -310,8 +343,11 @@ private final class Reader: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let progress: NIOLockedValueBox<SpectatorSwarm.Progress>
 
-    init(progress: NIOLockedValueBox<SpectatorSwarm.Progress>) throws {
+    private let stateInterval: UInt64
+
+    init(progress: NIOLockedValueBox<SpectatorSwarm.Progress>, stateInterval: UInt64) throws {
         self.progress = progress
+        self.stateInterval = stateInterval
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw GameLoadError.refused("epoll_create1: errno \(errno)") }
     }
@@ -352,8 +388,13 @@ private final class Reader: @unchecked Sendable {
         }
         let clockOffset = Self.realtimeMinusMonotonic()
         var table: [Int32: Spectator] = [:]
+        var priority = ReaderPriority(stateInterval: stateInterval)
+        progress.withLockedValue { _ = $0.priorities.insert(priority.lowest) }
+        defer { progress.withLockedValue { [boosts = priority.boosts] in $0.boosts += boosts } }
         while !stopped.withLockedValue({ $0 }) {
             let ready = epoll_wait(epoll, &events, Int32(events.count), 20)
+            var lag: UInt64 = 0
+            defer { priority.observe(lag: lag) }
             guard ready > 0 else { continue }
             for index in 0..<Int(ready) {
                 let fd = events[index].data.fd
@@ -364,6 +405,7 @@ private final class Reader: @unchecked Sendable {
                     spectator = table[fd]
                 }
                 guard let spectator else { continue }
+                defer { lag = max(lag, spectator.lastReadLag) }
                 if !spectator.readable(buffer: buffer, control: control, clockOffset: clockOffset, progress: progress) {
                     // Closed: its descriptor number may be reused by the next socket.
                     table[fd] = nil
@@ -379,5 +421,42 @@ private final class Reader: @unchecked Sendable {
         clock_gettime(CLOCK_REALTIME, &realtime)
         let monotonic = Int64(monotonicNanoseconds())
         return Int64(realtime.tv_sec) * 1_000_000_000 + Int64(realtime.tv_nsec) - monotonic
+    }
+}
+
+/// A reader thread's scheduling (see `SpectatorSwarm`): nice 19 while it keeps up,
+/// normal priority from a read more than 60% of the state interval late until a pass whose reads
+/// are all within 20% of it (or that finds nothing to read). On Linux both settings are per
+/// thread (pid or who 0: the calling thread).
+private struct ReaderPriority {
+    /// The priority it yields at: nice 19, or nice 0 where that is refused.
+    private(set) var lowest = "nice 0"
+    private(set) var boosts = 0
+    private var yielding = false
+    private let behind: UInt64
+    private let caughtUp: UInt64
+
+    init(stateInterval: UInt64) {
+        behind = stateInterval / 10 * 6
+        caughtUp = stateInterval / 5
+        yield()
+    }
+
+    mutating func observe(lag: UInt64) {
+        if yielding, lag > behind {
+            // Lowering the nice value again needs CAP_SYS_NICE (or RLIMIT_NICE): without it the
+            // reader stays at 19, and only successful returns are counted.
+            guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 0) == 0 else { return }
+            yielding = false
+            boosts += 1
+        } else if !yielding, lag <= caughtUp {
+            yield()
+        }
+    }
+
+    private mutating func yield() {
+        guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19) == 0 else { return }
+        lowest = "nice 19"
+        yielding = true
     }
 }
