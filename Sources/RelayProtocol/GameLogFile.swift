@@ -29,10 +29,12 @@ public struct GameLogFile: Sendable {
 
     /// How many lines of the log to read with the last state `last`: one per state from seq 1 to
     /// the last's (lines appended after it was read are left, so the two agree without a script
-    /// or a transaction, which a gateway may not run), at most the bound and its truncation mark.
+    /// or a transaction, which a gateway may not run), at least one and at most the bound and its
+    /// truncation mark: a `last` with seq 0 (which no authority publishes) made a caller's
+    /// `LRANGE 0 -1` read the whole list, whatever Redis held.
     public static func linesToRead(last: String, game: GameID) -> Int {
         let seq = StateSequence(game: game.rawValue).find(in: last) ?? maximumEntries + 1
-        return min(seq, maximumEntries + 1)
+        return min(max(seq, 1), maximumEntries + 1)
     }
 
     public init(game: GameID, entries: [JSONValue], last: JSONValue?) {
