@@ -35,8 +35,19 @@ extension RelayCore {
         }
     }
 
+    /// `patches` on any request takes effect at once: a member of a game changes sides in its
+    /// patch routes (turned on, its chain starts at the next state, sent whole). Before, the choice
+    /// was only read when the connection entered a game, so `false` on `lobby` left a member on patches.
+    mutating func choosePatches(_ patches: Bool, _ connection: UInt64) {
+        guard let session = sessions[connection], session.patches != patches else { return }
+        sessions[connection]?.patches = patches
+        if let game = session.game, rooms[game]?.members[connection] != nil {
+            rooms[game]?.patches.admit(connection, session.peer, at: nil, takesPatches: patches)
+        }
+    }
+
     mutating func handle(_ queued: Queued, from connection: UInt64, _ out: inout [Action]) {
-        if let patches = queued.request.patches { sessions[connection]?.patches = patches }
+        if let patches = queued.request.patches { choosePatches(patches, connection) }
         guard let session = sessions[connection] else { return }
         let peer = session.peer
         let re = queued.request.id
