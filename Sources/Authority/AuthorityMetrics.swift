@@ -9,6 +9,7 @@ public struct AuthorityMetrics: Sendable {
     private let lease = Gauge(label: "monopoly_authority_lease_held")
     private let shards = Gauge(label: "monopoly_authority_shards_held")
     private let games = Gauge(label: "monopoly_authority_games_loaded")
+    private let refusedFull = Counter(label: "monopoly_authority_creates_refused_full_total")
     private let quarantinedCount = Gauge(label: "monopoly_authority_games_quarantined")
     /// Quarantined games this process knows of, and the command each died on (the gauge's label).
     private let quarantinedGames = NIOLockedValueBox<[GameID: String]>([:])
@@ -29,6 +30,7 @@ public struct AuthorityMetrics: Sendable {
         lease.record(count > 0 ? 1 : 0)
     }
     func gamesLoaded(_ count: Int) { games.record(count) }
+    func createRefusedFull() { refusedFull.increment() }
 
     /// `monopoly_authority_game_quarantined{game, command} 1` while the game is quarantined.
     func quarantined(_ game: GameID, command: String?) {

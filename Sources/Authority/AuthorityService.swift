@@ -34,6 +34,8 @@ public struct AuthorityConfiguration: Sendable {
     public var maxLogEntries = GameStore.defaultMaxLogEntries
     /// Open games (lobby or running) created from one client address (`MAX_GAMES_PER_CLIENT`).
     public var maxGamesPerClient = 3
+    /// Open games (lobby or running) one authority holds at most (`MAX_GAMES_PER_AUTHORITY`).
+    public var maxGamesPerAuthority = 10_000
     /// Games one client address may create per minute over every gateway (`CREATE_RATE_PER_MINUTE`;
     /// each gateway checks it too, for what it forwards); nil: no rate.
     public var createRatePerMinute: Double? = 10
@@ -102,7 +104,8 @@ public final class AuthorityService: Service, Sendable {
             store: GameStore(commands: client, finishedTTLSeconds: configuration.finishedTTLSeconds, fence: leases.fence,
                              maxLogEntries: configuration.maxLogEntries, replicaWait: replicaWait), timing: configuration.timing, metrics: metrics, logger: logger,
             maxGamesPerClient: configuration.maxGamesPerClient, createRatePerMinute: configuration.createRatePerMinute,
-            clientQuota: ClientQuota(commands: client, limit: configuration.maxGamesPerClient, createsPerMinute: configuration.createRatePerMinute))
+            clientQuota: ClientQuota(commands: client, limit: configuration.maxGamesPerClient, createsPerMinute: configuration.createRatePerMinute),
+            maxGamesPerAuthority: configuration.maxGamesPerAuthority)
         logger.info("authority started; waiting for the lease of its shards",
                     metadata: ["redis": "\(target.redacted)", "wait-replicas": "\(replicaWait.replicas)"])
 
@@ -285,9 +288,10 @@ actor RunnerRegistry {
     }
 
     init(processor: CommandProcessor, store: GameStore, timing: AuthorityTiming, metrics: AuthorityMetrics, logger: Logger,
-         maxGamesPerClient: Int = .max, createRatePerMinute: Double? = nil, clientQuota: ClientQuota? = nil) {
+         maxGamesPerClient: Int = .max, createRatePerMinute: Double? = nil, clientQuota: ClientQuota? = nil, maxGamesPerAuthority: Int = .max) {
         self.processor = processor
-        self.openGames = OpenGamesLedger(limit: maxGamesPerClient, createsPerMinute: createRatePerMinute, clientQuota: clientQuota)
+        self.openGames = OpenGamesLedger(limit: maxGamesPerClient, createsPerMinute: createRatePerMinute, clientQuota: clientQuota,
+                                         capacity: maxGamesPerAuthority)
         self.store = store
         self.timing = timing
         self.metrics = metrics

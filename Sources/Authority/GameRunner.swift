@@ -473,19 +473,25 @@ struct GameLoop: Sendable {
         return .error(envelope, code: ErrorCode.unknownGame, message: "game \(game) cannot be played (quarantined: \(reason))")
     }
 
-    /// A `create` from an address that holds `MAX_GAMES_PER_CLIENT` open games already, or past
+    /// A `create` on an authority that holds `MAX_GAMES_PER_AUTHORITY` open games, from an address
+    /// that holds `MAX_GAMES_PER_CLIENT` open games already, or past
     /// `CREATE_RATE_PER_MINUTE` over every gateway (nil: go on, the slot is reserved). Creates that
     /// name no address (a gateway from before the field) pass.
     private func refusedCreate(_ envelope: CommandEnvelope, _ state: LoopState) async -> Outcome? {
         guard case .create = envelope.message, state.record == nil, let address = envelope.client else { return nil }
         let refusal: CreateRefusal?
         if let quota = openGames.clientQuota {
-            do {
-                refusal = try await quota.reserve(game, for: address)
-            } catch {
-                // The create's own commit needs Redis too: it fails (and is answered) there.
-                logger.warning("cannot count the client's games in Redis: \(error)")
-                refusal = nil
+            if !openGames.reserveRoom(game, for: address) {
+                refusal = .full
+            } else {
+                do {
+                    refusal = try await quota.reserve(game, for: address)
+                } catch {
+                    // The create's own commit needs Redis too: it fails (and is answered) there.
+                    logger.warning("cannot count the client's games in Redis: \(error)")
+                    refusal = nil
+                }
+                if refusal != nil { openGames.set(game, creator: nil) }
             }
         } else {
             refusal = openGames.reserve(game, for: address)
@@ -498,6 +504,10 @@ struct GameLoop: Sendable {
         case .tooFast:
             return .error(envelope, code: ErrorCode.rateLimited,
                           message: "at most \(Int(openGames.createsPerMinute ?? 0)) new games per minute from one address")
+        case .full:
+            metrics.createRefusedFull()
+            return .error(envelope, code: ErrorCode.serverFull,
+                          message: "this server holds as many open games as it may (\(openGames.capacity)): try again later")
         }
     }
 

@@ -49,6 +49,8 @@ enum CreateRefusal: Equatable {
     /// shards): each gateway counts only the creates it forwards, so through N gateways (the load
     /// balancer spreads one host's connections) an address would get N times the rate.
     case tooFast
+    /// This authority holds `MAX_GAMES_PER_AUTHORITY` open games.
+    case full
 }
 
 /// `OpenGames` and the creates per minute of each address behind a lock, shared by the runners: a
@@ -64,11 +66,15 @@ final class OpenGamesLedger: Sendable {
     let createsPerMinute: Double?
     /// The system-wide count in Redis; nil: counted here alone (tests).
     let clientQuota: ClientQuota?
+    /// Open games this authority holds at most (`MAX_GAMES_PER_AUTHORITY`): a create past it is
+    /// refused; games it takes over are loaded whatever the count (their players are waiting).
+    let capacity: Int
 
     /// `createsPerMinute`: nil, no rate (tests that create many games).
-    init(limit: Int, createsPerMinute: Double? = nil, clientQuota: ClientQuota? = nil) {
+    init(limit: Int, createsPerMinute: Double? = nil, clientQuota: ClientQuota? = nil, capacity: Int = .max) {
         self.createsPerMinute = createsPerMinute
         self.clientQuota = clientQuota
+        self.capacity = capacity
         quota = NIOLockedValueBox(Quota(games: OpenGames(limit: limit), rate: createsPerMinute.map { AddressRateLimit(perMinute: $0) }))
     }
 
@@ -79,9 +85,22 @@ final class OpenGamesLedger: Sendable {
     func reserve(_ game: GameID, for address: String, now: ContinuousClock.Instant = .now) -> CreateRefusal? {
         quota.withLockedValue { quota in
             if quota.games.creators[game] == address { return nil }
+            guard quota.games.creators.count < capacity else { return .full }
             guard quota.games.count(for: address) < quota.games.limit else { return .tooManyGames }
             if quota.rate?.allow(address, now: now) == false { return .tooFast }
             return quota.games.reserve(game, for: address) ? nil : .tooManyGames
+        }
+    }
+
+    /// Counts `game` toward this authority's open games if it holds fewer than `capacity` (the
+    /// create's slot in Redis is reserved after it, by `ClientQuota`): reserved here, under the
+    /// lock, so creates on several runners at once cannot all pass the last free room.
+    func reserveRoom(_ game: GameID, for address: String) -> Bool {
+        quota.withLockedValue { quota in
+            if quota.games.creators[game] != nil { return true }
+            guard quota.games.creators.count < capacity else { return false }
+            quota.games.set(game, creator: address)
+            return true
         }
     }
 

@@ -21,6 +21,7 @@ public enum ErrorCode: String, CaseIterable, Codable, Sendable, Equatable {
     case invalidToken = "invalid_token"
     case seatTaken = "seat_taken"
     case tooManyGames = "too_many_games"
+    case serverFull = "server_full"
 
     // The rules (`RuleViolation`).
     case gameNotInLobby = "game_not_in_lobby"
@@ -92,6 +93,7 @@ public enum ErrorCode: String, CaseIterable, Codable, Sendable, Equatable {
         case .invalidToken: "The `rejoin` token holds no seat in the game."
         case .seatTaken: "Another connection took this seat with its token; this one no longer holds it."
         case .tooManyGames: "A `create` from an address that holds `MAX_GAMES_PER_CLIENT` open games."
+        case .serverFull: "A `create` landed on an authority that holds `MAX_GAMES_PER_AUTHORITY` open games: try again later."
         case .gameNotInLobby: "The game has started: nobody joins, leaves the lobby or starts it now."
         case .gameNotStarted: "The game is still in the lobby."
         case .gameOver: "The game is over."

@@ -54,6 +54,10 @@ struct AuthorityCommand: AsyncParsableCommand {
     var maxGamesPerClientFlag: Int?
     var maxGamesPerClient: Int { EnvironmentOption.value(maxGamesPerClientFlag, "MAX_GAMES_PER_CLIENT", default: 3) }
 
+    @Option(name: .customLong("max-games-per-authority"), help: "Open games (lobby or running) this authority holds at most; a create past it gets server_full, games taken over still load (default: $MAX_GAMES_PER_AUTHORITY or 10000).")
+    var maxGamesPerAuthorityFlag: Int?
+    var maxGamesPerAuthority: Int { EnvironmentOption.value(maxGamesPerAuthorityFlag, "MAX_GAMES_PER_AUTHORITY", default: 10_000) }
+
     @Option(name: .customLong("create-rate-per-minute"), help: "Games one client address may create per minute over every gateway, as many at once; beyond: rate_limited (default: $CREATE_RATE_PER_MINUTE or 10).")
     var createRatePerMinuteFlag: Int?
     var createRatePerMinute: Int { EnvironmentOption.value(createRatePerMinuteFlag, "CREATE_RATE_PER_MINUTE", default: 10) }
@@ -108,6 +112,8 @@ struct AuthorityCommand: AsyncParsableCommand {
         guard (1...Self.maximumGamesPerClient).contains(maxGamesPerClient) else {
             throw ValidationError("--max-games-per-client must be 1...\(Self.maximumGamesPerClient)")
         }
+        try EnvironmentOption.check("MAX_GAMES_PER_AUTHORITY", as: Int.self)
+        guard (1...1_000_000).contains(maxGamesPerAuthority) else { throw ValidationError("--max-games-per-authority must be 1...1000000") }
         try EnvironmentOption.check("CREATE_RATE_PER_MINUTE", as: Int.self)
         guard (1...1_000_000).contains(createRatePerMinute) else { throw ValidationError("--create-rate-per-minute must be 1...1000000") }
         try EnvironmentOption.check("LOBBY_IDLE_SECONDS", as: Int.self)
@@ -162,6 +168,7 @@ struct AuthorityCommand: AsyncParsableCommand {
         }
         configuration.finishedTTLSeconds = finishedTTLSeconds
         configuration.maxGamesPerClient = maxGamesPerClient
+        configuration.maxGamesPerAuthority = maxGamesPerAuthority
         configuration.createRatePerMinute = Double(createRatePerMinute)
         configuration.maxLogEntries = maxLogEntries
         let service = AuthorityService(configuration: configuration, logger: logger)

@@ -62,4 +62,24 @@ import Testing
         #expect(ledger.reserve(d, for: "192.0.2.1", now: start + .seconds(31)) == nil)
         #expect(ledger.count(for: "192.0.2.1") == 1)
     }
+
+    /// `MAX_GAMES_PER_AUTHORITY`: the open games this authority holds, from any address, bound
+    /// its creates; a game no longer open frees room, and a game it takes over (`set` after its
+    /// load) is counted without being refused.
+    @Test func createsFromManyAddressesStopAtTheAuthoritysCapacity() {
+        let ledger = OpenGamesLedger(limit: 1, capacity: 2)
+        #expect(ledger.reserve(a, for: "192.0.2.1") == nil)
+        #expect(ledger.reserveRoom(b, for: "192.0.2.2"))  // the path with ClientQuota
+        #expect(ledger.reserve(c, for: "192.0.2.3") == .full)
+        #expect(!ledger.reserveRoom(c, for: "192.0.2.3"))
+        #expect(ledger.reserveRoom(b, for: "192.0.2.2"))  // already counted: no second room
+        ledger.set(a, creator: nil)
+        #expect(ledger.reserve(c, for: "192.0.2.3") == nil)
+        ledger.set(d, creator: "192.0.2.4")  // taken over: loaded past the capacity
+        #expect(ledger.gamesByCreator().values.joined().count == 3)
+        ledger.set(b, creator: nil)
+        #expect(ledger.reserve(a, for: "192.0.2.1") == .full)
+        ledger.set(c, creator: nil)
+        #expect(ledger.reserve(a, for: "192.0.2.1") == nil)
+    }
 }
