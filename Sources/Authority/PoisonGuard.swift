@@ -1,4 +1,5 @@
 import Foundation
+import Monopoly
 import Redis
 import RelayProtocol
 
@@ -28,6 +29,17 @@ public struct InFlight: Codable, Sendable, Equatable {
     /// within seconds; the expiry only keeps a game nobody loads again from keeping its mark for
     /// ever (a death then forgotten is one strike fewer, never one more).
     public static let timeToLiveMilliseconds = 86_400_000
+}
+
+/// Hand-written (see `JSONWritable`): written before every command.
+extension InFlight: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("command", command)
+            o.field("crashes", crashes)
+            o.field("process", process)
+        }
+    }
 }
 
 /// Why a game is quarantined: one field of `monopoly:games:quarantined` (game id -> this, JSON).

@@ -241,3 +241,25 @@ extension GameState: JSONWritable {
         }
     }
 }
+
+/// A command as the command log writes it (`{"amount":120,"type":"bid"}`), once per command.
+extension Command: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            switch self {
+            case .bid(let amount): o.field("amount", amount)
+            case .tradePropose(let to, let give, let get):
+                o.field("get", get)
+                o.field("give", give)
+                o.field("to", to)
+            case .build(let square), .sell(let square), .mortgage(let square), .unmortgage(let square),
+                 .liftMortgage(let square), .keepMortgage(let square):
+                o.field("square", square)
+            case .tradeAccept(let trade), .tradeReject(let trade): o.field("trade", trade)
+            case .voteSkip(let turn): o.field("turn", turn)
+            default: break
+            }
+            o.field("type", type)
+        }
+    }
+}

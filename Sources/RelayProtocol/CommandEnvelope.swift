@@ -122,6 +122,22 @@ public struct AuthorityReply: Sendable, Equatable, Codable {
     }
 }
 
+/// Hand-written (see `JSONWritable`): one or more per command.
+extension AuthorityReply: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        out.object { o in
+            o.field("cmd", command)
+            o.field("code", code?.rawValue)
+            o.field("conn", connection)
+            o.field("game", game.rawValue)
+            o.field("message", message)
+            o.field("player", player)
+            o.field("seq", seq)
+            o.field("type", kind.rawValue)
+        }
+    }
+}
+
 /// One-line JSON for Redis payloads and client frames: sorted keys so operators see a stable shape.
 public enum WireJSON {
     public static func encode<T: Encodable>(_ value: T) -> String {

@@ -67,3 +67,24 @@ extension EnvelopeMessage: Codable {
         }
     }
 }
+
+/// Hand-written (see `JSONWritable`): the command log writes one per command.
+extension EnvelopeMessage: JSONWritable {
+    public func writeJSON(to out: inout JSONOutput) {
+        if case .command(let command) = self {
+            command.writeJSON(to: &out)
+            return
+        }
+        out.object { o in
+            switch self {
+            case .create(let name, let options):
+                o.field("name", name)
+                o.field("options", options)
+            case .join(let name): o.field("name", name)
+            case .chat(let text): o.field("text", text)
+            case .rejoin, .leave, .disconnect, .addBot, .command: break
+            }
+            o.field("type", type)
+        }
+    }
+}
