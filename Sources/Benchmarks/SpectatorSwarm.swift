@@ -20,9 +20,10 @@ import WebSocket
 /// writes, and interleaved with them they stretched each gateway's 1,000 writes by half). The
 /// arrival stamp is the kernel's, taken in the gateway's write, so a later read moves only `read`;
 /// but a read that finds several states stamps all of them with the last one's arrival (later,
-/// never earlier), so a reader that falls behind overstates delays: one that reads a state more
-/// than 60% of the state interval after it arrived goes back to normal priority until it has
-/// caught up (`ReaderPriority`). Not `SCHED_IDLE`: any waking thread of any process preempts that
+/// never earlier), so a reader must not fall behind: one that reads a state more than 30% of the
+/// state interval after it arrived (a gateway's burst of writes took that long, and reading after
+/// it would not end before the next state) goes back to normal priority until it has caught up
+/// (`ReaderPriority`). Not `SCHED_IDLE`: any waking thread of any process preempts that
 /// at once, and on a box shared with builds the readers fell behind by whole states.
 final class SpectatorSwarm: @unchecked Sendable {
     struct Arrival {
@@ -425,8 +426,10 @@ private final class Reader: @unchecked Sendable {
 }
 
 /// A reader thread's scheduling (see `SpectatorSwarm`): nice 19 while it keeps up,
-/// normal priority from a read more than 60% of the state interval late until a pass whose reads
-/// are all within 20% of it (or that finds nothing to read). On Linux both settings are per
+/// normal priority from a read more than 30% of the state interval late until a pass whose reads
+/// are all within 20% of it (or that finds nothing to read). At 60% (the first setting) readers on
+/// a loaded box still fell behind by whole states: the burst and the reads after it did not fit in
+/// the interval. On Linux both settings are per
 /// thread (pid or who 0: the calling thread).
 private struct ReaderPriority {
     /// The priority it yields at: nice 19, or nice 0 where that is refused.
@@ -437,7 +440,7 @@ private struct ReaderPriority {
     private let caughtUp: UInt64
 
     init(stateInterval: UInt64) {
-        behind = stateInterval / 10 * 6
+        behind = stateInterval / 10 * 3
         caughtUp = stateInterval / 5
         yield()
     }
