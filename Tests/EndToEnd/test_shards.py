@@ -4,17 +4,25 @@ paused past its leases writes nothing for the shards taken from it and gives the
 import asyncio
 import json
 import signal
+import subprocess
 import time
 from collections import Counter
 
 from client import GameClient
-from stack import game_shard, wait_until
+from stack import game_shard, redis_cli_argv, wait_until
 from test_faults import retry_until_ok, two_player_game
 
 
 def holders(stack):
-    """Each shard's lease holder ("" for none)."""
-    return stack.redis_cli("MGET", *["monopoly:shard:{%d}:lease" % n for n in range(64)]).split("\n")
+    """Each shard's lease holder ("" for none). redis-cli prints a nil as an empty line: its output
+    is split unstripped, or unheld shards at either end (the leaving authority's, on SIGTERM) would
+    vanish and shift or shorten the list."""
+    argv, env = redis_cli_argv(stack.redis_port, "authority")
+    keys = ["monopoly:shard:{%d}:lease" % n for n in range(64)]
+    out = subprocess.run([*argv, "MGET", *keys], check=True, capture_output=True, text=True, env=env).stdout
+    values = out.split("\n")[:64]
+    assert len(values) == 64, out
+    return values
 
 
 def shares(stack):
