@@ -49,8 +49,11 @@ async def everyone_at(clients, seq, timeout=10):
 
 async def pay_one(giver, receiver, clients, timeout=10):
     """giver offers $1 for nothing, receiver accepts: two state changes. Returns the last seq."""
-    await giver.ok("trade_propose", to=receiver.player, give={"cash": 1}, get={})
-    await everyone_at(clients, giver.seq)
+    # Wait for the state the acknowledgement names: on a Redis Cluster the ack (a classic reply
+    # channel) and the state (the game's sharded channel) reach the gateway on two connections,
+    # so the ack can come first, and the giver's last state was then the one before the proposal.
+    proposed = await giver.ok("trade_propose", to=receiver.player, give={"cash": 1}, get={})
+    await everyone_at(clients, proposed["seq"])
     trade = next(t["id"] for t in reversed(giver.state["trades"]) if t["from"] == giver.player)
     answer = await receiver.ok("trade_accept", trade=trade)
     await everyone_at(clients, answer["seq"], timeout)
