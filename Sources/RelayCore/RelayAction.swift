@@ -60,4 +60,12 @@ public enum RelayMetric: Sendable, Equatable {
     /// A disconnect report nobody heard within the handover bound (or Redis refused): the authority
     /// keeps the seat "connected".
     case disconnectReportLost
+    /// An acknowledgement held until its connection was sent the state it names (on a Redis
+    /// Cluster the ack can arrive first: `ReplyHolds`).
+    case acknowledgementHeld
+    /// A held acknowledgement sent without its state: `StateWaitLimits.timeout` passed (the state
+    /// was lost, or is late) ...
+    case acknowledgementReleasedByTimeout
+    /// ... or its connection's line of held replies was full (`StateWaitLimits.perConnection`).
+    case acknowledgementReleasedByCap
 }

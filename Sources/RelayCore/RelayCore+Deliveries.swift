@@ -10,7 +10,7 @@ extension RelayCore {
             guard let session = sessions[connection], session.game == reply.game, session.player == reply.player else { return }
             leave(reply.game, connection, &out)
             let message = reply.message ?? "your seat was taken over by another connection"
-            return out.append(.send(session.peer, .error(code: ErrorCode.seatTaken, message: message, re: .null)))
+            return say(session.peer, .error(code: ErrorCode.seatTaken, message: message, re: .null), &out)
         }
         guard let command = reply.command, let waiting = pending.take(command) else { return }
         out.append(.cancel(.acknowledgement(command: command)))
@@ -29,15 +29,19 @@ extension RelayCore {
                 sessions[connection]?.spectating = false
                 lobbyWatchers.remove(connection)
                 rooms[reply.game, default: Room()].members[connection] = peer
-                out.append(.send(peer, .welcome(game: reply.game, player: reply.player, token: waiting.token, re: waiting.re)))
+                say(peer, .welcome(game: reply.game, player: reply.player, token: waiting.token, re: waiting.re), &out)
                 let last = rooms[reply.game]?.last
                 if let last { out.append(.send(peer, .state(last.frame))) }
                 rooms[reply.game]?.patches.admit(connection, peer, at: last?.version, takesPatches: session?.patches ?? false)
             case .ack:
-                out.append(.send(peer, .ack(game: reply.game, seq: reply.seq, re: waiting.re)))
-                if waiting.type == MessageType.leave.rawValue { leave(reply.game, connection, &out) }
+                // It names the state the command made: the member gets that state first (on a
+                // cluster the two come on two connections), then the ack (`ReplyHolds`). An
+                // acknowledged `leave` leaves once its ack is out, so it gets that state too.
+                let named = reply.seq.map { ReplyHolds<Frame>.Awaited(game: reply.game, seq: $0, epoch: rooms[reply.game]?.last?.version.epoch) }
+                let leaving = waiting.type == MessageType.leave.rawValue ? reply.game : nil
+                say(peer, .ack(game: reply.game, seq: reply.seq, re: waiting.re), naming: named, thenLeave: leaving, &out)
             case .error:
-                out.append(.send(peer, .error(code: reply.code ?? .authorityUnavailable, message: reply.message ?? "rejected", re: waiting.re)))
+                say(peer, .error(code: reply.code ?? .authorityUnavailable, message: reply.message ?? "rejected", re: waiting.re), &out)
             case .revoke:
                 break
             }
@@ -59,6 +63,14 @@ extension RelayCore {
     /// newer epoch replaces the newest state whatever its seq (`StateVersion.succession`), and goes
     /// out whole (no patch crosses epochs); chat (no seq) always is sent.
     mutating func fanOut(_ arrival: StateArrival<Frame>, _ out: inout [Action]) {
+        broadcast(arrival, &out)
+        // The replies held for this state (`ReplyHolds`) go right after it.
+        guard !stateWaits.isEmpty, arrival.seq != nil, arrival.patch == nil,
+              let waiting = stateWaits.waiting(for: arrival.game) else { return }
+        for connection in waiting.sorted() { releaseSent(connection, &out) }
+    }
+
+    mutating func broadcast(_ arrival: StateArrival<Frame>, _ out: inout [Action]) {
         let game = arrival.game
         guard rooms[game] != nil else { return }
         if let patch = arrival.patch { return rooms[game]!.patches.hold(patch, frame: arrival.frame) }
@@ -98,7 +110,7 @@ extension RelayCore {
             drain(connection, &out)
         }
         func fail(_ code: ErrorCode, _ message: String) {
-            out.append(.send(session.peer, .error(code: code, message: message, re: re)))
+            say(session.peer, .error(code: code, message: message, re: re), &out)
         }
         if case .unreadable = stored {
             release(game, &out)
@@ -117,7 +129,7 @@ extension RelayCore {
         sessions[connection]?.game = game
         sessions[connection]?.spectating = true
         lobbyWatchers.remove(connection)
-        out.append(.send(session.peer, .welcome(game: game, player: nil, token: nil, re: re)))
+        say(session.peer, .welcome(game: game, player: nil, token: nil, re: re), &out)
         out.append(.send(session.peer, .state(last.frame)))
     }
 
@@ -171,10 +183,10 @@ extension RelayCore {
         for requester in completion.answered {
             guard let peer = sessions[requester.connection]?.peer else { continue }
             if let list {
-                out.append(.send(peer, .lobby(list, re: requester.re)))
+                say(peer, .lobby(list, re: requester.re), &out)
             } else {
-                out.append(.send(peer, .error(code: ErrorCode.redisUnavailable, message: "the lobby cannot be read right now",
-                                              re: requester.re)))
+                say(peer, .error(code: ErrorCode.redisUnavailable, message: "the lobby cannot be read right now", re: requester.re),
+                    &out)
             }
         }
         if completion.push, let list {

@@ -14,13 +14,13 @@ extension RelayCore {
             if session.strikes >= configuration.rateLimitStrikes { return out.append(.close(peer, reason: "rate limit")) }
             out.append(.count(.rateLimited))
             let message = "slow down: at most \(Int(configuration.messagesPerSecond)) messages per second"
-            return out.append(.send(peer, .error(code: ErrorCode.rateLimited, message: message, re: .null)))
+            return say(peer, .error(code: ErrorCode.rateLimited, message: message, re: .null), &out)
         }
         session.strikes = 0
         sessions[connection] = session
         switch parsed {
         case .failure(let error):
-            out.append(.send(peer, .error(code: error.code, message: error.message, re: error.re)))
+            say(peer, .error(code: error.code, message: error.message, re: error.re), &out)
         case .success(let request):
             sessions[connection]?.queue.append(Queued(request: request, credentials: credentials, now: now))
             drain(connection, &out)
@@ -52,7 +52,7 @@ extension RelayCore {
         let peer = session.peer
         let re = queued.request.id
         func fail(_ code: ErrorCode, _ message: String) {
-            out.append(.send(peer, .error(code: code, message: message, re: re)))
+            say(peer, .error(code: code, message: message, re: re), &out)
         }
         // A seat request (create, join, rejoin) holds the connection's one seat until its answer:
         // a second one (or a spectate) meanwhile would seat or seed the connection in two games, of
@@ -70,7 +70,7 @@ extension RelayCore {
         case .lobby:
             lobbyWatchers.insert(connection)
             switch lobby.request(LobbyRequester(connection: connection, re: re)) {
-            case .list(let list): out.append(.send(peer, .lobby(list, re: re)))
+            case .list(let list): say(peer, .lobby(list, re: re), &out)
             case .wait(let startRead): if startRead { out.append(.readLobby) }
             }
 
@@ -106,7 +106,7 @@ extension RelayCore {
             guard let game = session.game else { return fail(ErrorCode.notSeated, "you are not in a game") }
             if session.player == nil {
                 leave(game, connection, &out)
-                out.append(.send(peer, .ack(game: game, seq: nil, re: re)))
+                say(peer, .ack(game: game, seq: nil, re: re), &out)
             } else {
                 forward(Forward(game: game, player: session.player, message: .leave, re: re), connection, &out)
             }
@@ -124,7 +124,7 @@ extension RelayCore {
     mutating func forwardSeated(_ message: EnvelopeMessage, _ session: Session, _ re: JSONValue, _ out: inout [Action]) {
         guard let game = session.game, let player = session.player else {
             let text = "\(message.type) needs a seat: join or rejoin a game first"
-            return out.append(.send(session.peer, .error(code: ErrorCode.notSeated, message: text, re: re)))
+            return say(session.peer, .error(code: ErrorCode.notSeated, message: text, re: re), &out)
         }
         forward(Forward(game: game, player: player, message: message, re: re), session.peer.number, &out)
     }
@@ -256,6 +256,6 @@ extension RelayCore {
     mutating func unavailable(_ connection: UInt64, _ re: JSONValue, _ why: String, _ out: inout [Action]) {
         out.append(.count(.authorityUnavailable))
         guard let session = sessions[connection] else { return }
-        out.append(.send(session.peer, .error(code: ErrorCode.authorityUnavailable, message: why, re: re)))
+        say(session.peer, .error(code: ErrorCode.authorityUnavailable, message: why, re: re), &out)
     }
 }

@@ -95,6 +95,8 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
     var pending = PendingAcknowledgements()
     /// Each connection's commands in order, one publish in flight, held while their shard has no holder.
     var held: HandoverHolds
+    /// Each connection's replies held behind an acknowledgement whose state it was not sent yet.
+    var stateWaits = ReplyHolds<Frame>()
     var reports: [String: Report] = [:]
     var subscriptions = SubscriptionInterest<Resumption>()
     var rooms: [GameID: Room] = [:]
@@ -141,6 +143,8 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
             if let waiting = pending[command] { out.append(.readLastState(waiting.game, for: .recovery(command: command))) }
         case .timerFired(.handover(let connection)):
             republish(connection, &out)
+        case .timerFired(.stateWait(let connection)):
+            releaseAll(connection, counting: .acknowledgementReleasedByTimeout, timerFired: true, &out)
         case .authorityChecked(let alive):
             authorityChecked(alive: alive, &out)
         case .lobbyChanged:
@@ -168,6 +172,8 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
     public var pendingCount: Int { pending.count }
     /// Commands held while their shard has no holder.
     public var heldCount: Int { held.count }
+    /// Replies held until their connection was sent the state they name.
+    public var repliesWaitingForState: Int { stateWaits.count }
     public func interest(in game: GameID) -> Int { subscriptions.interest(in: game) }
     /// Games this gateway follows (subscribed, or about to be).
     public var followedGames: Int { rooms.count }
@@ -219,7 +225,7 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
         case .spectate(let waiting, let request): (connection, re) = (waiting, request)
         }
         guard let session = sessions[connection] else { return }
-        out.append(.send(session.peer, .error(code: ErrorCode.redisUnavailable, message: "cannot reach Redis", re: re)))
+        say(session.peer, .error(code: ErrorCode.redisUnavailable, message: "cannot reach Redis", re: re), &out)
         sessions[connection]?.busy = false
         drain(connection, &out)
     }
@@ -232,6 +238,8 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
         sessions[connection]?.game = nil
         sessions[connection]?.player = nil
         sessions[connection]?.spectating = false
+        // No state of the game comes to it any more: what it held for one goes out.
+        if !stateWaits.isEmpty { releaseSent(connection, &out) }
         release(game, &out)
     }
 
@@ -240,6 +248,7 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
     mutating func closed(_ connection: UInt64, _ out: inout [Action]) {
         guard let session = sessions.removeValue(forKey: connection) else { return }
         lobbyWatchers.remove(connection)
+        if !stateWaits.isEmpty, stateWaits.drop(connection) { out.append(.cancel(.stateWait(connection: connection))) }
         // Nobody is left to answer: its commands not published yet or held (never received by
         // anyone) are dropped; its disconnect reports are not.
         for command in held.drop(connection, keeping: { reports[$0] != nil }) {

@@ -82,4 +82,7 @@ public enum RelayTimer: Hashable, Sendable {
     case acknowledgement(command: String)
     /// Publish the commands this connection holds again (`HandoverHolds`): their shard had no holder.
     case handover(connection: UInt64)
+    /// This connection's replies held for the state their acknowledgement names have waited
+    /// `StateWaitLimits.timeout`: they go out without it (`ReplyHolds`).
+    case stateWait(connection: UInt64)
 }

@@ -24,11 +24,14 @@ public struct RelayCoreConfiguration: Sendable {
     public var createsPerMinute: Double
     /// How long, and how many, commands are held while their shard has no holder (`HandoverHolds`).
     public var handover: HandoverHolds.Limits
+    /// How long, and how many, replies wait for the state their acknowledgement names (`ReplyHolds`).
+    public var stateWait: StateWaitLimits
 
     public init(gatewayID: String, acknowledgementTimeout: Duration = .seconds(2), messagesPerSecond: Double = 20,
                 messageBurst: Double = 40, rateLimitStrikes: Int = 50, createsPerMinute: Double = 10,
-                handover: HandoverHolds.Limits = HandoverHolds.Limits()) {
+                handover: HandoverHolds.Limits = HandoverHolds.Limits(), stateWait: StateWaitLimits? = nil) {
         self.handover = handover
+        self.stateWait = stateWait ?? .forAcknowledgementTimeout(acknowledgementTimeout)
         self.gatewayID = gatewayID
         self.acknowledgementTimeout = acknowledgementTimeout
         self.messagesPerSecond = messagesPerSecond

@@ -26,6 +26,7 @@ import Testing
         // The new holder listens: the acknowledgement is awaited from now.
         #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now + .milliseconds(100))) == ["schedule gw-2"])
         #expect(h.core.heldCount == 0)
+        h.state(game, seq: 2)
         #expect(h.reply(.ack, "gw-2", to: 1, game: game, seq: 2) == ["cancel gw-2", "send 1 ack \(game) 2 re 8"])
         // A later firing of the (ended) hold's timer does nothing.
         #expect(h.on(.timerFired(.handover(connection: 1))) == [])
@@ -206,6 +207,7 @@ import Testing
         #expect(h.on(.published(command: "gw-2", receivers: 0, now: h.now)) == ["cancel gw-2", "retry 1 in 25 ms"])
         h.on(.timerFired(.handover(connection: 1)))
         #expect(h.on(.published(command: "gw-2", receivers: 1, now: h.now)) == ["schedule gw-2"])
+        h.state(game, seq: 2)
         #expect(h.reply(.ack, "gw-2", to: 1, game: game, seq: 2) == ["cancel gw-2", "send 1 ack \(game) 2 re 8"])
         // Sent again once only: a second timeout answers authority_unavailable.
         h.send(1, #"{"type":"roll","id":9}"#)

@@ -125,6 +125,7 @@ import Testing
         let (game, _) = h.seat(1)
         h.send(1, #"{"type":"roll","id":2}"#)
         h.on(.timerFired(.acknowledgement(command: "gw-2")))
+        h.state(game, seq: 2)
         #expect(h.reply(.ack, "gw-2", to: 1, game: game, seq: 2) == ["cancel gw-2", "send 1 ack \(game) 2 re 2"])
         #expect(h.on(.storedState(Harness.game(game), .unreadable, for: .recovery(command: "gw-2"))) == [])
     }

@@ -37,6 +37,13 @@ public final class RelayHub: Sendable {
     private let republished = Counter(label: "monopoly_gateway_commands_republished_total")
     /// Disconnect reports nobody heard within `HANDOVER_TIMEOUT` (or Redis refused): the seat stays "connected".
     private let disconnectReportsLost = Counter(label: "monopoly_gateway_disconnect_reports_lost_total")
+    /// Acknowledgements held until their connection was sent the state they name (`ReplyHolds`), and
+    /// those that went out without it.
+    private let acknowledgementsHeld = Counter(label: "monopoly_gateway_acks_held_for_state_total")
+    private let acknowledgementsReleasedByTimeout = Counter(label: "monopoly_gateway_acks_released_without_state_total",
+                                                            dimensions: [("reason", "timeout")])
+    private let acknowledgementsReleasedByCap = Counter(label: "monopoly_gateway_acks_released_without_state_total",
+                                                        dimensions: [("reason", "cap")])
     private let fanOutLatency = Metrics.Timer(label: "monopoly_gateway_state_fanout_seconds")
 
     /// What lives on `loop` only.
@@ -200,6 +207,12 @@ public final class RelayHub: Sendable {
             republished.increment()
         case .count(.disconnectReportLost):
             disconnectReportsLost.increment()
+        case .count(.acknowledgementHeld):
+            acknowledgementsHeld.increment()
+        case .count(.acknowledgementReleasedByTimeout):
+            acknowledgementsReleasedByTimeout.increment()
+        case .count(.acknowledgementReleasedByCap):
+            acknowledgementsReleasedByCap.increment()
         }
     }
 
