@@ -299,7 +299,7 @@ public struct CommandProcessor: Sendable {
         passHost(&record, from: host)
         var outcome = publish(&record, events: earlier + [Event(.joined, player: player, text: "\(name) \(verb).")],
                               cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
-        outcome.replies = [welcome(envelope, player: player)]
+        outcome.replies = [welcome(envelope, player: player, seq: record.seq)]
         return outcome
     }
 
@@ -324,7 +324,7 @@ public struct CommandProcessor: Sendable {
         let name = record.state.player(player)?.name ?? player
         var outcome = publish(&record, events: [Event(.joined, player: player, text: "\(name) is back.")],
                               cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
-        outcome.replies = [welcome(envelope, player: player)]
+        outcome.replies = [welcome(envelope, player: player, seq: record.seq)]
         if let gateway = previous.gateway, let connection = previous.connection,
            gateway != envelope.gateway || connection != envelope.connection {
             outcome.replies.append(.init(gateway: gateway, reply: AuthorityReply(
@@ -408,9 +408,11 @@ public struct CommandProcessor: Sendable {
             kind: .ack, command: envelope.id, connection: envelope.connection, game: envelope.game, seq: seq))
     }
 
-    private func welcome(_ envelope: CommandEnvelope, player: PlayerID) -> Outcome.Reply {
+    /// `seq`: the state that seated the player, which the gateway sends its client right after
+    /// the welcome (on a Redis Cluster the welcome can arrive first: it waits for that state).
+    private func welcome(_ envelope: CommandEnvelope, player: PlayerID, seq: Int) -> Outcome.Reply {
         .init(gateway: envelope.gateway, reply: AuthorityReply(
-            kind: .welcome, command: envelope.id, connection: envelope.connection, game: envelope.game, player: player))
+            kind: .welcome, command: envelope.id, connection: envelope.connection, game: envelope.game, seq: seq, player: player))
     }
 }
 

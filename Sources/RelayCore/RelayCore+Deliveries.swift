@@ -4,7 +4,8 @@ import RelayProtocol
 /// What arrives from Redis: the authority's replies, states to fan out, stored states read on
 /// request, and the lobby list.
 extension RelayCore {
-    mutating func handle(_ reply: AuthorityReply, _ out: inout [Action]) {
+    /// `holding`: false for a welcome that waited for its state already (`holdsWelcome`).
+    mutating func handle(_ reply: AuthorityReply, holding: Bool = true, _ out: inout [Action]) {
         guard let connection = UInt64(reply.connection) else { return }
         if reply.kind == .revoke {
             guard let session = sessions[connection], session.game == reply.game, session.player == reply.player else { return }
@@ -12,7 +13,9 @@ extension RelayCore {
             let message = reply.message ?? "your seat was taken over by another connection"
             return say(session.peer, .error(code: ErrorCode.seatTaken, message: message, re: .null), &out)
         }
-        guard let command = reply.command, let waiting = pending.take(command) else { return }
+        guard let command = reply.command else { return }
+        if holding, reply.kind == .welcome, holdsWelcome(reply, command, connection, &out) { return }
+        guard let waiting = pending.take(command) else { return }
         out.append(.cancel(.acknowledgement(command: command)))
         // Answered before its publish's receiver count came back (another Redis connection): the
         // next of its line goes out now.
@@ -65,8 +68,9 @@ extension RelayCore {
     mutating func fanOut(_ arrival: StateArrival<Frame>, _ out: inout [Action]) {
         broadcast(arrival, &out)
         // The replies held for this state (`ReplyHolds`) go right after it.
-        guard !stateWaits.isEmpty, arrival.seq != nil, arrival.patch == nil,
-              let waiting = stateWaits.waiting(for: arrival.game) else { return }
+        guard arrival.seq != nil, arrival.patch == nil else { return }
+        if !welcomesWaiting.isEmpty { releaseWelcomes(of: arrival.game, &out) }
+        guard !stateWaits.isEmpty, let waiting = stateWaits.waiting(for: arrival.game) else { return }
         for connection in waiting.sorted() { releaseSent(connection, &out) }
     }
 

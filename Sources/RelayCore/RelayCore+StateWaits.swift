@@ -61,3 +61,33 @@ extension RelayCore {
         if let game = entry.leaves { leave(game, connection, &out) }
     }
 }
+
+/// A welcome names the state that seated its player (`seq`, from authorities since 2026-12-07):
+/// the gateway sends the game's newest state right after it, so on a Redis Cluster, where the
+/// welcome can come before that state, the newest state here would be one without the player. The
+/// welcome waits (its seat request still pending, the connection not a member yet) until that
+/// state arrived, at most `StateWaitLimits.timeout`; then it is handled as it would have been.
+extension RelayCore {
+    /// Whether the welcome waits for its state (then a timer is scheduled).
+    mutating func holdsWelcome(_ reply: AuthorityReply, _ command: String, _ connection: UInt64, _ out: inout [Action]) -> Bool {
+        guard let seq = reply.seq, pending[command] != nil, welcomesWaiting[command] == nil, sessions[connection] != nil,
+              let room = rooms[reply.game] else { return false }
+        let awaits = Awaited(game: reply.game, seq: seq, epoch: room.last?.version.epoch)
+        guard !awaits.isMet(by: room.last?.version) else { return false }
+        welcomesWaiting[command] = (reply, awaits)
+        out.append(.count(.acknowledgementHeld))
+        out.append(.schedule(.welcomeWait(command: command), after: configuration.stateWait.timeout))
+        return true
+    }
+
+    /// The welcomes whose state this game's newest is, handled now (in command order).
+    mutating func releaseWelcomes(of game: GameID, _ out: inout [Action]) {
+        let last = rooms[game]?.last?.version
+        let ready = welcomesWaiting.filter { $0.value.awaits.game == game && $0.value.awaits.isMet(by: last) }
+        for command in ready.keys.sorted() {
+            guard let waiting = welcomesWaiting.removeValue(forKey: command) else { continue }
+            out.append(.cancel(.welcomeWait(command: command)))
+            handle(waiting.reply, holding: false, &out)
+        }
+    }
+}

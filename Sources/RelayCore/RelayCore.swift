@@ -97,6 +97,8 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
     var held: HandoverHolds
     /// Each connection's replies held behind an acknowledgement whose state it was not sent yet.
     var stateWaits = ReplyHolds<Frame>()
+    /// Welcomes that came before the state that seated their player (on a Redis Cluster), by command.
+    var welcomesWaiting: [String: (reply: AuthorityReply, awaits: ReplyHolds<Frame>.Awaited)] = [:]
     var reports: [String: Report] = [:]
     var subscriptions = SubscriptionInterest<Resumption>()
     var rooms: [GameID: Room] = [:]
@@ -145,6 +147,10 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
             republish(connection, &out)
         case .timerFired(.stateWait(let connection)):
             releaseAll(connection, counting: .acknowledgementReleasedByTimeout, timerFired: true, &out)
+        case .timerFired(.welcomeWait(let command)):
+            guard let waiting = welcomesWaiting.removeValue(forKey: command) else { break }
+            out.append(.count(.acknowledgementReleasedByTimeout))
+            handle(waiting.reply, holding: false, &out)
         case .authorityChecked(let alive):
             authorityChecked(alive: alive, &out)
         case .lobbyChanged:
@@ -173,7 +179,7 @@ public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
     /// Commands held while their shard has no holder.
     public var heldCount: Int { held.count }
     /// Replies held until their connection was sent the state they name.
-    public var repliesWaitingForState: Int { stateWaits.count }
+    public var repliesWaitingForState: Int { stateWaits.count + welcomesWaiting.count }
     public func interest(in game: GameID) -> Int { subscriptions.interest(in: game) }
     /// Games this gateway follows (subscribed, or about to be).
     public var followedGames: Int { rooms.count }

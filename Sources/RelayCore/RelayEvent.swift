@@ -85,4 +85,7 @@ public enum RelayTimer: Hashable, Sendable {
     /// This connection's replies held for the state their acknowledgement names have waited
     /// `StateWaitLimits.timeout`: they go out without it (`ReplyHolds`).
     case stateWait(connection: UInt64)
+    /// The welcome answering this seat request has waited `StateWaitLimits.timeout` for the state
+    /// that seated the player: it is handled without it.
+    case welcomeWait(command: String)
 }

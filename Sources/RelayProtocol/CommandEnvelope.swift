@@ -76,7 +76,8 @@ public struct AuthorityReply: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable {
         /// The command produced the state with `seq` (published on the game's state channel first).
         case ack
-        /// `join`, `create` or `rejoin` seated `player`; the gateway adds the token it minted.
+        /// `join`, `create` or `rejoin` seated `player` with the state `seq` (nil from an authority
+        /// before 2026-12-07); the gateway adds the token it minted.
         case welcome
         /// The command was rejected; nothing changed.
         case error

@@ -34,6 +34,8 @@ import Testing
         #expect(record.seats["p1"]?.tokenHash == SeatProof.stored(aliceSeat))
         #expect(outcome.replies.map(\.reply.kind) == [.welcome])
         #expect(outcome.replies.first?.reply.player == "p1")
+        // The welcome names the state that seated the player (the gateway sends it right after).
+        #expect(outcome.replies.first?.reply.seq == 1)
         let message = try WireJSON.decode(JSONValue.self, from: try #require(outcome.stateMessage))
         #expect(message["type"] == .string("state"))
         #expect(message["seq"] == .number(1))
@@ -74,6 +76,7 @@ import Testing
         #expect(updated.seats["p2"]?.gateway == "gw1")
         #expect(updated.seats["p2"]?.connection == "99")
         #expect(rejoined.replies.map(\.reply.kind) == [.welcome, .revoke])
+        #expect(rejoined.replies[0].reply.seq == updated.seq)
         #expect(rejoined.replies[1].gateway == "gw2")
         #expect(rejoined.replies[1].reply.connection == "7")
         // The old connection can no longer act for p2.

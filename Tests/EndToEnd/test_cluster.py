@@ -174,6 +174,20 @@ def acks_ahead_of_their_state(client):
     return ahead
 
 
+def first_state_without_its_player(client):
+    """The first state `client` received after its welcome, when that state does not seat it (the
+    gateway sends the newest state it has right after a welcome: it must be the one that seated
+    the player, or a later one)."""
+    welcomed = False
+    for message in client.messages:
+        if message.get("type") == "welcome" and message.get("player"):
+            welcomed, player = True, message["player"]
+        elif welcomed and message.get("type") == "state":
+            players = [p.get("id") for p in (message.get("state") or {}).get("players") or []]
+            return None if player in players else message.get("seq")
+    return None
+
+
 def test_every_acknowledgement_comes_after_the_state_it_names():
     """On a cluster the state goes out by SPUBLISH on the game's node and the acknowledgement by
     PUBLISH on the reply channel's: two connections into the gateway, and the ack could overtake
@@ -215,6 +229,8 @@ def test_every_acknowledgement_comes_after_the_state_it_names():
                   f"{sum(len(f) for f in ahead.values())} came before their state; "
                   f"the gateways held {held:.0f} for their state, {released:.0f} went out without it")
             assert not ahead, f"acks before the state they name (re, ack seq, newest state before it): {ahead}"
+            unseated = {c.name: first_state_without_its_player(c) for c in clients}
+            assert not any(unseated.values()), f"a welcome followed by a state without its player: {unseated}"
             assert not any(c.broken_chains for c in clients)
 
         asyncio.run(scenario())

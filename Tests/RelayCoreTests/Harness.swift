@@ -113,6 +113,8 @@ extension RelayAction where Peer == TestPeer, Frame == String {
         case .cancel(.handover(let connection)): "cancel retry \(connection)"
         case .schedule(.stateWait(let connection), let delay): "hold replies of \(connection) for \(delay.components.attoseconds / 1_000_000_000_000_000 + delay.components.seconds * 1000) ms"
         case .cancel(.stateWait(let connection)): "cancel hold of \(connection)"
+        case .schedule(.welcomeWait(let command), _): "hold welcome \(command)"
+        case .cancel(.welcomeWait(let command)): "cancel hold of welcome \(command)"
         case .close(let peer, let reason): "close \(peer.number) \(reason)"
         case .restart(let peer): "restart \(peer.number)"
         case .count(let metric): "count \(metric)"

@@ -236,4 +236,71 @@ import Testing
         #expect(h.on(.storedState(Harness.game(game), .state(Harness.arrival(game, seq: 2, payload: stored)), for: .recovery(command: "gw-2")))
                 == ["broadcast \(game) s2 to [1]", "cancel gw-2", "send 1 ack \(game) 2 re 8"])
     }
+
+    // MARK: - Welcomes
+
+    /// A welcome names the state that seated its player; the gateway sends the game's newest state
+    /// right after it. Come first, it waits for that state (the connection not a member yet).
+    @Test func aCreatesWelcomeBeforeItsFirstStateWaitsForIt() {
+        var h = Harness()
+        h.open(1)
+        h.send(1, #"{"type":"create","name":"Ann","id":7}"#)
+        h.on(.subscribed(Harness.game("GAME1")))
+        #expect(h.reply(.welcome, "gw-1", to: 1, game: "GAME1", seq: 1, player: "p1") == ["count acknowledgementHeld", "hold welcome gw-1"])
+        #expect(h.core.game(of: 1) == nil)
+        #expect(h.core.repliesWaitingForState == 1)
+        #expect(h.state("GAME1", seq: 1) == [
+            "cancel hold of welcome gw-1", "cancel gw-1", "send 1 welcome GAME1 p1 token t1 re 7", "send 1 state s1",
+        ])
+        #expect(h.core.game(of: 1) == Harness.game("GAME1"))
+        #expect(h.core.repliesWaitingForState == 0)
+    }
+
+    /// A join's welcome before the state that seats the player: the joiner gets the welcome, then
+    /// that state (not the one before, without it), then the states after.
+    @Test func aJoinsWelcomeBeforeItsStateIsFollowedByThatState() {
+        var h = Harness()
+        let game = Self.rolled(&h)
+        h.open(2)
+        #expect(h.send(2, #"{"type":"join","game":"\#(game)","name":"Bob","id":1}"#) == ["schedule gw-3", "publish gw-3 join \(game) seat h2"])
+        #expect(h.reply(.welcome, "gw-3", to: 2, game: game, seq: 2, player: "p2") == ["count acknowledgementHeld", "hold welcome gw-3"])
+        // A state before it goes to the members only.
+        #expect(h.state(game, seq: 2) == [
+            "broadcast \(game) s2 to [1]", "cancel hold of welcome gw-3", "cancel gw-3",
+            "send 2 welcome \(game) p2 token t2 re 1", "send 2 state s2",
+        ])
+        #expect(h.state(game, seq: 3) == ["broadcast \(game) s3 to [1, 2]"])
+    }
+
+    @Test func aWelcomeAfterItsStateIsHandledAtOnce() {
+        var h = Harness()
+        h.open(1)
+        h.send(1, #"{"type":"create","name":"Ann","id":7}"#)
+        h.on(.subscribed(Harness.game("GAME1")))
+        h.state("GAME1", seq: 1)
+        #expect(h.reply(.welcome, "gw-1", to: 1, game: "GAME1", seq: 1, player: "p1")
+                == ["cancel gw-1", "send 1 welcome GAME1 p1 token t1 re 7", "send 1 state s1"])
+    }
+
+    /// The state never came (lost): after the timeout the welcome is handled with the newest
+    /// state there is; a hang-up meanwhile reports the seat disconnected, as a late welcome does.
+    @Test func aWelcomeWhoseStateNeverComesIsHandledAfterTheTimeoutAndAfterAHangUpReported() {
+        var h = Harness()
+        let game = Self.rolled(&h)
+        h.open(2)
+        h.send(2, #"{"type":"join","game":"\#(game)","name":"Bob","id":1}"#)
+        h.reply(.welcome, "gw-3", to: 2, game: game, seq: 2, player: "p2")
+        #expect(h.on(.timerFired(.welcomeWait(command: "gw-3"))) == [
+            "count acknowledgementReleasedByTimeout", "cancel gw-3", "send 2 welcome \(game) p2 token t2 re 1", "send 2 state s1",
+        ])
+        #expect(h.on(.timerFired(.welcomeWait(command: "gw-3"))) == [])
+        h.open(3)
+        h.send(3, #"{"type":"join","game":"\#(game)","name":"Cy","id":1}"#)
+        h.reply(.welcome, "gw-4", to: 3, game: game, seq: 2, player: "p3")
+        #expect(h.on(.closed(h.peer(3))) == [])
+        #expect(h.state(game, seq: 2) == [
+            "broadcast \(game) s2 to [1, 2]", "cancel hold of welcome gw-4", "cancel gw-4", "report disconnect \(game) conn 3 as p3",
+        ])
+        #expect(h.core.interest(in: Harness.game(game)) == 2)
+    }
 }
