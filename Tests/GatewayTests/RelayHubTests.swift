@@ -105,6 +105,46 @@ struct RelayHubTests {
         }
     }
 
+    /// On a Redis Cluster the reply (PUBLISH on the reply channel's node) can reach the gateway
+    /// before its state (SPUBLISH on the game's node): played here on one Redis by publishing the
+    /// replies first. The client still gets the state, then the ack naming it; a joiner its
+    /// welcome, then the state that seated it (not the one before); and an ack whose state was
+    /// lost comes after the hold's 500 ms, well before the acknowledgement timeout.
+    @Test func repliesThatArriveBeforeTheirStateReachTheClientAfterIt() async throws {
+        try await withRelayStack(acknowledgementTimeout: .seconds(60)) { stack in
+            let authority = stack.authority
+            let (player, game) = try await stack.hostNewGame()
+            try await player.request(#"{"type":"add_bot","id":8}"#)
+            try await authority.apply(try await authority.next("add_bot"), repliesFirst: true)
+            let state = try await player.nextMessage()
+            #expect(state["type"]?.stringValue == "state")
+            #expect(state["seq"]?.intValue == 2)
+            let ack = try await player.nextMessage()
+            #expect(ack["type"]?.stringValue == "ack")
+            #expect(ack["seq"]?.intValue == 2)
+            #expect(ack["re"]?.intValue == 8)
+
+            let joiner = try await stack.connect()
+            try await joiner.request(#"{"type":"join","game":"\#(game)","name":"Bob","id":1}"#)
+            try await authority.apply(try await authority.next("join"), repliesFirst: true)
+            #expect(try await joiner.nextMessage()["type"]?.stringValue == "welcome")
+            let seating = try await joiner.nextMessage()
+            #expect(seating["seq"]?.intValue == 3)
+            #expect(seating["state"]?["players"]?.elements?.count == 3)
+            #expect(try await player.nextMessage()["seq"]?.intValue == 3)
+
+            try await player.request(#"{"type":"add_bot","id":9}"#)
+            let start = ContinuousClock.now
+            try await authority.apply(try await authority.next("add_bot"), publishState: false)
+            let late = try await player.nextMessage()
+            #expect(late["type"]?.stringValue == "ack")
+            #expect(late["seq"]?.intValue == 4)
+            let waited = ContinuousClock.now - start
+            #expect(waited >= .milliseconds(450) && waited < .seconds(30))
+            #expect(await stack.inspect { $0.repliesWaitingForState } == 0)
+        }
+    }
+
     @Test func leaveWhoseAcknowledgementIsLostStillFreesTheConnection() async throws {
         try await withRelayStack(acknowledgementTimeout: .seconds(1)) { stack in
             let authority = stack.authority

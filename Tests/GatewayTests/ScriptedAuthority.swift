@@ -93,9 +93,12 @@ final class ScriptedAuthority: @unchecked Sendable {
 
     /// Applies a command and commits it (last state stored and published, then the replies),
     /// except that `deliver: false` holds the replies back: they are returned, and lost unless the
-    /// test publishes them with `send`.
+    /// test publishes them with `send`. `repliesFirst`: the replies are published before the state,
+    /// as a Redis Cluster may deliver them (two connections); `publishState: false`: the state is
+    /// stored but its publish lost.
     @discardableResult
-    func apply(_ envelope: CommandEnvelope, deliver: Bool = true) async throws -> [Reply] {
+    func apply(_ envelope: CommandEnvelope, deliver: Bool = true, repliesFirst: Bool = false,
+               publishState: Bool = true) async throws -> [Reply] {
         let (state, replies) = try games.withLockedValue { games in
             var game = games[envelope.game] ?? Game()
             let effect = try Self.handle(envelope, in: &game)
@@ -105,13 +108,15 @@ final class ScriptedAuthority: @unchecked Sendable {
             return (Self.stateMessage(envelope, for: effect.player, game: game), effect.replies)
         }
         var commands: [[RedisArgument]] = []
+        var published: [[RedisArgument]] = []
         if let state {
             commands.append(["SET", RedisArgument(RedisChannels.lastStateKey(envelope.game)), RedisArgument(state)])
-            commands.append(["PUBLISH", RedisArgument(RedisChannels.state(envelope.game)), RedisArgument(state)])
+            if publishState { published.append(["PUBLISH", RedisArgument(RedisChannels.state(envelope.game)), RedisArgument(state)]) }
         }
-        if deliver {
-            commands += replies.map { ["PUBLISH", RedisArgument(RedisChannels.replies(gateway: $0.gateway)), RedisArgument(WireJSON.encode($0.reply))] }
-        }
+        let answers: [[RedisArgument]] = deliver
+            ? replies.map { ["PUBLISH", RedisArgument(RedisChannels.replies(gateway: $0.gateway)), RedisArgument(WireJSON.encode($0.reply))] }
+            : []
+        commands += repliesFirst ? answers + published : published + answers
         if !commands.isEmpty { _ = try await redis.transaction(commands) }
         return replies
     }
@@ -148,12 +153,12 @@ final class ScriptedAuthority: @unchecked Sendable {
         case .create, .join:
             guard game.player(at: here.gateway, here.connection) == nil else { return .refused(reply(.error, code: .alreadySeated)) }
             let player = game.seat(seatedHere)
-            return Effect(changed: true, player: player, replies: [reply(.welcome, player: player)])
+            return Effect(changed: true, player: player, replies: [reply(.welcome, seq: game.seq + 1, player: player)])
         case .rejoin:
             guard let tokenHash = envelope.seat, let player = game.players.first(where: { game.seats[$0]?.tokenHash == tokenHash }),
                   let previous = game.seats[player] else { return .refused(reply(.error, code: .invalidToken)) }
             game.seats[player] = seatedHere
-            var replies = [reply(.welcome, player: player)]
+            var replies = [reply(.welcome, seq: game.seq + 1, player: player)]
             if let gateway = previous.gateway, let connection = previous.connection,
                gateway != here.gateway || connection != here.connection {
                 replies.append(Reply(gateway: gateway, reply: AuthorityReply(kind: .revoke, command: nil, connection: connection,
