@@ -7,8 +7,9 @@ import RelayProtocol
 /// The shell owns one core on one executor and performs its actions in order.
 ///
 /// It is made of the machines in this folder: sessions and seats (here and in `+Requests`),
-/// `PendingAcknowledgements`, `SubscriptionInterest` with the games' rooms, and `LobbyRefresh`
-/// with the lobby watchers.
+/// `PendingAcknowledgements`, `HandoverHolds`, `ReplyHolds` (replies after the state they name,
+/// `+StateWaits`), `SubscriptionInterest` with the games' rooms, and `LobbyRefresh` with the lobby
+/// watchers.
 public struct RelayCore<Peer: RelayPeer, Frame: Sendable>: Sendable {
     public typealias Event = RelayEvent<Peer, Frame>
     public typealias Action = RelayAction<Peer, Frame>
