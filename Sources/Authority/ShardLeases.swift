@@ -102,17 +102,7 @@ public actor ShardLeases {
         let at = now
         let event: ShardAssignment.Event
         do {
-            let reply = try await redis.eval(Self.observeScript, keys: [RedisChannels.authorityMembersKey], arguments: [
-                RedisArgument(holder), RedisArgument(ttlMilliseconds), RedisArgument(max(1, ttlMilliseconds / 2)),
-            ])
-            if let message = reply.errorMessage { throw RedisError.server(message) }
-            let members = Set((reply.array ?? []).compactMap(\.string))
-            if !machine.heldShards.isEmpty {
-                let presence = try await redis.send(["SET", RedisArgument(RedisChannels.authorityLeaseKey), RedisArgument(holder),
-                                                     "PX", RedisArgument(ttlMilliseconds)])
-                if let message = presence.errorMessage { throw RedisError.server(message) }
-            }
-            let holders = try await Self.holders(commands: redis)
+            let (members, holders) = try await observe()
             lastObservationFailure = nil
             event = .observed(members: members, holders: holders, at: at)
         } catch {
@@ -120,6 +110,37 @@ public actor ShardLeases {
             event = .redisUnreachable
         }
         return await run(machine.handle(event))
+    }
+
+    /// The observation: the members (counting us one), our presence key while we hold shards,
+    /// and who holds each lease. One Redis: sent together, one round trip (the poll runs every
+    /// `standbyPollMilliseconds`, busy or not); a cluster: one after the other, the presence key and
+    /// the leases each in a slot of its own.
+    private func observe() async throws -> (members: Set<String>, holders: [GameShard: String]) {
+        let observeArguments: [RedisArgument] = [
+            RedisArgument(holder), RedisArgument(ttlMilliseconds), RedisArgument(max(1, ttlMilliseconds / 2)),
+        ]
+        let presence: [RedisArgument]? = machine.heldShards.isEmpty ? nil
+            : ["SET", RedisArgument(RedisChannels.authorityLeaseKey), RedisArgument(holder), "PX", RedisArgument(ttlMilliseconds)]
+        func members(_ reply: RESPValue) throws -> Set<String> {
+            if let message = reply.errorMessage { throw RedisError.server(message) }
+            return Set((reply.array ?? []).compactMap(\.string))
+        }
+        if case .single(let client) = redis {
+            let observe: [RedisArgument] = ["EVALSHA", RedisArgument(Self.observeScript.sha1), "1", RedisArgument(RedisChannels.authorityMembersKey)]
+                + observeArguments
+            let replies = try await client.pipeline([observe] + (presence.map { [$0] } ?? []) + [Self.holdersCommand])
+            // A Redis that does not have the script yet (a new or restarted server, SCRIPT FLUSH):
+            // it is loaded by EVAL, and the rest read again after it, as on a cluster.
+            if replies[0].errorMessage?.hasPrefix("NOSCRIPT") != true {
+                if let refused = replies.dropFirst().lazy.compactMap(\.errorMessage).first { throw RedisError.server(refused) }
+                return (try members(replies[0]), try Self.holders(fromMGET: replies[replies.count - 1]))
+            }
+        }
+        let reply = try await redis.eval(Self.observeScript, keys: [RedisChannels.authorityMembersKey], arguments: observeArguments)
+        let live = try members(reply)
+        if let presence, let message = try await redis.send(presence).errorMessage { throw RedisError.server(message) }
+        return (live, try await Self.holders(commands: redis))
     }
 
     /// Redis is (or just was) unreachable: nothing can be proven, every shard is dropped.
@@ -157,53 +178,115 @@ public actor ShardLeases {
                     scripts.append(action)
                 }
             }
-            let answers = await withTaskGroup(of: ShardAssignment.Event?.self) { group in
-                for action in scripts { group.addTask { await self.perform(action) } }
-                var answers: [ShardAssignment.Event] = []
-                for await answer in group { if let answer { answers.append(answer) } }
-                return answers
-            }
-            pending = answers.flatMap { machine.handle($0) }
+            pending = await performAll(scripts).flatMap { machine.handle($0) }
         }
         return changes
+    }
+
+    /// Runs the lease scripts; their answers (see ``perform(_:)``). One Redis: sent together, one
+    /// round trip (every held shard is renewed three times per lease); a cluster: concurrently,
+    /// each to its own slot's master. Scripts Redis does not have yet run one by one (EVAL loads them).
+    private nonisolated func performAll(_ actions: [ShardAssignment.Action]) async -> [ShardAssignment.Event] {
+        guard !actions.isEmpty else { return [] }
+        var unanswered = actions
+        var answers: [ShardAssignment.Event] = []
+        if case .single(let client) = redis, actions.count > 1 {
+            let commands = actions.compactMap(script)
+            if commands.count == actions.count, let replies = try? await client.pipeline(commands.map { script, keys, arguments in
+                ["EVALSHA", RedisArgument(script.sha1), RedisArgument(keys.count)] + keys.map { RedisArgument($0) } + arguments
+            }) {
+                unanswered = []
+                for (action, reply) in zip(actions, replies) {
+                    if reply.errorMessage?.hasPrefix("NOSCRIPT") == true {
+                        unanswered.append(action)
+                    } else if let answer = Self.answer(to: action, reply.errorMessage == nil ? reply : nil) {
+                        answers.append(answer)
+                    }
+                }
+            } else if commands.count == actions.count {
+                // Redis did not answer: as each script alone would have.
+                return actions.compactMap { Self.answer(to: $0, nil) }
+            }
+        }
+        return await withTaskGroup(of: ShardAssignment.Event?.self) { group in
+            for action in unanswered { group.addTask { await self.perform(action) } }
+            for await answer in group { if let answer { answers.append(answer) } }
+            return answers
+        }
+    }
+
+    /// A lease script's script, keys and arguments (nil: the action is no script).
+    private nonisolated func script(_ action: ShardAssignment.Action) -> (RedisScript, [String], [RedisArgument])? {
+        switch action {
+        case .acquire(let shard):
+            (Self.takeScript, keys(shard), [RedisArgument(holder), RedisArgument(ttlMilliseconds)])
+        case .renew(let shard, let token):
+            (Self.renewScript, keys(shard), [RedisArgument(holder), RedisArgument(ttlMilliseconds), RedisArgument(token)])
+        case .release(let shard, let token):
+            (Self.releaseScript, keys(shard), [RedisArgument(holder), RedisArgument(token)])
+        case .resume, .drop:
+            nil
+        }
+    }
+
+    /// What the machine is told of a lease script's reply (nil: Redis did not answer, or refused it).
+    private static func answer(to action: ShardAssignment.Action, _ reply: RESPValue?) -> ShardAssignment.Event? {
+        switch action {
+        case .acquire(let shard):
+            // An unanswered take may have taken the lease, which then expires.
+            return reply?.int.map { $0 > 0 ? .acquired(shard, token: $0) : .notAcquired(shard) } ?? .notAcquired(shard)
+        case .renew(let shard, _):
+            // An unanswered renewal runs out on its own.
+            guard let renewed = reply?.int else { return nil }
+            return renewed == 1 ? .renewed(shard) : .renewRefused(shard)
+        case .release, .resume, .drop:
+            return nil
+        }
     }
 
     /// Runs one lease script; its answer, or nil when Redis did not answer (an unanswered renewal
     /// runs out on its own; an unanswered take may have taken the lease, which then expires).
     private nonisolated func perform(_ action: ShardAssignment.Action) async -> ShardAssignment.Event? {
-        switch action {
-        case .acquire(let shard):
-            let token = try? await redis.eval(Self.takeScript, keys: keys(shard),
-                                              arguments: [RedisArgument(holder), RedisArgument(ttlMilliseconds)]).int
-            return token.map { $0 > 0 ? .acquired(shard, token: $0) : .notAcquired(shard) } ?? .notAcquired(shard)
-        case .renew(let shard, let token):
-            guard let renewed = try? await redis.eval(Self.renewScript, keys: keys(shard), arguments: [
-                RedisArgument(holder), RedisArgument(ttlMilliseconds), RedisArgument(token),
-            ]).int else { return nil }
-            return renewed == 1 ? .renewed(shard) : .renewRefused(shard)
-        case .release(let shard, let token):
-            _ = try? await redis.eval(Self.releaseScript, keys: keys(shard), arguments: [RedisArgument(holder), RedisArgument(token)])
-            return nil
-        case .resume, .drop:
-            return nil
-        }
+        guard let (script, keys, arguments) = script(action) else { return nil }
+        return Self.answer(to: action, try? await redis.eval(script, keys: keys, arguments: arguments))
     }
 
     private nonisolated func keys(_ shard: GameShard) -> [String] {
         [RedisChannels.shardLeaseKey(shard), RedisChannels.shardFenceKey(shard)]
     }
 
-    /// Who holds each shard now, as Redis says (operators and tests): one GET a lease (each in a
-    /// slot of its own on a Redis Cluster, where MGET's keys must share one), pipelined.
+    /// Who holds each shard now, as Redis says (the poll, operators and tests): one MGET on one
+    /// Redis; one GET a lease on a Redis Cluster (each in a slot of its own, where MGET's keys must
+    /// share one), pipelined.
     public static func holders(redis: RedisClient) async throws -> [GameShard: String] {
         try await holders(commands: .single(redis))
     }
 
     public static func holders(commands redis: RedisCommands) async throws -> [GameShard: String] {
+        if case .single(let client) = redis {
+            let reply = try await client.pipeline([holdersCommand])[0]
+            if let refused = reply.errorMessage { throw RedisError.server(refused) }
+            return try holders(fromMGET: reply)
+        }
         let replies = try await redis.pipeline(GameShard.all.map { ["GET", RedisArgument(RedisChannels.shardLeaseKey($0))] })
         if let refused = replies.lazy.compactMap(\.errorMessage).first { throw RedisError.server(refused) }
+        return holders(replies)
+    }
+
+    /// One Redis: every lease in one MGET (64 GETs cost Redis and us 64 commands, every poll).
+    private static let holdersCommand: [RedisArgument] = ["MGET"] + GameShard.all.map { RedisArgument(RedisChannels.shardLeaseKey($0)) }
+
+    private static func holders(fromMGET reply: RESPValue) throws -> [GameShard: String] {
+        guard let values = reply.array, values.count == GameShard.count else {
+            throw RedisError.unexpectedReply("MGET of the shard leases returned \(reply)")
+        }
+        return holders(values)
+    }
+
+    /// Shard by shard, in `GameShard.all`'s order: a lease's value (nil or empty: free).
+    private static func holders(_ values: [RESPValue]) -> [GameShard: String] {
         var holders: [GameShard: String] = [:]
-        for (shard, value) in zip(GameShard.all, replies) {
+        for (shard, value) in zip(GameShard.all, values) {
             if let holder = value.string, !holder.isEmpty { holders[shard] = holder }
         }
         return holders
