@@ -8,6 +8,15 @@ extension RelayCore {
     mutating func handle(_ reply: AuthorityReply, holding: Bool = true, _ out: inout [Action]) {
         guard let connection = UInt64(reply.connection) else { return }
         if reply.kind == .revoke {
+            // A welcome of this connection that waits for its state came before the revoke on the
+            // reply channel: handled first, or the revoke would find no seat and the welcome
+            // would seat the connection later in a seat given to another.
+            if !welcomesWaiting.isEmpty,
+               let command = welcomesWaiting.first(where: { $0.value.reply.connection == reply.connection })?.key,
+               let waiting = welcomesWaiting.removeValue(forKey: command) {
+                out.append(.cancel(.welcomeWait(command: command)))
+                handle(waiting.reply, holding: false, &out)
+            }
             guard let session = sessions[connection], session.game == reply.game, session.player == reply.player else { return }
             leave(reply.game, connection, &out)
             let message = reply.message ?? "your seat was taken over by another connection"

@@ -303,4 +303,30 @@ import Testing
         ])
         #expect(h.core.interest(in: Harness.game(game)) == 2)
     }
+
+    /// The seat was taken over again (a rejoin elsewhere) while the welcome that seated this
+    /// connection waited for its state: the revoke comes after that welcome on the reply channel,
+    /// so it is handled after it (welcome, state, then `seat_taken`, and the connection not a
+    /// member). Before, the revoke found no seat yet and was dropped, and the welcome released
+    /// later seated the connection in a seat the authority had given to another: its client
+    /// never heard `seat_taken`, and every command it sent was refused `not_seated`.
+    @Test func aRevokeWhileTheWelcomeWaitsIsHandledAfterTheWelcome() {
+        var h = Harness()
+        let game = Self.rolled(&h)
+        h.open(2)
+        let token = "0123456789abcdef0123456789abcdef"
+        #expect(h.send(2, #"{"type":"rejoin","game":"\#(game)","token":"\#(token)","id":4}"#)
+                == ["schedule gw-3", "publish gw-3 rejoin \(game) seat hash-of-\(token)"])
+        h.on(.published(command: "gw-3", receivers: 1, now: h.now))
+        #expect(h.reply(.welcome, "gw-3", to: 2, game: game, seq: 2, player: "p1") == ["count acknowledgementHeld", "hold welcome gw-3"])
+        #expect(h.reply(.revoke, nil, to: 2, game: game, player: "p1") == [
+            "cancel hold of welcome gw-3", "cancel gw-3", "send 2 welcome \(game) p1 token \(token) re 4", "send 2 state s1",
+            "send 2 error seat_taken re null",
+        ])
+        #expect(h.core.game(of: 2) == nil)
+        #expect(h.core.repliesWaitingForState == 0)
+        // Its state, come at last, goes to the members only; the timer finds nothing.
+        #expect(h.state(game, seq: 2) == ["broadcast \(game) s2 to [1]"])
+        #expect(h.on(.timerFired(.welcomeWait(command: "gw-3"))) == [])
+    }
 }
