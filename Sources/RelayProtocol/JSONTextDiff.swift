@@ -56,6 +56,14 @@ struct JSONTextDiff {
     /// where each ends.
     private mutating func value(_ o: Int, _ n: Int, depth: Int) throws(Unreadable) -> (old: Int, new: Int) {
         guard depth < Self.maximumDepth, o < old.count, n < new.count else { throw Unreadable() }
+        let kinds = (old[o], new[n])
+        if kinds.0 == kinds.1, kinds.0 == .openObject || kinds.0 == .openArray {
+            // Compared while skipped, up to the first byte that differs: a container that differs
+            // (the state, then the member that changed, ...) is not skipped whole before its walk,
+            // at every level (the walk finds where it ends).
+            if let end = Self.endIfSame(old, from: o, new, at: n) { return (end, n + end - o) }
+            return try walk(o, n, depth: depth)
+        }
         let oldEnd = try Self.skip(old, from: o)
         let length = oldEnd - o
         if n + length <= new.count, memcmp(old.baseAddress! + o, new.baseAddress! + n, length) == 0 {
@@ -66,25 +74,25 @@ struct JSONTextDiff {
                 return (oldEnd, n + length)
             }
         }
-        let kinds = (old[o], new[n])
-        let newEnd: Int
-        if kinds.0 == kinds.1, kinds.0 == .openObject || kinds.0 == .openArray {
-            let start = out.count, countBefore = count
-            let ends = kinds.0 == .openObject ? try object(o, n, depth: depth) : try array(o, n, depth: depth)
-            guard ends.old == oldEnd else { throw Unreadable() }
-            let inner = count - countBefore
-            // Nothing inside differs (only the way it is written did).
-            if inner == 0 { return ends }
-            // The inner ops without their commas, against one replace of the whole value.
-            if out.count - start - inner < Self.replaceSize(pointer: pointer, valueLength: ends.new - n) { return ends }
-            out.removeSubrange(start...)
-            count = countBefore
-            newEnd = ends.new
-        } else {
-            newEnd = try Self.skip(new, from: n)
-        }
+        let newEnd = try Self.skip(new, from: n)
         write("replace", value: n..<newEnd)
         return (oldEnd, newEnd)
+    }
+
+    /// Two containers of one kind that differ: their inner ops, or one replace of the whole new
+    /// value when that is not bigger.
+    private mutating func walk(_ o: Int, _ n: Int, depth: Int) throws(Unreadable) -> (old: Int, new: Int) {
+        let start = out.count, countBefore = count
+        let ends = old[o] == .openObject ? try object(o, n, depth: depth) : try array(o, n, depth: depth)
+        let inner = count - countBefore
+        // Nothing inside differs (only the way it is written did).
+        if inner == 0 { return ends }
+        // The inner ops without their commas, against one replace of the whole value.
+        if out.count - start - inner < Self.replaceSize(pointer: pointer, valueLength: ends.new - n) { return ends }
+        out.removeSubrange(start...)
+        count = countBefore
+        write("replace", value: n..<ends.new)
+        return ends
     }
 
     /// Both objects' members in step: a key in both is diffed, one only in the old is removed, one
@@ -356,6 +364,40 @@ struct JSONTextDiff {
             at += 1
         }
         return at
+    }
+
+    /// Where the container at `o` ends when the new text holds the same bytes at `n` (the same
+    /// value, in this form); nil at the first byte that differs, or when it does not close (the
+    /// walk then refuses it). Brackets are matched outside strings, as `skip` does.
+    private static func endIfSame(_ old: UnsafeBufferPointer<UInt8>, from o: Int, _ new: UnsafeBufferPointer<UInt8>, at n: Int) -> Int? {
+        let length = min(old.count - o, new.count - n)
+        guard length > 0 else { return nil }
+        let a = old.baseAddress! + o, b = new.baseAddress! + n
+        var depth = 0
+        var inString = false
+        var at = 0
+        while at < length {
+            let byte = a[at]
+            guard b[at] == byte else { return nil }
+            if inString {
+                if byte == .backslash {
+                    // The escaped byte is compared, and never ends the string.
+                    at += 1
+                    guard at < length, b[at] == a[at] else { return nil }
+                } else if byte == .quote {
+                    inString = false
+                }
+            } else if byte == .quote {
+                inString = true
+            } else if byte == .openObject || byte == .openArray {
+                depth += 1
+            } else if byte == .closeObject || byte == .closeArray {
+                depth -= 1
+                if depth == 0 { return o + at + 1 }
+            }
+            at += 1
+        }
+        return nil
     }
 
     /// Past the string's closing quote, and whether it has escapes.

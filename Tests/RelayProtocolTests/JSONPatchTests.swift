@@ -44,6 +44,11 @@ import Testing
         Case(old: #"{"a/b":1,"m~n":1}"#, new: #"{"a/b":1,"m~n":2}"#, patch: #"[{"op":"replace","path":"/m~0n","value":2}]"#),
         // Another kind of value, or another document: the whole is replaced (path "").
         Case(old: #"[1,2]"#, new: #"{"a":1}"#, patch: #"[{"op":"replace","path":"","value":{"a":1}}]"#),
+        // An object is compared while skipped: brackets and escaped quotes in its strings neither
+        // end it nor hide a change after them.
+        Case(old: #"{"a":{"s":"]}\"{[","t":1},"b":2}"#, new: #"{"a":{"s":"]}\"{[","t":1},"b":3}"#, patch: #"[{"op":"replace","path":"/b","value":3}]"#),
+        Case(old: #"{"a":{"s":"]}\"{[","t":1}}"#, new: #"{"a":{"s":"]}\"{[","t":2}}"#, patch: #"[{"op":"replace","path":"/a/t","value":2}]"#),
+        Case(old: #"{"a":["x\\\\","]"],"b":[1,5,6]}"#, new: #"{"a":["x\\\\","]"],"b":[2,5,6]}"#, patch: #"[{"op":"replace","path":"/b/0","value":2}]"#),
         Case(old: #"{"n":1.5,"s":"é\"\\"}"#, new: #"{"n":1764100000.25,"s":"é\"\\"}"#, patch: #"[{"op":"replace","path":"/n","value":1764100000.25}]"#),
     ]
 
