@@ -47,6 +47,13 @@ public enum FanoutBenchmark {
         /// Spectator reads that found more than one state (the load generator fell behind): the
         /// earlier ones are stamped with the last one's arrival, so their delays are overstated.
         public var sharedStampReads: Int
+        /// Patch modes: patches a spectator got that were not made from the state it held, or did
+        /// not apply to it (their states count as not delivered). 0 in the other modes.
+        public var brokenPatches: Int
+        /// States and patches the load generator decoded whole, and frames it recognised as the same
+        /// bytes as one of those (a gateway writes the same frame to all of its spectators).
+        public var framesDecoded: Int
+        public var framesRecognised: Int
         public var errors: [String: Int]
         public var stuck: Bool
         /// CPU cores each process used in the measured window (the stack's only when the benchmark started it).
@@ -64,11 +71,13 @@ public enum FanoutBenchmark {
                 "states \(states) (\(String(format: "%.1f", statesPerSecond))/s); deliveries \(delivered) of \(expected) expected, lost \(lost); spectators closed \(spectatorsClosed)",
                 "command send -> state at spectator: p50 \(EchoBenchmark.fmt(latencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(latencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(latencyMilliseconds.max)) ms (goal p99 < 25 ms, nothing lost)",
                 (unstampedReads > 0 ? "(\(unstampedReads) reads of states had no kernel timestamp: their arrival is the read time)\n" : "")
+                    + (brokenPatches > 0 ? "(\(brokenPatches) patches were not made from the state their spectator held, or did not apply to it: not delivered)\n" : "")
                     + (sharedStampReads > 0 ? "(\(sharedStampReads) reads held more than one state, all stamped with the last one's arrival: the load generator fell behind)\n" : "")
                     + "command send -> read by the load generator: p50 \(EchoBenchmark.fmt(readLatencyMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(readLatencyMilliseconds.p99)) ms, max \(EchoBenchmark.fmt(readLatencyMilliseconds.max)) ms",
                 "per state, first spectator: p50 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(firstSpectatorMilliseconds.p99)) ms; "
                     + "last spectator: p50 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p50)) ms, p99 \(EchoBenchmark.fmt(lastSpectatorMilliseconds.p99)) ms",
                 "threads: \(threads)",
+                "load generator: \(framesDecoded) frames decoded (states and patches), \(framesRecognised) recognised as the same bytes as one of them",
                 "CPU cores used: " + coresUsed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                 cpuPerDelivery,
                 "errors: \(errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))" + (stuck ? "; the game got stuck" : ""),
@@ -139,16 +148,19 @@ public enum FanoutBenchmark {
             var closed = 0
             var unstamped = 0
             var sharedStamps = 0
+            var brokenPatches = 0
             // Per state: the first spectator's delay (the pipeline: player, gateway, Redis, authority,
             // Redis, gateway, first client) and the last one's (plus the whole fan-out).
             var firstArrival: [Int: UInt64] = [:], lastArrival: [Int: UInt64] = [:]
             let outcomes = swarm.finish()
+            let frames = swarm.frames
             let wireBytes = outcomes.reduce(0) { $0 + $1.wireBytes }
             let statesReceived = outcomes.reduce(0) { $0 + $1.states }
             for outcome in outcomes {
                 if outcome.closedReason != nil { closed += 1 }
                 unstamped += outcome.unstampedReads
                 sharedStamps += outcome.sharedStampReads
+                brokenPatches += outcome.brokenPatches
                 var seen = Set<Int>()
                 for arrival in outcome.arrivals where seen.insert(arrival.seq).inserted {
                     guard let sentAt = measured[arrival.seq], arrival.arrived >= sentAt else { continue }
@@ -176,7 +188,8 @@ public enum FanoutBenchmark {
                 readLatencyMilliseconds: readSamples.percentiles(),
                 firstSpectatorMilliseconds: LatencySamples(nanoseconds: Array(firstArrival.values)).percentiles(),
                 lastSpectatorMilliseconds: LatencySamples(nanoseconds: Array(lastArrival.values)).percentiles(),
-                spectatorsClosed: closed, unstampedReads: unstamped, sharedStampReads: sharedStamps, errors: errors, stuck: stuck,
+                spectatorsClosed: closed, unstampedReads: unstamped, sharedStampReads: sharedStamps,
+                brokenPatches: brokenPatches, framesDecoded: frames.decoded, framesRecognised: frames.recognised, errors: errors, stuck: stuck,
                 coresUsed: cores,
                 wireBytesPerDelivery: statesReceived > 0 ? Double(wireBytes) / Double(statesReceived) : 0,
                 threads: threads)

@@ -13,6 +13,18 @@ public struct ClientConnection: Sendable {
 
     public var state: ServerConnection.State { connection.state }
 
+    /// Open, between messages with nothing buffered or waiting, and no compression context carried
+    /// over from earlier messages: the next message received is a function of its bytes alone, so
+    /// bytes identical to a frame decoded before (on a connection with the same agreement) are the
+    /// same message (the load generator decodes a state once for many spectators).
+    public var decodesNextMessageAlone: Bool { connection.decodesNextMessageAlone }
+
+    /// How many of `bytes` the frame they start with takes (header and payload), when all of it is
+    /// there: nil while it is incomplete. Only the length is read; `receive` checks the frame.
+    public static func wholeFrameLength(in bytes: UnsafeRawBufferPointer) -> Int? {
+        FrameDecoder.wholeFrameLength(in: bytes)
+    }
+
     /// Appends bytes received after the opening handshake (any split).
     public mutating func receive(_ bytes: UnsafeRawBufferPointer) {
         connection.receive(bytes)

@@ -26,6 +26,8 @@ struct FrameDecoder: Sendable {
     private(set) var state: State = .header
     /// Header bytes of a header split across reads (at most 14).
     private var partialHeader: [UInt8] = []
+    /// Nothing of a frame received yet: the next byte starts a header.
+    var isAtFrameStart: Bool { state == .header && partialHeader.isEmpty }
     let maxFrameSize: Int
     /// Server role: every frame must be masked (section 5.1). Client role (`ClientConnection`):
     /// none may be.
@@ -87,6 +89,22 @@ struct FrameDecoder: Sendable {
             }
         }
         return nil
+    }
+
+    /// The length (header and payload) of the frame `bytes` start with, when all of it is there;
+    /// nil when it is not (or its length does not fit an Int). Nothing is checked but the length.
+    static func wholeFrameLength(in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard bytes.count >= 2 else { return nil }
+        let header = headerLength(bytes[1])
+        guard bytes.count >= header else { return nil }
+        var payload: UInt64
+        switch bytes[1] & 0x7F {
+        case 126: payload = UInt64(bytes[2]) << 8 | UInt64(bytes[3])
+        case 127: payload = (2..<10).reduce(0) { $0 << 8 | UInt64(bytes[$1]) }
+        case let code: payload = UInt64(code)
+        }
+        guard payload <= UInt64(bytes.count - header) else { return nil }
+        return header + Int(payload)
     }
 
     /// Bytes of the header given its second byte: 2, plus 2 or 8 for the extended length, plus 4

@@ -26,7 +26,7 @@ struct MessageAssembler: Sendable {
 
     /// With permessage-deflate, whether the peer keeps its LZ77 window across messages (it did not
     /// agree to no context takeover): then so must our inflater.
-    private let peerContextTakeover: Bool
+    let peerContextTakeover: Bool
     /// The current message is compressed (RSV1 on its first frame).
     private var compressed = false
     /// Compressed bytes received for the current message: bounded too (`maxCompressedSize`), so

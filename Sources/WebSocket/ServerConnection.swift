@@ -18,6 +18,17 @@ public struct ServerConnection: Sendable {
     /// The shell bounds how long this may last (it owns the clocks).
     public var isReceivingMessage: Bool { state == .open && assembler.state != .idle }
 
+    /// Open, between messages and holding nothing: no frame begun (not even part of a header), no
+    /// message assembled, no action waiting. What the next bytes decode to then depends on them
+    /// alone, unless the peer compresses with context takeover (`decodesNextMessageAlone`).
+    var isBetweenMessages: Bool {
+        state == .open && decoder.isAtFrameStart && assembler.state == .idle && controlOpcode == nil && pendingHead == pending.count
+    }
+
+    /// `isBetweenMessages`, and no compression window carried from one message to the next: the
+    /// next message is a function of its frames' bytes (and this connection's agreement) only.
+    var decodesNextMessageAlone: Bool { isBetweenMessages && !assembler.peerContextTakeover }
+
     private var decoder: FrameDecoder
     private var assembler: MessageAssembler
     /// The frame being received, when it is a control frame (payload <= 125 bytes, buffered).

@@ -39,6 +39,10 @@ def test_fanout_delivers_every_state_to_every_spectator():
         assert report["delivered"] == report["expected"]
         assert report["lost"] == 0 and report["spectatorsClosed"] == 0
         assert report["errors"] == {} and not report["stuck"]
+        # Patch modes: every patch continued its spectator's chain and applied to the state it held.
+        assert report["brokenPatches"] == 0
+        # The readers decoded some frames and recognised the same bytes for other spectators.
+        assert report["framesDecoded"] > 0 and report["framesRecognised"] > 0
     plain, deflate, patch, both = reports
     assert 0 < deflate["wireBytesPerDelivery"] < plain["wireBytesPerDelivery"]
     assert 0 < patch["wireBytesPerDelivery"] < plain["wireBytesPerDelivery"]
