@@ -28,7 +28,7 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     /// Succeeds when the TCP connection has closed.
     public let closeFuture: EventLoopFuture<Void>
     /// Cleared when the channel closes, which also breaks the handler <-> handle cycle.
-    private let handler: NIOLoopBoundBox<WebSocketChannelHandler?>
+    private let handler: HandlerSlot
 
     init(id: ConnectionID, path: String, clientAddress: String, deflate: PerMessageDeflate?, channel: any Channel, handler: WebSocketChannelHandler) {
         self.id = id
@@ -38,7 +38,31 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
         self.limitKey = IPAddress.limitKey(ofClient: clientAddress)
         self.eventLoop = channel.eventLoop
         self.closeFuture = channel.closeFuture
-        self.handler = NIOLoopBoundBox(handler, eventLoop: channel.eventLoop)
+        self.handler = HandlerSlot(handler, eventLoop: channel.eventLoop)
+    }
+
+    /// The handler, read and written on the connection's loop only: checked in debug builds.
+    /// (`NIOLoopBoundBox` checks in release builds too: a second thread check on every write of
+    /// a fan-out, whose caller already knows its loop.)
+    private final class HandlerSlot: @unchecked Sendable {
+        private var handler: WebSocketChannelHandler?
+        private let eventLoop: any EventLoop
+
+        init(_ handler: WebSocketChannelHandler, eventLoop: any EventLoop) {
+            self.handler = handler
+            self.eventLoop = eventLoop
+        }
+
+        var value: WebSocketChannelHandler? {
+            get {
+                assert(eventLoop.inEventLoop)
+                return handler
+            }
+            set {
+                assert(eventLoop.inEventLoop)
+                handler = newValue
+            }
+        }
     }
 
     public var description: String { "ws#\(id)" }
@@ -71,6 +95,12 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
         // Compressed (once per frame and window, whichever connection asks first) here, on the
         // sender's thread, so the fan-out does not wait for another loop to compress it.
         send(bytes: frame.bytes(deflateWindowBits: deflateWindowBits), conflationKey: conflationKey, whole: whole)
+    }
+
+    /// `send` for a caller on the connection's loop (`FanOut`) with the bytes for this connection
+    /// (`PreEncodedFrame.bytes(deflateWindowBits:)` with its `deflateWindowBits`).
+    func sendOnLoop(_ bytes: ByteBuffer, conflationKey: ConflationKey?, whole: PreEncodedFrame?) {
+        handler.value?.send(bytes, conflationKey: conflationKey, whole: whole)
     }
 
     private func send(bytes: ByteBuffer, conflationKey: ConflationKey?, whole: PreEncodedFrame?) {

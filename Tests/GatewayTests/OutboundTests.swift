@@ -228,13 +228,54 @@ struct FanOutTests {
             try await loop.submit {
                 for seq in 1...5 {
                     let state = PreEncodedFrame(text: #"{"type":"state","seq":\#(seq)}"#)
-                    FanOut.send(to: members, on: loop) { $0.send(state, conflationKey: ConflationKey("state:g")) }
+                    FanOut.send(.init(frame: state, conflationKey: ConflationKey("state:g")), to: members, on: loop)
                 }
             }.get()
             let received = try await offload {
                 try clients.map { client in try (0..<5).map { _ in try client.readDataOrClose().text } }
             }
             #expect(received.allSatisfy { $0 == (1...5).map { #"{"type":"state","seq":\#($0)}"# } })
+        }
+    }
+
+    /// FanOut fetches a frame's bytes for a compression window once per loop's batch: members
+    /// without permessage-deflate, with it and with a smaller window, mixed over two loops, each
+    /// get their own encoding, and the frame is compressed once per window.
+    @Test func everyMemberGetsItsOwnEncodingCompressedOncePerWindow() async throws {
+        let room = Room()
+        try await withServer(configure: { $0.eventLoopThreads = 2 }, routes: [WebSocketRoute(path: "/room", endpoint: room)]) { _, port in
+            let offers: [(header: String?, bits: Int?)] = [(nil, nil), ("permessage-deflate", 15), ("permessage-deflate; server_max_window_bits=9", 9)]
+            var clients: [(client: TestClient, bits: Int?)] = []
+            for index in 0..<12 {
+                let offer = offers[index % offers.count]
+                let client = try await offload {
+                    let client = try TestClient(port: port)
+                    let response = try client.upgrade(path: "/room", extraHeaders: offer.header.map { ["Sec-WebSocket-Extensions": $0] } ?? [:])
+                    #expect((response.header("Sec-WebSocket-Extensions") != nil) == (offer.bits != nil))
+                    return client
+                }
+                clients.append((client, offer.bits))
+                let joined = clients.count
+                #expect(await eventually { room.members.withLockedValue { $0.count } == joined })
+            }
+            let members = room.members.withLockedValue { $0 }
+            let loops = Set(members.map { ObjectIdentifier($0.eventLoop) })
+            #expect(loops.count == 2)
+            let frame = PreEncodedFrame(text: PreEncodedFrameDeflateTests.state)
+            let loop = members[0].eventLoop
+            try await loop.submit { FanOut.send(.init(frame: frame, conflationKey: ConflationKey("state:g")), to: members, on: loop) }.get()
+            for (client, bits) in clients {
+                let received = try await offload { try client.readDataOrClose() }
+                #expect(received.compressed == (bits != nil))
+                guard let bits else {
+                    #expect(received.text == PreEncodedFrameDeflateTests.state)
+                    continue
+                }
+                var decoder = ClientConnection(deflate: PerMessageDeflate(serverMaxWindowBits: bits))
+                decoder.receive(WebSocketFrameEncoder.compressedFrame(opcode: .text, compressedPayload: received.payload))
+                #expect(decoder.nextAction() == .message(.text(PreEncodedFrameDeflateTests.state)))
+            }
+            #expect(frame.compressions == 2)
         }
     }
 
@@ -260,7 +301,7 @@ struct FanOutTests {
                 var payload = [UInt8](repeating: 0x5A, count: 16 << 10)
                 withUnsafeBytes(of: seq.bigEndian) { payload.replaceSubrange(0..<4, with: $0) }
                 let state = PreEncodedFrame(binary: payload)
-                try await loop.submit { FanOut.send(to: members, on: loop) { $0.send(state, conflationKey: ConflationKey("state:g")) } }.get()
+                try await loop.submit { FanOut.send(.init(frame: state, conflationKey: ConflationKey("state:g")), to: members, on: loop) }.get()
                 let heard = try await offload { try readers.map { try Self.seq(of: $0.readDataOrClose()) } }
                 #expect(heard == Array(repeating: seq, count: readers.count))
             }

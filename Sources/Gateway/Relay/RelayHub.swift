@@ -154,17 +154,12 @@ public final class RelayHub: Sendable {
         case .broadcast(let members, let frame, let game, let conflated):
             // States supersede each other, so a member that reads slowly gets only the newest.
             let key = conflated ? ConflationKey("state:\(game.rawValue)") : nil
-            FanOut.send(to: members, on: loop) { $0.send(frame, conflationKey: key) }
+            FanOut.send(.init(frame: frame, conflationKey: key), to: members, on: loop)
         case .broadcastPatch(let members, let patch, let whole, let game):
             // A patch that would replace a queued state goes out as the whole state it makes.
-            let key = ConflationKey("state:\(game.rawValue)")
-            // Made optional once, not once per member (a copy of the frame each time).
-            let whole: PreEncodedFrame? = whole
-            FanOut.send(to: members, on: loop) { $0.send(patch, conflationKey: key, whole: whole) }
+            FanOut.send(.init(frame: patch, conflationKey: ConflationKey("state:\(game.rawValue)"), whole: whole), to: members, on: loop)
         case .pushLobby(let list, let watchers):
-            let frame = PreEncodedFrame(text: list.message())
-            let key = ConflationKey("lobby")
-            FanOut.send(to: watchers, on: loop) { $0.send(frame, conflationKey: key) }
+            FanOut.send(.init(frame: PreEncodedFrame(text: list.message()), conflationKey: ConflationKey("lobby")), to: watchers, on: loop)
         case .publish(let envelope):
             publish(envelope, state.link)
         case .reportDisconnect(let envelope):
