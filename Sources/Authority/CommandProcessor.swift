@@ -156,7 +156,7 @@ public struct CommandProcessor: Sendable {
         }
         var outcome = publish(&record, events: events, cause: .init(id: envelope?.id, type: command.type, player: player), now: now)
         outcome.scriptedDice = recorder.scripted
-        if let envelope { outcome.replies = [ack(envelope, seq: record.seq)] }
+        if let envelope { outcome.replies = [ack(envelope, seq: record.seq, epoch: record.epoch ?? .zero)] }
         return outcome
     }
 
@@ -299,7 +299,7 @@ public struct CommandProcessor: Sendable {
         passHost(&record, from: host)
         var outcome = publish(&record, events: earlier + [Event(.joined, player: player, text: "\(name) \(verb).")],
                               cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
-        outcome.replies = [welcome(envelope, player: player, seq: record.seq)]
+        outcome.replies = [welcome(envelope, player: player, seq: record.seq, epoch: record.epoch ?? .zero)]
         return outcome
     }
 
@@ -324,7 +324,7 @@ public struct CommandProcessor: Sendable {
         let name = record.state.player(player)?.name ?? player
         var outcome = publish(&record, events: [Event(.joined, player: player, text: "\(name) is back.")],
                               cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
-        outcome.replies = [welcome(envelope, player: player, seq: record.seq)]
+        outcome.replies = [welcome(envelope, player: player, seq: record.seq, epoch: record.epoch ?? .zero)]
         if let gateway = previous.gateway, let connection = previous.connection,
            gateway != envelope.gateway || connection != envelope.connection {
             outcome.replies.append(.init(gateway: gateway, reply: AuthorityReply(
@@ -366,7 +366,7 @@ public struct CommandProcessor: Sendable {
         let events = [Event(.joined, player: bot, text: "Bot \(number) joined.")]
         record.seats[bot] = .init(tokenHash: nil)
         var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
-        outcome.replies = [ack(envelope, seq: record.seq)]
+        outcome.replies = [ack(envelope, seq: record.seq, epoch: record.epoch ?? .zero)]
         return outcome
     }
 
@@ -386,7 +386,7 @@ public struct CommandProcessor: Sendable {
             events += record.state.close(reason: "lobby_empty")
         }
         var outcome = publish(&record, events: events, cause: .init(id: envelope.id, type: envelope.type, player: player), now: now)
-        outcome.replies = [ack(envelope, seq: record.seq)]
+        outcome.replies = [ack(envelope, seq: record.seq, epoch: record.epoch ?? .zero)]
         return outcome
     }
 
@@ -403,16 +403,19 @@ public struct CommandProcessor: Sendable {
         return outcome
     }
 
-    private func ack(_ envelope: CommandEnvelope, seq: Int?) -> Outcome.Reply {
+    /// `epoch`: the epoch of the state `seq` (the gateway holds the ack until its client has that
+    /// state, ordered by epoch then seq: an older epoch's higher seq does not count).
+    private func ack(_ envelope: CommandEnvelope, seq: Int?, epoch: StateEpoch? = nil) -> Outcome.Reply {
         .init(gateway: envelope.gateway, reply: AuthorityReply(
-            kind: .ack, command: envelope.id, connection: envelope.connection, game: envelope.game, seq: seq))
+            kind: .ack, command: envelope.id, connection: envelope.connection, game: envelope.game, seq: seq, epoch: epoch))
     }
 
-    /// `seq`: the state that seated the player, which the gateway sends its client right after
-    /// the welcome (on a Redis Cluster the welcome can arrive first: it waits for that state).
-    private func welcome(_ envelope: CommandEnvelope, player: PlayerID, seq: Int) -> Outcome.Reply {
+    /// `seq`, `epoch`: the state that seated the player, which the gateway sends its client right
+    /// after the welcome (on a Redis Cluster the welcome can arrive first: it waits for that state).
+    private func welcome(_ envelope: CommandEnvelope, player: PlayerID, seq: Int, epoch: StateEpoch) -> Outcome.Reply {
         .init(gateway: envelope.gateway, reply: AuthorityReply(
-            kind: .welcome, command: envelope.id, connection: envelope.connection, game: envelope.game, seq: seq, player: player))
+            kind: .welcome, command: envelope.id, connection: envelope.connection, game: envelope.game, seq: seq, epoch: epoch,
+            player: player))
     }
 }
 

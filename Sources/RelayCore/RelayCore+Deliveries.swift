@@ -49,7 +49,10 @@ extension RelayCore {
                 // It names the state the command made: the member gets that state first (on a
                 // cluster the two come on two connections), then the ack (`ReplyHolds`). An
                 // acknowledged `leave` leaves once its ack is out, so it gets that state too.
-                let named = reply.seq.map { ReplyHolds<Frame>.Awaited(game: reply.game, seq: $0, epoch: rooms[reply.game]?.last?.version.epoch) }
+                // In the epoch the authority names (one without: an older authority, or a repeated
+                // ack) the game's epoch here.
+                let epoch = reply.epoch ?? rooms[reply.game]?.last?.version.epoch
+                let named = reply.seq.map { ReplyHolds<Frame>.Awaited(game: reply.game, seq: $0, epoch: epoch) }
                 let leaving = waiting.type == MessageType.leave.rawValue ? reply.game : nil
                 say(peer, .ack(game: reply.game, seq: reply.seq, re: waiting.re), naming: named, thenLeave: leaving, &out)
             case .error:

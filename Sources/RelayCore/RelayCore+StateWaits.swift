@@ -72,7 +72,7 @@ extension RelayCore {
     mutating func holdsWelcome(_ reply: AuthorityReply, _ command: String, _ connection: UInt64, _ out: inout [Action]) -> Bool {
         guard let seq = reply.seq, pending[command] != nil, welcomesWaiting[command] == nil, sessions[connection] != nil,
               let room = rooms[reply.game] else { return false }
-        let awaits = Awaited(game: reply.game, seq: seq, epoch: room.last?.version.epoch)
+        let awaits = Awaited(game: reply.game, seq: seq, epoch: reply.epoch ?? room.last?.version.epoch)
         guard !awaits.isMet(by: room.last?.version) else { return false }
         welcomesWaiting[command] = (reply, awaits)
         out.append(.count(.acknowledgementHeld))

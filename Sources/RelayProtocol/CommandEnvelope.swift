@@ -90,24 +90,43 @@ public struct AuthorityReply: Sendable, Equatable, Codable {
     public var connection: String
     public var game: GameID
     public var seq: Int?
+    /// The epoch of the state `seq` (an `ack` or `welcome` from authorities since 2026-12-07; absent
+    /// before, and on an ack repeated for a deduplicated command): gateways order it by (epoch,
+    /// seq) against the states they sent (`ReplyHolds`). Written only when present; read leniently
+    /// (one out of bounds is taken as absent, the reply kept), so either side may be upgraded first.
+    public var epoch: StateEpoch?
     public var player: String?
     public var code: ErrorCode?
     public var message: String?
 
-    public init(kind: Kind, command: String?, connection: String, game: GameID, seq: Int? = nil,
+    public init(kind: Kind, command: String?, connection: String, game: GameID, seq: Int? = nil, epoch: StateEpoch? = nil,
                 player: String? = nil, code: ErrorCode? = nil, message: String? = nil) {
         self.kind = kind
         self.command = command
         self.connection = connection
         self.game = game
         self.seq = seq
+        self.epoch = epoch
         self.player = player
         self.code = code
         self.message = message
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind = "type", command = "cmd", connection = "conn", game, seq, player, code, message
+        case kind = "type", command = "cmd", connection = "conn", game, seq, epoch, player, code, message
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decode(Kind.self, forKey: .kind)
+        command = try container.decodeIfPresent(String.self, forKey: .command)
+        connection = try container.decode(String.self, forKey: .connection)
+        game = try container.decode(GameID.self, forKey: .game)
+        seq = try container.decodeIfPresent(Int.self, forKey: .seq)
+        epoch = (try? container.decodeIfPresent(StateEpoch.self, forKey: .epoch)) ?? nil
+        player = try container.decodeIfPresent(String.self, forKey: .player)
+        code = try container.decodeIfPresent(ErrorCode.self, forKey: .code)
+        message = try container.decodeIfPresent(String.self, forKey: .message)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -115,6 +134,7 @@ public struct AuthorityReply: Sendable, Equatable, Codable {
         try container.encode(kind, forKey: .kind)
         try container.encode(command, forKey: .command)
         try container.encode(connection, forKey: .connection)
+        try container.encodeIfPresent(epoch, forKey: .epoch)
         try container.encode(game, forKey: .game)
         try container.encode(seq, forKey: .seq)
         try container.encode(player, forKey: .player)
@@ -130,6 +150,7 @@ extension AuthorityReply: JSONWritable {
             o.field("cmd", command)
             o.field("code", code?.rawValue)
             o.field("conn", connection)
+            if let epoch { o.field("epoch", epoch) }
             o.field("game", game.rawValue)
             o.field("message", message)
             o.field("player", player)

@@ -41,6 +41,7 @@ import RelayProtocol
         let game = GameID(rawValue: "ABC234")!
         let replies = [
             AuthorityReply(kind: .ack, command: "gw-1-7", connection: "12", game: game, seq: 42),
+            AuthorityReply(kind: .ack, command: "gw-1-8", connection: "12", game: game, seq: 43, epoch: StateEpoch(rawValue: 1_765_000_000_000)),
             AuthorityReply(kind: .welcome, command: nil, connection: "0", game: game, player: "p3"),
             AuthorityReply(kind: .error, command: "x\"y", connection: "9", game: game, code: .notYourTurn, message: "not your turn\t!"),
             AuthorityReply(kind: .revoke, command: nil, connection: "3", game: game, seq: nil, player: "p1", code: .authorityUnavailable, message: ""),

@@ -42,6 +42,36 @@ import Testing
         #expect(message["cmd"]?["type"] == .string("create"))
     }
 
+    /// An ack and a welcome name the state they made by its epoch too (the gateway orders them by
+    /// (epoch, seq) against the states it sent): the state message's `epoch` and `seq`. An ack
+    /// naming no state names no epoch.
+    @Test func acksAndWelcomesNameTheEpochOfTheirState() throws {
+        var processor = CommandProcessor(seed: 1)
+        processor.newGameEpoch = StateEpoch(rawValue: 1_765_000_000_000)!
+        func named(_ outcome: Outcome) throws -> (JSONValue?, JSONValue?) {
+            let message = try WireJSON.decode(JSONValue.self, from: try #require(outcome.stateMessage))
+            return (message["epoch"], message["seq"])
+        }
+        let created = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("Alice")]), record: nil, now: 0)
+        let welcome = try #require(created.replies.first?.reply)
+        #expect(welcome.epoch == StateEpoch(rawValue: 1_765_000_000_000))
+        #expect(try named(created) == (.number(1_765_000_000_000), .number(1)))
+        let bot = processor.handle(envelope("add_bot", player: "p1", id: "gw1-2"), record: created.record, now: 0)
+        let ack = try #require(bot.replies.first?.reply)
+        #expect(ack.kind == .ack)
+        #expect(try named(bot) == (.number(Double(try #require(ack.epoch).rawValue)), .number(Double(try #require(ack.seq)))))
+        let chat = processor.handle(envelope("chat", player: "p1", fields: ["text": .string("hi")], id: "gw1-3"), record: bot.record, now: 0)
+        #expect(chat.replies.first?.reply.seq == nil && chat.replies.first?.reply.epoch == nil)
+        // A reply without an epoch (an authority from before) reads as before; one out of bounds
+        // reads as none, the reply kept; and the epoch is written only when present.
+        let old = try WireJSON.decode(AuthorityReply.self, from: #"{"cmd":"c","conn":"1","game":"TEST23","seq":3,"type":"ack"}"#)
+        #expect(old.seq == 3 && old.epoch == nil)
+        let bad = try WireJSON.decode(AuthorityReply.self, from: #"{"cmd":"c","conn":"1","epoch":-4,"game":"TEST23","seq":3,"type":"ack"}"#)
+        #expect(bad.seq == 3 && bad.epoch == nil)
+        #expect(try WireJSON.decode(AuthorityReply.self, from: JSONOutput.encode(ack)) == ack)
+        #expect(!JSONOutput.encode(old).contains("epoch"))
+    }
+
     @Test func stateSentToClientsHidesTheGeneratorAndDecks() throws {
         var processor = CommandProcessor(seed: 42)
         let outcome = processor.handle(envelope("create", seat: aliceSeat, fields: ["name": .string("Alice")]), record: nil, now: 0)

@@ -57,9 +57,9 @@ struct Harness {
 
     @discardableResult
     mutating func reply(_ kind: AuthorityReply.Kind, _ command: String?, to connection: UInt64, game: String,
-                        seq: Int? = nil, player: String? = nil, code: ErrorCode? = nil) -> [String] {
+                        seq: Int? = nil, epoch: Int? = nil, player: String? = nil, code: ErrorCode? = nil) -> [String] {
         on(.reply(AuthorityReply(kind: kind, command: command, connection: "\(connection)", game: Self.game(game),
-                                 seq: seq, player: player, code: code)))
+                                 seq: seq, epoch: epoch.map { StateEpoch(rawValue: $0)! }, player: player, code: code)))
     }
 
     @discardableResult

@@ -81,6 +81,37 @@ import Testing
         #expect(h.state(game, seq: 4, epoch: 2) == ["broadcast \(game) s4@2 to [1]", "cancel hold of 1", "send 1 ack \(game) 4 re 8"])
     }
 
+    /// An authority reload (a new epoch) raced the command after a Redis rollback: the ack names
+    /// seq 2 of epoch 5 while the gateway sent seq 4 of epoch 2. Named by (epoch, seq), it waits for
+    /// the new epoch's state; before, with no epoch in the reply, the older epoch's higher seq
+    /// counted and the ack went out before the state its command made. An ack naming an older
+    /// epoch than the one sent (the client holds a newer state) goes out at once.
+    @Test func anAckNamingItsEpochWaitsForThatEpochsState() {
+        var h = Harness()
+        let game = Self.rolled(&h)
+        h.state(game, seq: 4, epoch: 2)
+        #expect(h.reply(.ack, "gw-2", to: 1, game: game, seq: 2, epoch: 5)
+                == ["cancel gw-2", "count acknowledgementHeld", "hold replies of 1 for 500 ms"])
+        #expect(h.state(game, seq: 5, epoch: 2) == ["broadcast \(game) s5@2 to [1]"])
+        #expect(h.state(game, seq: 2, epoch: 5) == ["broadcast \(game) s2@5 to [1]", "cancel hold of 1", "send 1 ack \(game) 2 re 8"])
+        h.send(1, #"{"type":"roll","id":9}"#)
+        #expect(h.reply(.ack, "gw-3", to: 1, game: game, seq: 7, epoch: 2) == ["cancel gw-3", "send 1 ack \(game) 7 re 9"])
+    }
+
+    /// The same for a welcome naming the state that seated its player in a new epoch.
+    @Test func aWelcomeNamingItsEpochWaitsForThatEpochsState() {
+        var h = Harness()
+        let game = Self.rolled(&h)
+        h.state(game, seq: 4, epoch: 2)
+        h.open(2)
+        h.send(2, #"{"type":"join","game":"\#(game)","name":"Bob","id":1}"#)
+        #expect(h.reply(.welcome, "gw-3", to: 2, game: game, seq: 2, epoch: 5, player: "p2") == ["count acknowledgementHeld", "hold welcome gw-3"])
+        #expect(h.state(game, seq: 2, epoch: 5) == [
+            "broadcast \(game) s2@5 to [1]", "cancel hold of welcome gw-3", "cancel gw-3",
+            "send 2 welcome \(game) p2 token t2 re 1", "send 2 state s2@5",
+        ])
+    }
+
     /// The state was lost (a subscriber reconnect whose resync comes later, a node failing over):
     /// after `StateWaitLimits.timeout` the ack goes out anyway, counted.
     @Test func aStateThatNeverComesReleasesTheAckAfterTheTimeout() {
