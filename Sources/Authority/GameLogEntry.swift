@@ -103,7 +103,65 @@ public struct GameLogEntry: Sendable, Equatable {
 
 extension GameLogEntry {
     /// The entry as one line of JSON (keys in a fixed order, `seq` first, for people reading it).
+    /// Written into one buffer (it was a String per field, joined: a few dozen allocations for
+    /// every command); `lineByFields` is the reference it is tested against.
     public var line: String {
+        var out = JSONOutput(capacity: 256)
+        out.raw(#"{"seq":"#)
+        out.int(seq)
+        out.raw(#","at":"#)
+        out.double(at)
+        out.raw(#","by":"#)
+        if let player { out.string(player) } else { out.null() }
+        switch input {
+        case .envelope(let id, let message):
+            out.raw(#","id":"#)
+            out.string(id)
+            out.raw(#","msg":"#)
+            out.value(message)
+        case .move(let command):
+            out.raw(#","id":null,"msg":"#)
+            out.value(command)
+        case .release:
+            out.raw(#","id":null,"msg":{"type":"release"}"#)
+        case .close(let reason):
+            out.raw(#","id":null,"msg":{"reason":"#)
+            out.string(reason)
+            out.raw(#","type":"close"}"#)
+        }
+        if let seed {
+            out.raw(#","seed":""#)
+            out.raw(String(seed))
+            out.raw(#"""#)
+        }
+        if let grace {
+            out.raw(#","grace":"#)
+            out.double(grace)
+        }
+        if !dice.isEmpty {
+            out.raw(#","dice":"#)
+            out.array(dice) { $0.int($1) }
+        }
+        if let resumedAt {
+            out.raw(#","resumed_at":"#)
+            out.double(resumedAt)
+        }
+        if let expiredAt {
+            out.raw(#","expired_at":"#)
+            out.double(expiredAt)
+        }
+        if let epoch {
+            out.raw(#","epoch":"#)
+            out.int(epoch.rawValue)
+        }
+        out.raw(#","digest":""#)
+        out.raw(digest)
+        out.raw(#""}"#)
+        return out.text
+    }
+
+    /// The line field by field, joined: what `line` must write, byte for byte (tests).
+    var lineByFields: String {
         var fields = ["\"seq\":\(seq)", "\"at\":" + Self.number(at), "\"by\":" + Self.quoted(player)]
         switch input {
         case .envelope(let id, let message):

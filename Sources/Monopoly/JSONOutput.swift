@@ -90,6 +90,11 @@ public struct JSONOutput {
 
     public mutating func value(_ value: some JSONWritable) { value.writeJSON(to: &self) }
 
+    /// Bytes that are JSON already (a fixed key, a piece of structure), as they are: for texts
+    /// whose keys are not in sorted order (the command log's lines, `seq` first), written by hand.
+    public mutating func raw(_ text: StaticString) { append(text) }
+    public mutating func raw(_ text: String) { append(text) }
+
     public mutating func array<Element>(_ elements: [Element], _ write: (inout JSONOutput, Element) -> Void) {
         bytes.append(UInt8(ascii: "["))
         for (index, element) in elements.enumerated() {

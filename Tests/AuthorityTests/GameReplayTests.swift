@@ -86,6 +86,29 @@ import Testing
         }
     }
 
+    /// `line` is written into one buffer; field by field, joined, was the reference: the same bytes
+    /// for a played game's entries and for every optional field and input kind, escapes included.
+    @Test func aLineIsWhatItsFieldsJoinedWere() throws {
+        let (lines, _) = try playedGame()
+        for line in lines {
+            let entry = try GameLogEntry(json: try json(line))
+            #expect(entry.line == entry.lineByFields)
+        }
+        let digest = String(repeating: "0f", count: 32)
+        let entries = [
+            GameLogEntry(seq: 1, at: 1_765_000_000.125, player: "p1", input: .envelope(id: "gw-\"1\\", message: .wire(["type": .string("create"), "name": .string("Zoë \"Z\"")])),
+                         seed: UInt64.max, grace: 15, dice: [6, 6, 1], resumedAt: 1_765_000_000, expiredAt: 0.5, epoch: StateEpoch(json: .number(1_765_000_000_123)), digest: digest),
+            GameLogEntry(seq: 2, at: 0, player: nil, input: .release, grace: 0.25, digest: digest),
+            GameLogEntry(seq: 3, at: 1e10, player: nil, input: .close(reason: "lobby_\"idle\\\n"), digest: digest),
+            GameLogEntry(seq: 4, at: 12.5, player: "p2", input: .move(.tradeReject(trade: "t\"7")), seed: 0, dice: [2], digest: digest),
+            GameLogEntry(seq: 5, at: 1_765_000_001.75, player: "p2", input: .move(.roll), expiredAt: 1_765_000_001.5, digest: digest),
+        ]
+        for entry in entries {
+            #expect(entry.line == entry.lineByFields)
+            #expect(try GameLogEntry(json: try json(entry.line)).line == entry.line)
+        }
+    }
+
     /// One change to an honest log, and what the replay must say about it.
     struct Tampering: CustomTestStringConvertible, Sendable {
         var name: String
