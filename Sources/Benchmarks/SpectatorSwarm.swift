@@ -44,13 +44,13 @@ final class SpectatorSwarm: @unchecked Sendable {
         var arrived: UInt64
         /// Monotonic ns.
         var read: UInt64
+        /// The kernel stamped the read (else `arrived` is the read time).
+        var stamped: Bool
     }
 
     struct Outcome {
         var arrivals: [Arrival]
         var closedReason: String?
-        /// Reads of states that came without a kernel timestamp (their arrival is the read time).
-        var unstampedReads: Int
         /// Reads that held more than one state: the kernel gives a read one stamp, the last
         /// segment's, so the earlier states in it count as arriving later than they did.
         var sharedStampReads: Int
@@ -168,7 +168,7 @@ final class SpectatorSwarm: @unchecked Sendable {
         return spectators.map { spectator in
             spectator.close()
             return Outcome(arrivals: spectator.arrivals, closedReason: spectator.closedReason,
-                           unstampedReads: spectator.unstampedReads, sharedStampReads: spectator.sharedStampReads, wireBytes: spectator.wireBytes,
+                           sharedStampReads: spectator.sharedStampReads, wireBytes: spectator.wireBytes,
                            states: spectator.arrivals.count, brokenPatches: spectator.brokenPatches)
         }
     }
@@ -193,7 +193,6 @@ private final class Spectator {
     private(set) var wireBytes = 0
     private(set) var arrivals: [SpectatorSwarm.Arrival] = []
     private(set) var closedReason: String?
-    private(set) var unstampedReads = 0
     private(set) var sharedStampReads = 0
     private(set) var brokenPatches = 0
     /// How long after its arrival the last read's newest state was read (0: the read held none).
@@ -333,7 +332,6 @@ private final class Spectator {
         var stamp: UInt64?
         var at: UInt64
         var states = 0
-        var countedUnstamped = false
     }
 
     private enum Handshake { case incomplete, closed, opened }
@@ -419,14 +417,10 @@ private final class Spectator {
             seq = patch.header.seq
         }
         let arrivedAt = min(read.stamp ?? read.at, read.at)
-        arrivals.append(.init(seq: seq, arrived: arrivedAt, read: read.at))
+        arrivals.append(.init(seq: seq, arrived: arrivedAt, read: read.at, stamped: read.stamp != nil))
         read.states += 1
         lastReadLag = read.at - arrivedAt
         if read.states == 2 { sharedStampReads += 1 }
-        if read.stamp == nil && !read.countedUnstamped {
-            read.countedUnstamped = true
-            unstampedReads += 1
-        }
     }
 
     /// The SCM_TIMESTAMPNS control message of a recvmsg, as monotonic ns.

@@ -64,9 +64,10 @@ def test_fanout_reports_socket_arrival_no_later_than_the_read():
                          "--duration", "1", "--warmup", "0.5", "--modes", "plain")
     assert report["delivered"] == report["expected"] > 0
     # A few reads may come unstamped: the kernel turns receive timestamps on for the whole system
-    # a little after the first socket asks (a deferred static key), and a loaded CI run saw 7 of
-    # about 300 reads without one. Those arrivals are the read time; most must be stamped.
-    assert report["unstampedReads"] * 10 < report["delivered"]
+    # a little after the first socket asks (a deferred static key). Those arrivals are the read
+    # time; the warm-up's are not counted (a loaded box had every spectator's first read, 20 of
+    # about 200, unstamped), and most measured deliveries must be stamped.
+    assert report["unstampedDeliveries"] * 10 < report["delivered"]
     arrival, read = report["latencyMilliseconds"], report["readLatencyMilliseconds"]
     assert 0 < arrival["p50"] <= read["p50"]
     assert arrival["max"] <= read["max"]
