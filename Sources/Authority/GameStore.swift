@@ -49,7 +49,9 @@ public struct GameStore: Sendable {
       end
     end
     put(KEYS[1], tostring(tonumber(ARGV[1]) + 1))
-    if FENCE then put(FENCE, TOKEN) end
+    -- Set by the first commit (a new game) and by one that finishes the game (its expiry); an
+    -- open game's fence that holds our token already is left as it is.
+    if FENCE and not (FENCED and ARGV[5] == '0') then put(FENCE, TOKEN) end
     put(KEYS[2], ARGV[2])
     put(KEYS[3], ARGV[3])
     if ARGV[7] ~= '' then

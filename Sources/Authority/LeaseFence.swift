@@ -41,14 +41,17 @@ public final class LeaseFence: Sendable {
     /// it when below (keeping a finished game's expiry). The fence is created only by the scripts
     /// that must (`FENCE` and `TOKEN` name it for them): a commit, a load of a stored game. The
     /// script's own keys and arguments follow, and are its `KEYS` and `ARGV` from then on.
+    /// `FENCED` is true when the fence already held our token (a write that would set it again,
+    /// with no expiry, may skip it: nothing gives an open game's fence an expiry).
     static let check = """
-    local FENCE, TOKEN = KEYS[1], ARGV[1]
+    local FENCE, TOKEN, FENCED = KEYS[1], ARGV[1], false
     do
       local stored = tonumber(redis.call('GET', FENCE) or '')
       if stored and stored > tonumber(TOKEN) then
         return redis.error_reply('FENCED a newer holder of the shard fenced the game')
       end
       if stored and stored < tonumber(TOKEN) then redis.call('SET', FENCE, TOKEN, 'KEEPTTL') end
+      FENCED = stored == tonumber(TOKEN)
     end
     local KEYS, ARGV = {unpack(KEYS, 2)}, {unpack(ARGV, 2)}
     """
@@ -67,7 +70,7 @@ public final class LeaseFence: Sendable {
     """
 
     /// What an unfenced script starts with: no fence to name.
-    static let unfencedPrelude = "local FENCE, TOKEN = nil, nil\n"
+    static let unfencedPrelude = "local FENCE, TOKEN, FENCED = nil, nil, false\n"
 
     /// A script in its forms: fenced (the check first) and unfenced (for a store without a lease),
     /// each for one Redis and for a cluster (``shardedPublish`` first).

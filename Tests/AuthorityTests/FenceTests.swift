@@ -120,6 +120,42 @@ struct FenceTests {
         await redis.close()
     }
 
+    /// The commit that creates a game fences it; later commits of the open game find their token
+    /// there and leave the fence alone (one SET fewer per command), until the one that finishes it
+    /// gives it the game's expiry; a commit after a newer token was drawn raises it.
+    @Test func aCommitSetsTheFenceOnlyWhenItChanges() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let redis = try await RedisClient.connect(url: server.url, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let (leases, store) = await holdingEveryShard(redis, ttlMilliseconds: 60_000)
+        func sets() async throws -> Int {
+            let info = try #require(try await redis.send(["INFO", "commandstats"]).string)
+            guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_set:") }),
+                  let range = line.range(of: "calls=") else { return 0 }
+            return Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
+        }
+        try await store.commit(committing(record()), previousSeq: 0, updatingLobby: false)
+        #expect(try await redis.getString(LeaseFence.key(game)) == "1")
+        _ = try await redis.send(["CONFIG", "RESETSTAT"])
+        try await store.commit(committing(record(seq: 2)), previousSeq: 1, updatingLobby: false)
+        // seq, snapshot, last state: not the fence.
+        #expect(try await sets() == 3)
+        #expect(try await redis.getString(LeaseFence.key(game)) == "1")
+        #expect(try await redis.send(["PTTL", RedisArgument(LeaseFence.key(game))]).int == -1)
+
+        // A newer token of ours (the shard taken again): the check raises the fence, the commit sets it.
+        leases.fence.held(shard, token: 5)
+        try await store.commit(committing(record(seq: 3)), previousSeq: 2, updatingLobby: false)
+        #expect(try await redis.getString(LeaseFence.key(game)) == "5")
+
+        var finished = record(seq: 4)
+        _ = finished.state.close(reason: "abandoned")
+        try await store.commit(committing(finished), previousSeq: 3, updatingLobby: false)
+        #expect(try await redis.getString(LeaseFence.key(game)) == "5")
+        #expect(try await redis.send(["PTTL", RedisArgument(LeaseFence.key(game))]).int ?? 0 > 0)
+        await redis.close()
+    }
+
     /// A game in no index (not open, so the new holder did not fence it at the takeover) takes a
     /// stale write only until the new holder loads it: the load fences it in the same script as it
     /// reads the snapshot, so it reads that write, and the stale holder is refused from then on.
