@@ -104,7 +104,7 @@ public struct GameLogEntry: Sendable, Equatable {
 extension GameLogEntry {
     /// The entry as one line of JSON (keys in a fixed order, `seq` first, for people reading it).
     /// Written into one buffer (it was a String per field, joined: a few dozen allocations for
-    /// every command); `lineByFields` is the reference it is tested against.
+    /// every command); `lineByFields` in GameReplayTests is the reference it is tested against.
     public var line: String {
         var out = JSONOutput(capacity: 256)
         out.raw(#"{"seq":"#)
@@ -157,45 +157,6 @@ extension GameLogEntry {
         out.raw(#","digest":""#)
         out.raw(digest)
         out.raw(#""}"#)
-        return out.text
-    }
-
-    /// The line field by field, joined: what `line` must write, byte for byte (tests).
-    var lineByFields: String {
-        var fields = ["\"seq\":\(seq)", "\"at\":" + Self.number(at), "\"by\":" + Self.quoted(player)]
-        switch input {
-        case .envelope(let id, let message):
-            fields.append("\"id\":" + Self.quoted(id))
-            fields.append("\"msg\":" + WireJSON.encode(message))
-        case .move(let command):
-            fields.append("\"id\":null")
-            fields.append("\"msg\":" + WireJSON.encode(command))
-        case .release:
-            fields.append(#""id":null,"msg":{"type":"release"}"#)
-        case .close(let reason):
-            fields.append(#""id":null,"msg":{"reason":"# + Self.quoted(reason) + #","type":"close"}"#)
-        }
-        if let seed { fields.append("\"seed\":\"\(seed)\"") }
-        if let grace { fields.append("\"grace\":" + Self.number(grace)) }
-        if !dice.isEmpty { fields.append("\"dice\":[" + dice.map(String.init).joined(separator: ",") + "]") }
-        if let resumedAt { fields.append("\"resumed_at\":" + Self.number(resumedAt)) }
-        if let expiredAt { fields.append("\"expired_at\":" + Self.number(expiredAt)) }
-        if let epoch { fields.append("\"epoch\":\(epoch.rawValue)") }
-        fields.append("\"digest\":\"\(digest)\"")
-        return "{" + fields.joined(separator: ",") + "}"
-    }
-
-    private static func quoted(_ text: String?) -> String {
-        guard let text else { return "null" }
-        var out = JSONOutput(capacity: text.utf8.count + 2)
-        out.string(text)
-        return out.text
-    }
-
-    /// Swift's shortest description: reads back as the same Double, so deadlines replay exactly.
-    private static func number(_ value: Double) -> String {
-        var out = JSONOutput(capacity: 24)
-        out.double(value)
         return out.text
     }
 

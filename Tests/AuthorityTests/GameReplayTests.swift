@@ -211,3 +211,45 @@ import Testing
         #expect(file.entries.count == GameLogFile.maximumEntries + 1)
     }
 }
+
+extension GameLogEntry {
+    /// The line field by field, joined: what `line` must write, byte for byte (the old `line`, kept
+    /// here as the reference).
+    var lineByFields: String {
+        var fields = ["\"seq\":\(seq)", "\"at\":" + Self.number(at), "\"by\":" + Self.quoted(player)]
+        switch input {
+        case .envelope(let id, let message):
+            fields.append("\"id\":" + Self.quoted(id))
+            fields.append("\"msg\":" + WireJSON.encode(message))
+        case .move(let command):
+            fields.append("\"id\":null")
+            fields.append("\"msg\":" + WireJSON.encode(command))
+        case .release:
+            fields.append(#""id":null,"msg":{"type":"release"}"#)
+        case .close(let reason):
+            fields.append(#""id":null,"msg":{"reason":"# + Self.quoted(reason) + #","type":"close"}"#)
+        }
+        if let seed { fields.append("\"seed\":\"\(seed)\"") }
+        if let grace { fields.append("\"grace\":" + Self.number(grace)) }
+        if !dice.isEmpty { fields.append("\"dice\":[" + dice.map(String.init).joined(separator: ",") + "]") }
+        if let resumedAt { fields.append("\"resumed_at\":" + Self.number(resumedAt)) }
+        if let expiredAt { fields.append("\"expired_at\":" + Self.number(expiredAt)) }
+        if let epoch { fields.append("\"epoch\":\(epoch.rawValue)") }
+        fields.append("\"digest\":\"\(digest)\"")
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    static func quoted(_ text: String?) -> String {
+        guard let text else { return "null" }
+        var out = JSONOutput(capacity: text.utf8.count + 2)
+        out.string(text)
+        return out.text
+    }
+
+    /// Swift's shortest description: reads back as the same Double, so deadlines replay exactly.
+    static func number(_ value: Double) -> String {
+        var out = JSONOutput(capacity: 24)
+        out.double(value)
+        return out.text
+    }
+}
